@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Incremental framing of a stream of JSON objects.
+ *
+ * Theory of operation: bytes are pushed as they arrive from the socket and
+ * fed to one json-c tokener, which keeps its own state between reads, so a
+ * message split across reads and several messages in one read both come
+ * out whole. Only top-level objects are messages.
+ *
+ * The peer is untrusted. The tokener is created with a depth bound, and the
+ * framer never feeds it more than max_message bytes of one message: past
+ * that the message is dropped without being stored. After any malformed
+ * input the framer skips to the next newline, where QEMU and well-behaved
+ * clients end every message, and starts afresh. A giant line therefore
+ * costs at most max_message bytes of memory, whatever its length.
+ */
+#include "qmp/qmp-framer.h"
+
+#include <string.h>
+
+#include "qmp/qmp-error.h"
+#include "vt-autocleanups.h"
+
+struct _VtQmpFramer {
+        json_tokener *tokener;
+        GByteArray *buffer; /* pushed bytes not yet consumed, from @pos */
+        gsize pos;
+        gsize message_len; /* bytes of the current message fed so far */
+        gsize max_message;
+        gboolean skipping; /* dropping input up to the next newline */
+        guint64 n_malformed;
+};
+
+/**
+ * vt_qmp_framer_new:
+ * @max_message: largest message accepted, in bytes (0 for the default)
+ * @max_depth: deepest nesting accepted (0 for the default)
+ *
+ * Returns: (transfer full): a new framer
+ */
+VtQmpFramer *
+vt_qmp_framer_new(gsize max_message, guint max_depth)
+{
+        VtQmpFramer *framer = g_new0(VtQmpFramer, 1);
+
+        framer->max_message = max_message > 0 ? max_message : VT_QMP_FRAMER_DEFAULT_MAX_MESSAGE;
+        framer->tokener =
+            json_tokener_new_ex(max_depth > 0 ? (int)max_depth : VT_QMP_FRAMER_DEFAULT_MAX_DEPTH);
+        /* Strict JSON, checked UTF-8; what follows a message is the next one. */
+        json_tokener_set_flags(framer->tokener, JSON_TOKENER_STRICT |
+                                                    JSON_TOKENER_ALLOW_TRAILING_CHARS |
+                                                    JSON_TOKENER_VALIDATE_UTF8);
+        framer->buffer = g_byte_array_new();
+        return framer;
+}
+
+/**
+ * vt_qmp_framer_free:
+ * @framer: (nullable): a framer
+ */
+void
+vt_qmp_framer_free(VtQmpFramer *framer)
+{
+        if (framer == NULL)
+                return;
+        json_tokener_free(framer->tokener);
+        g_byte_array_unref(framer->buffer);
+        g_free(framer);
+}
+
+/**
+ * vt_qmp_framer_push:
+ * @framer: a framer
+ * @data: bytes read from the peer
+ * @len: their length
+ *
+ * Appends @data. Callers drain the framer with vt_qmp_framer_next() after
+ * each push, so that the buffer holds at most one read.
+ */
+void
+vt_qmp_framer_push(VtQmpFramer *framer, const void *data, gsize len)
+{
+        g_return_if_fail(framer != NULL);
+
+        if (framer->pos == framer->buffer->len) {
+                g_byte_array_set_size(framer->buffer, 0);
+                framer->pos = 0;
+        }
+        g_byte_array_append(framer->buffer, data, (guint)len);
+}
+
+static void
+framer_drop(VtQmpFramer *framer)
+{
+        json_tokener_reset(framer->tokener);
+        framer->message_len = 0;
+        framer->skipping = TRUE;
+        framer->n_malformed++;
+}
+
+/* Consumes input up to and including the next newline; FALSE if none yet. */
+static gboolean
+framer_skip_line(VtQmpFramer *framer)
+{
+        const guint8 *start = framer->buffer->data + framer->pos;
+        gsize avail = framer->buffer->len - framer->pos;
+        const guint8 *newline = memchr(start, '\n', avail);
+
+        if (newline == NULL) {
+                framer->pos = framer->buffer->len;
+                return FALSE;
+        }
+        framer->pos += (gsize)(newline - start) + 1;
+        framer->skipping = FALSE;
+        return TRUE;
+}
+
+/**
+ * vt_qmp_framer_next:
+ * @framer: a framer
+ * @ret_message: (out) (transfer full): the next message, set only when
+ *     %VT_QMP_FRAMER_MESSAGE is returned
+ * @error: set only when %VT_QMP_FRAMER_MALFORMED is returned, saying what
+ *     was dropped (%VT_QMP_ERROR_PROTOCOL)
+ *
+ * Returns: whether a message, malformed input or nothing more was found
+ */
+VtQmpFramerStatus
+vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **error)
+{
+        g_return_val_if_fail(framer != NULL, VT_QMP_FRAMER_NEED_MORE);
+        g_return_val_if_fail(ret_message != NULL, VT_QMP_FRAMER_NEED_MORE);
+
+        for (;;) {
+                g_autoptr(json_object) object = NULL;
+                enum json_tokener_error jerr;
+                const char *start;
+                gsize avail, len, used;
+
+                if (framer->skipping && !framer_skip_line(framer))
+                        return VT_QMP_FRAMER_NEED_MORE;
+                start = (const char *)framer->buffer->data + framer->pos;
+                avail = framer->buffer->len - framer->pos;
+                if (avail == 0)
+                        return VT_QMP_FRAMER_NEED_MORE;
+                if (framer->message_len == framer->max_message) {
+                        framer_drop(framer);
+                        g_set_error(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
+                                    "message longer than %" G_GSIZE_FORMAT " bytes dropped",
+                                    framer->max_message);
+                        return VT_QMP_FRAMER_MALFORMED;
+                }
+                len = MIN(avail, framer->max_message - framer->message_len);
+
+                object = json_tokener_parse_ex(framer->tokener, start, (int)MIN(len, G_MAXINT));
+                jerr = json_tokener_get_error(framer->tokener);
+                used = json_tokener_get_parse_end(framer->tokener);
+                g_assert(used <= len);
+
+                if (jerr == json_tokener_continue) {
+                        framer->pos += len;
+                        framer->message_len += len;
+                        continue;
+                }
+                if (jerr != json_tokener_success) {
+                        /* Resume at the offending byte: it may be the newline. */
+                        framer->pos += used;
+                        framer_drop(framer);
+                        g_set_error(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
+                                    "malformed JSON dropped: %s", json_tokener_error_desc(jerr));
+                        return VT_QMP_FRAMER_MALFORMED;
+                }
+
+                framer->pos += used;
+                framer->message_len = 0;
+                json_tokener_reset(framer->tokener);
+                if (!json_object_is_type(object, json_type_object)) {
+                        framer->n_malformed++;
+                        g_set_error(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
+                                    "JSON %s dropped: a message must be an object",
+                                    json_type_to_name(json_object_get_type(object)));
+                        return VT_QMP_FRAMER_MALFORMED;
+                }
+                *ret_message = g_steal_pointer(&object);
+                return VT_QMP_FRAMER_MESSAGE;
+        }
+}
+
+/**
+ * vt_qmp_framer_get_n_malformed:
+ * @framer: a framer
+ *
+ * Returns: how many malformed or oversized messages were dropped
+ */
+guint64
+vt_qmp_framer_get_n_malformed(VtQmpFramer *framer)
+{
+        g_return_val_if_fail(framer != NULL, 0);
+        return framer->n_malformed;
+}
