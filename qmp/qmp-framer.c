@@ -115,6 +115,16 @@ framer_skip_line(VtQmpFramer *framer)
         return TRUE;
 }
 
+/* Whitespace between messages does not count toward the size bound. */
+static void
+framer_skip_blanks(VtQmpFramer *framer)
+{
+        while (framer->pos < framer->buffer->len &&
+               strchr(" \t\r\n", framer->buffer->data[framer->pos]) != NULL &&
+               framer->buffer->data[framer->pos] != '\0')
+                framer->pos++;
+}
+
 /**
  * vt_qmp_framer_next:
  * @framer: a framer
@@ -139,6 +149,8 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
 
                 if (framer->skipping && !framer_skip_line(framer))
                         return VT_QMP_FRAMER_NEED_MORE;
+                if (framer->message_len == 0)
+                        framer_skip_blanks(framer);
                 start = (const char *)framer->buffer->data + framer->pos;
                 avail = framer->buffer->len - framer->pos;
                 if (avail == 0)
