@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Launcher of the integration-test guest: QEMU under TCG with the balloon and vmtide's ports. */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * VtTestGuestOptions - How to start a test guest. Zeroed fields take defaults.
+ * @name: guest name, for QEMU's -name and the temp dir name; short, [A-Za-z0-9_-];
+ *        NULL means "guest"
+ * @memory_bytes: guest RAM, a multiple of 1 MiB; 0 means 512 MiB
+ * @no_balloon: omit the virtio-balloon device (to test DeviceNotActive)
+ * @boot_timeout_us: guard timeout for the workload's "ready"; 0 means 60 s
+ */
+typedef struct {
+        const char *name;
+        guint64 memory_bytes;
+        gboolean no_balloon;
+        gint64 boot_timeout_us;
+} VtTestGuestOptions;
+
+/**
+ * VtTestGuest - A running QEMU guest, its temp dir and its listening sockets (opaque).
+ */
+typedef struct _VtTestGuest VtTestGuest;
+
+gboolean vt_test_guest_available(char **ret_reason);
+
+VtTestGuest *vt_test_guest_start(const VtTestGuestOptions *options, GError **error);
+
+const char *vt_test_guest_get_name(VtTestGuest *guest);
+const char *vt_test_guest_get_dir(VtTestGuest *guest);
+const char *vt_test_guest_get_qmp_path(VtTestGuest *guest);
+const char *vt_test_guest_get_agent_path(VtTestGuest *guest);
+const char *vt_test_guest_get_console_path(VtTestGuest *guest);
+GPid vt_test_guest_get_pid(VtTestGuest *guest);
+guint64 vt_test_guest_get_mem_total(VtTestGuest *guest);
+gint64 vt_test_guest_get_ready_us(VtTestGuest *guest);
+
+char *vt_test_guest_workload(VtTestGuest *guest, const char *command, gint64 timeout_us,
+                             GError **error);
+
+char *vt_test_guest_read_console(VtTestGuest *guest);
+
+void vt_test_guest_kill(VtTestGuest *guest);
+void vt_test_guest_free(VtTestGuest *guest);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtTestGuest, vt_test_guest_free)
+
+G_END_DECLS
