@@ -9,7 +9,7 @@ load_recorded(const char *name)
 {
         g_autofree char *file = g_strconcat(name, ".json", NULL);
         g_autofree char *path =
-                g_test_build_filename(G_TEST_DIST, "data", "qmp", "qemu-7.2", file, NULL);
+            g_test_build_filename(G_TEST_DIST, "data", "qmp", "qemu-7.2", file, NULL);
         g_autofree char *contents = NULL;
         g_autoptr(GError) error = NULL;
 
@@ -28,19 +28,19 @@ typedef struct {
 } RecordedCase;
 
 static const RecordedCase recorded_cases[] = {
-        {"greeting", VT_QMP_MESSAGE_GREETING, -1},
-        {"qmp-capabilities", VT_QMP_MESSAGE_RETURN, 1},
-        {"query-balloon", VT_QMP_MESSAGE_RETURN, 3},
-        {"command-not-found", VT_QMP_MESSAGE_ERROR, 4, NULL, VT_QMP_ERROR_COMMAND_NOT_FOUND,
-         "The command no-such-command has not been found"},
-        {"balloon-bad-argument", VT_QMP_MESSAGE_ERROR, 5, NULL, VT_QMP_ERROR_GENERIC,
-         "Invalid parameter type for 'value', expected: integer"},
-        {"device-not-found", VT_QMP_MESSAGE_ERROR, 8, NULL, VT_QMP_ERROR_DEVICE_NOT_FOUND,
-         "Device '/machine/peripheral/nope' not found"},
-        {"balloon-device-not-active", VT_QMP_MESSAGE_ERROR, 1, NULL,
-         VT_QMP_ERROR_DEVICE_NOT_ACTIVE, "No balloon device has been activated"},
-        {"event-resume", VT_QMP_MESSAGE_EVENT, -1, "RESUME"},
-        {"event-shutdown", VT_QMP_MESSAGE_EVENT, -1, "SHUTDOWN"},
+    {"greeting", VT_QMP_MESSAGE_GREETING, -1},
+    {"qmp-capabilities", VT_QMP_MESSAGE_RETURN, 1},
+    {"query-balloon", VT_QMP_MESSAGE_RETURN, 3},
+    {"command-not-found", VT_QMP_MESSAGE_ERROR, 4, NULL, VT_QMP_ERROR_COMMAND_NOT_FOUND,
+     "The command no-such-command has not been found"},
+    {"balloon-bad-argument", VT_QMP_MESSAGE_ERROR, 5, NULL, VT_QMP_ERROR_GENERIC,
+     "Invalid parameter type for 'value', expected: integer"},
+    {"device-not-found", VT_QMP_MESSAGE_ERROR, 8, NULL, VT_QMP_ERROR_DEVICE_NOT_FOUND,
+     "Device '/machine/peripheral/nope' not found"},
+    {"balloon-device-not-active", VT_QMP_MESSAGE_ERROR, 1, NULL, VT_QMP_ERROR_DEVICE_NOT_ACTIVE,
+     "No balloon device has been activated"},
+    {"event-resume", VT_QMP_MESSAGE_EVENT, -1, "RESUME"},
+    {"event-shutdown", VT_QMP_MESSAGE_EVENT, -1, "SHUTDOWN"},
 };
 
 static void
@@ -62,7 +62,7 @@ test_message_recorded(gconstpointer data)
         g_assert_cmpstr(message.name, ==, c->name);
         if (c->kind == VT_QMP_MESSAGE_ERROR) {
                 g_autoptr(GError) mapped =
-                        vt_qmp_error_new_from_reply(message.error_class, message.error_desc);
+                    vt_qmp_error_new_from_reply(message.error_class, message.error_desc);
 
                 g_assert_error(mapped, VT_QMP_ERROR, (gint)c->code);
                 g_assert_cmpstr(mapped->message, ==, c->desc);
@@ -123,24 +123,24 @@ typedef struct {
 } HostileCase;
 
 static const HostileCase hostile_cases[] = {
-        {"empty", "{}", FALSE},
-        {"two-kinds", "{\"return\": {}, \"error\": {\"class\": \"X\", \"desc\": \"y\"}}", FALSE},
-        {"error-no-class", "{\"error\": {\"desc\": \"y\"}, \"id\": 1}", FALSE},
-        {"error-not-object", "{\"error\": \"boom\", \"id\": 1}", FALSE},
-        {"error-class-number", "{\"error\": {\"class\": 5, \"desc\": \"y\"}}", FALSE},
-        {"event-name-number", "{\"event\": 5}", FALSE},
-        {"event-data-array", "{\"event\": \"X\", \"data\": []}", FALSE},
-        {"execute-args-string", "{\"execute\": \"x\", \"arguments\": \"a\"}", FALSE},
-        {"greeting-not-object", "{\"QMP\": 1}", FALSE},
-        {"return-null", "{\"return\": null, \"id\": 1}", TRUE, VT_QMP_MESSAGE_RETURN},
-        {"unknown-fields", "{\"return\": 1, \"id\": 2, \"x-new\": {\"deep\": [1]}}", TRUE,
-         VT_QMP_MESSAGE_RETURN},
-        {"event-bad-timestamp",
-         "{\"event\": \"X\", \"timestamp\": {\"seconds\": -5, \"microseconds\": 9999999}}", TRUE,
-         VT_QMP_MESSAGE_EVENT},
-        {"event-no-data", "{\"event\": \"STOP\"}", TRUE, VT_QMP_MESSAGE_EVENT},
-        {"unknown-class", "{\"error\": {\"class\": \"FutureError\", \"desc\": \"d\"}}", TRUE,
-         VT_QMP_MESSAGE_ERROR},
+    {"empty", "{}", FALSE},
+    {"two-kinds", "{\"return\": {}, \"error\": {\"class\": \"X\", \"desc\": \"y\"}}", FALSE},
+    {"error-no-class", "{\"error\": {\"desc\": \"y\"}, \"id\": 1}", FALSE},
+    {"error-not-object", "{\"error\": \"boom\", \"id\": 1}", FALSE},
+    {"error-class-number", "{\"error\": {\"class\": 5, \"desc\": \"y\"}}", FALSE},
+    {"event-name-number", "{\"event\": 5}", FALSE},
+    {"event-data-array", "{\"event\": \"X\", \"data\": []}", FALSE},
+    {"execute-args-string", "{\"execute\": \"x\", \"arguments\": \"a\"}", FALSE},
+    {"greeting-not-object", "{\"QMP\": 1}", FALSE},
+    {"return-null", "{\"return\": null, \"id\": 1}", TRUE, VT_QMP_MESSAGE_RETURN},
+    {"unknown-fields", "{\"return\": 1, \"id\": 2, \"x-new\": {\"deep\": [1]}}", TRUE,
+     VT_QMP_MESSAGE_RETURN},
+    {"event-bad-timestamp",
+     "{\"event\": \"X\", \"timestamp\": {\"seconds\": -5, \"microseconds\": 9999999}}", TRUE,
+     VT_QMP_MESSAGE_EVENT},
+    {"event-no-data", "{\"event\": \"STOP\"}", TRUE, VT_QMP_MESSAGE_EVENT},
+    {"unknown-class", "{\"error\": {\"class\": \"FutureError\", \"desc\": \"d\"}}", TRUE,
+     VT_QMP_MESSAGE_ERROR},
 };
 
 static void
@@ -171,11 +171,11 @@ test_message_error_classes(void)
                 const char *klass;
                 VtQmpError code;
         } classes[] = {
-                {"GenericError", VT_QMP_ERROR_GENERIC},
-                {"CommandNotFound", VT_QMP_ERROR_COMMAND_NOT_FOUND},
-                {"DeviceNotActive", VT_QMP_ERROR_DEVICE_NOT_ACTIVE},
-                {"DeviceNotFound", VT_QMP_ERROR_DEVICE_NOT_FOUND},
-                {"KVMMissingCap", VT_QMP_ERROR_KVM_MISSING_CAP},
+            {"GenericError", VT_QMP_ERROR_GENERIC},
+            {"CommandNotFound", VT_QMP_ERROR_COMMAND_NOT_FOUND},
+            {"DeviceNotActive", VT_QMP_ERROR_DEVICE_NOT_ACTIVE},
+            {"DeviceNotFound", VT_QMP_ERROR_DEVICE_NOT_FOUND},
+            {"KVMMissingCap", VT_QMP_ERROR_KVM_MISSING_CAP},
         };
 
         for (guint i = 0; i < G_N_ELEMENTS(classes); i++) {
@@ -198,7 +198,7 @@ test_message_builders(void)
         g_autoptr(json_object) reply = vt_qmp_message_new_return(NULL, id);
         g_autoptr(json_object) error = vt_qmp_message_new_error("DeviceNotActive", "d", id);
         g_autoptr(json_object) event =
-                vt_qmp_message_new_event("BALLOON_CHANGE", args, 1700000000123456);
+            vt_qmp_message_new_event("BALLOON_CHANGE", args, 1700000000123456);
         VtQmpMessage message;
 
         g_assert_true(vt_qmp_message_parse(command, &message, NULL));
@@ -227,13 +227,13 @@ main(int argc, char **argv)
 
         for (guint i = 0; i < G_N_ELEMENTS(recorded_cases); i++) {
                 g_autofree char *path =
-                        g_strdup_printf("/qmp/message/recorded/%s", recorded_cases[i].file);
+                    g_strdup_printf("/qmp/message/recorded/%s", recorded_cases[i].file);
 
                 g_test_add_data_func(path, &recorded_cases[i], test_message_recorded);
         }
         for (guint i = 0; i < G_N_ELEMENTS(hostile_cases); i++) {
                 g_autofree char *path =
-                        g_strdup_printf("/qmp/message/hostile/%s", hostile_cases[i].name);
+                    g_strdup_printf("/qmp/message/hostile/%s", hostile_cases[i].name);
 
                 g_test_add_data_func(path, &hostile_cases[i], test_message_hostile);
         }

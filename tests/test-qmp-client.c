@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of the asynchronous QMP client against a scripted peer: the
+ * faults a real QEMU cannot produce on demand. The same client against a
+ * real QEMU is tested in test-qmp-guest.c.
+ */
+#include <string.h>
+
+#include "qmp/qmp-client.h"
+#include "qmp/qmp-sync.h"
+#include "tests/vt-fake-qmp.h"
+#include "vt-autocleanups.h"
+
+#define GUARD_TIMEOUT_S 20
+
+typedef struct {
+        GAsyncResult *result;
+} Waiter;
+
+static void
+on_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        Waiter *waiter = user_data;
+
+        g_assert_null(waiter->result);
+        waiter->result = g_object_ref(result);
+}
+
+static gboolean
+on_guard(gpointer user_data)
+{
+        g_error("guard timeout: the awaited event never came");
+        return G_SOURCE_REMOVE;
+}
+
+/* Iterates the default context until @done, failing after the guard. */
+static void
+run_until(gboolean (*done)(gpointer), gpointer data)
+{
+        guint guard = g_timeout_add_seconds(GUARD_TIMEOUT_S, on_guard, NULL);
+
+        while (!done(data))
+                g_main_context_iteration(NULL, TRUE);
+        g_source_remove(guard);
+}
+
+static gboolean
+waiter_done(gpointer data)
+{
+        return ((Waiter *)data)->result != NULL;
+}
+
+static GAsyncResult *
+wait_result(Waiter *waiter)
+{
+        run_until(waiter_done, waiter);
+        return waiter->result;
+}
+
+static VtQmpClient *
+connect_to(VtFakeQmp *peer)
+{
+        g_autoptr(VtQmpClient) client = vt_qmp_client_new();
+        g_autoptr(GError) error = NULL;
+        Waiter waiter = {0};
+
+        vt_qmp_client_connect_async(client, vt_fake_qmp_get_address(peer), on_done, &waiter);
+        g_assert_true(vt_qmp_client_connect_finish(client, wait_result(&waiter), &error));
+        g_assert_no_error(error);
+        g_clear_object(&waiter.result);
+        g_assert_true(vt_qmp_client_is_connected(client));
+        return g_steal_pointer(&client);
+}
+
+static json_object *
+execute(VtQmpClient *client, const char *command, const char *arguments, gint64 timeout_us,
+        GError **error)
+{
+        g_autoptr(json_object) args = arguments != NULL ? json_tokener_parse(arguments) : NULL;
+        Waiter waiter = {0};
+        json_object *reply;
+
+        vt_qmp_client_execute_async(client, command, args, timeout_us, on_done, &waiter);
+        reply = vt_qmp_client_execute_finish(client, wait_result(&waiter), error);
+        g_object_unref(waiter.result);
+        return reply;
+}
+
+static gint64
+get_int(json_object *object, const char *name)
+{
+        json_object *member = NULL;
+
+        g_assert_true(json_object_object_get_ex(object, name, &member));
+        return json_object_get_int64(member);
+}
+
+static void
+test_client_connect(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, NULL, NULL);
+        g_autoptr(VtQmpClient) client = connect_to(peer);
+        const VtQmpGreeting *g = vt_qmp_client_get_greeting(client);
+
+        g_assert_cmpint(g->major, ==, 7);
+        g_assert_cmpint(g->minor, ==, 2);
+        g_assert_true(vt_qmp_greeting_has_capability(g, "oob"));
+        g_assert_cmpuint(vt_qmp_client_get_n_pending(client), ==, 0);
+}
+
+/* Holds ten commands, then answers them in reverse order, all in one write. */
+static void
+reverse_handler(VtFakeQmp *peer, const VtQmpMessage *command, gpointer user_data)
+{
+        GPtrArray *held = user_data;
+
+        g_ptr_array_add(held, json_object_get(command->value));
+        g_ptr_array_add(held, json_object_get(command->id));
+        if (held->len < 20)
+                return;
+        g_autoptr(GString) burst = g_string_new(NULL);
+        for (guint i = held->len; i >= 2; i -= 2) {
+                g_autoptr(json_object) reply =
+                    vt_qmp_message_new_return(held->pdata[i - 2], held->pdata[i - 1]);
+
+                g_string_append_printf(burst, "%s\r\n", json_object_to_json_string(reply));
+        }
+        vt_fake_qmp_send(peer, burst->str, burst->len);
+}
+
+static void
+test_client_in_flight(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func(vt_json_object_unref);
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, reverse_handler, held);
+        g_autoptr(VtQmpClient) client = connect_to(peer);
+        Waiter waiters[10] = {0};
+
+        for (guint i = 0; i < G_N_ELEMENTS(waiters); i++) {
+                g_autoptr(json_object) args = json_object_new_object();
+
+                json_object_object_add(args, "n", json_object_new_int(i));
+                vt_qmp_client_execute_async(client, "echo", args, 0, on_done, &waiters[i]);
+        }
+        g_assert_cmpuint(vt_qmp_client_get_n_pending(client), ==, 10);
+        for (guint i = 0; i < G_N_ELEMENTS(waiters); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(json_object) reply =
+                    vt_qmp_client_execute_finish(client, wait_result(&waiters[i]), &error);
+
+                g_assert_no_error(error);
+                g_assert_cmpint(get_int(reply, "n"), ==, i);
+                g_object_unref(waiters[i].result);
+        }
+        g_assert_cmpuint(vt_qmp_client_get_n_pending(client), ==, 0);
+}
+
+/* Answers "split" in two writes cut mid-token, then an event and the reply
+ * to "burst" in one write, then recorded error replies with the right ids. */
+static void
+script_handler(VtFakeQmp *peer, const VtQmpMessage *command, gpointer user_data)
+{
+        gint64 id = json_object_get_int64(command->id);
+        g_autofree char *text = NULL;
+
+        if (g_str_equal(command->name, "split")) {
+                text = g_strdup_printf("{\"return\": {\"actual\": 53687"
+                                       "0912}, \"id\": %" G_GINT64_FORMAT "}\r\n",
+                                       id);
+                vt_fake_qmp_send(peer, text, 20);
+                vt_fake_qmp_send(peer, text + 20, strlen(text) - 20);
+        } else if (g_str_equal(command->name, "burst")) {
+                text = g_strdup_printf(
+                    "{\"event\": \"BALLOON_CHANGE\", \"data\": {\"actual\": 268435456}, "
+                    "\"timestamp\": {\"seconds\": 1795507584, \"microseconds\": 5}}\r\n"
+                    "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 1, "
+                    "\"microseconds\": 0}}\r\n"
+                    "{\"return\": {\"x-unknown\": [1, 2]}, \"id\": %" G_GINT64_FORMAT
+                    ", \"x-extra\": true}\r\n",
+                    id);
+                vt_fake_qmp_send(peer, text, strlen(text));
+        } else if (g_str_has_prefix(command->name, "recorded-")) {
+                g_autofree char *raw =
+                    vt_test_load_recorded_qmp(command->name + strlen("recorded-"));
+                g_autoptr(json_object) reply = json_tokener_parse(raw);
+
+                json_object_object_add(reply, "id", json_object_get(command->id));
+                text = g_strdup_printf("%s\n", json_object_to_json_string(reply));
+                vt_fake_qmp_send(peer, text, strlen(text));
+        } else if (g_str_equal(command->name, "kvm-missing-cap")) {
+                text = g_strdup_printf("{\"error\": {\"class\": \"KVMMissingCap\", \"desc\": "
+                                       "\"Using KVM without synchronous MMU, balloon "
+                                       "unavailable\"}, \"id\": %" G_GINT64_FORMAT "}\n",
+                                       id);
+                vt_fake_qmp_send(peer, text, strlen(text));
+        } else {
+                vt_fake_qmp_reply(peer, command, "{}");
+        }
+}
+
+typedef struct {
+        guint n_balloon;
+        guint n_any;
+        gint64 actual;
+        gint64 timestamp_us;
+} EventLog;
+
+static void
+on_balloon_change(VtQmpClient *client, const char *name, json_object *data, gint64 timestamp_us,
+                  gpointer user_data)
+{
+        EventLog *log = user_data;
+
+        g_assert_cmpstr(name, ==, "BALLOON_CHANGE");
+        log->n_balloon++;
+        log->actual = get_int(data, "actual");
+        log->timestamp_us = timestamp_us;
+}
+
+static void
+on_any_event(VtQmpClient *client, const char *name, json_object *data, gint64 timestamp_us,
+             gpointer user_data)
+{
+        ((EventLog *)user_data)->n_any++;
+}
+
+static void
+test_client_framing_and_events(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, script_handler, NULL);
+        g_autoptr(VtQmpClient) client = connect_to(peer);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) split = NULL;
+        g_autoptr(json_object) burst = NULL;
+        EventLog log = {0};
+
+        g_signal_connect(client, "event::BALLOON_CHANGE", G_CALLBACK(on_balloon_change), &log);
+        g_signal_connect(client, "event", G_CALLBACK(on_any_event), &log);
+
+        split = execute(client, "split", NULL, 0, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(get_int(split, "actual"), ==, 536870912);
+
+        burst = execute(client, "burst", NULL, 0, &error);
+        g_assert_no_error(error);
+        g_assert_true(json_object_object_get_ex(burst, "x-unknown", NULL));
+        /* Events were dispatched before the reply that followed them. */
+        g_assert_cmpuint(log.n_balloon, ==, 1);
+        g_assert_cmpuint(log.n_any, ==, 2);
+        g_assert_cmpint(log.actual, ==, 268435456);
+        g_assert_cmpint(log.timestamp_us, ==, (gint64)1795507584 * G_USEC_PER_SEC + 5);
+        g_assert_cmpuint(vt_qmp_client_get_n_dropped(client), ==, 0);
+}
+
+static void
+test_client_errors(void)
+{
+        static const struct {
+                const char *command;
+                VtQmpError code;
+                const char *desc;
+        } cases[] = {
+            {"recorded-balloon-device-not-active", VT_QMP_ERROR_DEVICE_NOT_ACTIVE,
+             "No balloon device has been activated"},
+            {"recorded-command-not-found", VT_QMP_ERROR_COMMAND_NOT_FOUND,
+             "The command no-such-command has not been found"},
+            {"recorded-device-not-found", VT_QMP_ERROR_DEVICE_NOT_FOUND,
+             "Device '/machine/peripheral/nope' not found"},
+            {"recorded-balloon-bad-argument", VT_QMP_ERROR_GENERIC,
+             "Invalid parameter type for 'value', expected: integer"},
+            {"kvm-missing-cap", VT_QMP_ERROR_KVM_MISSING_CAP,
+             "Using KVM without synchronous MMU, balloon unavailable"},
+        };
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, script_handler, NULL);
+        g_autoptr(VtQmpClient) client = connect_to(peer);
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(json_object) reply = execute(client, cases[i].command, NULL, 0, &error);
+
+                g_assert_null(reply);
+                g_assert_error(error, VT_QMP_ERROR, (gint)cases[i].code);
+                g_assert_cmpstr(error->message, ==, cases[i].desc);
+        }
+        g_assert_true(vt_qmp_client_is_connected(client));
+}
+
+/* "slow" is never answered until "late" makes the peer answer it. */
+static void
+late_handler(VtFakeQmp *peer, const VtQmpMessage *command, gpointer user_data)
+{
+        json_object **slow_id = user_data;
+
+        if (g_str_equal(command->name, "slow")) {
+                *slow_id = json_object_get(command->id);
+                return;
+        }
+        if (g_str_equal(command->name, "late")) {
+                g_autoptr(json_object) stale = vt_qmp_message_new_return(NULL, *slow_id);
+                g_autofree char *text =
+                    g_strdup_printf("%s\r\n", json_object_to_json_string(stale));
+
+                vt_fake_qmp_send(peer, text, strlen(text));
+        }
+        vt_fake_qmp_reply(peer, command, "{\"late\": true}");
+}
+
+static void
+test_client_timeout(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(json_object) slow_id = NULL;
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, late_handler, &slow_id);
+        g_autoptr(VtQmpClient) client = connect_to(peer);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply = NULL;
+
+        reply = execute(client, "slow", NULL, 50 * 1000, &error);
+        g_assert_null(reply);
+        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_TIMEOUT);
+        g_assert_nonnull(strstr(error->message, "'slow'"));
+        g_clear_error(&error);
+        g_assert_cmpuint(vt_qmp_client_get_n_pending(client), ==, 0);
+
+        /* The late reply to "slow" is dropped; "late" gets its own. */
+        reply = execute(client, "late", NULL, 0, &error);
+        g_assert_no_error(error);
+        g_assert_true(json_object_object_get_ex(reply, "late", NULL));
+        g_assert_cmpuint(vt_qmp_client_get_n_dropped(client), ==, 1);
+        g_assert_true(vt_qmp_client_is_connected(client));
+}
+
+/* Hangs up after the third command; nothing is answered. */
+static void
+hangup_handler(VtFakeQmp *peer, const VtQmpMessage *command, gpointer user_data)
+{
+        if (json_object_get_int64(command->id) >= 4)
+                vt_fake_qmp_hangup(peer);
+}
+
+static void
+on_disconnected(VtQmpClient *client, const GError *error, gpointer user_data)
+{
+        guint *n = user_data;
+
+        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
+        (*n)++;
+}
+
+static gboolean
+uint_is_nonzero(gpointer data)
+{
+        return *(guint *)data != 0;
+}
+
+static void
+test_client_hangup(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, hangup_handler, NULL);
+        g_autoptr(VtQmpClient) client = connect_to(peer);
+        Waiter waiters[3] = {0};
+        guint n_disconnected = 0;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) after = NULL;
+
+        g_signal_connect(client, "disconnected", G_CALLBACK(on_disconnected), &n_disconnected);
+        for (guint i = 0; i < G_N_ELEMENTS(waiters); i++)
+                vt_qmp_client_execute_async(client, "query-balloon", NULL, -1, on_done,
+                                            &waiters[i]);
+        for (guint i = 0; i < G_N_ELEMENTS(waiters); i++) {
+                g_autoptr(GError) command_error = NULL;
+                g_autoptr(json_object) reply =
+                    vt_qmp_client_execute_finish(client, wait_result(&waiters[i]), &command_error);
+
+                g_assert_null(reply);
+                g_assert_error(command_error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
+                g_assert_nonnull(strstr(command_error->message, "'query-balloon'"));
+                g_object_unref(waiters[i].result);
+        }
+        run_until(uint_is_nonzero, &n_disconnected);
+        g_assert_cmpuint(n_disconnected, ==, 1);
+        g_assert_false(vt_qmp_client_is_connected(client));
+
+        /* Commands after the loss fail at once. */
+        after = execute(client, "query-balloon", NULL, 0, &error);
+        g_assert_null(after);
+        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
+}
+
+typedef struct {
+        const char *name;
+        const char *greeting; /* NULL: recorded greeting */
+        const char *address;  /* NULL: the peer's */
+        gboolean silent;      /* no greeting at all */
+        GQuark domain;
+        gint code;
+} ConnectCase;
+
+static const ConnectCase connect_cases[] = {
+    {"not-qmp", "{\"return\": {}}\r\n", NULL, FALSE, 0, VT_QMP_ERROR_PROTOCOL},
+    {"garbage", "SSH-2.0-OpenSSH_9.2\r\n", NULL, FALSE, 0, VT_QMP_ERROR_PROTOCOL},
+    {"bad-version", "{\"QMP\": {\"version\": {\"qemu\": \"7.2\"}, \"capabilities\": []}}\n", NULL,
+     FALSE, 0, VT_QMP_ERROR_PROTOCOL},
+    {"silent", NULL, NULL, TRUE, 0, VT_QMP_ERROR_TIMEOUT},
+    {"no-socket", NULL, "unix:/nonexistent/vmtide/qmp.sock", FALSE, 1, G_IO_ERROR_NOT_FOUND},
+    {"bad-address", NULL, "qmp.sock", FALSE, 1, G_IO_ERROR_INVALID_ARGUMENT},
+    {"tcp-no-port", NULL, "tcp:localhost", FALSE, 1, G_IO_ERROR_INVALID_ARGUMENT},
+};
+
+static void
+test_client_connect_fails(gconstpointer data)
+{
+        const ConnectCase *c = data;
+        g_autofree char *recorded = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(c->silent     ? NULL
+                                                    : c->greeting ? c->greeting
+                                                                  : recorded,
+                                                    NULL, NULL);
+        g_autoptr(VtQmpClient) client = vt_qmp_client_new();
+        g_autoptr(GError) error = NULL;
+        Waiter waiter = {0};
+
+        vt_qmp_client_set_timeout(client, 200 * 1000);
+        vt_qmp_client_connect_async(client, c->address ? c->address : vt_fake_qmp_get_address(peer),
+                                    on_done, &waiter);
+        g_assert_false(vt_qmp_client_connect_finish(client, wait_result(&waiter), &error));
+        g_assert_error(error, (c->domain == 0 ? VT_QMP_ERROR : G_IO_ERROR), c->code);
+        g_assert_false(vt_qmp_client_is_connected(client));
+        g_object_unref(waiter.result);
+}
+
+/* Garbage, a reply with an unknown id, an id-less reply and an 8 MiB line,
+ * then the real answer: the client drops the rest and carries on. */
+static void
+hostile_handler(VtFakeQmp *peer, const VtQmpMessage *command, gpointer user_data)
+{
+        static const char noise[] = "this is not json\r\n"
+                                    "{\"return\": {}, \"id\": 999999}\r\n"
+                                    "{\"return\": {}}\r\n"
+                                    "{\"return\": {}, \"id\": \"a string\"}\r\n"
+                                    "{\"QMP\": {}}\r\n"
+                                    "[1, 2, 3]\r\n"
+                                    "{\"error\": 5, \"id\": 1}\r\n";
+        const gsize huge = 8 * 1024 * 1024;
+        g_autofree char *line = g_malloc(huge);
+
+        vt_fake_qmp_send(peer, noise, strlen(noise));
+        memset(line, ' ', huge);
+        memcpy(line, "{\"return\": \"", 12);
+        memcpy(line + huge - 4, "\"}\r\n", 4);
+        vt_fake_qmp_send(peer, line, huge);
+        vt_fake_qmp_reply(peer, command, "{\"survived\": true}");
+}
+
+static void
+test_client_hostile(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, hostile_handler, NULL);
+        g_autoptr(VtQmpClient) client = vt_qmp_client_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply = NULL;
+        Waiter waiter = {0};
+
+        vt_qmp_client_set_max_message(client, 1024 * 1024);
+        vt_qmp_client_connect_async(client, vt_fake_qmp_get_address(peer), on_done, &waiter);
+        g_assert_true(vt_qmp_client_connect_finish(client, wait_result(&waiter), &error));
+        g_object_unref(waiter.result);
+
+        reply = execute(client, "query-status", NULL, 0, &error);
+        g_assert_no_error(error);
+        g_assert_true(json_object_object_get_ex(reply, "survived", NULL));
+        /* garbage, 3 unmatched replies, greeting, array, bad error, giant */
+        g_assert_cmpuint(vt_qmp_client_get_n_dropped(client), ==, 8);
+        g_assert_true(vt_qmp_client_is_connected(client));
+}
+
+/* The blocking wrapper, with the peer answering from its own thread. */
+static void
+test_client_sync(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, script_handler, NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtQmpClient) client =
+            vt_qmp_client_new_sync(vt_fake_qmp_get_address(peer), 0, &error);
+        g_autoptr(json_object) reply = NULL;
+
+        g_assert_no_error(error);
+        g_assert_nonnull(client);
+        g_assert_true(vt_qmp_client_get_context(client) != g_main_context_default());
+        reply = vt_qmp_client_execute_sync(client, "split", NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(get_int(reply, "actual"), ==, 536870912);
+        g_clear_pointer(&reply, json_object_put);
+        reply =
+            vt_qmp_client_execute_sync(client, "recorded-balloon-device-not-active", NULL, &error);
+        g_assert_null(reply);
+        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_ACTIVE);
+        g_clear_error(&error);
+
+        g_clear_object(&client);
+        client = vt_qmp_client_new_sync("unix:/nonexistent/qmp.sock", 0, &error);
+        g_assert_null(client);
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+/* Closing with commands in flight fails them; the client can be dropped
+ * from inside a reply callback. */
+static void
+on_reply_drop_client(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        VtQmpClient **client = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply = vt_qmp_client_execute_finish(*client, result, &error);
+
+        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
+        g_clear_object(client);
+}
+
+static gboolean
+pointer_is_null(gpointer data)
+{
+        return *(gpointer *)data == NULL;
+}
+
+static void
+test_client_close(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(json_object) slow_id = NULL;
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, late_handler, &slow_id);
+        VtQmpClient *client = connect_to(peer);
+        GWeakRef weak;
+
+        g_weak_ref_init(&weak, client);
+        vt_qmp_client_execute_async(client, "slow", NULL, -1, on_reply_drop_client, &client);
+        vt_qmp_client_close(client);
+        run_until(pointer_is_null, &client);
+        g_assert_null(g_weak_ref_get(&weak));
+        g_weak_ref_clear(&weak);
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+
+        g_test_add_func("/qmp/client/connect", test_client_connect);
+        g_test_add_func("/qmp/client/in-flight", test_client_in_flight);
+        g_test_add_func("/qmp/client/framing-and-events", test_client_framing_and_events);
+        g_test_add_func("/qmp/client/errors", test_client_errors);
+        g_test_add_func("/qmp/client/timeout", test_client_timeout);
+        g_test_add_func("/qmp/client/hangup", test_client_hangup);
+        g_test_add_func("/qmp/client/hostile", test_client_hostile);
+        g_test_add_func("/qmp/client/sync", test_client_sync);
+        g_test_add_func("/qmp/client/close", test_client_close);
+        for (guint i = 0; i < G_N_ELEMENTS(connect_cases); i++) {
+                g_autofree char *path =
+                    g_strdup_printf("/qmp/client/connect-fails/%s", connect_cases[i].name);
+
+                g_test_add_data_func(path, &connect_cases[i], test_client_connect_fails);
+        }
+        return g_test_run();
+}
