@@ -9,52 +9,13 @@
 #include "qmp/qmp-client.h"
 #include "qmp/qmp-sync.h"
 #include "tests/vt-fake-qmp.h"
+#include "tests/vt-test-util.h"
 #include "vt-autocleanups.h"
 
-#define GUARD_TIMEOUT_S 20
-
-typedef struct {
-        GAsyncResult *result;
-} Waiter;
-
 static void
-on_done(GObject *source, GAsyncResult *result, gpointer user_data)
+run_until(VtTestCondition done, gpointer data)
 {
-        Waiter *waiter = user_data;
-
-        g_assert_null(waiter->result);
-        waiter->result = g_object_ref(result);
-}
-
-static gboolean
-on_guard(gpointer user_data)
-{
-        g_error("guard timeout: the awaited event never came");
-        return G_SOURCE_REMOVE;
-}
-
-/* Iterates the default context until @done, failing after the guard. */
-static void
-run_until(gboolean (*done)(gpointer), gpointer data)
-{
-        guint guard = g_timeout_add_seconds(GUARD_TIMEOUT_S, on_guard, NULL);
-
-        while (!done(data))
-                g_main_context_iteration(NULL, TRUE);
-        g_source_remove(guard);
-}
-
-static gboolean
-waiter_done(gpointer data)
-{
-        return ((Waiter *)data)->result != NULL;
-}
-
-static GAsyncResult *
-wait_result(Waiter *waiter)
-{
-        run_until(waiter_done, waiter);
-        return waiter->result;
+        g_assert_true(vt_test_run_until(done, data, VT_TEST_GUARD_US));
 }
 
 static VtQmpClient *
@@ -62,10 +23,11 @@ connect_to(VtFakeQmp *peer)
 {
         g_autoptr(VtQmpClient) client = vt_qmp_client_new();
         g_autoptr(GError) error = NULL;
-        Waiter waiter = {0};
+        VtTestWaiter waiter = {0};
 
-        vt_qmp_client_connect_async(client, vt_fake_qmp_get_address(peer), on_done, &waiter);
-        g_assert_true(vt_qmp_client_connect_finish(client, wait_result(&waiter), &error));
+        vt_qmp_client_connect_async(client, vt_fake_qmp_get_address(peer), vt_test_waiter_callback,
+                                    &waiter);
+        g_assert_true(vt_qmp_client_connect_finish(client, vt_test_waiter_wait(&waiter), &error));
         g_assert_no_error(error);
         g_clear_object(&waiter.result);
         g_assert_true(vt_qmp_client_is_connected(client));
@@ -77,11 +39,12 @@ execute(VtQmpClient *client, const char *command, const char *arguments, gint64 
         GError **error)
 {
         g_autoptr(json_object) args = arguments != NULL ? json_tokener_parse(arguments) : NULL;
-        Waiter waiter = {0};
+        VtTestWaiter waiter = {0};
         json_object *reply;
 
-        vt_qmp_client_execute_async(client, command, args, timeout_us, on_done, &waiter);
-        reply = vt_qmp_client_execute_finish(client, wait_result(&waiter), error);
+        vt_qmp_client_execute_async(client, command, args, timeout_us, vt_test_waiter_callback,
+                                    &waiter);
+        reply = vt_qmp_client_execute_finish(client, vt_test_waiter_wait(&waiter), error);
         g_object_unref(waiter.result);
         return reply;
 }
@@ -136,19 +99,20 @@ test_client_in_flight(void)
         g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func(vt_json_object_unref);
         g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, reverse_handler, held);
         g_autoptr(VtQmpClient) client = connect_to(peer);
-        Waiter waiters[10] = {0};
+        VtTestWaiter waiters[10] = {0};
 
         for (guint i = 0; i < G_N_ELEMENTS(waiters); i++) {
                 g_autoptr(json_object) args = json_object_new_object();
 
                 json_object_object_add(args, "n", json_object_new_int(i));
-                vt_qmp_client_execute_async(client, "echo", args, 0, on_done, &waiters[i]);
+                vt_qmp_client_execute_async(client, "echo", args, 0, vt_test_waiter_callback,
+                                            &waiters[i]);
         }
         g_assert_cmpuint(vt_qmp_client_get_n_pending(client), ==, 10);
         for (guint i = 0; i < G_N_ELEMENTS(waiters); i++) {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(json_object) reply =
-                    vt_qmp_client_execute_finish(client, wait_result(&waiters[i]), &error);
+                    vt_qmp_client_execute_finish(client, vt_test_waiter_wait(&waiters[i]), &error);
 
                 g_assert_no_error(error);
                 g_assert_cmpint(get_int(reply, "n"), ==, i);
@@ -363,19 +327,19 @@ test_client_hangup(void)
         g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
         g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, hangup_handler, NULL);
         g_autoptr(VtQmpClient) client = connect_to(peer);
-        Waiter waiters[3] = {0};
+        VtTestWaiter waiters[3] = {0};
         guint n_disconnected = 0;
         g_autoptr(GError) error = NULL;
         g_autoptr(json_object) after = NULL;
 
         g_signal_connect(client, "disconnected", G_CALLBACK(on_disconnected), &n_disconnected);
         for (guint i = 0; i < G_N_ELEMENTS(waiters); i++)
-                vt_qmp_client_execute_async(client, "query-balloon", NULL, -1, on_done,
-                                            &waiters[i]);
+                vt_qmp_client_execute_async(client, "query-balloon", NULL, -1,
+                                            vt_test_waiter_callback, &waiters[i]);
         for (guint i = 0; i < G_N_ELEMENTS(waiters); i++) {
                 g_autoptr(GError) command_error = NULL;
-                g_autoptr(json_object) reply =
-                    vt_qmp_client_execute_finish(client, wait_result(&waiters[i]), &command_error);
+                g_autoptr(json_object) reply = vt_qmp_client_execute_finish(
+                    client, vt_test_waiter_wait(&waiters[i]), &command_error);
 
                 g_assert_null(reply);
                 g_assert_error(command_error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
@@ -423,12 +387,12 @@ test_client_connect_fails(gconstpointer data)
                                                     NULL, NULL);
         g_autoptr(VtQmpClient) client = vt_qmp_client_new();
         g_autoptr(GError) error = NULL;
-        Waiter waiter = {0};
+        VtTestWaiter waiter = {0};
 
         vt_qmp_client_set_timeout(client, 200 * 1000);
         vt_qmp_client_connect_async(client, c->address ? c->address : vt_fake_qmp_get_address(peer),
-                                    on_done, &waiter);
-        g_assert_false(vt_qmp_client_connect_finish(client, wait_result(&waiter), &error));
+                                    vt_test_waiter_callback, &waiter);
+        g_assert_false(vt_qmp_client_connect_finish(client, vt_test_waiter_wait(&waiter), &error));
         g_assert_error(error, (c->domain == 0 ? VT_QMP_ERROR : G_IO_ERROR), c->code);
         g_assert_false(vt_qmp_client_is_connected(client));
         g_object_unref(waiter.result);
@@ -465,11 +429,12 @@ test_client_hostile(void)
         g_autoptr(VtQmpClient) client = vt_qmp_client_new();
         g_autoptr(GError) error = NULL;
         g_autoptr(json_object) reply = NULL;
-        Waiter waiter = {0};
+        VtTestWaiter waiter = {0};
 
         vt_qmp_client_set_max_message(client, 1024 * 1024);
-        vt_qmp_client_connect_async(client, vt_fake_qmp_get_address(peer), on_done, &waiter);
-        g_assert_true(vt_qmp_client_connect_finish(client, wait_result(&waiter), &error));
+        vt_qmp_client_connect_async(client, vt_fake_qmp_get_address(peer), vt_test_waiter_callback,
+                                    &waiter);
+        g_assert_true(vt_qmp_client_connect_finish(client, vt_test_waiter_wait(&waiter), &error));
         g_object_unref(waiter.result);
 
         reply = execute(client, "query-status", NULL, 0, &error);

@@ -306,6 +306,31 @@ set_error_qemu_exited(VtTestGuest *guest, const char *what, GError **error)
 }
 
 /**
+ * qemu_wait_exit() - Wait until QEMU exits or @deadline_us passes.
+ * @guest: the guest
+ * @deadline_us: monotonic time to give up at
+ *
+ * Return: TRUE if QEMU has exited (not reaped yet, unless it was before)
+ */
+static gboolean
+qemu_wait_exit(VtTestGuest *guest, gint64 deadline_us)
+{
+        struct pollfd pfd = {.fd = guest->pidfd, .events = POLLIN};
+
+        if (guest->reaped)
+                return TRUE;
+        for (;;) {
+                gint64 left_us = deadline_us - g_get_monotonic_time();
+                int timeout_ms = left_us <= 0 ? 0 : (int)MIN((left_us + 999) / 1000, G_MAXINT);
+                int ret = poll(&pfd, 1, timeout_ms);
+
+                if (ret < 0 && errno == EINTR)
+                        continue;
+                return ret > 0;
+        }
+}
+
+/**
  * rbuf_take_line() - Remove the first complete line from the receive buffer.
  * @guest: the guest
  *
@@ -331,7 +356,8 @@ rbuf_take_line(VtTestGuest *guest)
 /**
  * workload_receive() - Wait until the workload sends something, then buffer it.
  * @guest: the guest
- * @deadline_us: monotonic time to give up at; 0 means do not wait
+ * @deadline_us: monotonic time to give up waiting for data at; 0 means do not wait
+ * @exit_deadline_us: if the socket closes, how long to wait for QEMU's exit, to report it
  * @what: what is being waited for, for messages
  * @error: return location for a GError
  *
@@ -339,7 +365,8 @@ rbuf_take_line(VtTestGuest *guest)
  *         set), -1 with @error set if the socket closed, QEMU exited or I/O failed
  */
 static int
-workload_receive(VtTestGuest *guest, gint64 deadline_us, const char *what, GError **error)
+workload_receive(VtTestGuest *guest, gint64 deadline_us, gint64 exit_deadline_us, const char *what,
+                 GError **error)
 {
         struct pollfd fds[2] = {
             {.fd = guest->workload_fd, .events = POLLIN},
@@ -376,22 +403,21 @@ workload_receive(VtTestGuest *guest, gint64 deadline_us, const char *what, GErro
         while (n < 0 && errno == EINTR);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 return 1; /* spurious wakeup: nothing buffered, caller loops */
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+                /* QEMU closes the socket when it exits: wait for that to tell why. */
+                if (qemu_wait_exit(guest, exit_deadline_us))
+                        set_error_qemu_exited(guest, what, error);
+                else
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                    "QEMU closed '%s' %s", guest->workload_path, what);
+                return -1;
+        }
         if (n < 0) {
                 int saved_errno = errno;
 
                 g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
                             "reading '%s' %s: %s", guest->workload_path, what,
                             g_strerror(saved_errno));
-                return -1;
-        }
-        if (n == 0) {
-                if (waitpid(guest->pid, &guest->wait_status, WNOHANG) == guest->pid) {
-                        guest->reaped = TRUE;
-                        set_error_qemu_exited(guest, what, error);
-                } else {
-                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                    "QEMU closed '%s' %s", guest->workload_path, what);
-                }
                 return -1;
         }
         if (guest->rbuf->len + (gsize)n > LINE_MAX_BYTES &&
@@ -447,7 +473,7 @@ guest_wait_ready(VtTestGuest *guest, gint64 deadline_us, GError **error)
                                 line);
                         continue;
                 }
-                ret = workload_receive(guest, deadline_us, "while booting", error);
+                ret = workload_receive(guest, deadline_us, deadline_us, "while booting", error);
                 if (ret < 0)
                         return FALSE;
                 if (ret == 0) {
@@ -785,12 +811,13 @@ vt_test_guest_get_ready_us(VtTestGuest *guest)
 /**
  * workload_discard_stale() - Drop lines that arrived while no command was outstanding.
  * @guest: the guest
+ * @deadline_us: if the socket closed, how long to wait for QEMU's exit, to report it
  * @error: return location for a GError
  *
  * Return: TRUE on success, FALSE with @error set if the channel is gone
  */
 static gboolean
-workload_discard_stale(VtTestGuest *guest, GError **error)
+workload_discard_stale(VtTestGuest *guest, gint64 deadline_us, GError **error)
 {
         for (;;) {
                 g_autofree char *line = rbuf_take_line(guest);
@@ -803,7 +830,7 @@ workload_discard_stale(VtTestGuest *guest, GError **error)
                                 g_debug("guest '%s': dropping stale line '%s'", guest->name, line);
                         continue;
                 }
-                ret = workload_receive(guest, 0, "before sending a command", error);
+                ret = workload_receive(guest, 0, deadline_us, "before sending a command", error);
                 if (ret < 0)
                         return FALSE;
                 if (ret == 0)
@@ -847,7 +874,7 @@ vt_test_guest_workload(VtTestGuest *guest, const char *command, gint64 timeout_u
         deadline_us =
             g_get_monotonic_time() + (timeout_us > 0 ? timeout_us : (gint64)DEFAULT_REPLY_TIMEOUT);
         what = g_strdup_printf("waiting for the reply to '%s'", command);
-        if (!workload_discard_stale(guest, error))
+        if (!workload_discard_stale(guest, deadline_us, error))
                 return NULL;
 
         request = g_strdup_printf("%s\n", command);
@@ -882,7 +909,7 @@ vt_test_guest_workload(VtTestGuest *guest, const char *command, gint64 timeout_u
                         }
                         return g_steal_pointer(&line);
                 }
-                ret = workload_receive(guest, deadline_us, what, error);
+                ret = workload_receive(guest, deadline_us, deadline_us, what, error);
                 if (ret < 0)
                         return NULL;
                 if (ret == 0) {

@@ -75,7 +75,7 @@ if [ -z "$kernel_package" ]; then
                 sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1) || true
         if [ -z "$kernel_package" ]; then
                 # Offline with no apt lists: use what is already cached.
-                cached=$(ls "$cache"/linux-image-*_amd64.deb 2>/dev/null | sort -V | tail -n 1) || true
+                cached=$(find "$cache" -maxdepth 1 -name 'linux-image-*_amd64.deb' | sort -V | tail -n 1)
                 [ -n "$cached" ] ||
                         die "cannot resolve linux-image-amd64: the apt package lists are missing." \
                                 "Run 'apt-get update' (as root) and build again," \
@@ -86,7 +86,7 @@ if [ -z "$kernel_package" ]; then
 fi
 
 # Fetch the .deb once.
-deb=$(ls "$cache/${kernel_package}"_*_amd64.deb 2>/dev/null | sort -V | tail -n 1) || true
+deb=$(find "$cache" -maxdepth 1 -name "${kernel_package}_*_amd64.deb" | sort -V | tail -n 1)
 if [ -z "$deb" ]; then
         if ! LC_ALL=C apt-cache show "$kernel_package" >/dev/null 2>&1; then
                 die "apt knows no package '$kernel_package'. Run 'apt-get update' (as root)" \
@@ -106,7 +106,7 @@ if [ -z "$deb" ]; then
         done
         rmdir "$dl"
 fi
-[ -n "$deb" ] && [ -f "$deb" ] || die "no .deb for '$kernel_package' in $cache"
+[ -f "$deb" ] || die "no .deb for '$kernel_package' in $cache"
 
 # Extract vmlinuz and the modules once per .deb.
 kdir=${deb%.deb}

@@ -26,7 +26,9 @@
  * pressure it is killed first, and /init restarts it ("ready" again).
  */
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the tests. Tests never sleep to let something happen:
+ * they iterate the main loop until the awaited condition holds, and a guard
+ * timeout turns a hang into a failure.
+ */
+#include "tests/vt-test-util.h"
+
+static gboolean
+util_on_guard(gpointer user_data)
+{
+        *(gboolean *)user_data = TRUE;
+        return G_SOURCE_REMOVE;
+}
+
+/**
+ * vt_test_run_until:
+ * @done: checked after each main loop iteration
+ * @data: for @done
+ * @guard_us: how long to wait at most
+ *
+ * Iterates the thread-default main context until @done returns %TRUE.
+ *
+ * Returns: %TRUE if @done held, %FALSE if the guard expired first
+ */
+gboolean
+vt_test_run_until(VtTestCondition done, gpointer data, gint64 guard_us)
+{
+        GMainContext *context = g_main_context_ref_thread_default();
+        GSource *guard = g_timeout_source_new((guint)(guard_us / 1000));
+        gboolean expired = FALSE;
+        gboolean ok;
+
+        g_source_set_callback(guard, util_on_guard, &expired, NULL);
+        g_source_attach(guard, context);
+        while (!(ok = done(data)) && !expired)
+                g_main_context_iteration(context, TRUE);
+        g_source_destroy(guard);
+        g_source_unref(guard);
+        g_main_context_unref(context);
+        return ok;
+}
+
+/**
+ * vt_test_waiter_callback:
+ * @source: the source object
+ * @result: the result
+ * @user_data: a #VtTestWaiter
+ */
+void
+vt_test_waiter_callback(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        VtTestWaiter *waiter = user_data;
+
+        g_assert_null(waiter->result);
+        waiter->result = g_object_ref(result);
+}
+
+static gboolean
+waiter_done(gpointer data)
+{
+        return ((VtTestWaiter *)data)->result != NULL;
+}
+
+/**
+ * vt_test_waiter_wait:
+ * @waiter: a waiter whose call was started
+ *
+ * Waits for the result, failing the test after %VT_TEST_GUARD_US.
+ *
+ * Returns: (transfer none): the result, owned by @waiter
+ */
+GAsyncResult *
+vt_test_waiter_wait(VtTestWaiter *waiter)
+{
+        if (!vt_test_run_until(waiter_done, waiter, VT_TEST_GUARD_US))
+                g_error("guard timeout: an asynchronous call never completed");
+        return waiter->result;
+}
+
+/**
+ * vt_test_waiter_clear:
+ * @waiter: a waiter
+ *
+ * Drops the result so the waiter can be used again.
+ */
+void
+vt_test_waiter_clear(VtTestWaiter *waiter)
+{
+        g_clear_object(&waiter->result);
+}
+
+/**
+ * vt_test_skip_unless:
+ * @available: whether what the test needs is there
+ * @reason: what is missing, when it is not
+ *
+ * Skips the current test when @available is %FALSE. Under
+ * `VT_TEST_REQUIRE_ALL=1`, which CI sets, a skip is a failure instead.
+ *
+ * Returns: @available
+ */
+gboolean
+vt_test_skip_unless(gboolean available, const char *reason)
+{
+        if (available)
+                return TRUE;
+        if (g_strcmp0(g_getenv("VT_TEST_REQUIRE_ALL"), "1") == 0) {
+                g_test_fail_printf("required but unavailable: %s", reason);
+                return FALSE;
+        }
+        g_test_skip(reason);
+        return FALSE;
+}
