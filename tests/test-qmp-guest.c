@@ -17,7 +17,7 @@
 #include "tests/vt-test-util.h"
 #include "vt-autocleanups.h"
 
-#define MIB (G_GUINT64_CONSTANT(1024) * 1024)
+#define MIB          (G_GUINT64_CONSTANT(1024) * 1024)
 #define GUEST_MEMORY (512 * MIB)
 #define BALLOON_PATH "/machine/peripheral/balloon0"
 
@@ -47,8 +47,8 @@ fixture_boot(GuestFixture *fixture, const VtTestGuestOptions *options)
         fixture->client = vt_qmp_client_new();
         vt_qmp_client_connect_async(fixture->client, vt_test_guest_get_qmp_path(fixture->guest),
                                     vt_test_waiter_callback, &waiter);
-        g_assert_true(vt_qmp_client_connect_finish(fixture->client,
-                                                   vt_test_waiter_wait(&waiter), &error));
+        g_assert_true(
+            vt_qmp_client_connect_finish(fixture->client, vt_test_waiter_wait(&waiter), &error));
         g_assert_no_error(error);
         vt_test_waiter_clear(&waiter);
 }
@@ -65,7 +65,7 @@ static void
 fixture_setup_no_balloon(GuestFixture *fixture, gconstpointer data)
 {
         const VtTestGuestOptions options = {
-                .name = "qmp-nb", .memory_bytes = GUEST_MEMORY, .no_balloon = TRUE};
+            .name = "qmp-nb", .memory_bytes = GUEST_MEMORY, .no_balloon = TRUE};
 
         fixture_boot(fixture, &options);
 }
@@ -163,8 +163,7 @@ test_guest_greeting(GuestFixture *fixture, gconstpointer data)
                 return;
         greeting = vt_qmp_client_get_greeting(fixture->client);
         g_assert_nonnull(greeting);
-        g_test_message("QEMU %" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT
-                       " '%s'",
+        g_test_message("QEMU %" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT " '%s'",
                        greeting->major, greeting->minor, greeting->micro, greeting->package);
         g_assert_cmpint(greeting->major, >=, 7);
         g_assert_true(vt_qmp_greeting_has_capability(greeting, "oob"));
@@ -289,8 +288,8 @@ stats_on_reply(GObject *source, GAsyncResult *result, gpointer data)
 static void
 stats_watch_get(StatsWatch *watch)
 {
-        g_autoptr(json_object) args = json_tokener_parse(
-                "{\"path\": \"" BALLOON_PATH "\", \"property\": \"guest-stats\"}");
+        g_autoptr(json_object) args =
+            json_tokener_parse("{\"path\": \"" BALLOON_PATH "\", \"property\": \"guest-stats\"}");
 
         vt_qmp_client_execute_async(watch->client, "qom-get", args, 0, stats_on_reply, watch);
 }
@@ -386,24 +385,23 @@ static void
 test_guest_in_flight(GuestFixture *fixture, gconstpointer data)
 {
         InFlight commands[10] = {
-                {"query-balloon", NULL, "actual"},
-                {"query-status", NULL, "status"},
-                {"query-version", NULL, "qemu"},
-                {"query-name", NULL, "name"},
-                {"qom-get", "{\"path\": \"" BALLOON_PATH "\", \"property\": \"guest-stats\"}",
-                 "stats"},
-                {"query-balloon", NULL, "actual"},
-                {"query-kvm", NULL, "enabled"},
-                {"query-uuid", NULL, "UUID"},
-                {"query-status", NULL, "running"},
-                {"query-version", NULL, "package"},
+            {"query-balloon", NULL, "actual"},
+            {"query-status", NULL, "status"},
+            {"query-version", NULL, "qemu"},
+            {"query-name", NULL, "name"},
+            {"qom-get", "{\"path\": \"" BALLOON_PATH "\", \"property\": \"guest-stats\"}", "stats"},
+            {"query-balloon", NULL, "actual"},
+            {"query-kvm", NULL, "enabled"},
+            {"query-uuid", NULL, "UUID"},
+            {"query-status", NULL, "running"},
+            {"query-version", NULL, "package"},
         };
 
         if (!fixture_ready(fixture))
                 return;
         for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
                 g_autoptr(json_object) args =
-                        commands[i].arguments ? json_tokener_parse(commands[i].arguments) : NULL;
+                    commands[i].arguments ? json_tokener_parse(commands[i].arguments) : NULL;
 
                 vt_qmp_client_execute_async(fixture->client, commands[i].command, args, 0,
                                             vt_test_waiter_callback, &commands[i].waiter);
@@ -413,7 +411,7 @@ test_guest_in_flight(GuestFixture *fixture, gconstpointer data)
         for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(json_object) reply = vt_qmp_client_execute_finish(
-                        fixture->client, commands[i].waiter.result, &error);
+                    fixture->client, commands[i].waiter.result, &error);
 
                 g_assert_no_error(error);
                 g_assert_true(json_object_object_get_ex(reply, commands[i].member, NULL));
@@ -475,8 +473,7 @@ test_guest_killed(GuestFixture *fixture, gconstpointer data)
                                     vt_test_waiter_callback, &waiter);
         g_assert_cmpint(kill(fixture->pid, SIGKILL), ==, 0);
 
-        reply = vt_qmp_client_execute_finish(fixture->client, vt_test_waiter_wait(&waiter),
-                                             &error);
+        reply = vt_qmp_client_execute_finish(fixture->client, vt_test_waiter_wait(&waiter), &error);
         vt_test_waiter_clear(&waiter);
         g_assert_null(reply);
         g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
@@ -508,8 +505,7 @@ main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
 
-#define ADD(path, test, setup)                                                                     \
-        g_test_add(path, GuestFixture, NULL, setup, test, fixture_teardown)
+#define ADD(path, test, setup) g_test_add(path, GuestFixture, NULL, setup, test, fixture_teardown)
         ADD("/qmp/guest/greeting", test_guest_greeting, fixture_setup);
         ADD("/qmp/guest/query-balloon", test_guest_query_balloon, fixture_setup);
         ADD("/qmp/guest/balloon", test_guest_balloon, fixture_setup);
@@ -517,8 +513,7 @@ main(int argc, char **argv)
         ADD("/qmp/guest/in-flight", test_guest_in_flight, fixture_setup);
         ADD("/qmp/guest/timeout", test_guest_timeout, fixture_setup);
         ADD("/qmp/guest/killed", test_guest_killed, fixture_setup);
-        ADD("/qmp/guest/device-not-active", test_guest_device_not_active,
-            fixture_setup_no_balloon);
+        ADD("/qmp/guest/device-not-active", test_guest_device_not_active, fixture_setup_no_balloon);
 #undef ADD
         return g_test_run();
 }
