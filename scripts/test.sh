@@ -16,12 +16,17 @@ export VT_TEST_REQUIRE_ALL=${VT_TEST_REQUIRE_ALL:-1}
 status=0
 meson test -C "$build" --print-errorlogs --suite unit --suite integration || status=1
 
-# One closing line that counts every test case (the TAP subtests).
-summary=$(grep -hE '^(ok|not ok) ' "$build/meson-logs/testlog.txt" | awk '
-        / # SKIP/ { skipped++; next }
-        /^ok /    { passed++; next }
-        /^not ok/ { failed++ }
-        END { printf "%d passed, %d failed, %d skipped", passed, failed, skipped }')
+# One closing line that counts every test case (the TAP subtests); a test
+# program that aborted ("Bail out!") counts as a failure.
+summary=$(grep -hE '^(ok|not ok) |^Bail out!' "$build/meson-logs/testlog.txt" | awk -v status="$status" '
+        /^Bail out!/ { failed++; next }
+        / # SKIP/    { skipped++; next }
+        /^ok /       { passed++; next }
+        /^not ok/    { failed++ }
+        END {
+                if (status != 0 && failed == 0) failed = 1
+                printf "%d passed, %d failed, %d skipped", passed, failed, skipped
+        }')
 echo
 echo "$summary"
 case "$summary" in

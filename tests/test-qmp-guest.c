@@ -247,10 +247,14 @@ test_guest_balloon(GuestFixture *fixture, gconstpointer data)
         g_assert_cmpuint(guest_mem_available(fixture->guest), >, available_shrunk + 200 * MIB);
 }
 
+typedef gboolean (*StatsPredicate)(json_object *reply, guint64 data);
+
 typedef struct {
         VtQmpClient *client;
         gint64 min_update;
-        json_object *stats; /* the latest stats, once newer than min_update */
+        StatsPredicate accept; /* NULL: any stats newer than min_update */
+        guint64 accept_data;
+        json_object *stats; /* the first accepted stats */
         VtTestWaiter waiter;
         GSource *retry;
 } StatsWatch;
@@ -275,7 +279,8 @@ stats_on_reply(GObject *source, GAsyncResult *result, gpointer data)
         g_autoptr(json_object) reply = vt_qmp_client_execute_finish(watch->client, result, &error);
 
         g_assert_no_error(error);
-        if (get_int(reply, "last-update") > watch->min_update) {
+        if (get_int(reply, "last-update") > watch->min_update &&
+            (watch->accept == NULL || watch->accept(reply, watch->accept_data))) {
                 watch->stats = g_steal_pointer(&reply);
                 return;
         }
@@ -300,11 +305,18 @@ stats_arrived(gpointer data)
         return ((StatsWatch *)data)->stats != NULL;
 }
 
-/* Waits for guest stats whose last-update is newer than @min_update. */
+/*
+ * Waits for guest stats whose last-update is newer than @min_update and
+ * that @accept takes: the guest samples its stats on its own schedule, so
+ * the first new sample may predate what the test did.
+ */
 static json_object *
-wait_stats(VtQmpClient *client, gint64 min_update)
+wait_stats(VtQmpClient *client, gint64 min_update, StatsPredicate accept, guint64 accept_data)
 {
-        StatsWatch watch = {.client = client, .min_update = min_update};
+        StatsWatch watch = {.client = client,
+                            .min_update = min_update,
+                            .accept = accept,
+                            .accept_data = accept_data};
 
         stats_watch_get(&watch);
         g_assert_true(vt_test_run_until(stats_arrived, &watch, VT_TEST_GUARD_US));
@@ -323,6 +335,13 @@ get_stat(json_object *reply, const char *name)
         return json_object_get_uint64(value);
 }
 
+/* Stats that show at least 100 MiB less available than @idle_available. */
+static gboolean
+stats_show_allocation(json_object *reply, guint64 idle_available)
+{
+        return get_stat(reply, "stat-available-memory") + 100 * MIB < idle_available;
+}
+
 static void
 test_guest_stats(GuestFixture *fixture, gconstpointer data)
 {
@@ -338,7 +357,7 @@ test_guest_stats(GuestFixture *fixture, gconstpointer data)
         set = execute_ok(fixture->client, "qom-set",
                          "{\"path\": \"" BALLOON_PATH "\", \"property\": "
                          "\"guest-stats-polling-interval\", \"value\": 1}");
-        idle = wait_stats(fixture->client, 0);
+        idle = wait_stats(fixture->client, 0, NULL, 0);
         total = get_stat(idle, "stat-total-memory");
         free_idle = get_stat(idle, "stat-free-memory");
         available_idle = get_stat(idle, "stat-available-memory");
@@ -353,7 +372,8 @@ test_guest_stats(GuestFixture *fixture, gconstpointer data)
         reply = vt_test_guest_workload(fixture->guest, "alloc 134217728", 0, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(reply, ==, "ok 134217728");
-        busy = wait_stats(fixture->client, get_int(idle, "last-update"));
+        busy = wait_stats(fixture->client, get_int(idle, "last-update"), stats_show_allocation,
+                          available_idle);
         free_busy = get_stat(busy, "stat-free-memory");
         available_busy = get_stat(busy, "stat-available-memory");
         g_test_message("after alloc: free %" G_GUINT64_FORMAT " MiB, available %" G_GUINT64_FORMAT
