@@ -41,6 +41,7 @@ struct _VtQmpChannel {
         gsize max_output;
 
         gboolean closed;
+        guint64 n_truncated; /* messages cut short by the peer closing */
         GError *close_error; /* the failure awaiting its deferred report */
 };
 
@@ -194,6 +195,19 @@ channel_fail_deferred(VtQmpChannel *channel, GError *error)
         g_source_attach(channel->report_source, channel->context);
 }
 
+/* The peer closed in the middle of a message: that message is lost. */
+static void
+channel_report_truncated(VtQmpChannel *channel)
+{
+        g_autoptr(GError) error = g_error_new_literal(
+            VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL, "connection closed in the middle of a message");
+
+        channel->n_truncated++;
+
+        if (channel->handlers.malformed != NULL)
+                channel->handlers.malformed(channel, error, channel->user_data);
+}
+
 static gboolean
 channel_on_readable(GObject *stream, gpointer user_data)
 {
@@ -212,8 +226,12 @@ channel_on_readable(GObject *stream, gpointer user_data)
                 return G_SOURCE_REMOVE;
         }
         if (n == 0) {
-                channel_fail(channel, g_error_new_literal(VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED,
-                                                          "connection closed by peer"));
+                if (vt_qmp_framer_has_partial(channel->framer))
+                        channel_report_truncated(channel);
+                if (!channel->closed)
+                        channel_fail(channel,
+                                     g_error_new_literal(VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED,
+                                                         "connection closed by peer"));
                 return G_SOURCE_REMOVE;
         }
 
@@ -369,11 +387,12 @@ vt_qmp_channel_is_closed(VtQmpChannel *channel)
  * vt_qmp_channel_get_n_malformed:
  * @channel: a channel
  *
- * Returns: how many malformed or oversized messages the peer sent
+ * Returns: how many malformed, oversized or truncated messages the peer
+ *     sent
  */
 guint64
 vt_qmp_channel_get_n_malformed(VtQmpChannel *channel)
 {
         g_return_val_if_fail(channel != NULL, 0);
-        return vt_qmp_framer_get_n_malformed(channel->framer);
+        return vt_qmp_framer_get_n_malformed(channel->framer) + channel->n_truncated;
 }

@@ -199,6 +199,20 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
 }
 
 /**
+ * vt_qmp_framer_has_partial:
+ * @framer: a framer
+ *
+ * Returns: %TRUE if part of a message has been pushed but not completed:
+ *     a peer that closes now leaves a truncated message behind
+ */
+gboolean
+vt_qmp_framer_has_partial(VtQmpFramer *framer)
+{
+        g_return_val_if_fail(framer != NULL, FALSE);
+        return framer->message_len > 0 || (!framer->skipping && framer->pos < framer->buffer->len);
+}
+
+/**
  * vt_qmp_framer_get_n_malformed:
  * @framer: a framer
  *

@@ -33,6 +33,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtQmpFramer, vt_qmp_framer_free)
 void vt_qmp_framer_push(VtQmpFramer *framer, const void *data, gsize len);
 VtQmpFramerStatus vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message,
                                      GError **error);
+gboolean vt_qmp_framer_has_partial(VtQmpFramer *framer);
 guint64 vt_qmp_framer_get_n_malformed(VtQmpFramer *framer);
 
 G_END_DECLS

@@ -242,6 +242,32 @@ test_framer_deep_nesting(void)
         g_assert_cmpuint(n_malformed, ==, 1);
 }
 
+/* What a peer that closes now leaves behind. */
+static void
+test_framer_partial(void)
+{
+        static const struct {
+                const char *input;
+                gboolean partial;
+        } cases[] = {
+                {"", FALSE},
+                {"\r\n  \n", FALSE},
+                {"{\"ok\": 1}\r\n", FALSE},
+                {"{\"ok\": 1}\r\n{\"return\": {\"act", TRUE},
+                {"{", TRUE},
+                {"garbage\n", FALSE},
+                {"garbage without end", FALSE},
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+                g_autoptr(GPtrArray) messages =
+                        feed_all(framer, cases[i].input, MAX(strlen(cases[i].input), 1), NULL);
+
+                g_assert_cmpint(vt_qmp_framer_has_partial(framer), ==, cases[i].partial);
+        }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -260,5 +286,6 @@ main(int argc, char **argv)
         g_test_add_func("/qmp/framer/hostile/giant-line", test_framer_giant_line);
         g_test_add_func("/qmp/framer/hostile/deep-nesting", test_framer_deep_nesting);
         g_test_add_func("/qmp/framer/size-bound", test_framer_size_bound);
+        g_test_add_func("/qmp/framer/partial", test_framer_partial);
         return g_test_run();
 }
