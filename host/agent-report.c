@@ -54,8 +54,8 @@ agent_get(json_object *object, const char *name, json_type type, gboolean requir
                 return TRUE;
         }
         if (!json_object_is_type(value, type)) {
-                g_set_error(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID, "'%s' is not %s %s",
-                            name, type == json_type_object ? "an" : "a", json_type_to_name(type));
+                g_set_error(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
+                            "'%s' should be of type %s", name, json_type_to_name(type));
                 return FALSE;
         }
         *ret_value = value;
