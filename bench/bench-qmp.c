@@ -244,7 +244,7 @@ bench_framer(const char *data_dir)
                 }
         }
         for (guint round = 0; round < 5; round++) {
-                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
                 gint64 start = g_get_monotonic_time();
                 guint parsed = 0;
                 gint64 elapsed;

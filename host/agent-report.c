@@ -15,7 +15,9 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK(vt - agent - error - quark, vt_agent_error)
+/* clang-format off */
+G_DEFINE_QUARK(vt-agent-error-quark, vt_agent_error)
+/* clang-format on */
 
 static const char *const agent_reasons[VT_AGENT_REASON_MAX] = {
     [VT_AGENT_REASON_PERIODIC] = "periodic",

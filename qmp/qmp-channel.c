@@ -83,7 +83,8 @@ vt_qmp_channel_new(GIOStream *stream, const VtQmpChannelLimits *limits,
         channel->output = G_POLLABLE_OUTPUT_STREAM(g_io_stream_get_output_stream(stream));
         channel->context =
             context != NULL ? g_main_context_ref(context) : g_main_context_ref_thread_default();
-        channel->framer = vt_qmp_framer_new(limits->max_message, limits->max_depth);
+        channel->framer =
+            vt_qmp_framer_new(limits->max_message, limits->max_depth, limits->max_values);
         channel->handlers = *handlers;
         channel->user_data = user_data;
         channel->output_buffer = g_byte_array_new();
@@ -289,6 +290,13 @@ channel_flush(VtQmpChannel *channel)
                         return;
                 }
                 channel->output_pos += (gsize)n;
+                /* A peer that reads just behind us must not let the buffer grow. */
+                if (channel->output_pos >= QMP_CHANNEL_READ_SIZE ||
+                    channel->output_pos > channel->output_buffer->len / 2) {
+                        g_byte_array_remove_range(channel->output_buffer, 0,
+                                                  (guint)channel->output_pos);
+                        channel->output_pos = 0;
+                }
         }
         g_byte_array_set_size(channel->output_buffer, 0);
         channel->output_pos = 0;
@@ -317,8 +325,9 @@ channel_on_writable(GObject *stream, gpointer user_data)
  *
  * Queues @message, followed by CRLF as QEMU does, and writes what the
  * socket takes without blocking. A failure found while writing closes the
- * channel and is reported later through the closed handler; a peer that
- * lets more than the output bound pile up is treated the same way.
+ * channel and is reported later through the closed handler. A peer that
+ * lets more than the output bound pile up fails the send and closes the
+ * channel, which is reported later too.
  *
  * Returns: %TRUE if @message was queued
  */
@@ -340,12 +349,14 @@ vt_qmp_channel_send(VtQmpChannel *channel, json_object *message, GError **error)
                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
         len = strlen(text);
         if (channel->output_buffer->len - channel->output_pos + len + 2 > channel->max_output) {
-                channel_fail_deferred(channel,
-                                      g_error_new(VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED,
-                                                  "peer is not reading: more than %" G_GSIZE_FORMAT
-                                                  " bytes queued",
-                                                  channel->max_output));
-                return TRUE;
+                GError *overflow =
+                    g_error_new(VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED,
+                                "peer is not reading: more than %" G_GSIZE_FORMAT " bytes queued",
+                                channel->max_output);
+
+                channel_fail_deferred(channel, g_error_copy(overflow));
+                g_propagate_error(error, overflow);
+                return FALSE;
         }
         g_byte_array_append(channel->output_buffer, (const guint8 *)text, (guint)len);
         g_byte_array_append(channel->output_buffer, (const guint8 *)"\r\n", 2);

@@ -31,6 +31,7 @@ typedef struct {
  * VtQmpChannelLimits:
  * @max_message: largest message accepted from the peer, in bytes
  * @max_depth: deepest nesting accepted from the peer
+ * @max_values: most values in one message from the peer
  * @max_output: most bytes queued for a peer that does not read; past it
  *     the channel is closed
  *
@@ -39,6 +40,7 @@ typedef struct {
 typedef struct {
         gsize max_message;
         guint max_depth;
+        gsize max_values;
         gsize max_output;
 } VtQmpChannelLimits;
 

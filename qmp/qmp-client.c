@@ -74,13 +74,12 @@ static guint signals[SIGNAL_LAST];
 
 G_DEFINE_FINAL_TYPE(VtQmpClient, vt_qmp_client, G_TYPE_OBJECT)
 
+static void qmp_pending_disarm(QmpPending *pending);
+
 static void
 qmp_pending_free(QmpPending *pending)
 {
-        if (pending->timeout_source != NULL) {
-                g_source_destroy(pending->timeout_source);
-                g_source_unref(pending->timeout_source);
-        }
+        qmp_pending_disarm(pending);
         g_clear_object(&pending->task);
         g_free(pending->command);
         g_free(pending);
@@ -88,7 +87,19 @@ qmp_pending_free(QmpPending *pending)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QmpPending, qmp_pending_free)
 
-/* Removes the pending command @id from the table; the caller completes it. */
+/* Stops @pending's timeout: done before completing it, since completion
+ * callbacks may run a main loop in which the timeout would fire. */
+static void
+qmp_pending_disarm(QmpPending *pending)
+{
+        if (pending->timeout_source == NULL)
+                return;
+        g_source_destroy(pending->timeout_source);
+        g_clear_pointer(&pending->timeout_source, g_source_unref);
+}
+
+/* Removes the pending command @id from the table, disarmed; the caller
+ * completes it. */
 static QmpPending *
 client_steal_pending(VtQmpClient *client, gint64 id)
 {
@@ -96,13 +107,15 @@ client_steal_pending(VtQmpClient *client, gint64 id)
 
         if (!g_hash_table_steal_extended(client->pending, &id, NULL, (gpointer *)&pending))
                 return NULL;
+        qmp_pending_disarm(pending);
         return pending;
 }
 
 static GSource *
 client_add_timeout(VtQmpClient *client, gint64 timeout_us, GSourceFunc func, gpointer data)
 {
-        GSource *source = g_timeout_source_new((guint)MIN((timeout_us + 999) / 1000, G_MAXUINT));
+        gint64 ms = timeout_us / 1000 + (timeout_us % 1000 != 0);
+        GSource *source = g_timeout_source_new((guint)MIN(ms, (gint64)G_MAXUINT));
 
         g_source_set_callback(source, func, data, NULL);
         g_source_attach(source, client->context);
@@ -141,6 +154,10 @@ client_disconnect(VtQmpClient *client, const GError *reason, gboolean notify)
                 g_clear_pointer(&client->connect_timeout, g_source_unref);
         }
 
+        /* No timeout may fire while the callbacks below run. */
+        g_hash_table_iter_init(&iter, pending);
+        while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&p))
+                qmp_pending_disarm(p);
         g_hash_table_iter_init(&iter, pending);
         while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&p)) {
                 g_autoptr(QmpPending) owned = p;
@@ -172,8 +189,8 @@ client_on_command_timeout(gpointer user_data)
         QmpPending *p = user_data;
         g_autoptr(QmpPending) pending = client_steal_pending(p->client, p->id);
 
-        g_return_val_if_fail(pending == p, G_SOURCE_REMOVE);
-        g_clear_pointer(&pending->timeout_source, g_source_unref);
+        if (pending == NULL)
+                return G_SOURCE_REMOVE;
         g_task_return_new_error(pending->task, VT_QMP_ERROR, VT_QMP_ERROR_TIMEOUT,
                                 "QMP command '%s' got no reply within %.1f s", pending->command,
                                 (double)pending->timeout_us / G_USEC_PER_SEC);
@@ -253,7 +270,11 @@ client_handle_greeting(VtQmpClient *client, const VtQmpMessage *message)
                 return;
         }
         client->state = CLIENT_NEGOTIATING;
+        /* A task completes on the context that was thread-default when it
+         * was made: make it the client's, whoever dispatches us. */
+        g_main_context_push_thread_default(client->context);
         task = g_task_new(client, NULL, client_on_capabilities, NULL);
+        g_main_context_pop_thread_default(client->context);
         g_task_set_source_tag(task, vt_qmp_client_execute_async);
         client_send_command(client, "qmp_capabilities", NULL, -1, task);
 }
@@ -630,6 +651,12 @@ vt_qmp_client_set_max_message(VtQmpClient *client, gsize max_message)
 
 /**
  * vt_qmp_client_new:
+ *
+ * Every source of the client runs on the main context that is
+ * thread-default now; completion callbacks of vt_qmp_client_execute_async()
+ * run on the context that is thread-default when it is called. A pending
+ * command keeps the client alive: call vt_qmp_client_close() before
+ * dropping the last reference.
  *
  * Returns: (transfer full): a client bound to the thread-default main
  *     context

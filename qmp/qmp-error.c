@@ -2,7 +2,9 @@
 /* QMP error classes mapped to and from VT_QMP_ERROR codes. */
 #include "qmp/qmp-error.h"
 
-G_DEFINE_QUARK(vt - qmp - error - quark, vt_qmp_error)
+/* clang-format off */
+G_DEFINE_QUARK(vt-qmp-error-quark, vt_qmp_error)
+/* clang-format on */
 
 /* Indexed by VtQmpError; NULL where the code has no QMP class. */
 static const char *const qmp_error_classes[VT_QMP_ERROR_MAX] = {

@@ -8,14 +8,21 @@
  * out whole. Only top-level objects are messages.
  *
  * The peer is untrusted. The tokener is created with a depth bound, and the
- * framer never feeds it more than max_message bytes of one message: past
- * that the message is dropped without being stored. After any malformed
- * input the framer skips to the next newline, where QEMU and well-behaved
- * clients end every message, and starts afresh. A giant line therefore
- * costs at most max_message bytes of memory, whatever its length.
+ * framer never feeds it more than max_message bytes of one message, nor
+ * more than max_values values (counted as the `{`, `[` and `,` bytes fed,
+ * inside strings too, which only errs on the strict side): past either the
+ * message is dropped. The value bound matters as much as the byte bound:
+ * json-c spends hundreds of bytes on each empty object, so 8 MiB of `{},`
+ * would otherwise cost gigabytes. After any malformed input the framer
+ * skips to the next newline, where QEMU and well-behaved clients end every
+ * message, and starts afresh. A giant line therefore costs at most what
+ * one message within both bounds costs, whatever its length. Numbers that
+ * are not finite (json-c accepts NaN and Infinity) make a message
+ * malformed too.
  */
 #include "qmp/qmp-framer.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "qmp/qmp-error.h"
@@ -25,25 +32,32 @@ struct _VtQmpFramer {
         json_tokener *tokener;
         GByteArray *buffer; /* pushed bytes not yet consumed, from @pos */
         gsize pos;
-        gsize message_len; /* bytes of the current message fed so far */
+        gsize message_len;    /* bytes of the current message fed so far */
+        gsize message_values; /* values of the current message fed so far */
         gsize max_message;
+        gsize max_values;
         gboolean skipping; /* dropping input up to the next newline */
         guint64 n_malformed;
 };
 
 /**
  * vt_qmp_framer_new:
- * @max_message: largest message accepted, in bytes (0 for the default)
+ * @max_message: largest message accepted, in bytes, at most %G_MAXINT
+ *     (0 for the default)
  * @max_depth: deepest nesting accepted (0 for the default)
+ * @max_values: most values (objects, arrays, members) in one message
+ *     (0 for the default)
  *
  * Returns: (transfer full): a new framer
  */
 VtQmpFramer *
-vt_qmp_framer_new(gsize max_message, guint max_depth)
+vt_qmp_framer_new(gsize max_message, guint max_depth, gsize max_values)
 {
         VtQmpFramer *framer = g_new0(VtQmpFramer, 1);
 
-        framer->max_message = max_message > 0 ? max_message : VT_QMP_FRAMER_DEFAULT_MAX_MESSAGE;
+        framer->max_message =
+            max_message > 0 ? MIN(max_message, (gsize)G_MAXINT) : VT_QMP_FRAMER_DEFAULT_MAX_MESSAGE;
+        framer->max_values = max_values > 0 ? max_values : VT_QMP_FRAMER_DEFAULT_MAX_VALUES;
         framer->tokener =
             json_tokener_new_ex(max_depth > 0 ? (int)max_depth : VT_QMP_FRAMER_DEFAULT_MAX_DEPTH);
         /* Strict JSON, checked UTF-8; what follows a message is the next one. */
@@ -94,6 +108,7 @@ framer_drop(VtQmpFramer *framer)
 {
         json_tokener_reset(framer->tokener);
         framer->message_len = 0;
+        framer->message_values = 0;
         framer->skipping = TRUE;
         framer->n_malformed++;
 }
@@ -113,6 +128,57 @@ framer_skip_line(VtQmpFramer *framer)
         framer->pos += (gsize)(newline - start) + 1;
         framer->skipping = FALSE;
         return TRUE;
+}
+
+/*
+ * How many of the @len bytes at @start can be fed without the message
+ * going past max_values; *ret_values is the count up to there.
+ */
+static gsize
+framer_values_room(VtQmpFramer *framer, const char *start, gsize len, gsize *ret_values)
+{
+        gsize values = framer->message_values;
+
+        for (gsize i = 0; i < len; i++) {
+                if (start[i] != '{' && start[i] != '[' && start[i] != ',')
+                        continue;
+                if (++values > framer->max_values) {
+                        *ret_values = values - 1;
+                        return i;
+                }
+        }
+        *ret_values = values;
+        return len;
+}
+
+/* TRUE if every number in @object is finite. */
+static gboolean
+framer_all_finite(json_object *object)
+{
+        switch (json_object_get_type(object)) {
+        case json_type_double:
+                return isfinite(json_object_get_double(object));
+        case json_type_object: {
+                json_object_object_foreach (object, key, value) {
+                        (void)key;
+                        if (!framer_all_finite(value))
+                                return FALSE;
+                }
+                return TRUE;
+        }
+        case json_type_array:
+                for (size_t i = 0; i < json_object_array_length(object); i++) {
+                        if (!framer_all_finite(json_object_array_get_idx(object, i)))
+                                return FALSE;
+                }
+                return TRUE;
+        case json_type_null:
+        case json_type_boolean:
+        case json_type_int:
+        case json_type_string:
+        default:
+                return TRUE;
+        }
 }
 
 /* Whitespace between messages does not count toward the size bound. */
@@ -145,7 +211,7 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
                 g_autoptr(json_object) object = NULL;
                 enum json_tokener_error jerr;
                 const char *start;
-                gsize avail, len, used;
+                gsize avail, len, fed, used, values;
 
                 if (framer->skipping && !framer_skip_line(framer))
                         return VT_QMP_FRAMER_NEED_MORE;
@@ -163,15 +229,24 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
                         return VT_QMP_FRAMER_MALFORMED;
                 }
                 len = MIN(avail, framer->max_message - framer->message_len);
+                fed = framer_values_room(framer, start, len, &values);
+                if (fed == 0) {
+                        framer_drop(framer);
+                        g_set_error(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
+                                    "message with more than %" G_GSIZE_FORMAT " values dropped",
+                                    framer->max_values);
+                        return VT_QMP_FRAMER_MALFORMED;
+                }
 
-                object = json_tokener_parse_ex(framer->tokener, start, (int)MIN(len, G_MAXINT));
+                object = json_tokener_parse_ex(framer->tokener, start, (int)fed);
                 jerr = json_tokener_get_error(framer->tokener);
                 used = json_tokener_get_parse_end(framer->tokener);
-                g_assert(used <= len);
+                g_assert(used <= fed);
 
                 if (jerr == json_tokener_continue) {
-                        framer->pos += len;
-                        framer->message_len += len;
+                        framer->pos += fed;
+                        framer->message_len += fed;
+                        framer->message_values = values;
                         continue;
                 }
                 if (jerr != json_tokener_success) {
@@ -185,7 +260,14 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
 
                 framer->pos += used;
                 framer->message_len = 0;
+                framer->message_values = 0;
                 json_tokener_reset(framer->tokener);
+                if (!framer_all_finite(object)) {
+                        framer->n_malformed++;
+                        g_set_error_literal(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
+                                            "message with a number that is not finite dropped");
+                        return VT_QMP_FRAMER_MALFORMED;
+                }
                 if (!json_object_is_type(object, json_type_object)) {
                         framer->n_malformed++;
                         g_set_error(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,

@@ -7,9 +7,14 @@
 
 G_BEGIN_DECLS
 
-/* Defaults for QMP: query-qmp-schema of QEMU 7.2 is about 200 KiB. */
-#define VT_QMP_FRAMER_DEFAULT_MAX_MESSAGE (8u * 1024 * 1024)
+/*
+ * Defaults for QMP. The largest reply of QEMU 7.2, query-qmp-schema, is
+ * about 200 KiB with about 20,000 values; json-c spends up to ~800 bytes
+ * on a value, so one message within these bounds costs at most ~50 MiB.
+ */
+#define VT_QMP_FRAMER_DEFAULT_MAX_MESSAGE (1024u * 1024)
 #define VT_QMP_FRAMER_DEFAULT_MAX_DEPTH   64
+#define VT_QMP_FRAMER_DEFAULT_MAX_VALUES  65536
 
 typedef struct _VtQmpFramer VtQmpFramer;
 
@@ -26,7 +31,7 @@ typedef enum {
         VT_QMP_FRAMER_MALFORMED,
 } VtQmpFramerStatus;
 
-VtQmpFramer *vt_qmp_framer_new(gsize max_message, guint max_depth);
+VtQmpFramer *vt_qmp_framer_new(gsize max_message, guint max_depth, gsize max_values);
 void vt_qmp_framer_free(VtQmpFramer *framer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtQmpFramer, vt_qmp_framer_free)
 

@@ -10,6 +10,8 @@
  */
 #include "qmp/qmp-message.h"
 
+#include <string.h>
+
 #include "qmp/qmp-error.h"
 #include "vt-autocleanups.h"
 
@@ -45,6 +47,11 @@ qmp_message_parse_error(json_object *error_obj, VtQmpMessage *message, GError **
             !json_object_is_type(desc, json_type_string)) {
                 g_set_error_literal(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
                                     "'error' must be an object with string 'class' and 'desc'");
+                return FALSE;
+        }
+        if (strlen(json_object_get_string(klass)) != (size_t)json_object_get_string_len(klass)) {
+                g_set_error_literal(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
+                                    "'error.class' contains a NUL byte");
                 return FALSE;
         }
         message->error_class = json_object_get_string(klass);
@@ -138,6 +145,13 @@ vt_qmp_message_parse(json_object *object, VtQmpMessage *ret_message, GError **er
                         return FALSE;
                 }
                 message.name = json_object_get_string(members[message.kind]);
+                if (strlen(message.name) !=
+                    (size_t)json_object_get_string_len(members[message.kind])) {
+                        g_set_error(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
+                                    "'%s' contains a NUL byte",
+                                    qmp_message_kind_names[message.kind]);
+                        return FALSE;
+                }
                 if (json_object_object_get_ex(object, member, &message.value) &&
                     !json_object_is_type(message.value, json_type_object)) {
                         g_set_error(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
@@ -268,9 +282,11 @@ qmp_json_add_id(json_object *message, json_object *id)
 json_object *
 vt_qmp_message_new_command(const char *command, json_object *arguments, json_object *id)
 {
-        json_object *message = json_object_new_object();
+        json_object *message;
 
         g_return_val_if_fail(command != NULL, NULL);
+
+        message = json_object_new_object();
 
         json_object_object_add(message, "execute", json_object_new_string(command));
         if (arguments != NULL)
@@ -308,10 +324,13 @@ vt_qmp_message_new_return(json_object *value, json_object *id)
 json_object *
 vt_qmp_message_new_error(const char *error_class, const char *desc, json_object *id)
 {
-        json_object *message = json_object_new_object();
-        json_object *error = json_object_new_object();
+        json_object *message;
+        json_object *error;
 
         g_return_val_if_fail(error_class != NULL && desc != NULL, NULL);
+
+        message = json_object_new_object();
+        error = json_object_new_object();
 
         json_object_object_add(error, "class", json_object_new_string(error_class));
         json_object_object_add(error, "desc", json_object_new_string(desc));
@@ -331,10 +350,13 @@ vt_qmp_message_new_error(const char *error_class, const char *desc, json_object 
 json_object *
 vt_qmp_message_new_event(const char *name, json_object *data, gint64 timestamp_us)
 {
-        json_object *message = json_object_new_object();
-        json_object *timestamp = json_object_new_object();
+        json_object *message;
+        json_object *timestamp;
 
         g_return_val_if_fail(name != NULL, NULL);
+
+        message = json_object_new_object();
+        timestamp = json_object_new_object();
 
         json_object_object_add(message, "event", json_object_new_string(name));
         if (data != NULL)
@@ -356,13 +378,19 @@ vt_qmp_message_new_event(const char *name, json_object *data, gint64 timestamp_u
 json_object *
 vt_qmp_message_new_greeting(const VtQmpGreeting *greeting)
 {
-        json_object *message = json_object_new_object();
-        json_object *qmp = json_object_new_object();
-        json_object *version = json_object_new_object();
-        json_object *qemu = json_object_new_object();
-        json_object *caps = json_object_new_array();
+        json_object *message;
+        json_object *qmp;
+        json_object *version;
+        json_object *qemu;
+        json_object *caps;
 
         g_return_val_if_fail(greeting != NULL, NULL);
+
+        message = json_object_new_object();
+        qmp = json_object_new_object();
+        version = json_object_new_object();
+        qemu = json_object_new_object();
+        caps = json_object_new_array();
 
         json_object_object_add(qemu, "major", json_object_new_int64(greeting->major));
         json_object_object_add(qemu, "minor", json_object_new_int64(greeting->minor));

@@ -65,7 +65,9 @@ vt_qmp_client_new_sync(const char *address, gint64 timeout_us, GError **error)
  * @error: as for vt_qmp_client_execute_finish()
  *
  * Runs @command and waits for its reply, at most the client's timeout.
- * Events that arrive meanwhile are emitted as usual.
+ * Events that arrive meanwhile are emitted as usual. Not for use from the
+ * client's own callbacks or signal handlers: the reply could not be read
+ * while one of them runs.
  *
  * Returns: (transfer full): the `return` value, or %NULL on error
  */
@@ -73,12 +75,13 @@ json_object *
 vt_qmp_client_execute_sync(VtQmpClient *client, const char *command, json_object *arguments,
                            GError **error)
 {
-        GMainContext *context = vt_qmp_client_get_context(client);
         g_autoptr(GAsyncResult) result = NULL;
+        GMainContext *context;
         json_object *reply;
 
         g_return_val_if_fail(VT_IS_QMP_CLIENT(client), NULL);
 
+        context = vt_qmp_client_get_context(client);
         g_main_context_push_thread_default(context);
         vt_qmp_client_execute_async(client, command, arguments, 0, sync_on_done, &result);
         reply = vt_qmp_client_execute_finish(client, sync_wait(context, &result), error);

@@ -511,6 +511,129 @@ test_client_close(void)
         g_weak_ref_clear(&weak);
 }
 
+static gboolean
+on_nested_done(gpointer data)
+{
+        *(gboolean *)data = TRUE;
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean
+flag_set(gpointer data)
+{
+        return *(gboolean *)data;
+}
+
+/* A reply callback that runs a main loop past the command's timeout: the
+ * timeout of a completed command must not fire (a critical, fatal here). */
+static void
+on_reply_nested_loop(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply =
+            vt_qmp_client_execute_finish(VT_QMP_CLIENT(source), result, &error);
+        gboolean done = FALSE;
+
+        g_assert_no_error(error);
+        g_timeout_add(300, on_nested_done, &done);
+        g_assert_true(vt_test_run_until(flag_set, &done, VT_TEST_GUARD_US));
+        *(gboolean *)user_data = TRUE;
+}
+
+static void
+test_client_nested_loop(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, NULL, NULL);
+        g_autoptr(VtQmpClient) client = connect_to(peer);
+        gboolean done = FALSE;
+
+        vt_qmp_client_execute_async(client, "query-status", NULL, 100 * 1000, on_reply_nested_loop,
+                                    &done);
+        g_assert_true(vt_test_run_until(flag_set, &done, VT_TEST_GUARD_US));
+        g_assert_true(vt_qmp_client_is_connected(client));
+}
+
+/* A peer that stops reading: it answers nothing until released. */
+typedef struct {
+        GMutex lock;
+        GCond cond;
+        gboolean released;
+} Gate;
+
+static void
+gate_handler(VtFakeQmp *peer, const VtQmpMessage *command, gpointer user_data)
+{
+        Gate *gate = user_data;
+
+        g_mutex_lock(&gate->lock);
+        while (!gate->released)
+                g_cond_wait(&gate->cond, &gate->lock);
+        g_mutex_unlock(&gate->lock);
+}
+
+static void
+gate_release(Gate *gate)
+{
+        g_mutex_lock(&gate->lock);
+        gate->released = TRUE;
+        g_cond_broadcast(&gate->cond);
+        g_mutex_unlock(&gate->lock);
+}
+
+typedef struct {
+        guint n_done;
+        guint n_not_sent;
+} FloodLog;
+
+static void
+on_flood_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        FloodLog *log = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply =
+            vt_qmp_client_execute_finish(VT_QMP_CLIENT(source), result, &error);
+
+        g_assert_null(reply);
+        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
+        if (strstr(error->message, "not sent") != NULL)
+                log->n_not_sent++;
+        log->n_done++;
+}
+
+/* Output to a peer that does not read is bounded: past the bound the
+ * connection is closed and every command fails. */
+static void
+test_client_peer_not_reading(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        Gate gate = {.released = FALSE};
+        g_autoptr(VtFakeQmp) peer = NULL;
+        g_autoptr(VtQmpClient) client = NULL;
+        g_autoptr(json_object) args = json_object_new_object();
+        g_autofree char *padding = g_strnfill(64 * 1024, 'p');
+        const guint n = 100; /* 6.4 MiB, over the 4 MiB bound */
+        guint n_disconnected = 0;
+        FloodLog log = {0};
+
+        g_mutex_init(&gate.lock);
+        g_cond_init(&gate.cond);
+        peer = vt_fake_qmp_new(greeting, gate_handler, &gate);
+        client = connect_to(peer);
+        g_signal_connect(client, "disconnected", G_CALLBACK(on_disconnected), &n_disconnected);
+        json_object_object_add(args, "padding", json_object_new_string(padding));
+        for (guint i = 0; i < n; i++)
+                vt_qmp_client_execute_async(client, "query-status", args, -1, on_flood_reply, &log);
+        g_assert_true(vt_test_run_until(uint_is_nonzero, &n_disconnected, VT_TEST_GUARD_US));
+        g_assert_cmpuint(log.n_done, ==, n);
+        g_assert_cmpuint(log.n_not_sent, >, 0);
+        g_assert_false(vt_qmp_client_is_connected(client));
+        gate_release(&gate);
+        g_clear_pointer(&peer, vt_fake_qmp_free);
+        g_mutex_clear(&gate.lock);
+        g_cond_clear(&gate.cond);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -525,6 +648,8 @@ main(int argc, char **argv)
         g_test_add_func("/qmp/client/hostile", test_client_hostile);
         g_test_add_func("/qmp/client/sync", test_client_sync);
         g_test_add_func("/qmp/client/close", test_client_close);
+        g_test_add_func("/qmp/client/nested-loop", test_client_nested_loop);
+        g_test_add_func("/qmp/client/peer-not-reading", test_client_peer_not_reading);
         for (guint i = 0; i < G_N_ELEMENTS(connect_cases); i++) {
                 g_autofree char *path =
                     g_strdup_printf("/qmp/client/connect-fails/%s", connect_cases[i].name);

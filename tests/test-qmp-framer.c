@@ -65,7 +65,7 @@ test_framer_split_everywhere(void)
 
         /* Every chunk size from one byte to the whole message. */
         for (gsize chunk = 1; chunk <= strlen(text); chunk++) {
-                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
                 guint n_malformed = 0;
                 g_autoptr(GPtrArray) messages = feed_all(framer, text, chunk, &n_malformed);
 
@@ -78,7 +78,7 @@ test_framer_split_everywhere(void)
 static void
 test_framer_several_in_one_read(void)
 {
-        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
         const char *text = "{\"id\": 1}\r\n{\"id\": 2}{\"id\": 3}\n  \n{\"id\":\n4}\r\n";
         g_autoptr(GPtrArray) messages = feed_all(framer, text, strlen(text), NULL);
 
@@ -110,7 +110,7 @@ test_framer_recorded(void)
         g_assert_cmpuint(expected->len, >=, 15);
 
         for (gsize chunk = 1; chunk < 200; chunk += 37) {
-                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
                 g_autoptr(GPtrArray) messages = feed_all(framer, stream->str, chunk, NULL);
 
                 g_assert_cmpuint(messages->len, ==, expected->len);
@@ -135,6 +135,9 @@ static const FramerCase framer_cases[] = {
     {"number", "42\n{\"ok\": 1}\n", 1, 1},
     {"bad-utf8", "{\"desc\": \"\xff\xfe\"}\n{\"ok\": 1}\n", 1, 1},
     {"nul-byte", "{\"desc\": \"a\\u0000b\"}\n{\"ok\": 1}\n", 2, 0},
+    {"nan", "{\"actual\": NaN}\n{\"ok\": 1}\n", 1, 1},
+    {"infinity", "{\"a\": [1, -Infinity]}\n{\"ok\": 1}\n", 1, 1},
+    {"overflowing-double", "{\"a\": 1e999}\n{\"ok\": 1}\n", 1, 1},
     {"trailing-comma", "{\"a\": 1,}\n{\"ok\": 1}\n", 1, 1},
     /* json-c, like QEMU's own parser, accepts single-quoted strings. */
     {"single-quotes", "{'a': 1}\n{\"ok\": 1}\n", 2, 0},
@@ -149,7 +152,7 @@ test_framer_case(gconstpointer data)
 
         /* One read, then one byte at a time: the same outcome. */
         for (gsize chunk = strlen(c->input); chunk >= 1; chunk = chunk == 1 ? 0 : 1) {
-                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
                 guint n_malformed = 0;
                 g_autoptr(GPtrArray) messages = feed_all(framer, c->input, chunk, &n_malformed);
 
@@ -162,7 +165,7 @@ test_framer_case(gconstpointer data)
 static void
 test_framer_nul_raw(void)
 {
-        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
         static const char input[] = "{\"desc\": \"a\0b\"}\n{\"ok\": 1}\n";
         guint n_malformed = 0;
         g_autoptr(GPtrArray) messages = NULL;
@@ -180,7 +183,7 @@ test_framer_giant_line(void)
         const gsize max_message = 1024 * 1024;
         const gsize total = 100 * 1024 * 1024;
         const gsize chunk = 64 * 1024;
-        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(max_message, 0);
+        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(max_message, 0, 0);
         g_autofree char *filler = g_malloc(chunk);
         const char *head = "{\"return\": \"";
         const char *tail = "\"}\r\n{\"ok\": 1}\r\n";
@@ -216,7 +219,7 @@ test_framer_size_bound(void)
         g_autofree char *stream = g_strdup_printf("%s\n%s\n", message, message);
 
         for (gsize max = len - 1; max <= len; max++) {
-                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(max, 0);
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(max, 0, 0);
                 guint n_malformed = 0;
                 g_autoptr(GPtrArray) messages = feed_all(framer, stream, 7, &n_malformed);
 
@@ -230,7 +233,7 @@ test_framer_deep_nesting(void)
 {
         const guint depth = 10000;
         g_autoptr(GString) input = g_string_new("{\"return\": ");
-        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
         guint n_malformed = 0;
         g_autoptr(GPtrArray) messages = NULL;
 
@@ -242,6 +245,46 @@ test_framer_deep_nesting(void)
         g_assert_cmpuint(n_malformed, ==, 1);
 }
 
+/*
+ * Values cost json-c far more than their bytes: a megabyte of "{}," would
+ * take gigabytes if the framer counted bytes alone.
+ */
+static void
+test_framer_amplification(void)
+{
+        static const char *const units[] = {"{},", "[],", "1,", "\"\","};
+
+        for (guint u = 0; u < G_N_ELEMENTS(units); u++) {
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
+                g_autoptr(GString) input = g_string_new("{\"return\": [");
+                g_autoptr(GPtrArray) messages = NULL;
+                guint n_malformed = 0;
+
+                while (input->len < 1000 * 1000)
+                        g_string_append(input, units[u]);
+                g_string_append(input, "0]}\n{\"ok\": 1}\n");
+                messages = feed_all(framer, input->str, 64 * 1024, &n_malformed);
+                g_assert_cmpuint(messages->len, ==, 1);
+                g_assert_cmpuint(n_malformed, ==, 1);
+        }
+}
+
+/* The value bound is exact, like the byte bound. */
+static void
+test_framer_values_bound(void)
+{
+        const char *message = "{\"a\": [1, 2, 3], \"b\": {}}\n"; /* { [ , , , { : 6 */
+
+        for (gsize max = 5; max <= 6; max++) {
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, max);
+                guint n_malformed = 0;
+                g_autoptr(GPtrArray) messages = feed_all(framer, message, 3, &n_malformed);
+
+                g_assert_cmpuint(messages->len, ==, max == 6 ? 1 : 0);
+                g_assert_cmpuint(n_malformed, ==, max == 6 ? 0 : 1);
+        }
+}
+
 /* What a peer that closes now leaves behind. */
 static void
 test_framer_partial(void)
@@ -250,19 +293,19 @@ test_framer_partial(void)
                 const char *input;
                 gboolean partial;
         } cases[] = {
-                {"", FALSE},
-                {"\r\n  \n", FALSE},
-                {"{\"ok\": 1}\r\n", FALSE},
-                {"{\"ok\": 1}\r\n{\"return\": {\"act", TRUE},
-                {"{", TRUE},
-                {"garbage\n", FALSE},
-                {"garbage without end", FALSE},
+            {"", FALSE},
+            {"\r\n  \n", FALSE},
+            {"{\"ok\": 1}\r\n", FALSE},
+            {"{\"ok\": 1}\r\n{\"return\": {\"act", TRUE},
+            {"{", TRUE},
+            {"garbage\n", FALSE},
+            {"garbage without end", FALSE},
         };
 
         for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
                 g_autoptr(GPtrArray) messages =
-                        feed_all(framer, cases[i].input, MAX(strlen(cases[i].input), 1), NULL);
+                    feed_all(framer, cases[i].input, MAX(strlen(cases[i].input), 1), NULL);
 
                 g_assert_cmpint(vt_qmp_framer_has_partial(framer), ==, cases[i].partial);
         }
@@ -287,5 +330,7 @@ main(int argc, char **argv)
         g_test_add_func("/qmp/framer/hostile/deep-nesting", test_framer_deep_nesting);
         g_test_add_func("/qmp/framer/size-bound", test_framer_size_bound);
         g_test_add_func("/qmp/framer/partial", test_framer_partial);
+        g_test_add_func("/qmp/framer/hostile/amplification", test_framer_amplification);
+        g_test_add_func("/qmp/framer/values-bound", test_framer_values_bound);
         return g_test_run();
 }

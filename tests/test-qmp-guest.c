@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "qmp/qmp-client.h"
 #include "tests/vt-test-guest.h"
@@ -83,6 +84,17 @@ fixture_teardown(GuestFixture *fixture, gconstpointer data)
         if (fixture->dir != NULL)
                 g_assert_false(g_file_test(fixture->dir, G_FILE_TEST_EXISTS));
         g_free(fixture->dir);
+}
+
+/* Stops QEMU and waits until it has stopped (it is our child). */
+static void
+stop_qemu(GPid pid)
+{
+        siginfo_t info = {0};
+
+        g_assert_cmpint(kill(pid, SIGSTOP), ==, 0);
+        g_assert_cmpint(waitid(P_PID, (id_t)pid, &info, WSTOPPED | WNOWAIT), ==, 0);
+        g_assert_cmpint(info.si_code, ==, CLD_STOPPED);
 }
 
 static gboolean
@@ -450,7 +462,7 @@ test_guest_timeout(GuestFixture *fixture, gconstpointer data)
 
         if (!fixture_ready(fixture))
                 return;
-        g_assert_cmpint(kill(fixture->pid, SIGSTOP), ==, 0);
+        stop_qemu(fixture->pid);
         reply = execute(fixture->client, "query-balloon", NULL, 300 * 1000, &error);
         g_assert_cmpint(kill(fixture->pid, SIGCONT), ==, 0);
         g_assert_null(reply);
@@ -488,7 +500,7 @@ test_guest_killed(GuestFixture *fixture, gconstpointer data)
                 return;
         g_signal_connect(fixture->client, "disconnected", G_CALLBACK(on_disconnected), &gone);
         /* Stopped first, so the command is surely still unanswered. */
-        g_assert_cmpint(kill(fixture->pid, SIGSTOP), ==, 0);
+        stop_qemu(fixture->pid);
         vt_qmp_client_execute_async(fixture->client, "query-balloon", NULL, -1,
                                     vt_test_waiter_callback, &waiter);
         g_assert_cmpint(kill(fixture->pid, SIGKILL), ==, 0);

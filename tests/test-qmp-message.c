@@ -139,6 +139,9 @@ static const HostileCase hostile_cases[] = {
      "{\"event\": \"X\", \"timestamp\": {\"seconds\": -5, \"microseconds\": 9999999}}", TRUE,
      VT_QMP_MESSAGE_EVENT},
     {"event-no-data", "{\"event\": \"STOP\"}", TRUE, VT_QMP_MESSAGE_EVENT},
+    {"event-name-nul", "{\"event\": \"BALLOON_CHANGE\\u0000x\"}", FALSE},
+    {"error-class-nul", "{\"error\": {\"class\": \"DeviceNotActive\\u0000\", \"desc\": \"d\"}}",
+     FALSE},
     {"unknown-class", "{\"error\": {\"class\": \"FutureError\", \"desc\": \"d\"}}", TRUE,
      VT_QMP_MESSAGE_ERROR},
 };
@@ -187,6 +190,7 @@ test_message_error_classes(void)
         g_assert_cmpint(vt_qmp_error_from_class("NoSuchClass"), ==, VT_QMP_ERROR_GENERIC);
         g_assert_cmpint(vt_qmp_error_from_class(NULL), ==, VT_QMP_ERROR_GENERIC);
         g_assert_cmpstr(vt_qmp_error_to_class(VT_QMP_ERROR_TIMEOUT), ==, "GenericError");
+        g_assert_cmpstr(g_quark_to_string(VT_QMP_ERROR), ==, "vt-qmp-error-quark");
 }
 
 static void
