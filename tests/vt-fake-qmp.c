@@ -113,7 +113,7 @@ vt_fake_qmp_hangup(VtFakeQmp *peer)
 static void
 fake_qmp_serve(VtFakeQmp *peer)
 {
-        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0);
+        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
         char buffer[4096];
 
         if (peer->greeting != NULL)
