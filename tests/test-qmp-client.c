@@ -121,7 +121,8 @@ test_client_in_flight(void)
         g_assert_cmpuint(vt_qmp_client_get_n_pending(client), ==, 0);
 }
 
-/* Answers "split" in two writes cut mid-token, then an event and the reply
+/* Answers "split" in two writes cut mid-token (often, not always, two reads:
+ * test-qmp-framer covers every split), then an event and the reply
  * to "burst" in one write, then recorded error replies with the right ids. */
 static void
 script_handler(VtFakeQmp *peer, const VtQmpMessage *command, gpointer user_data)
