@@ -58,8 +58,9 @@ vt_qmp_framer_new(gsize max_message, guint max_depth, gsize max_values)
         framer->max_message =
             max_message > 0 ? MIN(max_message, (gsize)G_MAXINT) : VT_QMP_FRAMER_DEFAULT_MAX_MESSAGE;
         framer->max_values = max_values > 0 ? max_values : VT_QMP_FRAMER_DEFAULT_MAX_VALUES;
-        framer->tokener =
-            json_tokener_new_ex(max_depth > 0 ? (int)max_depth : VT_QMP_FRAMER_DEFAULT_MAX_DEPTH);
+        /* json-c counts the level it is at: depth N admits N - 1 levels. */
+        framer->tokener = json_tokener_new_ex(
+            (max_depth > 0 ? (int)MIN(max_depth, 10000u) : VT_QMP_FRAMER_DEFAULT_MAX_DEPTH) + 1);
         /* Strict JSON, checked UTF-8; what follows a message is the next one. */
         json_tokener_set_flags(framer->tokener, JSON_TOKENER_STRICT |
                                                     JSON_TOKENER_ALLOW_TRAILING_CHARS |

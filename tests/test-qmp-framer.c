@@ -285,6 +285,28 @@ test_framer_values_bound(void)
         }
 }
 
+/* max_depth levels of nesting pass, one more does not. */
+static void
+test_framer_depth_bound(void)
+{
+        for (guint depth = 7; depth <= 9; depth++) {
+                g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 8, 0);
+                g_autoptr(GString) input = g_string_new(NULL);
+                g_autoptr(GPtrArray) messages = NULL;
+                guint n_malformed = 0;
+
+                for (guint i = 0; i < depth; i++)
+                        g_string_append(input, "{\"a\": ");
+                g_string_append(input, "1");
+                for (guint i = 0; i < depth; i++)
+                        g_string_append_c(input, '}');
+                g_string_append_c(input, '\n');
+                messages = feed_all(framer, input->str, input->len, &n_malformed);
+                g_assert_cmpuint(messages->len, ==, depth <= 8 ? 1 : 0);
+                g_assert_cmpuint(n_malformed, ==, depth <= 8 ? 0 : 1);
+        }
+}
+
 /* What a peer that closes now leaves behind. */
 static void
 test_framer_partial(void)
@@ -332,5 +354,6 @@ main(int argc, char **argv)
         g_test_add_func("/qmp/framer/partial", test_framer_partial);
         g_test_add_func("/qmp/framer/hostile/amplification", test_framer_amplification);
         g_test_add_func("/qmp/framer/values-bound", test_framer_values_bound);
+        g_test_add_func("/qmp/framer/depth-bound", test_framer_depth_bound);
         return g_test_run();
 }

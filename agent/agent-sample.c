@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Reads /proc/meminfo, /proc/vmstat and /proc/pressure/memory (under an
+ * overridable root, for tests) and the agent's own resource use. The parsing
+ * is in agent-proc.c.
+ */
+#include "agent/agent-proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* /proc/vmstat of 6.x is about 5 KiB; a bigger file is cut at a line boundary. */
+#define PROC_FILE_MAX (64 * 1024)
+
+static char file_buf[PROC_FILE_MAX];
+
+/**
+ * read_text() - Read a /proc file into file_buf, NUL-terminated.
+ * @root: the proc root ("/proc")
+ * @name: the file under it ("meminfo")
+ *
+ * If the file does not fit, the last, partial line is dropped so that no
+ * number is read cut short.
+ *
+ * Return: 0 on success, -errno on failure
+ */
+static int
+read_text(const char *root, const char *name)
+{
+        char path[4096];
+        size_t used = 0;
+        int fd;
+
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, name) >= sizeof(path))
+                return -ENAMETOOLONG;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        while (used < sizeof(file_buf) - 1) {
+                ssize_t n = read(fd, file_buf + used, sizeof(file_buf) - 1 - used);
+
+                if (n < 0) {
+                        int ret = -errno;
+
+                        if (errno == EINTR)
+                                continue;
+                        close(fd);
+                        return ret;
+                }
+                if (n == 0)
+                        break;
+                used += (size_t)n;
+        }
+        file_buf[used] = '\0';
+        if (used == sizeof(file_buf) - 1) {
+                char *last = strrchr(file_buf, '\n');
+
+                if (last)
+                        last[1] = '\0';
+                else
+                        file_buf[0] = '\0';
+        }
+        close(fd);
+        return 0;
+}
+
+/**
+ * vt_agent_sample_read_meminfo() - Read only /proc/meminfo (the cheap 1 s sample).
+ * @proc_root: the proc root, "/proc" normally
+ * @ret_sample: zeroed, then its mem part filled; written only on success
+ *
+ * Return: 0 on success; -errno if the file cannot be read, -ENODATA if it
+ * lacks MemTotal
+ */
+int
+vt_agent_sample_read_meminfo(const char *proc_root, VtAgentSample *ret_sample)
+{
+        VtAgentSample sample = {{0}};
+        int ret;
+
+        ret = read_text(proc_root, "meminfo");
+        if (ret < 0)
+                return ret;
+        vt_agent_parse_meminfo(file_buf, &sample);
+        if (!sample.has_mem[VT_AGENT_MEM_TOTAL])
+                return -ENODATA;
+        *ret_sample = sample;
+        return 0;
+}
+
+/**
+ * vt_agent_sample_read() - Read a full sample.
+ * @proc_root: the proc root, "/proc" normally
+ * @ret_sample: receives the sample; written only on success
+ *
+ * vmstat and pressure/memory are optional (a kernel without PSI, or with
+ * PSI disabled, has no or an unreadable pressure file): what is missing is
+ * left out.
+ *
+ * Return: 0 on success, or the error of vt_agent_sample_read_meminfo()
+ */
+int
+vt_agent_sample_read(const char *proc_root, VtAgentSample *ret_sample)
+{
+        VtAgentSample sample;
+        int ret;
+
+        ret = vt_agent_sample_read_meminfo(proc_root, &sample);
+        if (ret < 0)
+                return ret;
+        if (read_text(proc_root, "vmstat") == 0)
+                vt_agent_parse_vmstat(file_buf, &sample);
+        if (read_text(proc_root, "pressure/memory") == 0)
+                vt_agent_parse_psi(file_buf, &sample);
+        *ret_sample = sample;
+        return 0;
+}
+
+/**
+ * read_rss() - The agent's resident set in bytes.
+ * @ret_bytes: receives it, only on success
+ *
+ * smaps_rollup (4.14+) walks the page tables and is exact; statm, the
+ * fallback, lags on kernels before 6.2, which update a process's RSS
+ * counters only every 64 page faults (a small daemon may show one page).
+ *
+ * Return: true on success
+ */
+static bool
+read_rss(uint64_t *ret_bytes)
+{
+        unsigned long long size, resident, kib;
+        char line[256];
+        bool found = false;
+        FILE *f;
+
+        f = fopen("/proc/self/smaps_rollup", "re");
+        if (f) {
+                while (!found && fgets(line, sizeof(line), f)) {
+                        if (sscanf(line, "Rss: %llu kB", &kib) == 1 && kib <= UINT64_MAX / 1024) {
+                                *ret_bytes = (uint64_t)kib * 1024;
+                                found = true;
+                        }
+                }
+                fclose(f);
+                if (found)
+                        return true;
+        }
+        f = fopen("/proc/self/statm", "re");
+        if (f) {
+                long page = sysconf(_SC_PAGESIZE);
+
+                if (fscanf(f, "%llu %llu", &size, &resident) == 2 && page > 0) {
+                        *ret_bytes = (uint64_t)resident * (uint64_t)page;
+                        found = true;
+                }
+                fclose(f);
+        }
+        return found;
+}
+
+/**
+ * vt_agent_self_read() - Read the agent's own CPU time and resident set.
+ * @ret_self: receives them; has_rss is false if the RSS is unreadable
+ */
+void
+vt_agent_self_read(VtAgentSelf *ret_self)
+{
+        VtAgentSelf self = {0};
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+                self.cpu_us =
+                    (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec +
+                    (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+        self.has_rss = read_rss(&self.rss_bytes);
+        *ret_self = self;
+}
