@@ -6,10 +6,12 @@
  *
  * Theory of operation: one thread, one ppoll() loop, three sources.
  *
- * - A 1 s tick, the only wakeup while idle. It reads /proc/meminfo to catch
- *   MemAvailable falling by more than --drop-percent of MemTotal since the
- *   last tick (a "drop" report), retries opening the port while it is
- *   missing or busy, and checks whether the host came back.
+ * - A tick every --sample-ms (200 ms), the only wakeup while idle.
+ *   It reads /proc/meminfo to catch MemAvailable falling by more than
+ *   --drop-percent of MemTotal within the last second (a "drop" report),
+ *   retries opening the port while it is missing or busy, and checks
+ *   whether the host came back. A shorter tick catches a fall sooner for
+ *   more idle CPU (docs/benchmarks.md has both).
  *
  * - The port, non-blocking. virtio_console reports POLLHUP for as long as
  *   the host side is closed (and read() returns 0, write() EAGAIN), so the
@@ -59,8 +61,11 @@
 #define DEFAULT_INTERVAL_MS  5000
 #define DEFAULT_PSI_TRIGGER  "some 100000 1000000"
 #define DEFAULT_DROP_PERCENT 10
-#define PSI_TRIGGER_MAX      127 /* the kernel reads at most 128 bytes with the NUL */
-#define TICK_US              INT64_C(1000000)
+#define PSI_TRIGGER_MAX      127              /* the kernel reads at most 128 bytes with the NUL */
+#define DROP_WINDOW_US       INT64_C(1000000) /* a drop is a fall within this */
+#define DEFAULT_SAMPLE_MS    200
+#define SAMPLE_MS_MIN        100
+#define DROP_WINDOW          (DROP_WINDOW_US / 1000 / SAMPLE_MS_MIN) /* samples, at most */
 #define PRESSURE_GAP_US      INT64_C(500000)
 #define READS_PER_WAKEUP     64 /* then back to ppoll(), so a flooding host cannot starve the rest */
 
@@ -101,8 +106,10 @@ typedef struct {
         /* Timers, CLOCK_MONOTONIC µs. */
         int64_t next_tick_us;
         int64_t next_periodic_us;
-        bool has_prev_available;
-        uint64_t prev_available;
+        int64_t tick_us;
+        /* MemAvailable at the last ticks of the past second, oldest first. */
+        uint64_t window[DROP_WINDOW];
+        unsigned window_len;
 } Agent;
 
 static volatile sig_atomic_t got_term;
@@ -209,7 +216,7 @@ port_try_open(Agent *agent)
         flags = fcntl(fd, F_GETFL);
         if (fcntl(fd, F_SETOWN, getpid()) < 0 || flags < 0 ||
             fcntl(fd, F_SETFL, flags | O_ASYNC) < 0)
-                log_msg("no SIGIO on '%s' (%s): host reconnections are seen within 1 s",
+                log_msg("no SIGIO on '%s' (%s): host reconnections are seen at the next tick",
                         agent->port_path, strerror(errno));
         agent->port_fd = fd;
         return 0;
@@ -566,46 +573,57 @@ on_pressure(Agent *agent, int64_t now)
 }
 
 /**
- * check_drop() - Report if MemAvailable fell by more than drop_percent of MemTotal.
+ * check_drop() - Report if MemAvailable fell by more than drop_percent of
+ *                MemTotal within the last second.
  * @agent: the agent
+ *
+ * Compares this tick's MemAvailable with the highest of the ticks of the
+ * past second; after a report the window starts again, so a long fall is
+ * reported once per drop_percent.
  */
 static void
 check_drop(Agent *agent)
 {
+        unsigned size = (unsigned)(DROP_WINDOW_US / agent->tick_us);
         VtAgentSample sample;
-        uint64_t available, total;
+        uint64_t available, total, high = 0;
 
         if (agent->drop_percent == 0 ||
             vt_agent_sample_read_meminfo(agent->proc_root, &sample) < 0 ||
             !sample.has_mem[VT_AGENT_MEM_AVAILABLE]) {
-                agent->has_prev_available = false;
+                agent->window_len = 0;
                 return;
         }
         available = sample.mem[VT_AGENT_MEM_AVAILABLE];
         total = sample.mem[VT_AGENT_MEM_TOTAL];
-        if (agent->has_prev_available && agent->prev_available > available &&
-            (double)(agent->prev_available - available) * 100.0 >
-                (double)total * agent->drop_percent) {
+        for (unsigned i = 0; i < agent->window_len; i++)
+                high = agent->window[i] > high ? agent->window[i] : high;
+        if (high > available &&
+            (double)(high - available) * 100.0 > (double)total * agent->drop_percent) {
                 if (agent->verbose)
-                        log_msg("MemAvailable fell by %" PRIu64 " KiB in 1 s: reporting",
-                                (agent->prev_available - available) / 1024);
+                        log_msg("MemAvailable fell by %" PRIu64 " KiB within 1 s: reporting",
+                                (high - available) / 1024);
                 queue_report(agent, VT_AGENT_REPORT_REASON_DROP);
+                agent->window_len = 0;
         }
-        agent->prev_available = available;
-        agent->has_prev_available = true;
+        if (agent->window_len == size) {
+                memmove(agent->window, agent->window + 1, (size - 1) * sizeof(agent->window[0]));
+                agent->window_len--;
+        }
+        agent->window[agent->window_len++] = available;
 }
 
 /**
- * tick() - The 1 s housekeeping: drop detection, port retries, host check.
+ * tick() - The housekeeping: drop detection, port retries, host check.
  * @agent: the agent
  * @now: CLOCK_MONOTONIC µs
  */
 static void
 tick(Agent *agent, int64_t now)
 {
-        agent->next_tick_us += TICK_US;
+        agent->next_tick_us += agent->tick_us;
         if (agent->next_tick_us <= now)
-                agent->next_tick_us = now + TICK_US;
+                agent->next_tick_us = now + agent->tick_us;
 
         if (agent->port_fd < 0) {
                 int ret = port_try_open(agent);
@@ -615,8 +633,7 @@ tick(Agent *agent, int64_t now)
                         agent->port_open_errno = 0;
                 } else if (-ret != agent->port_open_errno) {
                         agent->port_open_errno = -ret;
-                        log_msg("cannot open '%s': %s; retrying every second", agent->port_path,
-                                strerror(-ret));
+                        log_msg("cannot open '%s': %s; retrying", agent->port_path, strerror(-ret));
                 }
         }
         if (agent->port_fd >= 0 && !agent->host_connected)
@@ -780,6 +797,8 @@ usage(FILE *out)
                 "                       (default '" DEFAULT_PSI_TRIGGER "')\n"
                 "  --drop-percent N     report when MemAvailable falls by more than N %% of\n"
                 "                       MemTotal within 1 s; 0 disables (default %d)\n"
+                "  --sample-ms MS       how often to read MemAvailable for that, %d..1000\n"
+                "                       (default %d)\n"
                 "  --proc-root DIR      read meminfo, vmstat, pressure/memory under DIR\n"
                 "                       (default /proc)\n"
                 "  --once               print one report on stdout and exit\n"
@@ -787,7 +806,7 @@ usage(FILE *out)
                 "  -h, --help           show this help and exit\n"
                 "  -V, --version        show the version and exit\n",
                 VT_AGENT_INTERVAL_MIN, VT_AGENT_INTERVAL_MAX, DEFAULT_INTERVAL_MS,
-                DEFAULT_DROP_PERCENT);
+                DEFAULT_DROP_PERCENT, SAMPLE_MS_MIN, DEFAULT_SAMPLE_MS);
 }
 
 /**
@@ -818,12 +837,13 @@ parse_uint(const char *text, unsigned long min, unsigned long max, unsigned long
 int
 main(int argc, char **argv)
 {
-        enum { OPT_PORT = 256, OPT_INTERVAL, OPT_PSI, OPT_DROP, OPT_ROOT, OPT_ONCE };
+        enum { OPT_PORT = 256, OPT_INTERVAL, OPT_PSI, OPT_DROP, OPT_SAMPLE, OPT_ROOT, OPT_ONCE };
         static const struct option options[] = {
             {"port", required_argument, NULL, OPT_PORT},
             {"interval", required_argument, NULL, OPT_INTERVAL},
             {"psi-trigger", required_argument, NULL, OPT_PSI},
             {"drop-percent", required_argument, NULL, OPT_DROP},
+            {"sample-ms", required_argument, NULL, OPT_SAMPLE},
             {"proc-root", required_argument, NULL, OPT_ROOT},
             {"once", no_argument, NULL, OPT_ONCE},
             {"verbose", no_argument, NULL, 'v'},
@@ -836,6 +856,7 @@ main(int argc, char **argv)
             .proc_root = "/proc",
             .psi_trigger = DEFAULT_PSI_TRIGGER,
             .drop_percent = DEFAULT_DROP_PERCENT,
+            .tick_us = DEFAULT_SAMPLE_MS * 1000,
             .interval_ms = DEFAULT_INTERVAL_MS,
             .port_fd = -1,
             .psi_fd = -1,
@@ -871,6 +892,13 @@ main(int argc, char **argv)
                                 return 2;
                         }
                         agent.drop_percent = (unsigned)value;
+                        break;
+                case OPT_SAMPLE:
+                        if (!parse_uint(optarg, SAMPLE_MS_MIN, 1000, &value)) {
+                                log_msg("--sample-ms: '%s' is not %d..1000", optarg, SAMPLE_MS_MIN);
+                                return 2;
+                        }
+                        agent.tick_us = (int64_t)value * 1000;
                         break;
                 case OPT_ROOT:
                         agent.proc_root = optarg;

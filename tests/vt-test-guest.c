@@ -544,6 +544,7 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         g_autofree char *qmp_opt = NULL;
         g_autofree char *agent_opt = NULL;
         g_autofree char *workload_opt = NULL;
+        g_autofree char *append = NULL;
         g_autoptr(GPtrArray) argv = NULL;
         g_autoptr(GError) local_error = NULL;
         const char *accel;
@@ -645,7 +646,9 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         g_ptr_array_add(argv, "-initrd");
         g_ptr_array_add(argv, initrd);
         g_ptr_array_add(argv, "-append");
-        g_ptr_array_add(argv, "console=ttyS0 quiet panic=-1");
+        append = g_strjoin(" ", "console=ttyS0 quiet panic=-1",
+                           options->kernel_args != NULL ? options->kernel_args : "", NULL);
+        g_ptr_array_add(argv, append);
         g_ptr_array_add(argv, "-chardev");
         g_ptr_array_add(argv, console_opt);
         g_ptr_array_add(argv, "-serial");

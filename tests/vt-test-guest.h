@@ -14,12 +14,15 @@ G_BEGIN_DECLS
  * @memory_bytes: guest RAM, a multiple of 1 MiB; 0 means 512 MiB
  * @no_balloon: omit the virtio-balloon device (to test DeviceNotActive)
  * @boot_timeout_us: guard timeout for the workload's "ready"; 0 means 60 s
+ * @kernel_args: more kernel command line, or NULL; `vt.agent=ARG` passes
+ *        ARG to vmtide-agent (e.g. `vt.agent=--sample-ms=200`)
  */
 typedef struct {
         const char *name;
         guint64 memory_bytes;
         gboolean no_balloon;
         gint64 boot_timeout_us;
+        const char *kernel_args;
 } VtTestGuestOptions;
 
 /**
