@@ -60,25 +60,10 @@ on_hello(VtAgentReader *reader, const VtAgentReport *hello, gpointer data)
         ((Bench *)data)->n_hellos++;
 }
 
-typedef struct {
-        const guint *counter;
-        guint above;
-} CounterWait;
-
-static gboolean
-counter_above(gpointer data)
-{
-        CounterWait *w = data;
-
-        return *w->counter > w->above;
-}
-
 static void
 wait_counter_above(const guint *counter, guint above)
 {
-        CounterWait w = {counter, above};
-
-        if (!vt_test_run_until(counter_above, &w, VT_TEST_GUARD_US))
+        if (!vt_test_wait_above(counter, above, VT_TEST_GUARD_US))
                 g_error("the agent never answered");
 }
 

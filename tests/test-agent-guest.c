@@ -63,26 +63,11 @@ on_connected(VtAgentReader *reader, gpointer data)
         ((Fixture *)data)->n_connected++;
 }
 
-typedef struct {
-        const guint *counter;
-        guint above;
-} CounterWait;
-
-static gboolean
-counter_above(gpointer data)
-{
-        CounterWait *w = data;
-
-        return *w->counter > w->above;
-}
-
 /* Waits for an event counter to pass @above. */
 static void
 wait_counter_above(const guint *counter, guint above)
 {
-        CounterWait w = {counter, above};
-
-        g_assert_true(vt_test_run_until(counter_above, &w, VT_TEST_GUARD_US));
+        g_assert_true(vt_test_wait_above(counter, above, VT_TEST_GUARD_US));
 }
 
 static void

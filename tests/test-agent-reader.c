@@ -326,19 +326,13 @@ test_reader_pressure(Fixture *f, gconstpointer data)
         g_assert_cmpuint(f->n_pressure, ==, 2);
 }
 
-static gboolean
-uint_nonzero(gpointer data)
-{
-        return *(guint *)data > 0;
-}
-
 static void
 test_reader_stale(Fixture *f, gconstpointer data)
 {
         send_report(f, 1, "periodic", 100, 0);
         wait_seq(f, 1);
         g_assert_cmpuint(f->n_stale, ==, 0);
-        g_assert_true(vt_test_run_until(uint_nonzero, &f->n_stale, GUARD_US));
+        g_assert_true(vt_test_wait_above(&f->n_stale, 0, GUARD_US));
         g_assert_true(vt_agent_reader_is_stale(f->reader, g_get_monotonic_time()));
         /* A new report makes it fresh again. */
         send_report(f, 2, "periodic", 5000, 0);
@@ -359,7 +353,7 @@ test_reader_truncated_then_reconnect(Fixture *f, gconstpointer data)
         send_text(f, "{\"v\":1,\"type\":\"rep", 18);
         close(f->conn_fd);
         f->conn_fd = -1;
-        g_assert_true(vt_test_run_until(uint_nonzero, &f->n_disconnected, GUARD_US));
+        g_assert_true(vt_test_wait_above(&f->n_disconnected, 0, GUARD_US));
         g_assert_cmpuint(counters->n_malformed, ==, 1);
 
         fixture_accept(f, 2);
@@ -384,7 +378,7 @@ test_reader_socket_comes_back(Fixture *f, gconstpointer data)
         wait_seq(f, 1);
 
         fixture_unlisten(f);
-        g_assert_true(vt_test_run_until(uint_nonzero, &f->n_disconnected, GUARD_US));
+        g_assert_true(vt_test_wait_above(&f->n_disconnected, 0, GUARD_US));
         g_assert_false(vt_agent_reader_is_connected(f->reader));
         /* The last report is kept while the guest is away. */
         g_assert_nonnull(vt_agent_reader_get_report(f->reader));

@@ -316,12 +316,6 @@ on_disconnected(VtQmpClient *client, const GError *error, gpointer user_data)
         (*n)++;
 }
 
-static gboolean
-uint_is_nonzero(gpointer data)
-{
-        return *(guint *)data != 0;
-}
-
 static void
 test_client_hangup(void)
 {
@@ -347,7 +341,7 @@ test_client_hangup(void)
                 g_assert_nonnull(strstr(command_error->message, "'query-balloon'"));
                 g_object_unref(waiters[i].result);
         }
-        run_until(uint_is_nonzero, &n_disconnected);
+        g_assert_true(vt_test_wait_above(&n_disconnected, 0, VT_TEST_GUARD_US));
         g_assert_cmpuint(n_disconnected, ==, 1);
         g_assert_false(vt_qmp_client_is_connected(client));
 
@@ -625,7 +619,7 @@ test_client_peer_not_reading(void)
         json_object_object_add(args, "padding", json_object_new_string(padding));
         for (guint i = 0; i < n; i++)
                 vt_qmp_client_execute_async(client, "query-status", args, -1, on_flood_reply, &log);
-        g_assert_true(vt_test_run_until(uint_is_nonzero, &n_disconnected, VT_TEST_GUARD_US));
+        g_assert_true(vt_test_wait_above(&n_disconnected, 0, VT_TEST_GUARD_US));
         g_assert_cmpuint(log.n_done, ==, n);
         g_assert_cmpuint(log.n_not_sent, >, 0);
         g_assert_false(vt_qmp_client_is_connected(client));

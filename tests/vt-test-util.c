@@ -41,6 +41,37 @@ vt_test_run_until(VtTestCondition done, gpointer data, gint64 guard_us)
         return ok;
 }
 
+typedef struct {
+        const guint *counter;
+        guint above;
+} CounterWait;
+
+static gboolean
+counter_above(gpointer data)
+{
+        CounterWait *w = data;
+
+        return *w->counter > w->above;
+}
+
+/**
+ * vt_test_wait_above:
+ * @counter: an event counter that signal handlers increment
+ * @above: the value to pass
+ * @guard_us: how long to wait at most
+ *
+ * Iterates the thread-default main context until *@counter > @above.
+ *
+ * Returns: %TRUE if it passed, %FALSE if the guard expired first
+ */
+gboolean
+vt_test_wait_above(const guint *counter, guint above, gint64 guard_us)
+{
+        CounterWait w = {counter, above};
+
+        return vt_test_run_until(counter_above, &w, guard_us);
+}
+
 /**
  * vt_test_waiter_callback:
  * @source: the source object

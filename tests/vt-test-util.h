@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 typedef gboolean (*VtTestCondition)(gpointer data);
 
 gboolean vt_test_run_until(VtTestCondition done, gpointer data, gint64 guard_us);
+gboolean vt_test_wait_above(const guint *counter, guint above, gint64 guard_us);
 
 /**
  * VtTestWaiter:
