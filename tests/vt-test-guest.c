@@ -509,6 +509,42 @@ name_is_valid(const char *name)
         return TRUE;
 }
 
+static void remove_tree(const char *path);
+
+/**
+ * reap_orphan_dirs() - Remove the temp dirs of test processes that died.
+ *
+ * A test that aborts on a failed assertion never reaches its teardown: its
+ * QEMU dies with it (PR_SET_PDEATHSIG), but its temp dir stays. Each dir
+ * records its owner's pid; a dir whose owner is gone is removed by the next
+ * guest started on this machine. Live owners' dirs are never touched.
+ */
+static void
+reap_orphan_dirs(void)
+{
+        g_autoptr(GDir) tmp = g_dir_open(g_get_tmp_dir(), 0, NULL);
+        const char *entry;
+
+        while (tmp != NULL && (entry = g_dir_read_name(tmp)) != NULL) {
+                g_autofree char *dir = NULL;
+                g_autofree char *owner_path = NULL;
+                g_autofree char *owner = NULL;
+                gint64 pid;
+
+                if (!g_str_has_prefix(entry, "vt-guest-"))
+                        continue;
+                dir = g_build_filename(g_get_tmp_dir(), entry, NULL);
+                owner_path = g_build_filename(dir, "owner.pid", NULL);
+                if (!g_file_get_contents(owner_path, &owner, NULL, NULL))
+                        continue;
+                pid = g_ascii_strtoll(owner, NULL, 10);
+                if (pid <= 0 || pid > G_MAXINT || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                g_debug("removing '%s', left behind by process %" G_GINT64_FORMAT, dir, pid);
+                remove_tree(dir);
+        }
+}
+
 /**
  * vt_test_guest_start() - Boot a test guest and wait until its workload is ready.
  * @options: (optional) how to start it; NULL takes every default
@@ -545,6 +581,8 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         g_autofree char *agent_opt = NULL;
         g_autofree char *workload_opt = NULL;
         g_autofree char *append = NULL;
+        g_autofree char *owner_path = NULL;
+        g_autofree char *owner = NULL;
         g_autoptr(GPtrArray) argv = NULL;
         g_autoptr(GError) local_error = NULL;
         const char *accel;
@@ -586,9 +624,14 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                 return NULL;
         }
 
+        reap_orphan_dirs();
         template = g_strdup_printf("vt-guest-%s-XXXXXX", guest->name);
         guest->dir = g_dir_make_tmp(template, error);
         if (guest->dir == NULL)
+                return NULL;
+        owner_path = g_build_filename(guest->dir, "owner.pid", NULL);
+        owner = g_strdup_printf("%d\n", (int)getpid());
+        if (!g_file_set_contents(owner_path, owner, -1, error))
                 return NULL;
         guest->qmp_path = g_build_filename(guest->dir, "qmp.sock", NULL);
         guest->agent_path = g_build_filename(guest->dir, "agent.sock", NULL);
