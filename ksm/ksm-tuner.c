@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vmtide's KSM tuner: merge only while the host needs memory, and only while it pays. */
+
+/*
+ * Theory of operation
+ *
+ * ksmd costs CPU on every page it scans and saves memory only on the pages
+ * it merges; merged pages stay merged when it stops (run=0). So the tuner
+ * answers three questions on every sample: is memory needed, is there
+ * something left to merge, and is merging still paying for its CPU.
+ *
+ * Need. Like ksmtuned, KSM is off while the host has ample memory, but
+ * "ample" is MemAvailable (page cache counts as available, unlike MemFree)
+ * and memory pressure (PSI), not MemFree and the sum of QEMU RSS:
+ *   - start when MemAvailable < start_available of MemTotal, or PSI some
+ *     avg10 >= start_psi_some;
+ *   - stop when MemAvailable > stop_available and PSI some < half of
+ *     start_psi_some;
+ *   - in between keep whatever KSM is doing: merging that lifts MemAvailable
+ *     just over the start line does not stop it, and a stop does not start
+ *     again until another 10 % of RAM (by default) is used: no flapping.
+ * Memory is "critical" below half of start_available, at twice
+ * start_psi_some, or at a PSI full of a fifth of it: that lifts a back-off.
+ * No guests, no mergeable memory or every guest opted out: stop.
+ *
+ * Left to merge. The sum of the non-opted-out guests' mergeable bytes minus
+ * their merged pages (/proc/PID/ksm_merging_pages; when a guest lacks it, the
+ * global pages_shared + pages_sharing). This over-counts (unique pages never
+ * merge), so it only decides whether a start is worth a ramp: under
+ * max(64 MiB, 1 % of MemTotal) KSM runs at pages_to_scan_min.
+ *
+ * Pace. A start jumps at once to the pages_to_scan the CPU cap allows by
+ * the model share = p·c / (sleep + p·c) (p pages per batch, c CPU per page):
+ * with c = 2 us (typical; if the kernel advisor's defaults, at most 30000
+ * pages and 70 % CPU, are meant to meet, they imply about 1.6 us) and the
+ * default cap, 989 pages per 20 ms, ten times ksmd's default, where
+ * ksmtuned needs four minutes to pass 1000 in steps of 300 a minute. From
+ * then on the MEASURED ksmd CPU share rules:
+ *   - over the cap: pages_to_scan × 0.9·cap / measured (proportional, aimed
+ *     at 90 % of the cap because one interval's share is noisy);
+ *   - under half the cap and still yielding: the same ratio up, at most ×10
+ *     a step, never above pages_to_scan_max (or the kernel's);
+ *   - in between: keep it.
+ * When ksmd's CPU cannot be read, the model with a pessimistic c = 5 us
+ * (395 pages per 20 ms at the default cap) is the ceiling and the yield is
+ * judged from the bytes saved per second over that assumed share.
+ *
+ * Yield. Bytes newly saved per ksmd CPU-second. KSM merges a page only when
+ * its checksum held between two visits, so the first pass over new memory
+ * yields nearly nothing: after a start the yield is trusted only once
+ * `full_scans` has grown by two (kept in state->scratch). Yield per CPU-second
+ * does not depend on the pace, so it is measured at whatever pace KSM runs.
+ * Below min_yield nothing worth the CPU is left: back off to
+ * pages_to_scan_min (run stays 1: merged pages stay merged, CoW-broken and
+ * new pages still get merged, and 100 pages per 20 ms costs about 1 % of a
+ * CPU) for 60 s. When the 60 s are over, the yield measured at the minimum
+ * decides: still low, another 60 s; paying again, ramp. Memory turning
+ * critical ends a back-off at once (a guest may have booted with fresh
+ * duplicates), unless the back-off itself was decided under critical memory:
+ * then merging was already shown not to help, and the balloon and migration
+ * have to.
+ *
+ * Never run=2 unless allow_unmerge; even then only on a stop while something
+ * is merged and only if MemAvailable minus what unmerging gives back stays
+ * above stop_available, so unmerging cannot by itself start KSM again.
+ *
+ * The kernel's scan-time advisor (6.8+) is not used. It re-tunes
+ * pages_to_scan once per full scan (minutes), aiming at a scan time, with a
+ * CPU ceiling of its own (advisor_max_cpu, 70 % by default) rather than our
+ * cap; it cannot stop, back off on yield, or react to pressure within a
+ * sample, and while it is on the kernel refuses pages_to_scan. Kernels with
+ * and without it are treated alike (use_advisor FALSE); the advisor is a
+ * baseline (ksm-tuner-advisor.c).
+ *
+ * Pure: no I/O, no clock; `now` comes in the input.
+ */
+#include "ksm/ksm-tuner.h"
+
+#include <math.h> /* isfinite(), a macro: no libm */
+#include <stdarg.h>
+
+#define BACKOFF_US (60 * G_USEC_PER_SEC)
+/* Aim under the cap: one interval's measured share is noisy. */
+#define CAP_MARGIN 0.9
+/* Below this share ksmd did too little work to measure a yield. */
+#define CPU_IDLE    0.002
+#define STEP_UP_MAX 10.0
+/* Full scans after a start before the yield is trusted (see above). */
+#define GRACE_FULL_SCANS         2
+#define PAGE_COST_NOMINAL_US     2.0
+#define PAGE_COST_PESSIMISTIC_US 5.0
+#define LEFT_MIN_BYTES           (G_GUINT64_CONSTANT(64) << 20)
+#define LEFT_MIN_FRACTION        0.01
+#define DEFAULT_PAGE_SIZE        4096
+
+/**
+ * vt_ksm_tuner_config_init:
+ * @config: (out caller-allocates): filled with vmtide's defaults, each
+ *     justified below
+ */
+void
+vt_ksm_tuner_config_init(VtKsmTunerConfig *config)
+{
+        g_return_if_fail(config != NULL);
+
+        *config = (VtKsmTunerConfig){
+            /* A tenth of one CPU: on a 2-socket host that is well under 1 %
+             * of its cycles, yet at about 2 us per page it scans 1000 pages
+             * per 20 ms, 190 MiB/s: a 64 GiB host's guests in six minutes. */
+            .cpu_cap = 0.10,
+            /* Merge when less than 30 % of RAM is available and stop above
+             * 40 %: the balloon acts later (lower), and the gap keeps KSM
+             * from flapping. */
+            .start_available = 0.30,
+            .stop_available = 0.40,
+            /* 5 % of the last 10 s with some task stalled on memory: reclaim
+             * is already visible as latency; twice that is critical. */
+            .start_psi_some = 5.0,
+            /* 1 MiB saved per ksmd CPU-second: one CPU-second at about 2 us
+             * a page scans 2 GiB, so a lower yield means fewer than one page
+             * in 2000 still merges. Priced: a vCPU costs about what 4-8 GiB
+             * of RAM does, and a merged page lives for hours, so 1 MiB kept
+             * an hour (3.5 GiB-seconds) is worth about one CPU-second: below
+             * it the CPU is worth more than the memory. */
+            .min_yield_bytes_per_cpu_s = 1024.0 * 1024.0,
+            /* The kernel's default: about 1 % of a CPU, keeps merged pages
+             * merged and picks up new ones slowly. */
+            .pages_to_scan_min = 100,
+            /* 4000 per 20 ms = 780 MiB/s, a 64 GiB host in under 90 s; about
+             * 25 % of a CPU at 2 us a page, so the cap binds long before,
+             * and a ceiling still holds if the CPU measurement lies. */
+            .pages_to_scan_max = 4000,
+            /* The kernel's default; the pace is set by pages_to_scan. */
+            .sleep_millisecs = 20,
+            .allow_unmerge = FALSE,
+            .advisor_target_scan_time_s = 200,
+        };
+}
+
+typedef struct {
+        const VtKsmTunerInput *in;
+        const VtKsmTunerConfig *config;
+        VtKsmTunerState *state;
+        VtKsmDecision *d;
+        double cap;
+        double target_share;
+        guint64 sleep_ms;
+        guint64 page_size;
+        guint64 lo;
+        guint64 hi;
+        double avail;
+        double psi_some;
+        double psi_full;
+        guint n_active;
+        guint64 mergeable;
+        guint64 left;
+        guint64 left_min;
+        gboolean need;
+        gboolean ample;
+        gboolean critical;
+        gboolean cpu_unknown;
+        double cpu;
+        gboolean have_rates;
+        gboolean backoff_expired;
+        guint64 basis;
+} Tuner;
+
+static void G_GNUC_PRINTF(2, 3) set_reason(VtKsmDecision *d, const char *format, ...)
+{
+        va_list ap;
+
+        va_start(ap, format);
+        g_vsnprintf(d->reason_buf, sizeof(d->reason_buf), format, ap);
+        va_end(ap);
+        d->reason = d->reason_buf;
+}
+
+/* "2.1 GiB", with a plain space for the journal (g_format_size() puts a
+ * no-break one); (transfer full) */
+static char *
+size_str(double bytes)
+{
+        static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+        double v = bytes < 0 ? -bytes : bytes;
+        guint u = 0;
+
+        if (!(v >= 1024))
+                return g_strdup_printf("%.0f bytes", bytes);
+        v /= 1024;
+        while (v >= 1024 && u + 1 < G_N_ELEMENTS(units)) {
+                v /= 1024;
+                u++;
+        }
+        return g_strdup_printf("%s%.1f %s", bytes < 0 ? "-" : "", v, units[u]);
+}
+
+/* "pages_to_scan 4000 -> 2571", or "pages_to_scan 100" when it stays; (transfer full) */
+static char *
+pages_str(guint64 from, guint64 to)
+{
+        if (from == to)
+                return g_strdup_printf("pages_to_scan %" G_GUINT64_FORMAT, to);
+        return g_strdup_printf("pages_to_scan %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT, from,
+                               to);
+}
+
+/* pages_to_scan at which ksmd takes @share of a CPU at @cost_us per page
+ * (rounded down: the cast truncates a non-negative value). */
+static guint64
+pages_for_share(double share, double cost_us, guint64 sleep_ms)
+{
+        share = CLAMP(share, 0.0, 0.95);
+        return (guint64)(share * (double)sleep_ms * 1000.0 / (cost_us * (1.0 - share)));
+}
+
+static double
+share_for_pages(guint64 pages, double cost_us, guint64 sleep_ms)
+{
+        double busy_us = (double)pages * cost_us;
+
+        return busy_us / ((double)sleep_ms * 1000.0 + busy_us);
+}
+
+static guint64
+clamp_pages(const Tuner *t, double pages)
+{
+        if (!(pages >= (double)t->lo))
+                return t->lo;
+        if (pages >= (double)t->hi)
+                return t->hi;
+        return (guint64)pages;
+}
+
+static void
+tuner_init(Tuner *t, const VtKsmTunerInput *in, const VtKsmTunerConfig *config,
+           VtKsmTunerState *state, VtKsmDecision *d)
+{
+        const VtKsmHost *host = in->host;
+        const VtKsmSample *sample = in->sample;
+        const VtKsmRates *rates = in->rates;
+        double start_psi = MAX(config->start_psi_some, 0.0);
+        double start_avail = config->start_available;
+        double stop_avail = MAX(config->stop_available, start_avail);
+        guint64 merged = 0;
+        gboolean per_process = TRUE;
+
+        *t = (Tuner){.in = in, .config = config, .state = state, .d = d};
+
+        /* Configuration comes from a file: sanitize instead of asserting. */
+        t->cap = isfinite(config->cpu_cap) ? CLAMP(config->cpu_cap, 0.005, 1.0) : 0.10;
+        t->target_share = t->cap * CAP_MARGIN;
+        t->sleep_ms = config->sleep_millisecs > 0 ? config->sleep_millisecs : 20;
+        t->page_size = in->kernel->page_size > 0 ? in->kernel->page_size : DEFAULT_PAGE_SIZE;
+        t->hi = config->pages_to_scan_max > 0 ? config->pages_to_scan_max : 4000;
+        if (in->kernel->pages_to_scan_max > 0)
+                t->hi = MIN(t->hi, in->kernel->pages_to_scan_max);
+        t->lo = CLAMP(config->pages_to_scan_min, 1, t->hi);
+
+        t->avail = (double)host->mem_available / (double)host->mem_total;
+        t->psi_some = isfinite(host->psi_some_avg10) ? host->psi_some_avg10 : 0.0;
+        t->psi_full = isfinite(host->psi_full_avg10) ? host->psi_full_avg10 : 0.0;
+        t->need = t->avail < start_avail || t->psi_some >= start_psi;
+        t->ample = t->avail > stop_avail && t->psi_some < start_psi / 2;
+        t->critical = t->avail < start_avail / 2 || t->psi_some >= 2 * start_psi ||
+                      (start_psi > 0 && t->psi_full >= start_psi / 5);
+
+        for (guint i = 0; i < in->n_guests; i++) {
+                const VtKsmGuest *g = &in->guests[i];
+
+                if (g->opt_out)
+                        continue;
+                t->n_active++;
+                t->mergeable += g->mergeable_bytes;
+                if (g->merging_pages < 0)
+                        per_process = FALSE;
+                else
+                        merged += (guint64)g->merging_pages * t->page_size;
+        }
+        /* Without per-process counts, the global ones: they may include
+         * other processes' pages, which only makes the estimate cautious. */
+        if (!per_process)
+                merged = (sample->pages_shared + sample->pages_sharing) * t->page_size;
+        t->left = t->mergeable > merged ? t->mergeable - merged : 0;
+        t->left_min = MAX(LEFT_MIN_BYTES, (guint64)((double)host->mem_total * LEFT_MIN_FRACTION));
+
+        t->have_rates = rates != NULL && rates->interval_us > 0;
+        t->cpu_unknown = sample->ksmd_cpu_us < 0;
+        t->cpu = -1;
+        if (t->have_rates) {
+                if (rates->ksmd_cpu_share >= 0 && isfinite(rates->ksmd_cpu_share))
+                        t->cpu = rates->ksmd_cpu_share;
+                else
+                        t->cpu_unknown = TRUE;
+        }
+
+        /* The measured share belongs to what the kernel ran with. */
+        t->basis = sample->run == 1 && sample->pages_to_scan > 0 ? sample->pages_to_scan
+                                                                 : state->pages_to_scan;
+        if (t->basis == 0)
+                t->basis = t->lo;
+}
+
+/* Where a start or a ramp goes: what the cap allows by the model. */
+static guint64
+tuner_start_pages(const Tuner *t)
+{
+        double cost = t->cpu_unknown ? PAGE_COST_PESSIMISTIC_US : PAGE_COST_NOMINAL_US;
+
+        return clamp_pages(t, (double)pages_for_share(t->target_share, cost, t->sleep_ms));
+}
+
+static const char *
+tuner_need_str(const Tuner *t, char *buf, gsize size)
+{
+        if (t->avail < t->config->start_available)
+                g_snprintf(buf, size, "host MemAvailable %.0f %% < %.0f %%", t->avail * 100,
+                           t->config->start_available * 100);
+        else
+                g_snprintf(buf, size, "host memory PSI some %.1f %% >= %.1f %%", t->psi_some,
+                           t->config->start_psi_some);
+        return buf;
+}
+
+static const char *
+tuner_critical_str(const Tuner *t, char *buf, gsize size)
+{
+        if (t->avail < t->config->start_available / 2)
+                g_snprintf(buf, size, "MemAvailable %.0f %% < %.0f %%", t->avail * 100,
+                           t->config->start_available * 50);
+        else if (t->psi_some >= 2 * t->config->start_psi_some)
+                g_snprintf(buf, size, "PSI some %.1f %% >= %.1f %%", t->psi_some,
+                           2 * t->config->start_psi_some);
+        else
+                g_snprintf(buf, size, "PSI full %.1f %% >= %.1f %%", t->psi_full,
+                           t->config->start_psi_some / 5);
+        return buf;
+}
+
+static void
+tuner_stop(Tuner *t, const char *why)
+{
+        const VtKsmSample *sample = t->in->sample;
+        guint64 saved = sample->pages_sharing * t->page_size;
+        g_autofree char *saved_str = size_str((double)saved);
+
+        t->d->run = 0;
+        t->d->pages_to_scan = t->basis;
+        if (!t->config->allow_unmerge || saved == 0) {
+                set_reason(t->d, "%s: KSM off", why);
+                return;
+        }
+        if ((double)t->in->host->mem_available - (double)saved >
+            t->config->stop_available * (double)t->in->host->mem_total) {
+                t->d->run = 2;
+                set_reason(t->d, "%s: KSM off, unmerge %s (allowed)", why, saved_str);
+        } else {
+                set_reason(t->d, "%s: KSM off, not unmerging %s: would fall under %.0f %%", why,
+                           saved_str, t->config->stop_available * 100);
+        }
+}
+
+static void
+tuner_back_off(Tuner *t, double yield)
+{
+        g_autofree char *yield_str = size_str(yield);
+        g_autofree char *min_str = size_str(t->config->min_yield_bytes_per_cpu_s);
+        g_autofree char *pages_change = pages_str(t->basis, t->lo);
+        gboolean again = t->backoff_expired;
+
+        t->d->run = 1;
+        t->d->pages_to_scan = t->lo;
+        t->state->backoff_until_us = t->in->now_us + BACKOFF_US;
+        t->state->backoff_critical = t->critical;
+        set_reason(t->d, "yield %s per CPU-second < %s: %s, %s for %d s", yield_str, min_str,
+                   again ? "stay backed off" : "back off", pages_change,
+                   (int)(BACKOFF_US / G_USEC_PER_SEC));
+}
+
+static void
+tuner_start(Tuner *t)
+{
+        char need[80];
+        g_autofree char *left_str = size_str((double)t->left);
+        gint64 now = t->in->now_us;
+
+        tuner_need_str(t, need, sizeof(need));
+        t->d->run = 1;
+        /* The first pass over fresh memory merges almost nothing. */
+        t->state->scratch = (gint64)(t->in->sample->full_scans + GRACE_FULL_SCANS);
+
+        if (now < t->state->backoff_until_us && !(t->critical && !t->state->backoff_critical)) {
+                t->d->pages_to_scan = t->lo;
+                set_reason(t->d,
+                           "%s: start at pages_to_scan %" G_GUINT64_FORMAT
+                           ", backed off %" G_GINT64_FORMAT " s more",
+                           need, t->lo, (t->state->backoff_until_us - now) / G_USEC_PER_SEC);
+                return;
+        }
+        t->state->backoff_until_us = 0;
+        t->state->backoff_critical = FALSE;
+        if (t->left < t->left_min) {
+                t->d->pages_to_scan = t->lo;
+                set_reason(
+                    t->d, "%s: start at pages_to_scan %" G_GUINT64_FORMAT ", only %s left to merge",
+                    need, t->lo, left_str);
+                return;
+        }
+        t->d->pages_to_scan = tuner_start_pages(t);
+        set_reason(t->d, "%s: start, %s mergeable left, pages_to_scan %" G_GUINT64_FORMAT, need,
+                   left_str, t->d->pages_to_scan);
+}
+
+/* KSM is running and memory is short or in the hysteresis band. */
+static void
+tuner_run(Tuner *t)
+{
+        const VtKsmTunerConfig *config = t->config;
+        const VtKsmRates *rates = t->in->rates;
+        VtKsmTunerState *state = t->state;
+        VtKsmDecision *d = t->d;
+        gint64 now = t->in->now_us;
+        g_autofree char *pages_change = NULL;
+        gboolean judge;
+        guint64 pages;
+
+        d->run = 1;
+
+        if (now < state->backoff_until_us) {
+                char why[80];
+
+                if (t->critical && !state->backoff_critical) {
+                        pages = MAX(tuner_start_pages(t), clamp_pages(t, (double)t->basis));
+                        state->backoff_until_us = 0;
+                        d->pages_to_scan = pages;
+                        pages_change = pages_str(t->basis, pages);
+                        set_reason(d, "memory critical (%s): end back-off, %s",
+                                   tuner_critical_str(t, why, sizeof(why)), pages_change);
+                        return;
+                }
+                d->pages_to_scan = t->lo;
+                set_reason(d,
+                           "backed off %" G_GINT64_FORMAT " s more (yield was low%s): "
+                           "pages_to_scan %" G_GUINT64_FORMAT,
+                           (state->backoff_until_us - now) / G_USEC_PER_SEC,
+                           state->backoff_critical ? ", memory critical" : "", t->lo);
+                return;
+        }
+
+        /* A back-off that ran out: the yield measured at the minimum says
+         * whether to renew it ("stay backed off") or to ramp. */
+        t->backoff_expired = state->backoff_until_us != 0;
+        state->backoff_until_us = 0;
+
+        if (t->left < t->left_min) {
+                g_autofree char *left_str = size_str((double)t->left);
+
+                d->pages_to_scan = t->lo;
+                pages_change = pages_str(t->basis, t->lo);
+                set_reason(d, "only %s left to merge: %s", left_str, pages_change);
+                return;
+        }
+
+        if (!t->have_rates) {
+                pages = clamp_pages(t, (double)t->basis);
+                if (t->cpu_unknown)
+                        pages = MIN(pages, tuner_start_pages(t));
+                d->pages_to_scan = pages;
+                set_reason(d, "KSM running, no rates yet: pages_to_scan %" G_GUINT64_FORMAT, pages);
+                return;
+        }
+
+        judge = t->in->sample->full_scans >= (guint64)MAX(state->scratch, 0);
+
+        if (t->cpu_unknown) {
+                double assumed = share_for_pages(t->basis, PAGE_COST_PESSIMISTIC_US, t->sleep_ms);
+                double yield = rates->saved_per_s / assumed;
+
+                if (judge && yield < config->min_yield_bytes_per_cpu_s) {
+                        tuner_back_off(t, yield);
+                        return;
+                }
+                pages = tuner_start_pages(t);
+                d->pages_to_scan = pages;
+                pages_change = pages_str(t->basis, pages);
+                set_reason(d, "ksmd CPU unknown: %s (%.0f %% of a CPU at %.0f us a page)",
+                           pages_change, t->target_share * 100, PAGE_COST_PESSIMISTIC_US);
+                return;
+        }
+
+        if (t->cpu > t->cap) {
+                pages = clamp_pages(t, (double)t->basis * t->target_share / t->cpu);
+                d->pages_to_scan = pages;
+                pages_change = pages_str(t->basis, pages);
+                set_reason(d, "ksmd %.1f %% CPU > cap %.0f %%: %s", t->cpu * 100, t->cap * 100,
+                           pages_change);
+                return;
+        }
+
+        if (t->cpu < CPU_IDLE) {
+                pages = clamp_pages(t, (double)t->basis);
+                d->pages_to_scan = pages;
+                set_reason(d, "ksmd idle (%.1f %% CPU): pages_to_scan %" G_GUINT64_FORMAT,
+                           t->cpu * 100, pages);
+                return;
+        }
+
+        if (judge && rates->yield_bytes_per_cpu_s < config->min_yield_bytes_per_cpu_s) {
+                tuner_back_off(t, rates->yield_bytes_per_cpu_s);
+                return;
+        }
+
+        state->backoff_critical = FALSE;
+        if (t->cpu < t->cap / 2) {
+                g_autofree char *yield_str = size_str(rates->yield_bytes_per_cpu_s);
+                double factor = MIN(STEP_UP_MAX, t->target_share / t->cpu);
+
+                pages = clamp_pages(t, (double)t->basis * factor);
+                d->pages_to_scan = pages;
+                pages_change = pages_str(t->basis, pages);
+                if (judge)
+                        set_reason(d, "ksmd %.1f %% CPU < cap %.0f %%, yield %s per CPU-second: %s",
+                                   t->cpu * 100, t->cap * 100, yield_str, pages_change);
+                else
+                        set_reason(d, "ksmd %.1f %% CPU < cap %.0f %%, first passes: %s",
+                                   t->cpu * 100, t->cap * 100, pages_change);
+                return;
+        }
+
+        pages = clamp_pages(t, (double)t->basis);
+        d->pages_to_scan = pages;
+        set_reason(d, "ksmd %.1f %% CPU within cap %.0f %%: pages_to_scan %" G_GUINT64_FORMAT,
+                   t->cpu * 100, t->cap * 100, pages);
+}
+
+/**
+ * vt_ksm_tuner_decide:
+ * @input: the host, guests, kernel, latest sample and rates, and `now`
+ * @config: the tunables (vt_ksm_tuner_config_init() for the defaults)
+ * @state: carried between calls; start zeroed
+ * @ret_decision: (out): the knobs to set and why
+ *
+ * vmtide's tuner (theory of operation above). Always decides: missing or
+ * odd inputs give a cautious decision with its reason, never an error.
+ */
+void
+vt_ksm_tuner_decide(const VtKsmTunerInput *input, const VtKsmTunerConfig *config,
+                    VtKsmTunerState *state, VtKsmDecision *ret_decision)
+{
+        const VtKsmSample *sample;
+        Tuner t;
+
+        g_return_if_fail(input != NULL && input->host != NULL && input->kernel != NULL &&
+                         input->sample != NULL);
+        g_return_if_fail(input->guests != NULL || input->n_guests == 0);
+        g_return_if_fail(config != NULL && state != NULL && ret_decision != NULL);
+
+        sample = input->sample;
+        *ret_decision = (VtKsmDecision){0};
+
+        if (input->host->mem_total == 0) {
+                /* A failed read of /proc/meminfo: leave KSM as it is. */
+                ret_decision->run = sample->run == 1 ? 1 : 0;
+                ret_decision->pages_to_scan = sample->pages_to_scan;
+                ret_decision->sleep_millisecs = sample->sleep_millisecs;
+                ret_decision->reason = "host MemTotal unknown: no change";
+                return;
+        }
+
+        tuner_init(&t, input, config, state, ret_decision);
+        ret_decision->sleep_millisecs = t.sleep_ms;
+
+        if (state->pages_to_scan == 0) {
+                /* First decision: adopt what the kernel is doing (vmtided
+                 * restarted under a running KSM), and trust its yield. */
+                state->running = sample->run == 1;
+                state->scratch = (gint64)sample->full_scans;
+        }
+
+        if (input->n_guests == 0) {
+                tuner_stop(&t, "no guests");
+        } else if (t.n_active == 0) {
+                char why[64];
+
+                g_snprintf(why, sizeof(why), "all %u guests opted out of KSM", input->n_guests);
+                tuner_stop(&t, why);
+        } else if (t.mergeable == 0) {
+                tuner_stop(&t, "no mergeable guest memory");
+        } else if (t.ample) {
+                char why[96];
+
+                g_snprintf(why, sizeof(why),
+                           "host MemAvailable %.0f %% > %.0f %%, PSI some %.1f %% < %.1f %%",
+                           t.avail * 100, config->stop_available * 100, t.psi_some,
+                           config->start_psi_some / 2);
+                tuner_stop(&t, why);
+        } else if (!state->running && !t.need) {
+                ret_decision->run = 0;
+                ret_decision->pages_to_scan = t.basis;
+                set_reason(ret_decision,
+                           "host MemAvailable %.0f %% (start < %.0f %%, stop > %.0f %%), "
+                           "PSI some %.1f %%: stay off",
+                           t.avail * 100, config->start_available * 100,
+                           config->stop_available * 100, t.psi_some);
+        } else if (!state->running) {
+                tuner_start(&t);
+        } else {
+                tuner_run(&t);
+        }
+
+        g_assert(ret_decision->run <= 2);
+        g_assert(ret_decision->run != 2 || config->allow_unmerge);
+        g_assert(ret_decision->run != 1 ||
+                 (ret_decision->pages_to_scan >= t.lo && ret_decision->pages_to_scan <= t.hi));
+        state->running = ret_decision->run == 1;
+        if (ret_decision->pages_to_scan > 0)
+                state->pages_to_scan = ret_decision->pages_to_scan;
+}
