@@ -41,8 +41,9 @@
  * pass. From then on the MEASURED ksmd CPU share rules:
  *   - over the cap: pages_to_scan × 0.9·cap / measured (proportional, aimed
  *     at 90 % of the cap because one interval's share is noisy);
- *   - under half the cap and still yielding: the same ratio up, straight to
- *     the model's starting rate if below it, past it at most ×1.5 a step,
+ *   - under half the cap and still yielding: the same ratio up, at most
+ *     ×1.5 a step (from the minimum, after a back-off, straight to the
+ *     model's starting rate),
  *     never above pages_to_scan_max (or the kernel's);
  *   - in between: keep it.
  * When ksmd's CPU cannot be read, the model with a pessimistic c = 8 us
@@ -535,10 +536,13 @@ tuner_run(Tuner *t)
                 double full = (double)t->basis * t->target_share / t->cpu;
                 double step = (double)t->basis * STEP_UP_MAX;
 
-                /* Straight back up to the model's rate if the measure allows;
-                 * past it, half again a step: merging costs vary by pass. */
-                pages =
-                    clamp_pages(t, MAX(MIN(full, step), MIN(full, (double)tuner_start_pages(t))));
+                /* From the minimum (after a back-off) straight back up to the
+                 * model's rate if the measure allows; otherwise half again a
+                 * step at most: merging passes differ in cost, and a rate
+                 * already measured is a better guide than the model. */
+                if (t->basis <= config->pages_to_scan_min)
+                        step = MAX(step, (double)tuner_start_pages(t));
+                pages = clamp_pages(t, MIN(full, step));
                 d->pages_to_scan = pages;
                 pages_change = pages_str(t->basis, pages);
                 set_reason(d, "ksmd %.1f %% CPU < cap %.0f %%, yield %s per CPU-second: %s",

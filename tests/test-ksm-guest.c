@@ -21,6 +21,7 @@
 #include "ksm/ksm-driver.h"
 #include "ksm/ksm-proc.h"
 #include "tests/vt-test-guest.h"
+#include "tests/vt-test-ksm.h"
 #include "tests/vt-test-util.h"
 
 #define MIB            (G_GUINT64_CONSTANT(1024) * 1024)
@@ -78,30 +79,6 @@ read_host(const KsmRun *run, VtKsmHost *ret_host)
         };
 }
 
-static guint64
-read_rss(GPid pid)
-{
-        g_autofree char *path = g_strdup_printf("/proc/%d/statm", pid);
-        g_autofree char *text = NULL;
-        guint64 size = 0, resident = 0;
-
-        if (!g_file_get_contents(path, &text, NULL, NULL) ||
-            sscanf(text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &size, &resident) != 2)
-                return 0;
-        return resident * (guint64)sysconf(_SC_PAGESIZE);
-}
-
-static gint64
-guest_merging_pages(VtTestGuest *guest)
-{
-        VtKsmProcStat stat = {0};
-
-        if (!vt_ksm_proc_read_stat("/proc", vt_test_guest_get_pid(guest), &stat, NULL) ||
-            !stat.has_merging_pages)
-                return -1;
-        return (gint64)stat.merging_pages;
-}
-
 /* One turn of the control loop: sample, decide, apply. */
 static gboolean
 ksm_tick(gpointer data)
@@ -121,11 +98,7 @@ ksm_tick(gpointer data)
                 g_array_append_val(run->cpu_shares, rates.ksmd_cpu_share);
         run->guests_merging = 0;
         for (guint i = 0; i < N_GUESTS; i++) {
-                GPid pid = vt_test_guest_get_pid(run->guests[i]);
-
-                guests[i] = (VtKsmGuest){.mergeable_bytes = GUEST_MEMORY,
-                                         .merging_pages = guest_merging_pages(run->guests[i]),
-                                         .rss_bytes = read_rss(pid)};
+                vt_test_ksm_guest_read(run->guests[i], GUEST_MEMORY, &guests[i]);
                 run->guests_merging += MAX(guests[i].merging_pages, 0);
         }
         read_host(run, &host);
@@ -225,7 +198,7 @@ ksm_body(void)
 
         /* Every merged page belongs to one of the three QEMU processes. */
         for (guint i = 0; i < N_GUESTS; i++) {
-                gint64 merging = guest_merging_pages(run.guests[i]);
+                gint64 merging = vt_test_ksm_guest_merging(run.guests[i]);
 
                 say("guest %u (QEMU pid %d): %" G_GINT64_FORMAT " pages merged", i,
                     vt_test_guest_get_pid(run.guests[i]), merging);
