@@ -27,47 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Larger than any ksm_stat or stat file; a bound on what is read. */
-#define PROC_FILE_MAX 4096
-
-/*
- * Reads @path into a NUL-terminated buffer of at most PROC_FILE_MAX bytes.
- * Returns 0 or -errno; -EFBIG if the file is larger.
- */
-static int
-proc_read_file(const char *path, char **ret_text)
-{
-        g_autofree char *buf = g_malloc(PROC_FILE_MAX + 1);
-        gsize len = 0;
-        int fd;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, PROC_FILE_MAX + 1 - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int saved = errno;
-
-                        close(fd);
-                        return -saved;
-                }
-                if (n == 0)
-                        break;
-                len += (gsize)n;
-                if (len > PROC_FILE_MAX) {
-                        close(fd);
-                        return -EFBIG;
-                }
-        }
-        close(fd);
-        buf[len] = '\0';
-        *ret_text = g_steal_pointer(&buf);
-        return 0;
-}
+#include "ksm/ksm-file.h"
 
 static gboolean
 proc_parse_u64(const char *text, guint64 *ret_value)
@@ -382,7 +342,7 @@ vt_ksm_proc_read_stat(const char *proc_root, pid_t pid, VtKsmProcStat *ret_stat,
 
         dir = g_strdup_printf("%s/%d", proc_root_or_default(proc_root), (int)pid);
         stat_path = g_build_filename(dir, "ksm_stat", NULL);
-        r = proc_read_file(stat_path, &text);
+        r = vt_ksm_file_read(stat_path, &text);
         if (r == 0) {
                 if (!vt_ksm_proc_stat_parse(text, &stat, error)) {
                         g_prefix_error(error, "%s: ", stat_path);
@@ -397,7 +357,7 @@ vt_ksm_proc_read_stat(const char *proc_root, pid_t pid, VtKsmProcStat *ret_stat,
         if (!stat.has_merging_pages) {
                 g_clear_pointer(&text, g_free);
                 merging_path = g_build_filename(dir, "ksm_merging_pages", NULL);
-                r = proc_read_file(merging_path, &text);
+                r = vt_ksm_file_read(merging_path, &text);
                 if (r == 0) {
                         if (!vt_ksm_proc_merging_pages_parse(text, &stat, error)) {
                                 g_prefix_error(error, "%s: ", merging_path);
@@ -445,7 +405,7 @@ vt_ksm_proc_read_pid_stat(const char *proc_root, pid_t pid, VtKsmPidStat *ret_st
         g_return_val_if_fail(ret_stat != NULL, FALSE);
 
         path = g_strdup_printf("%s/%d/stat", proc_root_or_default(proc_root), (int)pid);
-        r = proc_read_file(path, &text);
+        r = vt_ksm_file_read(path, &text);
         if (r < 0) {
                 proc_set_read_error(error, path, r);
                 return FALSE;

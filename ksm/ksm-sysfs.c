@@ -33,14 +33,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ksm/ksm-file.h"
 #include "ksm/ksm-proc.h"
 
 /* clang-format off */
 G_DEFINE_QUARK(vt-ksm-error-quark, vt_ksm_error)
 /* clang-format on */
-
-/* sysfs attributes are at most one page. */
-#define SYSFS_FILE_MAX 4096
 
 typedef enum {
         KNOB_READ_ONLY,
@@ -133,42 +131,6 @@ static gboolean
 knob_word_valid(const char *word)
 {
         return g_strv_contains(advisor_modes, word);
-}
-
-/* Reads @path, at most SYSFS_FILE_MAX bytes. Returns 0 or -errno. */
-static int
-sysfs_read_file(const char *path, char **ret_text)
-{
-        g_autofree char *buf = g_malloc(SYSFS_FILE_MAX + 1);
-        gsize len = 0;
-        int fd;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                ssize_t n = read(fd, buf + len, SYSFS_FILE_MAX + 1 - len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int saved = errno;
-
-                        close(fd);
-                        return -saved;
-                }
-                if (n == 0)
-                        break;
-                len += (gsize)n;
-                if (len > SYSFS_FILE_MAX) {
-                        close(fd);
-                        return -EFBIG;
-                }
-        }
-        close(fd);
-        buf[len] = '\0';
-        *ret_text = g_steal_pointer(&buf);
-        return 0;
 }
 
 /*
@@ -368,7 +330,7 @@ sysfs_read_raw(VtKsmSysfs *sysfs, const char *knob, GError **error)
                 return NULL;
         }
         path = g_build_filename(sysfs->root, knob, NULL);
-        r = sysfs_read_file(path, &text);
+        r = vt_ksm_file_read(path, &text);
         if (r < 0) {
                 g_set_error(error, VT_KSM_ERROR, VT_KSM_ERROR_FAILED, "cannot read KSM '%s': %s",
                             knob, g_strerror(-r));

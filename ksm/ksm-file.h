@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Bounded reads of small kernel files (sysfs knobs, /proc/PID files). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Larger than any KSM knob, ksm_stat or stat file: a bound on what is read. */
+#define VT_KSM_FILE_MAX 4096
+
+int vt_ksm_file_read(const char *path, char **ret_text);
+
+G_END_DECLS
