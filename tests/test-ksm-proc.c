@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "ksm/ksm-proc.h"
+#include "tests/vt-test-util.h"
 
 static char *data_path(const char *first, ...) G_GNUC_NULL_TERMINATED;
 
@@ -399,28 +400,9 @@ temp_proc_write(TempProc *t, pid_t pid, const char *name, const char *text)
 }
 
 static void
-remove_tree(const char *path)
-{
-        g_autoptr(GDir) dir = NULL;
-        const char *name;
-
-        if (!g_file_test(path, G_FILE_TEST_IS_SYMLINK) && g_file_test(path, G_FILE_TEST_IS_DIR)) {
-                dir = g_dir_open(path, 0, NULL);
-                while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-                        g_autofree char *child = g_build_filename(path, name, NULL);
-
-                        remove_tree(child);
-                }
-                g_assert_cmpint(g_rmdir(path), ==, 0);
-        } else {
-                g_assert_cmpint(g_unlink(path), ==, 0);
-        }
-}
-
-static void
 temp_proc_teardown(TempProc *t, gconstpointer data)
 {
-        remove_tree(t->root);
+        vt_test_remove_tree(t->root);
         g_free(t->root);
 }
 

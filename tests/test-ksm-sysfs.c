@@ -14,6 +14,7 @@
 #include "ksm/ksm-proc.h"
 #include "ksm/ksm-sample.h"
 #include "ksm/ksm-sysfs.h"
+#include "tests/vt-test-util.h"
 
 #define OLD_MTIME 1000000000
 
@@ -105,25 +106,6 @@ copy_flat_dir(const char *src, const char *dst)
 }
 
 static void
-remove_tree(const char *path)
-{
-        g_autoptr(GDir) dir = NULL;
-        const char *name;
-
-        if (!g_file_test(path, G_FILE_TEST_IS_SYMLINK) && g_file_test(path, G_FILE_TEST_IS_DIR)) {
-                dir = g_dir_open(path, 0, NULL);
-                while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-                        g_autofree char *child = g_build_filename(path, name, NULL);
-
-                        remove_tree(child);
-                }
-                g_assert_cmpint(g_rmdir(path), ==, 0);
-        } else {
-                g_assert_cmpint(g_unlink(path), ==, 0);
-        }
-}
-
-static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
         const KernelCase *c = data;
@@ -145,7 +127,7 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
         g_clear_pointer(&f->sysfs, vt_ksm_sysfs_free);
-        remove_tree(f->tmp);
+        vt_test_remove_tree(f->tmp);
         g_free(f->tmp);
         g_free(f->root);
         g_free(f->proc_root);

@@ -6,6 +6,8 @@
  */
 #include "tests/vt-test-util.h"
 
+#include <glib/gstdio.h>
+
 static gboolean
 util_on_guard(gpointer user_data)
 {
@@ -142,4 +144,30 @@ vt_test_skip_unless(gboolean available, const char *reason)
         }
         g_test_skip(reason);
         return FALSE;
+}
+
+/**
+ * vt_test_remove_tree:
+ * @path: a file or directory a test made
+ *
+ * Removes @path and everything under it, without following symlinks;
+ * fails the test if anything cannot be removed.
+ */
+void
+vt_test_remove_tree(const char *path)
+{
+        g_autoptr(GDir) dir = NULL;
+        const char *name;
+
+        if (!g_file_test(path, G_FILE_TEST_IS_SYMLINK) && g_file_test(path, G_FILE_TEST_IS_DIR)) {
+                dir = g_dir_open(path, 0, NULL);
+                while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+                        g_autofree char *child = g_build_filename(path, name, NULL);
+
+                        vt_test_remove_tree(child);
+                }
+                g_assert_cmpint(g_rmdir(path), ==, 0);
+        } else {
+                g_assert_cmpint(g_unlink(path), ==, 0);
+        }
 }

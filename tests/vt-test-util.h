@@ -29,5 +29,6 @@ GAsyncResult *vt_test_waiter_wait(VtTestWaiter *waiter);
 void vt_test_waiter_clear(VtTestWaiter *waiter);
 
 gboolean vt_test_skip_unless(gboolean available, const char *reason);
+void vt_test_remove_tree(const char *path);
 
 G_END_DECLS
