@@ -52,14 +52,21 @@
  *
  * Yield. Bytes newly saved per ksmd CPU-second. KSM merges a page only when
  * its checksum held between two visits, so the first pass over new memory
- * yields nearly nothing: after a start the yield is trusted only once
- * `full_scans` has grown by two (kept in state->scratch). Yield per CPU-second
- * does not depend on the pace, so it is measured at whatever pace KSM runs.
- * Below min_yield nothing worth the CPU is left: back off to
- * pages_to_scan_min (run stays 1: merged pages stay merged, CoW-broken and
- * new pages still get merged, and 100 pages per 20 ms costs about 1 % of a
- * CPU) for 60 s. When the 60 s are over, the yield measured at the minimum
- * decides: still low, another 60 s; paying again, ramp. Memory turning
+ * yields nearly nothing: after a start the yield is trusted once
+ * `full_scans` has grown by two (kept in state->scratch), or sooner once an
+ * interval has yielded min_yield and then two in a row did not: the pass
+ * that merged is over, and finishing the grace would scan it all again
+ * (the bench measured this at a third of the CPU of a merge). Yield per
+ * CPU-second does not depend on the pace, so it is measured at whatever
+ * pace KSM runs. Below min_yield nothing worth the CPU is left: back off
+ * to a trickle, pages_to_scan_min every ten sleeps (run stays 1: merged
+ * pages stay merged, CoW-broken and new pages still get merged, and 100
+ * pages per 200 ms costs about 0.1 % of a CPU) for 60 s. The measured
+ * rate is read in pages per the tuner's own sleep, so the trickle is not
+ * taken for the full pace. When the 60 s are over, the minimum at the full
+ * sleep measures the yield: still low, another 60 s; paying again, ramp
+ * (too idle to measure at the trickle, it runs a sample at the minimum
+ * first). Memory turning
  * critical ends a back-off at once (a guest may have booted with fresh
  * duplicates), unless the back-off itself was decided under critical memory:
  * then merging was already shown not to help, and the balloon and migration
@@ -85,6 +92,10 @@
 #include <stdarg.h>
 
 #define BACKOFF_US (60 * G_USEC_PER_SEC)
+/* A back-off trickles: pages_to_scan_min every 10 sleeps. */
+#define BACKOFF_SLEEP_FACTOR 10
+/* Low-yield intervals in a row that end merging once it has been seen. */
+#define LOW_YIELD_INTERVALS 2
 /* Aim under the cap: one interval's measured share is noisy. */
 #define CAP_MARGIN 0.9
 /* Below this share ksmd did too little work to measure a yield. */
@@ -169,6 +180,7 @@ typedef struct {
         gboolean have_rates;
         gboolean backoff_expired;
         guint64 basis;
+        guint64 pace;
 } Tuner;
 
 static void G_GNUC_PRINTF(2, 3) set_reason(VtKsmDecision *d, const char *format, ...)
@@ -304,6 +316,11 @@ tuner_init(Tuner *t, const VtKsmTunerInput *in, const VtKsmTunerConfig *config,
                                                                  : state->pages_to_scan;
         if (t->basis == 0)
                 t->basis = t->lo;
+        /* The pace in pages per tuner sleep: a back-off trickles at a longer
+         * sleep, and what it measured must not be read as the full pace. */
+        t->pace = t->basis;
+        if (sample->run == 1 && sample->sleep_millisecs > t->sleep_ms)
+                t->pace = MAX(t->basis * t->sleep_ms / sample->sleep_millisecs, 1);
 }
 
 /* Where a start or a ramp goes: what the cap allows by the model. */
@@ -375,6 +392,9 @@ tuner_back_off(Tuner *t, double yield)
 
         t->d->run = 1;
         t->d->pages_to_scan = t->lo;
+        t->d->sleep_millisecs = t->sleep_ms * BACKOFF_SLEEP_FACTOR;
+        t->state->merging_seen = FALSE;
+        t->state->low_yield_intervals = 0;
         t->state->backoff_until_us = t->in->now_us + BACKOFF_US;
         t->state->backoff_critical = t->critical;
         set_reason(t->d, "yield %s per CPU-second < %s: %s, %s for %d s", yield_str, min_str,
@@ -393,9 +413,12 @@ tuner_start(Tuner *t)
         t->d->run = 1;
         /* The first pass over fresh memory merges almost nothing. */
         t->state->scratch = (gint64)(t->in->sample->full_scans + GRACE_FULL_SCANS);
+        t->state->merging_seen = FALSE;
+        t->state->low_yield_intervals = 0;
 
         if (now < t->state->backoff_until_us && !(t->critical && !t->state->backoff_critical)) {
                 t->d->pages_to_scan = t->lo;
+                t->d->sleep_millisecs = t->sleep_ms * BACKOFF_SLEEP_FACTOR;
                 set_reason(t->d,
                            "%s: start at pages_to_scan %" G_GUINT64_FORMAT
                            ", backed off %" G_GINT64_FORMAT " s more",
@@ -416,6 +439,33 @@ tuner_start(Tuner *t)
                    left_str, t->d->pages_to_scan);
 }
 
+/*
+ * Whether the yield of the last interval ends merging. It is trusted once
+ * `full_scans` has passed the grace after a start, or sooner once merging
+ * has been seen paying and then fell under min_yield LOW_YIELD_INTERVALS
+ * times in a row: the pass that merged is over, and the rest of it would
+ * only be scanned again. *trusted says whether merging passes have been
+ * measured (so the pace may grow).
+ */
+static gboolean
+tuner_judge(Tuner *t, double yield, gboolean *trusted)
+{
+        VtKsmTunerState *state = t->state;
+        gboolean scanned = t->in->sample->full_scans >= (guint64)MAX(state->scratch, 0);
+        gboolean low = !(yield >= t->config->min_yield_bytes_per_cpu_s);
+
+        if (low) {
+                /* Before merging shows, low is the checksum-only pass. */
+                if (state->merging_seen)
+                        state->low_yield_intervals++;
+        } else {
+                state->merging_seen = TRUE;
+                state->low_yield_intervals = 0;
+        }
+        *trusted = scanned || state->merging_seen;
+        return low && (scanned || state->low_yield_intervals >= LOW_YIELD_INTERVALS);
+}
+
 /* KSM is running and memory is short or in the hysteresis band. */
 static void
 tuner_run(Tuner *t)
@@ -426,7 +476,7 @@ tuner_run(Tuner *t)
         VtKsmDecision *d = t->d;
         gint64 now = t->in->now_us;
         g_autofree char *pages_change = NULL;
-        gboolean judge;
+        gboolean judge = FALSE;
         guint64 pages;
 
         d->run = 1;
@@ -435,7 +485,7 @@ tuner_run(Tuner *t)
                 char why[80];
 
                 if (t->critical && !state->backoff_critical) {
-                        pages = MAX(tuner_start_pages(t), clamp_pages(t, (double)t->basis));
+                        pages = MAX(tuner_start_pages(t), clamp_pages(t, (double)t->pace));
                         state->backoff_until_us = 0;
                         d->pages_to_scan = pages;
                         pages_change = pages_str(t->basis, pages);
@@ -444,6 +494,7 @@ tuner_run(Tuner *t)
                         return;
                 }
                 d->pages_to_scan = t->lo;
+                d->sleep_millisecs = t->sleep_ms * BACKOFF_SLEEP_FACTOR;
                 set_reason(d,
                            "backed off %" G_GINT64_FORMAT " s more (yield was low%s): "
                            "pages_to_scan %" G_GUINT64_FORMAT,
@@ -467,7 +518,7 @@ tuner_run(Tuner *t)
         }
 
         if (!t->have_rates) {
-                pages = clamp_pages(t, (double)t->basis);
+                pages = clamp_pages(t, (double)t->pace);
                 if (t->cpu_unknown)
                         pages = MIN(pages, tuner_start_pages(t));
                 d->pages_to_scan = pages;
@@ -475,13 +526,11 @@ tuner_run(Tuner *t)
                 return;
         }
 
-        judge = t->in->sample->full_scans >= (guint64)MAX(state->scratch, 0);
-
         if (t->cpu_unknown) {
-                double assumed = share_for_pages(t->basis, PAGE_COST_PESSIMISTIC_US, t->sleep_ms);
+                double assumed = share_for_pages(t->pace, PAGE_COST_PESSIMISTIC_US, t->sleep_ms);
                 double yield = rates->saved_per_s / assumed;
 
-                if (judge && yield < config->min_yield_bytes_per_cpu_s) {
+                if (tuner_judge(t, yield, &judge)) {
                         tuner_back_off(t, yield);
                         return;
                 }
@@ -493,8 +542,13 @@ tuner_run(Tuner *t)
                 return;
         }
 
+        if (t->cpu >= CPU_IDLE && tuner_judge(t, rates->yield_bytes_per_cpu_s, &judge)) {
+                tuner_back_off(t, rates->yield_bytes_per_cpu_s);
+                return;
+        }
+
         if (t->cpu > t->cap) {
-                pages = clamp_pages(t, (double)t->basis * t->target_share / t->cpu);
+                pages = clamp_pages(t, (double)t->pace * t->target_share / t->cpu);
                 d->pages_to_scan = pages;
                 pages_change = pages_str(t->basis, pages);
                 set_reason(d, "ksmd %.1f %% CPU > cap %.0f %%: %s", t->cpu * 100, t->cap * 100,
@@ -503,15 +557,10 @@ tuner_run(Tuner *t)
         }
 
         if (t->cpu < CPU_IDLE) {
-                pages = clamp_pages(t, (double)t->basis);
+                pages = clamp_pages(t, (double)t->pace);
                 d->pages_to_scan = pages;
                 set_reason(d, "ksmd idle (%.1f %% CPU): pages_to_scan %" G_GUINT64_FORMAT,
                            t->cpu * 100, pages);
-                return;
-        }
-
-        if (judge && rates->yield_bytes_per_cpu_s < config->min_yield_bytes_per_cpu_s) {
-                tuner_back_off(t, rates->yield_bytes_per_cpu_s);
                 return;
         }
 
@@ -523,7 +572,7 @@ tuner_run(Tuner *t)
          * the rate only grows once merging passes have been measured.
          */
         if (t->cpu < t->cap / 2 && !judge) {
-                pages = clamp_pages(t, (double)t->basis);
+                pages = clamp_pages(t, (double)t->pace);
                 d->pages_to_scan = pages;
                 set_reason(d,
                            "ksmd %.1f %% CPU < cap %.0f %%, first passes (merging costs more): "
@@ -533,14 +582,14 @@ tuner_run(Tuner *t)
         }
         if (t->cpu < t->cap / 2) {
                 g_autofree char *yield_str = size_str(rates->yield_bytes_per_cpu_s);
-                double full = (double)t->basis * t->target_share / t->cpu;
-                double step = (double)t->basis * STEP_UP_MAX;
+                double full = (double)t->pace * t->target_share / t->cpu;
+                double step = (double)t->pace * STEP_UP_MAX;
 
                 /* From the minimum (after a back-off) straight back up to the
                  * model's rate if the measure allows; otherwise half again a
                  * step at most: merging passes differ in cost, and a rate
                  * already measured is a better guide than the model. */
-                if (t->basis <= config->pages_to_scan_min)
+                if (t->pace <= config->pages_to_scan_min)
                         step = MAX(step, (double)tuner_start_pages(t));
                 pages = clamp_pages(t, MIN(full, step));
                 d->pages_to_scan = pages;
@@ -550,7 +599,7 @@ tuner_run(Tuner *t)
                 return;
         }
 
-        pages = clamp_pages(t, (double)t->basis);
+        pages = clamp_pages(t, (double)t->pace);
         d->pages_to_scan = pages;
         set_reason(d, "ksmd %.1f %% CPU within cap %.0f %%: pages_to_scan %" G_GUINT64_FORMAT,
                    t->cpu * 100, t->cap * 100, pages);

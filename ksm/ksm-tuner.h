@@ -97,6 +97,8 @@ typedef struct {
  *     which it trusts a yield)
  * @backoff_critical: the back-off began while memory was already
  *     critical, so only its end (not critical memory) lifts it
+ * @merging_seen: since the start, an interval has yielded enough
+ * @low_yield_intervals: intervals in a row that yielded too little
  *
  * What a tuner carries from one decision to the next. Start zeroed.
  */
@@ -106,6 +108,8 @@ typedef struct {
         gint64 backoff_until_us;
         gint64 scratch;
         gboolean backoff_critical;
+        gboolean merging_seen;
+        guint low_yield_intervals;
 } VtKsmTunerState;
 
 /**
