@@ -382,13 +382,21 @@ tuner_stop(Tuner *t, const char *why)
         }
 }
 
+/* What the yield of an interval says (tuner_judge()). */
+typedef enum {
+        JUDGE_GO,   /* keep merging */
+        JUDGE_LOW,  /* the yield fell under min_yield */
+        JUDGE_DONE, /* two full passes since the start: merging is done */
+} Judgement;
+
 static void
-tuner_back_off(Tuner *t, double yield)
+tuner_back_off(Tuner *t, double yield, Judgement why)
 {
         g_autofree char *yield_str = size_str(yield);
         g_autofree char *min_str = size_str(t->config->min_yield_bytes_per_cpu_s);
         g_autofree char *pages_change = pages_str(t->basis, t->lo);
-        gboolean again = t->backoff_expired;
+        gboolean again = t->backoff_expired || t->state->remeasure;
+        char what[96];
 
         t->d->run = 1;
         t->d->pages_to_scan = t->lo;
@@ -397,8 +405,15 @@ tuner_back_off(Tuner *t, double yield)
         t->state->low_yield_intervals = 0;
         t->state->backoff_until_us = t->in->now_us + BACKOFF_US;
         t->state->backoff_critical = t->critical;
-        set_reason(t->d, "yield %s per CPU-second < %s: %s, %s for %d s", yield_str, min_str,
-                   again ? "stay backed off" : "back off", pages_change,
+        /* After it, the yield measured again decides, not the passes. */
+        t->state->remeasure = TRUE;
+        if (why == JUDGE_DONE)
+                g_snprintf(what, sizeof(what), "%d full scans since the start (yield %s)",
+                           GRACE_FULL_SCANS, yield_str);
+        else
+                g_snprintf(what, sizeof(what), "yield %s per CPU-second < %s", yield_str, min_str);
+        set_reason(t->d, "%s: %s, %s every %" G_GUINT64_FORMAT " ms for %d s", what,
+                   again ? "stay backed off" : "back off", pages_change, t->d->sleep_millisecs,
                    (int)(BACKOFF_US / G_USEC_PER_SEC));
 }
 
@@ -413,12 +428,15 @@ tuner_start(Tuner *t)
         t->d->run = 1;
         /* The first pass over fresh memory merges almost nothing. */
         t->state->scratch = (gint64)(t->in->sample->full_scans + GRACE_FULL_SCANS);
+        t->state->remeasure = FALSE;
         t->state->merging_seen = FALSE;
         t->state->low_yield_intervals = 0;
 
         if (now < t->state->backoff_until_us && !(t->critical && !t->state->backoff_critical)) {
                 t->d->pages_to_scan = t->lo;
                 t->d->sleep_millisecs = t->sleep_ms * BACKOFF_SLEEP_FACTOR;
+                /* Still backed off: at its end the yield decides, not the passes. */
+                t->state->remeasure = TRUE;
                 set_reason(t->d,
                            "%s: start at pages_to_scan %" G_GUINT64_FORMAT
                            ", backed off %" G_GINT64_FORMAT " s more",
@@ -440,14 +458,17 @@ tuner_start(Tuner *t)
 }
 
 /*
- * Whether the yield of the last interval ends merging. It is trusted once
- * `full_scans` has passed the grace after a start, or sooner once merging
- * has been seen paying and then fell under min_yield LOW_YIELD_INTERVALS
- * times in a row: the pass that merged is over, and the rest of it would
- * only be scanned again. *trusted says whether merging passes have been
- * measured (so the pace may grow).
+ * What the yield of the last interval says. A start merges for two full
+ * passes (the first checksums, the second merges whatever held still
+ * since) and then backs off: a third pass would only find pages that
+ * changed, and the trickle finds those. Merging ends sooner once it has
+ * been seen paying and then fell under min_yield LOW_YIELD_INTERVALS
+ * times in a row, or at once when a pass was low after the grace. After
+ * a back-off (state->remeasure), the yield alone decides: low, stay
+ * backed off; paying, a new run of two passes. *trusted says whether the
+ * pace may grow: only on merging passes measured whole.
  */
-static gboolean
+static Judgement
 tuner_judge(Tuner *t, double yield, gboolean *trusted)
 {
         VtKsmTunerState *state = t->state;
@@ -462,10 +483,20 @@ tuner_judge(Tuner *t, double yield, gboolean *trusted)
                 state->merging_seen = TRUE;
                 state->low_yield_intervals = 0;
         }
-        /* The pace grows only on merging passes measured whole: a pass
-         * that merges early is still mostly the cheap checksum pass. */
         *trusted = scanned;
-        return low && (scanned || state->low_yield_intervals >= LOW_YIELD_INTERVALS);
+        if (state->remeasure) {
+                if (low)
+                        return JUDGE_LOW;
+                state->remeasure = FALSE;
+                state->scratch = (gint64)(t->in->sample->full_scans + GRACE_FULL_SCANS);
+                *trusted = TRUE;
+                return JUDGE_GO;
+        }
+        if (scanned)
+                return low ? JUDGE_LOW : JUDGE_DONE;
+        if (low && state->low_yield_intervals >= LOW_YIELD_INTERVALS)
+                return JUDGE_LOW;
+        return JUDGE_GO;
 }
 
 /* KSM is running and memory is short or in the hysteresis band. */
@@ -532,8 +563,10 @@ tuner_run(Tuner *t)
                 double assumed = share_for_pages(t->pace, PAGE_COST_PESSIMISTIC_US, t->sleep_ms);
                 double yield = rates->saved_per_s / assumed;
 
-                if (tuner_judge(t, yield, &judge)) {
-                        tuner_back_off(t, yield);
+                Judgement verdict = tuner_judge(t, yield, &judge);
+
+                if (verdict != JUDGE_GO) {
+                        tuner_back_off(t, yield, verdict);
                         return;
                 }
                 pages = tuner_start_pages(t);
@@ -544,9 +577,13 @@ tuner_run(Tuner *t)
                 return;
         }
 
-        if (t->cpu >= CPU_IDLE && tuner_judge(t, rates->yield_bytes_per_cpu_s, &judge)) {
-                tuner_back_off(t, rates->yield_bytes_per_cpu_s);
-                return;
+        if (t->cpu >= CPU_IDLE) {
+                Judgement verdict = tuner_judge(t, rates->yield_bytes_per_cpu_s, &judge);
+
+                if (verdict != JUDGE_GO) {
+                        tuner_back_off(t, rates->yield_bytes_per_cpu_s, verdict);
+                        return;
+                }
         }
 
         if (t->cpu > t->cap) {
@@ -649,6 +686,7 @@ vt_ksm_tuner_decide(const VtKsmTunerInput *input, const VtKsmTunerConfig *config
                  * restarted under a running KSM), and trust its yield. */
                 state->running = sample->run == 1;
                 state->scratch = (gint64)sample->full_scans;
+                state->remeasure = TRUE;
         }
 
         if (input->n_guests == 0) {

@@ -58,6 +58,7 @@ struct _VtQmpClient {
         GCancellable *connect_cancellable;
         GSource *connect_timeout;
         VtQmpGreeting *greeting;
+        GPid peer_pid; /* SO_PEERCRED of a Unix socket; 0 when unknown */
 
         GHashTable *pending; /* id (gint64 *) → QmpPending, owned */
         gint64 next_id;
@@ -380,6 +381,23 @@ static const VtQmpChannelHandlers client_channel_handlers = {
     .closed = client_on_closed,
 };
 
+/* The process at the other end of a Unix socket, or 0 (TCP, no credentials). */
+static GPid
+client_peer_pid(GSocketConnection *connection)
+{
+        GSocket *socket = g_socket_connection_get_socket(connection);
+        g_autoptr(GCredentials) credentials = NULL;
+        pid_t pid;
+
+        if (g_socket_get_family(socket) != G_SOCKET_FAMILY_UNIX)
+                return 0;
+        credentials = g_socket_get_credentials(socket, NULL);
+        if (credentials == NULL)
+                return 0;
+        pid = g_credentials_get_unix_pid(credentials, NULL);
+        return pid > 0 ? (GPid)pid : 0;
+}
+
 static void
 client_on_socket_connected(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -398,6 +416,7 @@ client_on_socket_connected(GObject *source, GAsyncResult *result, gpointer user_
                 return;
         }
         client->state = CLIENT_GREETING;
+        client->peer_pid = client_peer_pid(connection);
         client->channel = vt_qmp_channel_new(G_IO_STREAM(connection), &limits,
                                              &client_channel_handlers, client, client->context);
 }
@@ -594,6 +613,23 @@ vt_qmp_client_get_context(VtQmpClient *client)
 {
         g_return_val_if_fail(VT_IS_QMP_CLIENT(client), NULL);
         return client->context;
+}
+
+/**
+ * vt_qmp_client_get_peer_pid:
+ * @client: a client
+ *
+ * The process at the other end of a Unix socket, from `SO_PEERCRED`: the
+ * one that last called listen() on it, which is QEMU also when it was
+ * handed its listening socket (it listens on it again).
+ *
+ * Returns: its pid, or 0 when unknown (TCP, not connected yet)
+ */
+GPid
+vt_qmp_client_get_peer_pid(VtQmpClient *client)
+{
+        g_return_val_if_fail(VT_IS_QMP_CLIENT(client), 0);
+        return client->peer_pid;
 }
 
 /**

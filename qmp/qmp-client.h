@@ -37,6 +37,7 @@ void vt_qmp_client_close(VtQmpClient *client);
 gboolean vt_qmp_client_is_connected(VtQmpClient *client);
 const VtQmpGreeting *vt_qmp_client_get_greeting(VtQmpClient *client);
 GMainContext *vt_qmp_client_get_context(VtQmpClient *client);
+GPid vt_qmp_client_get_peer_pid(VtQmpClient *client);
 guint vt_qmp_client_get_n_pending(VtQmpClient *client);
 guint64 vt_qmp_client_get_n_dropped(VtQmpClient *client);
 

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The vmtide subcommands, one file each, dispatched from cli-main.c. */
+#pragma once
+
+#include "cli/cli-util.h"
+
+G_BEGIN_DECLS
+
+int vt_cli_status(VtCli *cli, int argc, char **argv);
+int vt_cli_list(VtCli *cli, int argc, char **argv);
+int vt_cli_stats(VtCli *cli, int argc, char **argv);
+int vt_cli_setmem(VtCli *cli, int argc, char **argv);
+int vt_cli_policy(VtCli *cli, int argc, char **argv);
+int vt_cli_pause(VtCli *cli, int argc, char **argv);
+int vt_cli_resume(VtCli *cli, int argc, char **argv);
+int vt_cli_events(VtCli *cli, int argc, char **argv);
+int vt_cli_ksm(VtCli *cli, int argc, char **argv);
+
+char *vt_cli_format_policy(json_object *policy);
+
+G_END_DECLS

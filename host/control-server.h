@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vmtided's control socket: QMP framing, commands the daemon registers, events. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-c/json.h>
+
+G_BEGIN_DECLS
+
+/* Where vmtided listens unless told otherwise (docs/control-protocol.md). */
+#define VT_CONTROL_SOCKET_DEFAULT "/run/vmtide/vmtided.sock"
+
+/* Bounds on what one client can make the daemon hold. */
+#define VT_CONTROL_SERVER_MAX_MESSAGE (64u * 1024)
+#define VT_CONTROL_SERVER_MAX_DEPTH   16
+#define VT_CONTROL_SERVER_MAX_VALUES  4096
+#define VT_CONTROL_SERVER_MAX_OUTPUT  (1024u * 1024)
+#define VT_CONTROL_SERVER_MAX_CLIENTS 32
+
+#define VT_CONTROL_ERROR (vt_control_error_quark())
+
+/**
+ * VtControlError:
+ * @VT_CONTROL_ERROR_GENERIC: `GenericError`: bad or missing arguments, or
+ *     the command failed; the message names the argument
+ * @VT_CONTROL_ERROR_COMMAND_NOT_FOUND: `CommandNotFound`
+ * @VT_CONTROL_ERROR_GUEST_NOT_FOUND: `GuestNotFound`; set it with
+ *     vt_control_set_error_guest_not_found() so that every command words
+ *     it alike
+ *
+ * Codes a command handler may return; each is sent as the QMP error class
+ * named. Errors of any other domain are sent as `GenericError`, with
+ * their message as `desc`.
+ */
+typedef enum {
+        VT_CONTROL_ERROR_GENERIC,
+        VT_CONTROL_ERROR_COMMAND_NOT_FOUND,
+        VT_CONTROL_ERROR_GUEST_NOT_FOUND,
+        VT_CONTROL_ERROR_MAX,
+} VtControlError;
+
+GQuark vt_control_error_quark(void);
+const char *vt_control_error_to_class(const GError *error);
+void vt_control_set_error_guest_not_found(GError **error, const char *name);
+
+typedef struct _VtControlServer VtControlServer;
+
+/**
+ * VtControlHandler:
+ * @server: the server
+ * @arguments: (nullable): the request's `arguments` object, %NULL when
+ *     there were none; valid during the call
+ * @user_data: as given to vt_control_server_add_command()
+ * @error: why the command failed, in %VT_CONTROL_ERROR or any domain
+ *
+ * Runs one command. Handlers run on the server's main context; they must
+ * not iterate it (the client could be dropped meanwhile) nor free the
+ * server. They may emit events.
+ *
+ * Returns: (transfer full): the `return` value (any JSON value, usually
+ *     an object), or %NULL with @error set
+ */
+typedef json_object *(*VtControlHandler)(VtControlServer *server, json_object *arguments,
+                                         gpointer user_data, GError **error);
+
+VtControlServer *vt_control_server_new(const char *path, guint mode, GError **error);
+void vt_control_server_free(VtControlServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtControlServer, vt_control_server_free)
+
+void vt_control_server_add_command(VtControlServer *server, const char *name,
+                                   VtControlHandler handler, gpointer user_data);
+void vt_control_server_emit_event(VtControlServer *server, const char *name, json_object *data);
+
+const char *vt_control_server_get_path(VtControlServer *server);
+guint vt_control_server_get_n_clients(VtControlServer *server);
+guint vt_control_server_get_n_negotiated(VtControlServer *server);
+guint64 vt_control_server_get_n_malformed(VtControlServer *server);
+guint64 vt_control_server_get_n_refused(VtControlServer *server);
+
+G_END_DECLS

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vmtided's control-socket commands (docs/control-protocol.md). */
+#include <math.h>
+
+#include "host/control-args.h"
+#include "host/daemon-private.h"
+#include "vt-config.h"
+
+#define MIB            (G_GUINT64_CONSTANT(1) << 20)
+#define MAX_BYTES      (G_GUINT64_CONSTANT(16) << 40)
+#define MAX_SHARES     100000
+#define EVENT_NEVER_MS (-1)
+
+/* Commands without arguments. */
+static const char *const no_args[] = {NULL};
+
+static json_object *
+json_bytes(guint64 bytes)
+{
+        return json_object_new_int64((gint64)MIN(bytes, (guint64)G_MAXINT64));
+}
+
+/* A percentage that is NaN or negative (unknown) reads as null. */
+static json_object *
+json_percent(double value)
+{
+        return isfinite(value) && value >= 0 ? json_object_new_double(value) : NULL;
+}
+
+static gint64
+age_ms(gint64 now_us, gint64 then_us)
+{
+        return then_us > 0 ? (now_us - then_us) / 1000 : EVENT_NEVER_MS;
+}
+
+static json_object *
+policy_to_json(VtDaemonGuest *dg)
+{
+        VtBalloonGuestConfig c = dg->policy;
+        guint64 max = vt_guest_get_max_bytes(dg->guest);
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "min", c.min_bytes > 0 ? json_bytes(c.min_bytes) : NULL);
+        json_object_object_add(
+            o, "max", json_bytes(c.max_bytes > 0 && c.max_bytes < max ? c.max_bytes : max));
+        json_object_object_add(o, "shares",
+                               json_object_new_int(c.shares > 0 ? (int)c.shares : 1000));
+        json_object_object_add(o, "opt_out", json_object_new_boolean(c.opt_out));
+        json_object_object_add(o, "ksm_opt_out", json_object_new_boolean(dg->ksm_opt_out));
+        return o;
+}
+
+static json_object *
+stats_to_json(VtGuest *guest, gint64 now_us)
+{
+        const VtGuestStats *s = vt_guest_get_stats(guest);
+        json_object *o;
+
+        if (s == NULL || s->updated_us == 0)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "total", s->total > 0 ? json_bytes(s->total) : NULL);
+        json_object_object_add(o, "free", json_bytes(s->free));
+        json_object_object_add(o, "available", s->available > 0 ? json_bytes(s->available) : NULL);
+        json_object_object_add(o, "disk_caches", json_bytes(s->disk_caches));
+        json_object_object_add(o, "major_faults", json_bytes(s->major_faults));
+        json_object_object_add(o, "swap_in", json_bytes(s->swap_in));
+        json_object_object_add(o, "swap_out", json_bytes(s->swap_out));
+        json_object_object_add(o, "age_ms", json_object_new_int64(age_ms(now_us, s->updated_us)));
+        return o;
+}
+
+static json_object *
+agent_to_json(VtGuest *guest, gint64 now_us)
+{
+        VtAgentReader *reader = vt_guest_get_agent(guest);
+        const VtAgentReport *r;
+        json_object *o;
+
+        if (reader == NULL)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "connected",
+                               json_object_new_boolean(vt_agent_reader_is_connected(reader)));
+        r = vt_agent_reader_get_report(reader);
+        if (r == NULL || r->mem_total == 0)
+                return o;
+        json_object_object_add(o, "mem_total", json_bytes(r->mem_total));
+        json_object_object_add(o, "mem_available",
+                               (r->fields & VT_AGENT_HAS_AVAILABLE) ? json_bytes(r->mem_available)
+                                                                    : NULL);
+        json_object_object_add(o, "psi_some_avg10",
+                               (r->fields & VT_AGENT_HAS_PSI_SOME) ? json_percent(r->psi_some.avg10)
+                                                                   : NULL);
+        json_object_object_add(o, "psi_full_avg10",
+                               (r->fields & VT_AGENT_HAS_PSI_FULL) ? json_percent(r->psi_full.avg10)
+                                                                   : NULL);
+        json_object_object_add(
+            o, "oom_kill", (r->fields & VT_AGENT_HAS_OOM_KILL) ? json_bytes(r->oom_kill) : NULL);
+        json_object_object_add(o, "pgmajfault",
+                               (r->fields & VT_AGENT_HAS_PGMAJFAULT) ? json_bytes(r->pgmajfault)
+                                                                     : NULL);
+        json_object_object_add(o, "age_ms", json_object_new_int64(age_ms(now_us, r->received_us)));
+        return o;
+}
+
+static const char *
+guest_state_str(VtDaemonGuestState state)
+{
+        switch (state) {
+        case VT_DAEMON_GUEST_STARTING:
+                return "starting";
+        case VT_DAEMON_GUEST_RUNNING:
+                return "running";
+        case VT_DAEMON_GUEST_GONE:
+        default:
+                return "gone";
+        }
+}
+
+static json_object *
+guest_to_json(VtDaemonGuest *dg, gint64 now_us)
+{
+        VtGuest *g = dg->guest;
+        json_object *o = json_object_new_object();
+        json_object *ksm = NULL;
+
+        json_object_object_add(o, "name", json_object_new_string(dg->name));
+        json_object_object_add(
+            o, "pid", vt_guest_get_pid(g) > 0 ? json_object_new_int(vt_guest_get_pid(g)) : NULL);
+        json_object_object_add(o, "state", json_object_new_string(guest_state_str(dg->state)));
+        json_object_object_add(o, "has_balloon", json_object_new_boolean(vt_guest_has_balloon(g)));
+        json_object_object_add(o, "stuck", json_object_new_boolean(vt_guest_is_stuck(g)));
+        json_object_object_add(o, "manual", json_object_new_boolean(dg->manual));
+        json_object_object_add(o, "max", json_bytes(vt_guest_get_max_bytes(g)));
+        json_object_object_add(o, "actual", json_bytes(vt_guest_get_actual_bytes(g)));
+        json_object_object_add(
+            o, "target",
+            vt_guest_get_target_bytes(g) > 0 ? json_bytes(vt_guest_get_target_bytes(g)) : NULL);
+        json_object_object_add(
+            o, "want",
+            dg->has_last && dg->last.want_bytes > 0 ? json_bytes(dg->last.want_bytes) : NULL);
+        json_object_object_add(o, "policy", policy_to_json(dg));
+        json_object_object_add(o, "stats", stats_to_json(g, now_us));
+        json_object_object_add(o, "agent", agent_to_json(g, now_us));
+        json_object_object_add(o, "rss", dg->rss > 0 ? json_bytes(dg->rss) : NULL);
+        if (dg->ksm_merging_pages >= 0 || dg->ksm_profit >= 0) {
+                ksm = json_object_new_object();
+                json_object_object_add(ksm, "merging_pages",
+                                       dg->ksm_merging_pages >= 0
+                                           ? json_object_new_int64(dg->ksm_merging_pages)
+                                           : NULL);
+                json_object_object_add(ksm, "profit",
+                                       dg->ksm_profit >= 0 ? json_object_new_int64(dg->ksm_profit)
+                                                           : NULL);
+        }
+        json_object_object_add(o, "ksm", ksm);
+        json_object_object_add(o, "action",
+                               json_object_new_string(vt_balloon_action_to_string(
+                                   dg->has_last ? dg->last.action : VT_BALLOON_ACTION_NONE)));
+        json_object_object_add(
+            o, "reason",
+            json_object_new_string(dg->has_last ? dg->last.reason : "not decided yet"));
+        json_object_object_add(o, "last_change_ms_ago",
+                               dg->last_change_us > 0
+                                   ? json_object_new_int64(age_ms(now_us, dg->last_change_us))
+                                   : NULL);
+        return o;
+}
+
+static json_object *
+ksm_knobs_to_json(VtDaemon *daemon)
+{
+        const VtKsmDecision *d;
+        json_object *o;
+
+        if (daemon->ksm == NULL)
+                return NULL;
+        d = vt_daemon_ksm_get_decision(daemon->ksm);
+        o = json_object_new_object();
+        if (d == NULL) {
+                json_object_object_add(
+                    o, "reason",
+                    json_object_new_string(daemon->paused ? "paused" : "not decided yet"));
+                return o;
+        }
+        json_object_object_add(o, "run", json_object_new_int(d->run));
+        json_object_object_add(o, "pages_to_scan", json_bytes(d->pages_to_scan));
+        json_object_object_add(o, "sleep_millisecs", json_bytes(d->sleep_millisecs));
+        json_object_object_add(o, "reason", json_object_new_string(d->reason));
+        return o;
+}
+
+static json_object *
+host_to_json(VtDaemon *daemon)
+{
+        const VtHostSample *hs = &daemon->host_sample;
+        const VtBalloonHost *bh = &daemon->balloon_host;
+        g_autoptr(GPtrArray) guests = vt_daemon_sorted_guests(daemon);
+        guint64 actual = 0;
+        json_object *o = json_object_new_object();
+
+        for (guint i = 0; i < guests->len; i++) {
+                VtDaemonGuest *dg = g_ptr_array_index(guests, i);
+
+                if (dg->state == VT_DAEMON_GUEST_RUNNING)
+                        actual += vt_guest_get_actual_bytes(dg->guest);
+        }
+        json_object_object_add(o, "mem_total", json_bytes(hs->mem_total));
+        json_object_object_add(o, "mem_available", json_bytes(hs->mem_available));
+        json_object_object_add(o, "psi_some_avg10",
+                               hs->has_psi ? json_percent(hs->psi_some_avg10) : NULL);
+        json_object_object_add(o, "psi_full_avg10",
+                               hs->has_psi ? json_percent(hs->psi_full_avg10) : NULL);
+        json_object_object_add(o, "reserve", json_bytes(daemon->balloon_config.host_reserve));
+        json_object_object_add(o, "budget",
+                               bh->budget_limit > 0 ? json_bytes(bh->budget_limit) : NULL);
+        json_object_object_add(o, "guests_actual", json_bytes(actual));
+        json_object_object_add(o, "guest_free", json_object_new_int64(daemon->host_free));
+        json_object_object_add(o, "state",
+                               json_object_new_string(vt_host_state_to_string(daemon->host_state)));
+        json_object_object_add(o, "reason", json_object_new_string(daemon->host_reason));
+        return o;
+}
+
+static json_object *
+cmd_query_status(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+{
+        VtDaemon *daemon = user_data;
+        gint64 now_us = g_get_monotonic_time();
+        json_object *o;
+
+        (void)server;
+        if (!vt_control_args_check(args, no_args, error))
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "version", json_object_new_string(VT_VERSION));
+        json_object_object_add(o, "backend",
+                               json_object_new_string(vt_backend_get_name(daemon->backend)));
+        json_object_object_add(o, "policy",
+                               json_object_new_string(daemon->config->balloon_policy_name));
+        json_object_object_add(o, "paused", json_object_new_boolean(daemon->paused));
+        json_object_object_add(o, "uptime_ms",
+                               json_object_new_int64(age_ms(now_us, daemon->started_us)));
+        json_object_object_add(o, "tick_interval_ms",
+                               json_object_new_int64(daemon->config->tick_interval_us / 1000));
+        json_object_object_add(o, "ticks", json_bytes(daemon->n_ticks));
+        json_object_object_add(o, "tick_cost_us", json_object_new_int64(daemon->tick_cost_us));
+        json_object_object_add(o, "n_guests",
+                               json_object_new_int((int)g_hash_table_size(daemon->guests)));
+        json_object_object_add(o, "n_actions", json_bytes(daemon->n_actions));
+        json_object_object_add(o, "host", host_to_json(daemon));
+        json_object_object_add(o, "ksm", ksm_knobs_to_json(daemon));
+        return o;
+}
+
+static json_object *
+cmd_query_guests(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+{
+        VtDaemon *daemon = user_data;
+        g_autoptr(GPtrArray) guests = vt_daemon_sorted_guests(daemon);
+        gint64 now_us = g_get_monotonic_time();
+        json_object *array;
+        json_object *o;
+
+        (void)server;
+        if (!vt_control_args_check(args, no_args, error))
+                return NULL;
+        array = json_object_new_array_ext((int)guests->len);
+        for (guint i = 0; i < guests->len; i++)
+                json_object_array_add(array, guest_to_json(g_ptr_array_index(guests, i), now_us));
+        o = json_object_new_object();
+        json_object_object_add(o, "guests", array);
+        return o;
+}
+
+static VtDaemonGuest *
+lookup_arg(VtDaemon *daemon, json_object *args, GError **error)
+{
+        const char *name = vt_control_args_get_string(args, "name", error);
+        VtDaemonGuest *dg;
+
+        if (name == NULL)
+                return NULL;
+        dg = g_hash_table_lookup(daemon->guests, name);
+        if (dg == NULL)
+                vt_control_set_error_guest_not_found(error, name);
+        return dg;
+}
+
+static json_object *
+cmd_query_guest(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+{
+        static const char *const allowed[] = {"name", NULL};
+        VtDaemonGuest *dg;
+
+        (void)server;
+        if (!vt_control_args_check(args, allowed, error))
+                return NULL;
+        dg = lookup_arg(user_data, args, error);
+        return dg != NULL ? guest_to_json(dg, g_get_monotonic_time()) : NULL;
+}
+
+static json_object *
+cmd_set_policy(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+{
+        static const char *const allowed[] = {"name", "min", "max", "shares", "opt_out", NULL};
+        VtDaemon *daemon = user_data;
+        VtBalloonGuestConfig policy;
+        VtDaemonGuest *dg;
+        guint64 boot_max, min = 0, max = 0;
+        gint64 shares = 0;
+        gboolean opt_out = FALSE;
+        gboolean has_min = FALSE, has_max = FALSE, has_shares = FALSE, has_opt_out = FALSE;
+
+        (void)server;
+        if (!vt_control_args_check(args, allowed, error))
+                return NULL;
+        dg = lookup_arg(daemon, args, error);
+        if (dg == NULL)
+                return NULL;
+        boot_max = vt_guest_get_max_bytes(dg->guest);
+        if (boot_max == 0)
+                boot_max = MAX_BYTES;
+        if (!vt_control_args_get_optional_size(args, "min", 0, boot_max, &min, &has_min, error) ||
+            !vt_control_args_get_optional_size(args, "max", 1, boot_max, &max, &has_max, error) ||
+            !vt_control_args_get_optional_int(args, "shares", 1, MAX_SHARES, &shares, &has_shares,
+                                              error) ||
+            !vt_control_args_get_optional_bool(args, "opt_out", &opt_out, &has_opt_out, error))
+                return NULL;
+
+        policy = dg->policy;
+        if (has_min)
+                policy.min_bytes = min;
+        if (has_max)
+                policy.max_bytes = max;
+        if (has_shares)
+                policy.shares = (guint)shares;
+        if (has_opt_out)
+                policy.opt_out = opt_out;
+        if (policy.min_bytes > 0 && policy.max_bytes > 0 && policy.min_bytes > policy.max_bytes) {
+                g_set_error(error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                            "min (%" G_GUINT64_FORMAT ") is above max (%" G_GUINT64_FORMAT ")",
+                            policy.min_bytes, policy.max_bytes);
+                return NULL;
+        }
+        dg->policy = policy;
+        vt_guest_set_config(dg->guest, &policy);
+        g_message("guest '%s': policy min %" G_GUINT64_FORMAT " MiB, max %" G_GUINT64_FORMAT
+                  " MiB, shares %u%s (control socket)",
+                  dg->name, policy.min_bytes / MIB, policy.max_bytes / MIB,
+                  policy.shares > 0 ? policy.shares : 1000, policy.opt_out ? ", opted out" : "");
+        vt_daemon_tick_soon(daemon, "policy changed");
+        return policy_to_json(dg);
+}
+
+static json_object *
+cmd_set_target(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+{
+        static const char *const allowed[] = {"name", "bytes", "auto", NULL};
+        VtDaemon *daemon = user_data;
+        VtDaemonGuest *dg;
+        guint64 bytes = 0;
+        gboolean has_bytes = FALSE, is_auto = FALSE, has_auto = FALSE;
+        json_object *o;
+
+        (void)server;
+        if (!vt_control_args_check(args, allowed, error))
+                return NULL;
+        dg = lookup_arg(daemon, args, error);
+        if (dg == NULL ||
+            !vt_control_args_get_optional_size(args, "bytes", 1, MAX_BYTES, &bytes, &has_bytes,
+                                               error) ||
+            !vt_control_args_get_optional_bool(args, "auto", &is_auto, &has_auto, error))
+                return NULL;
+        if (has_bytes == (has_auto && is_auto)) {
+                g_set_error_literal(error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                                    "give either 'bytes' or 'auto': true");
+                return NULL;
+        }
+        o = json_object_new_object();
+        if (!has_bytes) {
+                vt_daemon_clear_manual(daemon, dg);
+                return o;
+        }
+        if (!vt_daemon_set_manual(daemon, dg, bytes, error)) {
+                json_object_put(o);
+                return NULL;
+        }
+        json_object_object_add(o, "target", json_bytes(dg->manual_target));
+        return o;
+}
+
+static json_object *
+paused_reply(VtDaemon *daemon)
+{
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "paused", json_object_new_boolean(daemon->paused));
+        return o;
+}
+
+static json_object *
+cmd_pause(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+{
+        (void)server;
+        if (!vt_control_args_check(args, no_args, error))
+                return NULL;
+        vt_daemon_set_paused(user_data, TRUE);
+        return paused_reply(user_data);
+}
+
+static json_object *
+cmd_resume(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+{
+        (void)server;
+        if (!vt_control_args_check(args, no_args, error))
+                return NULL;
+        vt_daemon_set_paused(user_data, FALSE);
+        return paused_reply(user_data);
+}
+
+static json_object *
+cmd_query_ksm(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+{
+        VtDaemon *daemon = user_data;
+        g_autoptr(GPtrArray) guests = NULL;
+        const VtKsmSample *s;
+        json_object *o, *knobs, *array;
+        double cpu;
+
+        (void)server;
+        if (!vt_control_args_check(args, no_args, error))
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "managed", json_object_new_boolean(daemon->ksm != NULL));
+        if (daemon->ksm == NULL)
+                return o;
+        json_object_object_add(o, "tuner", json_object_new_string(daemon->config->ksm_tuner_name));
+        knobs = ksm_knobs_to_json(daemon);
+        json_object_object_foreach (knobs, key, value) {
+                json_object_object_add(o, key, json_object_get(value));
+        }
+        json_object_put(knobs);
+        s = vt_daemon_ksm_get_sample(daemon->ksm);
+        json_object_object_add(o, "pages_shared", json_bytes(s->pages_shared));
+        json_object_object_add(o, "pages_sharing", json_bytes(s->pages_sharing));
+        json_object_object_add(o, "full_scans", json_bytes(s->full_scans));
+        cpu = vt_daemon_ksm_get_cpu_share(daemon->ksm);
+        json_object_object_add(o, "ksmd_cpu_share", cpu >= 0 ? json_object_new_double(cpu) : NULL);
+        json_object_object_add(
+            o, "saved", json_bytes(s->pages_sharing * vt_daemon_ksm_get_page_size(daemon->ksm)));
+
+        guests = vt_daemon_sorted_guests(daemon);
+        array = json_object_new_array();
+        for (guint i = 0; i < guests->len; i++) {
+                VtDaemonGuest *dg = g_ptr_array_index(guests, i);
+                json_object *g = json_object_new_object();
+
+                json_object_object_add(g, "name", json_object_new_string(dg->name));
+                json_object_object_add(g, "merging_pages",
+                                       dg->ksm_merging_pages >= 0
+                                           ? json_object_new_int64(dg->ksm_merging_pages)
+                                           : NULL);
+                json_object_object_add(g, "profit",
+                                       dg->ksm_profit >= 0 ? json_object_new_int64(dg->ksm_profit)
+                                                           : NULL);
+                json_object_object_add(g, "opt_out", json_object_new_boolean(dg->ksm_opt_out));
+                json_object_array_add(array, g);
+        }
+        json_object_object_add(o, "guests", array);
+        return o;
+}
+
+/**
+ * vt_daemon_register_commands:
+ * @daemon: the daemon, whose control server is open
+ *
+ * Registers every command of docs/control-protocol.md.
+ */
+void
+vt_daemon_register_commands(VtDaemon *daemon)
+{
+        static const struct {
+                const char *name;
+                VtControlHandler handler;
+        } commands[] = {
+            {"query-status", cmd_query_status},
+            {"query-guests", cmd_query_guests},
+            {"query-guest", cmd_query_guest},
+            {"set-policy", cmd_set_policy},
+            {"set-target", cmd_set_target},
+            {"pause", cmd_pause},
+            {"resume", cmd_resume},
+            {"query-ksm", cmd_query_ksm},
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+                vt_control_server_add_command(daemon->control, commands[i].name,
+                                              commands[i].handler, daemon);
+}

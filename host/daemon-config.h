@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vmtided's configuration: /etc/vmtide/vmtided.conf, parsed and checked (docs/configuration.md). */
+#pragma once
+
+#include <glib.h>
+
+#include "balloon/balloon-policy.h"
+#include "ksm/ksm-tuner.h"
+
+G_BEGIN_DECLS
+
+#define VT_DAEMON_CONFIG_ERROR (vt_daemon_config_error_quark())
+
+/**
+ * VtDaemonConfigError:
+ * @VT_DAEMON_CONFIG_ERROR_NOT_FOUND: a configuration file given explicitly
+ *     does not exist
+ * @VT_DAEMON_CONFIG_ERROR_READ: the file exists but cannot be read
+ * @VT_DAEMON_CONFIG_ERROR_SYNTAX: the file is not a key file (a line that
+ *     is neither a group, a key = value pair nor a comment)
+ * @VT_DAEMON_CONFIG_ERROR_INVALID: a value that does not parse, is out of
+ *     its range, or contradicts another one
+ *
+ * Codes of the %VT_DAEMON_CONFIG_ERROR domain. Every message starts with
+ * the file ("/etc/vmtide/vmtided.conf: ") and, for values, names the group,
+ * the key and the value: "vmtided.conf: [budget] reserve: 'lots' is not a
+ * size".
+ */
+typedef enum {
+        VT_DAEMON_CONFIG_ERROR_NOT_FOUND,
+        VT_DAEMON_CONFIG_ERROR_READ,
+        VT_DAEMON_CONFIG_ERROR_SYNTAX,
+        VT_DAEMON_CONFIG_ERROR_INVALID,
+        VT_DAEMON_CONFIG_ERROR_MAX,
+} VtDaemonConfigError;
+
+GQuark vt_daemon_config_error_quark(void);
+
+/**
+ * VtDaemonBackend:
+ * @VT_DAEMON_BACKEND_QMP: guests are QEMU processes whose QMP sockets are
+ *     in `[qmp] dir` or listed in `[guest:NAME]` groups
+ * @VT_DAEMON_BACKEND_LIBVIRT: guests are libvirt domains at `[libvirt] uri`
+ *     (reserved: the parser accepts it, the backend comes later)
+ *
+ * Where guests come from.
+ */
+typedef enum {
+        VT_DAEMON_BACKEND_QMP,
+        VT_DAEMON_BACKEND_LIBVIRT,
+        VT_DAEMON_BACKEND_MAX,
+} VtDaemonBackend;
+
+/**
+ * VtDaemonGuestConfig:
+ * @name: the guest's name (the NAME of `[guest:NAME]`; for guests found in
+ *     `[qmp] dir`, the socket's name without `.qmp`)
+ * @qmp_path: (nullable): the QMP socket of a guest listed by hand; %NULL
+ *     when the group only gives policy for a guest found by the backend
+ * @agent_path: (nullable): its agent socket; when not given and @qmp_path
+ *     ends in `.qmp`, the same path ending in `.agent`; %NULL otherwise
+ *     (no agent, or the backend's default for a discovered guest)
+ * @balloon: its balloon policy (`min`, `max`, `shares`, `opt-out`); zero
+ *     fields mean the policy's defaults
+ * @ksm_opt_out: leave its memory out of KSM decisions (`ksm-opt-out`)
+ *
+ * One `[guest:NAME]` group.
+ */
+typedef struct {
+        char *name;
+        char *qmp_path;
+        char *agent_path;
+        VtBalloonGuestConfig balloon;
+        gboolean ksm_opt_out;
+} VtDaemonGuestConfig;
+
+/**
+ * VtDaemonConfig:
+ * @origin: the file the configuration came from, or "defaults"
+ * @tick_interval_us: how often the control loop samples and decides
+ *     (`[daemon] tick-interval-ms`, default 2000 ms)
+ * @control_socket: the control socket's path (`[daemon] control-socket`,
+ *     default `/run/vmtide/vmtided.sock`)
+ * @control_socket_mode: its permission bits (`[daemon]
+ *     control-socket-mode`, octal, default 0600)
+ * @backend: where guests come from (`[daemon] backend`, default qmp)
+ * @stats_interval_s: the balloon statistics polling interval asked of
+ *     QEMU (`[daemon] stats-interval-s`, default 2)
+ * @agent_interval_ms: the report interval asked of each guest agent
+ *     (`[daemon] agent-interval-ms`, default 2000); 0: leave the agents'
+ *     own (5 s unless configured in the guest)
+ * @host_psi_trigger: (nullable): the PSI trigger armed on the host's
+ *     `pressure/memory`, normalised ("some 150000 2000000"); each firing
+ *     runs a tick at once. %NULL: off (`[daemon] host-psi-trigger` empty)
+ * @proc_root: where /proc is (`[daemon] proc-root`, for tests)
+ * @log_level: the least severe message level vmtided logs (`[daemon]
+ *     log-level`, default %G_LOG_LEVEL_INFO); one of %G_LOG_LEVEL_ERROR,
+ *     %G_LOG_LEVEL_CRITICAL, %G_LOG_LEVEL_WARNING, %G_LOG_LEVEL_MESSAGE,
+ *     %G_LOG_LEVEL_INFO, %G_LOG_LEVEL_DEBUG
+ * @budget_total: memory the guests may use in all, bytes (`[budget]
+ *     total`); 0: no budget
+ * @budget_cgroup: (nullable): a cgroup directory whose memory limit bounds
+ *     the guests (`[budget] cgroup`); the smaller of its limit and
+ *     @budget_total is the budget
+ * @balloon: the balloon policy's tunables: vt_balloon_config_init()'s
+ *     defaults overridden by `[policy]` and `[budget] reserve`
+ * @balloon_policy: the balloon policy (`[policy] algorithm`, default
+ *     vt_balloon_policy_decide())
+ * @balloon_policy_name: its name: "vmtide", "mom" or "proxmox"
+ * @ksm_enabled: manage KSM (`[ksm] enabled`, default true)
+ * @ksm_sysfs_root: the KSM sysfs directory (`[ksm] sysfs-root`, default
+ *     `/sys/kernel/mm/ksm`)
+ * @ksm: the KSM tuner's tunables: vt_ksm_tuner_config_init()'s defaults
+ *     overridden by `[ksm]`
+ * @ksm_tuner: the KSM tuner (`[ksm] tuner`, default vt_ksm_tuner_decide())
+ * @ksm_tuner_name: its name: "vmtide", "ksmtuned" or "advisor"
+ * @qmp_dir: the directory of guest sockets for the qmp backend (`[qmp]
+ *     dir`, default `/run/vmtide/guests`): NAME.qmp, with NAME.agent
+ *     beside it
+ * @libvirt_uri: the libvirt connection URI (`[libvirt] uri`, default
+ *     `qemu:///system`)
+ * @guests: (element-type VtDaemonGuestConfig): the `[guest:NAME]` groups,
+ *     in file order
+ * @warnings: (array zero-terminated=1): what was ignored (unknown groups
+ *     and keys), one message each; see vt_daemon_config_get_warnings()
+ *
+ * The whole configuration. Every field holds a valid value: defaults are
+ * filled in and the parser rejects anything out of range.
+ */
+typedef struct {
+        char *origin;
+        gint64 tick_interval_us;
+        char *control_socket;
+        guint control_socket_mode;
+        VtDaemonBackend backend;
+        guint stats_interval_s;
+        guint agent_interval_ms;
+        char *host_psi_trigger;
+        char *proc_root;
+        GLogLevelFlags log_level;
+        guint64 budget_total;
+        char *budget_cgroup;
+        VtBalloonConfig balloon;
+        VtBalloonPolicyFunc balloon_policy;
+        const char *balloon_policy_name;
+        gboolean ksm_enabled;
+        char *ksm_sysfs_root;
+        VtKsmTunerConfig ksm;
+        VtKsmTunerFunc ksm_tuner;
+        const char *ksm_tuner_name;
+        char *qmp_dir;
+        char *libvirt_uri;
+        GPtrArray *guests;
+        GStrv warnings;
+} VtDaemonConfig;
+
+const char *vt_daemon_config_get_default_path(void);
+
+VtDaemonConfig *vt_daemon_config_new_default(void);
+VtDaemonConfig *vt_daemon_config_parse(const char *data, gsize length, const char *origin,
+                                       GError **error);
+VtDaemonConfig *vt_daemon_config_load(const char *path, GError **error);
+VtDaemonConfig *vt_daemon_config_load_optional(const char *path, GError **error);
+void vt_daemon_config_free(VtDaemonConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtDaemonConfig, vt_daemon_config_free)
+
+const VtDaemonGuestConfig *vt_daemon_config_find_guest(const VtDaemonConfig *config,
+                                                       const char *name);
+const char *const *vt_daemon_config_get_warnings(const VtDaemonConfig *config);
+const char *vt_daemon_backend_to_string(VtDaemonBackend backend);
+
+gboolean vt_daemon_config_parse_size(const char *text, guint64 *ret_bytes);
+
+G_END_DECLS

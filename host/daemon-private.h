@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon's state, shared by its control loop and its control commands. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "balloon/balloon-policy.h"
+#include "host/backend.h"
+#include "host/control-server.h"
+#include "host/daemon-config.h"
+#include "host/daemon-ksm.h"
+#include "host/daemon.h"
+#include "host/guest.h"
+#include "host/host-sample.h"
+#include "host/psi-trigger.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+        VT_DAEMON_GUEST_STARTING,
+        VT_DAEMON_GUEST_RUNNING,
+        VT_DAEMON_GUEST_GONE,
+} VtDaemonGuestState;
+
+/**
+ * VtDaemonGuest:
+ * @daemon: the daemon (borrowed)
+ * @guest: the guest (a reference)
+ * @name: its name
+ * @state: starting, running or gone
+ * @policy: its balloon policy (configuration, then the control socket)
+ * @ksm_opt_out: its policy keeps it out of KSM
+ * @manual: a target was set by hand: automation leaves it alone
+ * @manual_target: that target
+ * @last: the policy's last decision for it
+ * @has_last: @last is set
+ * @last_change_us: when a move was last asked for (0: never)
+ * @rss: its QEMU process's RSS at the last tick (0: unknown)
+ * @ksm_merging_pages: its merged pages (-1: unknown)
+ * @ksm_profit: its KSM profit, bytes (-1: unknown)
+ * @refreshing: a refresh is in flight
+ * @handlers: signal handler ids on @guest
+ */
+typedef struct {
+        VtDaemon *daemon;
+        VtGuest *guest;
+        char *name;
+        VtDaemonGuestState state;
+        VtBalloonGuestConfig policy;
+        gboolean ksm_opt_out;
+        gboolean manual;
+        guint64 manual_target;
+        VtBalloonTarget last;
+        gboolean has_last;
+        gint64 last_change_us;
+        guint64 rss;
+        gint64 ksm_merging_pages;
+        gint64 ksm_profit;
+        gboolean refreshing;
+        gulong handlers[6];
+} VtDaemonGuest;
+
+struct _VtDaemon {
+        VtDaemonConfig *config;
+        VtControlServer *control;
+        VtBackend *backend;
+        VtDaemonKsm *ksm;
+        char *ksm_error;
+        VtPsiTrigger *psi;
+        GHashTable *guests; /* name -> VtDaemonGuest (owned) */
+        gboolean started;
+        gboolean paused;
+        guint tick_source;
+        guint soon_source;
+        char *soon_why;
+        gint64 started_us;
+        guint64 n_ticks;
+        guint64 n_actions;
+        gint64 tick_cost_us;
+        VtBalloonConfig balloon_config;
+        VtBalloonState balloon_state;
+        VtHostState host_state;
+        gint64 host_free;
+        char host_reason[160];
+        VtHostSample host_sample;
+        VtHostSample host_previous;
+        gboolean has_host_sample;
+        VtBalloonHost balloon_host;
+        char *host_error;
+};
+
+void vt_daemon_register_commands(VtDaemon *daemon);
+VtDaemonGuest *vt_daemon_lookup(VtDaemon *daemon, const char *name, GError **error);
+GPtrArray *vt_daemon_sorted_guests(VtDaemon *daemon);
+void vt_daemon_set_paused(VtDaemon *daemon, gboolean paused);
+gboolean vt_daemon_set_manual(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes, GError **error);
+void vt_daemon_clear_manual(VtDaemon *daemon, VtDaemonGuest *dg);
+void vt_daemon_tick_soon(VtDaemon *daemon, const char *why);
+void vt_daemon_emit(VtDaemon *daemon, const char *event, json_object *data);
+
+G_END_DECLS

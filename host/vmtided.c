@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vmtided: the host daemon. Options, signals, logging; the work is in daemon.c. */
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "host/daemon.h"
+#include "host/sd-notify.h"
+#include "vt-config.h"
+
+static gboolean
+on_quit_signal(gpointer data)
+{
+        g_message("stopping on signal");
+        g_main_loop_quit(data);
+        return G_SOURCE_CONTINUE;
+}
+
+int
+main(int argc, char **argv)
+{
+        g_autofree char *config_path = NULL;
+        g_autofree char *control_socket = NULL;
+        g_autofree char *qmp_dir = NULL;
+        g_autofree char *budget = NULL;
+        gboolean verbose = FALSE;
+        gboolean version = FALSE;
+        gboolean check = FALSE;
+        const GOptionEntry entries[] = {
+            {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+             "Configuration file (default /etc/vmtide/vmtided.conf)", "FILE"},
+            {"control-socket", 's', 0, G_OPTION_ARG_FILENAME, &control_socket,
+             "Control socket (overrides [daemon] control-socket)", "PATH"},
+            {"qmp-dir", 'd', 0, G_OPTION_ARG_FILENAME, &qmp_dir,
+             "Directory of guests' QMP sockets (overrides [qmp] dir)", "DIR"},
+            {"budget", 'b', 0, G_OPTION_ARG_STRING, &budget,
+             "Memory the guests may use in all, e.g. 12G (overrides [budget] total)", "SIZE"},
+            {"check", 0, 0, G_OPTION_ARG_NONE, &check,
+             "Check the configuration, print warnings, and exit", NULL},
+            {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
+            {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+            {NULL},
+        };
+        g_autoptr(GOptionContext) context = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtDaemonConfig) config = NULL;
+        g_autoptr(VtDaemon) daemon = NULL;
+        guint64 budget_bytes = 0;
+        g_autoptr(GMainLoop) loop = NULL;
+        const char *const *warnings;
+
+        setlocale(LC_ALL, "");
+        context = g_option_context_new("- vmtide's host daemon: balloon, KSM, and more guests");
+        g_option_context_add_main_entries(context, entries, NULL);
+        if (!g_option_context_parse(context, &argc, &argv, &error)) {
+                fprintf(stderr, "vmtided: %s\n", error->message);
+                return 2;
+        }
+        if (version) {
+                printf("vmtided %s\n", VT_VERSION);
+                return 0;
+        }
+
+        config = config_path != NULL ? vt_daemon_config_load(config_path, &error)
+                                     : vt_daemon_config_load_optional(NULL, &error);
+        if (config == NULL) {
+                fprintf(stderr, "vmtided: %s\n", error->message);
+                return 1;
+        }
+        warnings = vt_daemon_config_get_warnings(config);
+        for (guint i = 0; warnings != NULL && warnings[i] != NULL; i++)
+                g_warning("%s", warnings[i]);
+        if (control_socket != NULL) {
+                g_free(config->control_socket);
+                config->control_socket = g_steal_pointer(&control_socket);
+        }
+        if (qmp_dir != NULL) {
+                g_free(config->qmp_dir);
+                config->qmp_dir = g_steal_pointer(&qmp_dir);
+        }
+        if (budget != NULL) {
+                if (!vt_daemon_config_parse_size(budget, &budget_bytes)) {
+                        fprintf(stderr, "vmtided: --budget: '%s' is not a size\n", budget);
+                        return 2;
+                }
+                config->budget_total = budget_bytes;
+        }
+        if (verbose || config->log_level >= G_LOG_LEVEL_DEBUG)
+                g_log_set_debug_enabled(TRUE);
+        if (check) {
+                printf("configuration OK\n");
+                return 0;
+        }
+
+        loop = g_main_loop_new(NULL, FALSE);
+        daemon = vt_daemon_new(g_steal_pointer(&config), &error);
+        if (daemon == NULL || !vt_daemon_start(daemon, &error)) {
+                g_autoptr(GError) notify_error = NULL;
+                g_autofree char *status = g_strdup_printf("STATUS=%s", error->message);
+
+                fprintf(stderr, "vmtided: %s\n", error->message);
+                vt_sd_notify(status, &notify_error);
+                return 1;
+        }
+        g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+        g_unix_signal_add(SIGINT, on_quit_signal, loop);
+        if (!vt_sd_notify("READY=1", &error)) {
+                g_warning("%s", error->message);
+                g_clear_error(&error);
+        }
+
+        g_main_loop_run(loop);
+
+        vt_sd_notify("STOPPING=1", NULL);
+        vt_daemon_stop(daemon);
+        g_message("stopped");
+        return 0;
+}

@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A real vmtided for tests, benchmarks and the demo: started, watched, told. */
+
+/*
+ * The daemon is the installed program, built in this tree (VT_VMTIDED),
+ * run as a child with its own control socket and guest directory under
+ * the caller's directory, and its log in vmtided.log there. Readiness is
+ * systemd's: the child gets NOTIFY_SOCKET pointing at a datagram socket
+ * of ours and says READY=1 once its control socket listens, so nothing
+ * polls for the socket to appear. A control client then records every
+ * event the daemon sends. The child dies with the test (PDEATHSIG) and is
+ * ended by its pid.
+ */
+#include "tests/vt-test-daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "qmp/qmp-client.h"
+#include "tests/vt-test-util.h"
+
+#define READY_GUARD_US (30 * G_USEC_PER_SEC)
+
+struct _VtTestDaemon {
+        char *dir;
+        char *config_path;
+        char *socket_path;
+        char *guest_dir;
+        char *notify_path;
+        char *log_path;
+        GSocket *notify;
+        GSource *notify_source;
+        gboolean ready;
+        GPid pid;
+        guint child_watch;
+        gboolean exited;
+        int status;
+        VtQmpClient *client;
+        GPtrArray *events;
+};
+
+static void
+event_free(gpointer data)
+{
+        VtTestDaemonEvent *event = data;
+
+        g_free(event->name);
+        json_object_put(event->data);
+        g_free(event);
+}
+
+static gboolean
+on_notify(GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+        VtTestDaemon *daemon = user_data;
+        char buf[512];
+        gssize n;
+
+        (void)condition;
+        n = g_socket_receive(socket, buf, sizeof(buf) - 1, NULL, NULL);
+        if (n > 0) {
+                buf[n] = '\0';
+                if (strstr(buf, "READY=1") != NULL)
+                        daemon->ready = TRUE;
+        }
+        return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+notify_open(VtTestDaemon *daemon, GError **error)
+{
+        g_autoptr(GSocketAddress) address = NULL;
+
+        daemon->notify = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM,
+                                      G_SOCKET_PROTOCOL_DEFAULT, error);
+        if (daemon->notify == NULL)
+                return FALSE;
+        address = g_unix_socket_address_new(daemon->notify_path);
+        if (!g_socket_bind(daemon->notify, address, FALSE, error))
+                return FALSE;
+        daemon->notify_source = g_socket_create_source(daemon->notify, G_IO_IN, NULL);
+        g_source_set_callback(daemon->notify_source, G_SOURCE_FUNC(on_notify), daemon, NULL);
+        g_source_attach(daemon->notify_source, g_main_context_get_thread_default());
+        return TRUE;
+}
+
+static void
+child_setup(gpointer data)
+{
+        (void)data;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void
+on_child_exit(GPid pid, gint status, gpointer user_data)
+{
+        VtTestDaemon *daemon = user_data;
+
+        g_spawn_close_pid(pid);
+        daemon->exited = TRUE;
+        daemon->status = status;
+        daemon->child_watch = 0;
+}
+
+static void
+on_event(VtQmpClient *client, const char *name, gpointer data, gint64 timestamp_us,
+         gpointer user_data)
+{
+        VtTestDaemon *daemon = user_data;
+        VtTestDaemonEvent *event = g_new0(VtTestDaemonEvent, 1);
+
+        (void)client;
+        (void)timestamp_us;
+        event->name = g_strdup(name);
+        event->data = json_object_get(data);
+        event->at_us = g_get_monotonic_time();
+        g_ptr_array_add(daemon->events, event);
+}
+
+static gboolean
+ready_or_exited(gpointer data)
+{
+        VtTestDaemon *daemon = data;
+
+        return daemon->ready || daemon->exited;
+}
+
+static gboolean
+daemon_spawn(VtTestDaemon *daemon, GError **error)
+{
+        const char *argv[] = {
+            VT_VMTIDED,         "--config",          daemon->config_path,
+            "--control-socket", daemon->socket_path, "--qmp-dir",
+            daemon->guest_dir,  "--verbose",         NULL,
+        };
+        g_auto(GStrv) envp = g_get_environ();
+        g_autoptr(VtQmpClient) client = vt_qmp_client_new();
+        VtTestWaiter waiter = {0};
+        gboolean connected;
+        int log_fd;
+
+        envp = g_environ_setenv(envp, "NOTIFY_SOCKET", daemon->notify_path, TRUE);
+        log_fd = open(daemon->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (log_fd < 0) {
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s",
+                            daemon->log_path, g_strerror(errno));
+                return FALSE;
+        }
+        daemon->ready = FALSE;
+        daemon->exited = FALSE;
+        if (!g_spawn_async_with_pipes_and_fds(
+                NULL, argv, (const char *const *)envp, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL,
+                -1, log_fd, log_fd, NULL, NULL, 0, &daemon->pid, NULL, NULL, NULL, error)) {
+                close(log_fd);
+                return FALSE;
+        }
+        close(log_fd);
+        daemon->child_watch = g_child_watch_add(daemon->pid, on_child_exit, daemon);
+
+        if (!vt_test_run_until(ready_or_exited, daemon, READY_GUARD_US) || daemon->exited) {
+                g_autofree char *log = vt_test_daemon_read_log(daemon);
+
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                            "vmtided %s before it was ready; its log:\n%s",
+                            daemon->exited ? "exited" : "hung", log);
+                return FALSE;
+        }
+
+        vt_qmp_client_connect_async(client, daemon->socket_path, vt_test_waiter_callback, &waiter);
+        connected = vt_qmp_client_connect_finish(client, vt_test_waiter_wait(&waiter), error);
+        vt_test_waiter_clear(&waiter);
+        if (!connected)
+                return FALSE;
+        g_signal_connect(client, "event", G_CALLBACK(on_event), daemon);
+        g_clear_object(&daemon->client);
+        daemon->client = g_steal_pointer(&client);
+        return TRUE;
+}
+
+/**
+ * vt_test_daemon_start:
+ * @dir: an existing directory for the daemon's files
+ * @config: the text of its vmtided.conf (its control socket and guest
+ *     directory are set on the command line, under @dir)
+ * @error: return location for a #GError
+ *
+ * Starts vmtided and waits until it is ready and a control client is
+ * connected.
+ *
+ * Returns: (transfer full): the daemon, or %NULL with @error set (the
+ *     daemon's log included)
+ */
+VtTestDaemon *
+vt_test_daemon_start(const char *dir, const char *config, GError **error)
+{
+        g_autoptr(VtTestDaemon) daemon = g_new0(VtTestDaemon, 1);
+
+        daemon->dir = g_strdup(dir);
+        daemon->config_path = g_build_filename(dir, "vmtided.conf", NULL);
+        daemon->socket_path = g_build_filename(dir, "vmtided.sock", NULL);
+        daemon->guest_dir = g_build_filename(dir, "guests", NULL);
+        daemon->notify_path = g_build_filename(dir, "notify.sock", NULL);
+        daemon->log_path = g_build_filename(dir, "vmtided.log", NULL);
+        daemon->events = g_ptr_array_new_with_free_func(event_free);
+
+        if (g_mkdir_with_parents(daemon->guest_dir, 0755) < 0) {
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s",
+                            daemon->guest_dir, g_strerror(errno));
+                return NULL;
+        }
+        if (!g_file_set_contents(daemon->config_path, config, -1, error) ||
+            !notify_open(daemon, error) || !daemon_spawn(daemon, error))
+                return NULL;
+        return g_steal_pointer(&daemon);
+}
+
+/**
+ * vt_test_daemon_restart:
+ * @daemon: a daemon that has exited (vt_test_daemon_wait_exit())
+ * @error: return location for a #GError
+ *
+ * Starts vmtided again with the same files. Events recorded so far stay.
+ *
+ * Returns: %TRUE once it is ready and connected
+ */
+gboolean
+vt_test_daemon_restart(VtTestDaemon *daemon, GError **error)
+{
+        g_return_val_if_fail(daemon->exited, FALSE);
+        return daemon_spawn(daemon, error);
+}
+
+const char *
+vt_test_daemon_get_socket(VtTestDaemon *daemon)
+{
+        return daemon->socket_path;
+}
+
+const char *
+vt_test_daemon_get_guest_dir(VtTestDaemon *daemon)
+{
+        return daemon->guest_dir;
+}
+
+GPid
+vt_test_daemon_get_pid(VtTestDaemon *daemon)
+{
+        return daemon->exited ? 0 : daemon->pid;
+}
+
+/**
+ * vt_test_daemon_add_guest:
+ * @daemon: the daemon
+ * @guest: a running test guest
+ * @error: return location for a #GError
+ *
+ * Puts the guest where the daemon discovers guests: NAME.qmp and
+ * NAME.agent links to its sockets.
+ */
+gboolean
+vt_test_daemon_add_guest(VtTestDaemon *daemon, VtTestGuest *guest, GError **error)
+{
+        const char *name = vt_test_guest_get_name(guest);
+        g_autofree char *qmp = g_strdup_printf("%s/%s.qmp", daemon->guest_dir, name);
+        g_autofree char *agent = g_strdup_printf("%s/%s.agent", daemon->guest_dir, name);
+
+        /* The agent first: the daemon reads both when the .qmp appears. */
+        if (symlink(vt_test_guest_get_agent_path(guest), agent) < 0 ||
+            symlink(vt_test_guest_get_qmp_path(guest), qmp) < 0) {
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "linking %s: %s", name,
+                            g_strerror(errno));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/**
+ * vt_test_daemon_execute:
+ * @daemon: the daemon
+ * @command: a control command
+ * @arguments: (nullable) (transfer full): its arguments
+ * @error: return location for a #GError
+ *
+ * Runs the command on the test's main context (events keep arriving).
+ *
+ * Returns: (transfer full): the return value, or %NULL with @error
+ */
+json_object *
+vt_test_daemon_execute(VtTestDaemon *daemon, const char *command, json_object *arguments,
+                       GError **error)
+{
+        VtTestWaiter waiter = {0};
+        json_object *ret;
+
+        if (daemon->client == NULL) {
+                json_object_put(arguments);
+                g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "no daemon");
+                return NULL;
+        }
+        vt_qmp_client_execute_async(daemon->client, command, arguments, 0, vt_test_waiter_callback,
+                                    &waiter);
+        json_object_put(arguments);
+        ret = vt_qmp_client_execute_finish(daemon->client, vt_test_waiter_wait(&waiter), error);
+        vt_test_waiter_clear(&waiter);
+        return ret;
+}
+
+/* query-guest NAME; (transfer full) */
+json_object *
+vt_test_daemon_query_guest(VtTestDaemon *daemon, const char *name, GError **error)
+{
+        json_object *args = json_object_new_object();
+
+        json_object_object_add(args, "name", json_object_new_string(name));
+        return vt_test_daemon_execute(daemon, "query-guest", args, error);
+}
+
+/* An integer member of query-guest NAME ("actual", "max", ...), or -1. */
+gint64
+vt_test_daemon_guest_int(VtTestDaemon *daemon, const char *name, const char *member)
+{
+        json_object *guest = vt_test_daemon_query_guest(daemon, name, NULL);
+        json_object *value = NULL;
+        gint64 ret = -1;
+
+        if (guest != NULL && json_object_object_get_ex(guest, member, &value) &&
+            json_object_is_type(value, json_type_int))
+                ret = json_object_get_int64(value);
+        json_object_put(guest);
+        return ret;
+}
+
+guint
+vt_test_daemon_get_n_events(VtTestDaemon *daemon)
+{
+        return daemon->events->len;
+}
+
+const VtTestDaemonEvent *
+vt_test_daemon_get_event(VtTestDaemon *daemon, guint index)
+{
+        g_return_val_if_fail(index < daemon->events->len, NULL);
+        return g_ptr_array_index(daemon->events, index);
+}
+
+static gboolean
+event_matches(const VtTestDaemonEvent *event, const char *name, const char *guest)
+{
+        json_object *value;
+
+        if (g_strcmp0(event->name, name) != 0)
+                return FALSE;
+        if (guest == NULL)
+                return TRUE;
+        return json_object_object_get_ex(event->data, "guest", &value) &&
+               g_strcmp0(json_object_get_string(value), guest) == 0;
+}
+
+typedef struct {
+        VtTestDaemon *daemon;
+        guint *from;
+        const char *name;
+        const char *guest;
+        const VtTestDaemonEvent *found;
+} EventWait;
+
+static gboolean
+event_arrived(gpointer data)
+{
+        EventWait *w = data;
+        GPtrArray *events = w->daemon->events;
+
+        for (; *w->from < events->len; (*w->from)++) {
+                const VtTestDaemonEvent *event = g_ptr_array_index(events, *w->from);
+
+                if (event_matches(event, w->name, w->guest)) {
+                        (*w->from)++;
+                        w->found = event;
+                        return TRUE;
+                }
+        }
+        return FALSE;
+}
+
+/**
+ * vt_test_daemon_wait_event:
+ * @daemon: the daemon
+ * @from: (inout): the first event index to look at; on return, the index
+ *     after the event found (or the number of events, if none)
+ * @name: the event's name
+ * @guest: (nullable): its `guest` member, or %NULL for any
+ * @guard_us: how long to wait at most
+ *
+ * Returns: (transfer none) (nullable): the event, or %NULL at the guard
+ */
+const VtTestDaemonEvent *
+vt_test_daemon_wait_event(VtTestDaemon *daemon, guint *from, const char *name, const char *guest,
+                          gint64 guard_us)
+{
+        EventWait w = {.daemon = daemon, .from = from, .name = name, .guest = guest};
+
+        vt_test_run_until(event_arrived, &w, guard_us);
+        return w.found;
+}
+
+/* How many events named @name (for @guest, if not %NULL) arrived from @from on. */
+guint
+vt_test_daemon_count_events(VtTestDaemon *daemon, guint from, const char *name, const char *guest)
+{
+        guint n = 0;
+
+        for (guint i = from; i < daemon->events->len; i++)
+                n += event_matches(g_ptr_array_index(daemon->events, i), name, guest);
+        return n;
+}
+
+static gboolean
+on_poll_tick(gpointer data)
+{
+        (void)data;
+        return G_SOURCE_CONTINUE;
+}
+
+/**
+ * vt_test_daemon_poll_until:
+ * @done: checked every 250 ms and after each main loop iteration
+ * @data: for @done
+ * @guard_us: how long to wait at most
+ *
+ * For state the daemon has no event for (an agent's latest report): @done
+ * asks the daemon, and a periodic wakeup makes sure it is asked again.
+ *
+ * Returns: %TRUE if @done held before the guard
+ */
+gboolean
+vt_test_daemon_poll_until(VtTestCondition done, gpointer data, gint64 guard_us)
+{
+        GSource *tick = g_timeout_source_new(250);
+        gboolean ok;
+
+        g_source_set_callback(tick, on_poll_tick, NULL, NULL);
+        g_source_attach(tick, g_main_context_get_thread_default());
+        ok = vt_test_run_until(done, data, guard_us);
+        g_source_destroy(tick);
+        g_source_unref(tick);
+        return ok;
+}
+
+void
+vt_test_daemon_kill(VtTestDaemon *daemon, int signo)
+{
+        if (!daemon->exited && daemon->pid > 0)
+                kill(daemon->pid, signo);
+}
+
+static gboolean
+has_exited(gpointer data)
+{
+        return ((VtTestDaemon *)data)->exited;
+}
+
+/**
+ * vt_test_daemon_wait_exit:
+ * @daemon: the daemon
+ * @guard_us: how long to wait at most
+ * @ret_status: (out) (optional): its wait status
+ *
+ * Returns: %TRUE once it has exited
+ */
+gboolean
+vt_test_daemon_wait_exit(VtTestDaemon *daemon, gint64 guard_us, int *ret_status)
+{
+        if (!vt_test_run_until(has_exited, daemon, guard_us))
+                return FALSE;
+        g_clear_object(&daemon->client);
+        if (ret_status != NULL)
+                *ret_status = daemon->status;
+        return TRUE;
+}
+
+/* Its log so far; (transfer full) */
+char *
+vt_test_daemon_read_log(VtTestDaemon *daemon)
+{
+        char *text = NULL;
+
+        if (!g_file_get_contents(daemon->log_path, &text, NULL, NULL))
+                return g_strdup("(no log)");
+        return text;
+}
+
+/**
+ * vt_test_daemon_run_cli:
+ * @daemon: the daemon
+ * @ret_stdout: (out) (optional): what the CLI printed
+ * @ret_stderr: (out) (optional): its errors
+ * @first_arg: the CLI's arguments after `--socket PATH`, %NULL-terminated
+ *
+ * Runs `vmtide --socket PATH ARGS...` (VT_CLI) to completion.
+ *
+ * Returns: its exit status, or -1 when it could not run
+ */
+int
+vt_test_daemon_run_cli(VtTestDaemon *daemon, char **ret_stdout, char **ret_stderr,
+                       const char *first_arg, ...)
+{
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+        va_list ap;
+
+        g_ptr_array_add(argv, (char *)VT_CLI);
+        g_ptr_array_add(argv, (char *)"--socket");
+        g_ptr_array_add(argv, daemon->socket_path);
+        va_start(ap, first_arg);
+        for (const char *arg = first_arg; arg != NULL; arg = va_arg(ap, const char *))
+                g_ptr_array_add(argv, (char *)arg);
+        va_end(ap);
+        g_ptr_array_add(argv, NULL);
+        /* The CLI is a separate process; blocking here only delays our events. */
+        if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, ret_stdout,
+                          ret_stderr, &status, &error)) {
+                g_printerr("%s: %s\n", VT_CLI, error->message);
+                return -1;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void
+vt_test_daemon_free(VtTestDaemon *daemon)
+{
+        if (daemon == NULL)
+                return;
+        g_clear_object(&daemon->client);
+        if (!daemon->exited && daemon->pid > 0) {
+                kill(daemon->pid, SIGTERM);
+                if (!vt_test_run_until(has_exited, daemon, 10 * G_USEC_PER_SEC)) {
+                        kill(daemon->pid, SIGKILL);
+                        vt_test_run_until(has_exited, daemon, 10 * G_USEC_PER_SEC);
+                }
+        }
+        g_clear_handle_id(&daemon->child_watch, g_source_remove);
+        if (daemon->notify_source != NULL) {
+                g_source_destroy(daemon->notify_source);
+                g_source_unref(daemon->notify_source);
+        }
+        g_clear_object(&daemon->notify);
+        if (daemon->notify_path != NULL)
+                unlink(daemon->notify_path);
+        g_clear_pointer(&daemon->events, g_ptr_array_unref);
+        g_free(daemon->dir);
+        g_free(daemon->config_path);
+        g_free(daemon->socket_path);
+        g_free(daemon->guest_dir);
+        g_free(daemon->notify_path);
+        g_free(daemon->log_path);
+        g_free(daemon);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A real vmtided for tests, benchmarks and the demo: started, watched, told. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-c/json.h>
+
+#include "tests/vt-test-guest.h"
+#include "tests/vt-test-util.h"
+
+G_BEGIN_DECLS
+
+/**
+ * VtTestDaemonEvent:
+ * @name: the event's name
+ * @data: its data
+ * @at_us: local monotonic time it arrived
+ */
+typedef struct {
+        char *name;
+        json_object *data;
+        gint64 at_us;
+} VtTestDaemonEvent;
+
+typedef struct _VtTestDaemon VtTestDaemon;
+
+VtTestDaemon *vt_test_daemon_start(const char *dir, const char *config, GError **error);
+gboolean vt_test_daemon_restart(VtTestDaemon *daemon, GError **error);
+const char *vt_test_daemon_get_socket(VtTestDaemon *daemon);
+const char *vt_test_daemon_get_guest_dir(VtTestDaemon *daemon);
+GPid vt_test_daemon_get_pid(VtTestDaemon *daemon);
+gboolean vt_test_daemon_add_guest(VtTestDaemon *daemon, VtTestGuest *guest, GError **error);
+
+json_object *vt_test_daemon_execute(VtTestDaemon *daemon, const char *command,
+                                    json_object *arguments, GError **error);
+json_object *vt_test_daemon_query_guest(VtTestDaemon *daemon, const char *name, GError **error);
+gint64 vt_test_daemon_guest_int(VtTestDaemon *daemon, const char *name, const char *member);
+
+guint vt_test_daemon_get_n_events(VtTestDaemon *daemon);
+const VtTestDaemonEvent *vt_test_daemon_get_event(VtTestDaemon *daemon, guint index);
+const VtTestDaemonEvent *vt_test_daemon_wait_event(VtTestDaemon *daemon, guint *from,
+                                                   const char *name, const char *guest,
+                                                   gint64 guard_us);
+guint vt_test_daemon_count_events(VtTestDaemon *daemon, guint from, const char *name,
+                                  const char *guest);
+
+gboolean vt_test_daemon_poll_until(VtTestCondition done, gpointer data, gint64 guard_us);
+void vt_test_daemon_kill(VtTestDaemon *daemon, int signo);
+gboolean vt_test_daemon_wait_exit(VtTestDaemon *daemon, gint64 guard_us, int *ret_status);
+char *vt_test_daemon_read_log(VtTestDaemon *daemon);
+int vt_test_daemon_run_cli(VtTestDaemon *daemon, char **ret_stdout, char **ret_stderr,
+                           const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+void vt_test_daemon_free(VtTestDaemon *daemon);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtTestDaemon, vt_test_daemon_free)
+
+G_END_DECLS
