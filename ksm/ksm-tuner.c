@@ -41,36 +41,44 @@
  * pass. From then on the MEASURED ksmd CPU share rules:
  *   - over the cap: pages_to_scan × 0.9·cap / measured (proportional, aimed
  *     at 90 % of the cap because one interval's share is noisy);
- *   - under half the cap and still yielding: the same ratio up, at most
- *     ×1.5 a step (from the minimum, after a back-off, straight to the
- *     model's starting rate),
- *     never above pages_to_scan_max (or the kernel's);
- *   - in between: keep it.
+ *   - coming back from a back-off with the yield paying again: from the
+ *     minimum straight up to the model's starting rate, or to what the
+ *     measured share allows, whichever is less (and at most ×1.5 from a
+ *     pace above the minimum), never above pages_to_scan_max (or the
+ *     kernel's);
+ *   - otherwise: keep it. The first passes over fresh memory only
+ *     checksum pages and cost a third of what merging passes do, so
+ *     speeding up on them would overshoot the cap once merging starts.
  * When ksmd's CPU cannot be read, the model with a pessimistic c = 8 us
  * (247 pages per 20 ms at the default cap) is the ceiling and the yield is
  * judged from the bytes saved per second over that assumed share.
  *
- * Yield. Bytes newly saved per ksmd CPU-second. KSM merges a page only when
- * its checksum held between two visits, so the first pass over new memory
- * yields nearly nothing: after a start the yield is trusted once
- * `full_scans` has grown by two (kept in state->scratch), or sooner once an
- * interval has yielded min_yield and then two in a row did not: the pass
- * that merged is over, and finishing the grace would scan it all again
- * (the bench measured this at a third of the CPU of a merge). Yield per
- * CPU-second does not depend on the pace, so it is measured at whatever
- * pace KSM runs. Below min_yield nothing worth the CPU is left: back off
- * to a trickle, pages_to_scan_min every ten sleeps (run stays 1: merged
- * pages stay merged, CoW-broken and new pages still get merged, and 100
- * pages per 200 ms costs about 0.1 % of a CPU) for 60 s. The measured
- * rate is read in pages per the tuner's own sleep, so the trickle is not
- * taken for the full pace. When the 60 s are over, the minimum at the full
- * sleep measures the yield: still low, another 60 s; paying again, ramp
- * (too idle to measure at the trickle, it runs a sample at the minimum
- * first). Memory turning
- * critical ends a back-off at once (a guest may have booted with fresh
- * duplicates), unless the back-off itself was decided under critical memory:
- * then merging was already shown not to help, and the balloon and migration
- * have to.
+ * Runs of two passes. KSM merges a page only when its checksum held
+ * between two visits: the first full pass over new memory checksums, the
+ * second merges whatever held still (the first copy of a page goes into
+ * the unstable tree, the others merge with it). So a start merges for two
+ * full passes (`full_scans` grows by two; kept in state->scratch) and then
+ * backs off, whatever the last interval yielded: a third pass would only
+ * scan again what is merged or unique, and the bench measured the passes
+ * after the second at a third of the CPU of the whole merge, for nothing.
+ * A run ends sooner once an interval has yielded min_yield and then two in
+ * a row did not.
+ *
+ * Yield. Bytes newly saved per ksmd CPU-second; it does not depend on the
+ * pace, so it is measured at whatever pace KSM runs. Backing off is a
+ * trickle: pages_to_scan_min every ten sleeps (run stays 1: merged pages
+ * stay merged, CoW-broken and new pages still get merged, and 100 pages
+ * per 200 ms costs about 0.1 % of a CPU) for 60 s. The measured pace is
+ * read in pages per the tuner's own sleep, so the trickle is not taken for
+ * the full pace. When the 60 s are over (state->remeasure; also when
+ * adopting a KSM that was already running), the yield alone decides: too
+ * idle to measure at the trickle, a sample runs at the minimum and full
+ * sleep; under min_yield, another 60 s; paying, a new run of two passes.
+ * Memory turning critical ends a back-off at once and starts a new run (a
+ * guest may have booted with fresh duplicates, whose first pass yields
+ * nothing), unless the back-off itself was decided under critical memory:
+ * then merging was already shown not to help, and the balloon and
+ * migration have to.
  *
  * Never run=2 unless allow_unmerge; even then only on a stop while something
  * is merged and only if MemAvailable minus what unmerging gives back stays
@@ -520,6 +528,11 @@ tuner_run(Tuner *t)
                 if (t->critical && !state->backoff_critical) {
                         pages = MAX(tuner_start_pages(t), clamp_pages(t, (double)t->pace));
                         state->backoff_until_us = 0;
+                        /* A new run: fresh memory's first pass yields nothing. */
+                        state->remeasure = FALSE;
+                        state->merging_seen = FALSE;
+                        state->low_yield_intervals = 0;
+                        state->scratch = (gint64)(t->in->sample->full_scans + GRACE_FULL_SCANS);
                         d->pages_to_scan = pages;
                         pages_change = pages_str(t->basis, pages);
                         set_reason(d, "memory critical (%s): end back-off, %s",
@@ -529,10 +542,11 @@ tuner_run(Tuner *t)
                 d->pages_to_scan = t->lo;
                 d->sleep_millisecs = t->sleep_ms * BACKOFF_SLEEP_FACTOR;
                 set_reason(d,
-                           "backed off %" G_GINT64_FORMAT " s more (yield was low%s): "
-                           "pages_to_scan %" G_GUINT64_FORMAT,
+                           "backed off %" G_GINT64_FORMAT " s more%s: "
+                           "pages_to_scan %" G_GUINT64_FORMAT " every %" G_GUINT64_FORMAT " ms",
                            (state->backoff_until_us - now) / G_USEC_PER_SEC,
-                           state->backoff_critical ? ", memory critical" : "", t->lo);
+                           state->backoff_critical ? " (memory critical)" : "", t->lo,
+                           d->sleep_millisecs);
                 return;
         }
 
