@@ -40,6 +40,7 @@ typedef enum {
  * @ksm_profit: its KSM profit, bytes (-1: unknown)
  * @refreshing: a refresh is in flight
  * @handlers: signal handler ids on @guest
+ * @agent_hello: signal handler id on its agent reader
  */
 typedef struct {
         VtDaemon *daemon;
@@ -58,6 +59,7 @@ typedef struct {
         gint64 ksm_profit;
         gboolean refreshing;
         gulong handlers[6];
+        gulong agent_hello;
 } VtDaemonGuest;
 
 struct _VtDaemon {

@@ -49,6 +49,8 @@ daemon_guest_free(gpointer data)
 
         for (guint i = 0; i < G_N_ELEMENTS(dg->handlers); i++)
                 g_clear_signal_handler(&dg->handlers[i], dg->guest);
+        if (vt_guest_get_agent(dg->guest) != NULL)
+                g_clear_signal_handler(&dg->agent_hello, vt_guest_get_agent(dg->guest));
         vt_guest_stop(dg->guest);
         g_object_unref(dg->guest);
         g_free(dg->name);
@@ -231,6 +233,24 @@ on_guest_move_stuck(VtGuest *guest, guint64 actual, guint64 target, gpointer use
         vt_daemon_emit(dg->daemon, "BALLOON_STUCK", data);
 }
 
+/* A (re)connected agent: ask for the configured report interval. */
+static void
+on_agent_hello(VtAgentReader *reader, gpointer report, gpointer user_data)
+{
+        VtDaemonGuest *dg = user_data;
+        guint interval_ms = dg->daemon->config->agent_interval_ms;
+        g_autoptr(GError) error = NULL;
+
+        (void)report;
+        if (interval_ms == 0)
+                return;
+        if (!vt_agent_reader_set_interval(reader, interval_ms, &error))
+                g_message("guest '%s': agent interval: %s", dg->name, error->message);
+        else
+                g_debug("guest '%s': agent asked for a report every %u ms", dg->name,
+                        interval_ms);
+}
+
 static void
 on_guest_started(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -304,6 +324,9 @@ on_guest_added(VtBackend *backend, VtGuest *guest, gpointer user_data)
         dg->handlers[3] = g_signal_connect(guest, "move-done", G_CALLBACK(on_guest_move_done), dg);
         dg->handlers[4] =
             g_signal_connect(guest, "move-stuck", G_CALLBACK(on_guest_move_stuck), dg);
+        if (vt_guest_get_agent(guest) != NULL)
+                dg->agent_hello = g_signal_connect(vt_guest_get_agent(guest), "hello",
+                                                   G_CALLBACK(on_agent_hello), dg);
         g_hash_table_insert(daemon->guests, dg->name, dg);
         g_debug("guest '%s': found, starting", name);
         vt_guest_start_async(guest, on_guest_started, daemon);
@@ -349,9 +372,12 @@ set_target(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes, gint64 now_us)
 }
 
 static void
-emit_decision(VtDaemon *daemon, VtDaemonGuest *dg, guint64 from, const VtBalloonTarget *t)
+emit_decision(VtDaemon *daemon, VtDaemonGuest *dg, guint64 from, const VtBalloonTarget *t,
+              gint64 now_us)
 {
         json_object *data = json_object_new_object();
+        VtAgentReader *agent = vt_guest_get_agent(dg->guest);
+        const VtAgentReport *report = agent != NULL ? vt_agent_reader_get_report(agent) : NULL;
 
         json_object_object_add(data, "guest", json_object_new_string(dg->name));
         json_object_object_add(data, "action",
@@ -359,6 +385,12 @@ emit_decision(VtDaemon *daemon, VtDaemonGuest *dg, guint64 from, const VtBalloon
         json_object_object_add(data, "from", json_object_new_int64((gint64)from));
         json_object_object_add(data, "to", json_object_new_int64((gint64)t->target_bytes));
         json_object_object_add(data, "reason", json_object_new_string(t->reason));
+        /* How old the agent's latest report was: for a give on a push,
+         * the time from the push to the decision. */
+        json_object_object_add(data, "agent_age_ms",
+                               report != NULL && report->received_us > 0
+                                   ? json_object_new_int64((now_us - report->received_us) / 1000)
+                                   : NULL);
         vt_daemon_emit(daemon, "DECISION", data);
 }
 
@@ -453,7 +485,7 @@ run_balloon_policy(VtDaemon *daemon, GPtrArray *running, gint64 now_us)
                           vt_balloon_action_to_string(t->action), (double)from / MIB,
                           (double)t->target_bytes / MIB, t->reason);
                 set_target(daemon, dg, t->target_bytes, now_us);
-                emit_decision(daemon, dg, from, t);
+                emit_decision(daemon, dg, from, t, now_us);
         }
 }
 
@@ -632,7 +664,7 @@ vt_daemon_set_manual(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes, GError 
         dg->last = t;
         dg->has_last = TRUE;
         set_target(daemon, dg, bytes, now_us);
-        emit_decision(daemon, dg, from, &t);
+        emit_decision(daemon, dg, from, &t, now_us);
         return TRUE;
 }
 
