@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared by the vmtided benchmarks: three test guests under a real vmtided, and its answers. */
+
+/*
+ * The benchmarks are not tests: a failure to set up (a guest that does not
+ * boot, a daemon that does not start) ends them with g_error(), and what
+ * the daemon does once running is measured, not asserted. Waits are on the
+ * daemon's events (every event is a moment to look again) or, for agent
+ * reports and balloon statistics, which have no event, on polling with
+ * vt_test_daemon_poll_until(); each has a guard.
+ */
+#include "bench/bench-daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define CONFIRM_SLACK (4 * VT_BENCH_MIB)
+
+/* The daemon's configuration: the one of tests/test-vmtided.c, and a policy. */
+static const char config_format[] = "[daemon]\n"
+                                    "tick-interval-ms = 1000\n"
+                                    "agent-interval-ms = 1000\n"
+                                    "[budget]\n"
+                                    "total = 1200M\n"
+                                    "reserve = 0\n"
+                                    "[ksm]\n"
+                                    "enabled = false\n"
+                                    "[policy]\n"
+                                    "algorithm = %s\n";
+
+/**
+ * vt_bench_new:
+ * @prefix: the guests' names are @prefix0, @prefix1, @prefix2
+ *
+ * Boots the three test guests (about 5 s each under TCG), one after the
+ * other. Ends the program if one does not boot.
+ *
+ * Returns: (transfer full): the bench, without a daemon yet
+ */
+VtBench *
+vt_bench_new(const char *prefix)
+{
+        g_autoptr(GError) error = NULL;
+        VtBench *bench = g_new0(VtBench, 1);
+
+        bench->dir = g_dir_make_tmp("vt-bench-XXXXXX", &error);
+        if (bench->dir == NULL)
+                g_error("%s", error->message);
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+                g_autofree char *name = g_strdup_printf("%s%u", prefix, i);
+                const VtTestGuestOptions options = {.name = name,
+                                                    .memory_bytes = VT_BENCH_GUEST_BYTES};
+
+                bench->guests[i] = vt_test_guest_start(&options, &error);
+                if (bench->guests[i] == NULL)
+                        g_error("%s", error->message);
+        }
+        return bench;
+}
+
+/**
+ * vt_bench_free:
+ * @bench: (nullable): the bench
+ *
+ * Stops the daemon (SIGTERM), the guests, and removes the temp dir, unless
+ * VT_BENCH_KEEP is set in the environment: then the dir (with each
+ * daemon's vmtided.log) stays, and its path is printed.
+ */
+void
+vt_bench_free(VtBench *bench)
+{
+        if (bench == NULL)
+                return;
+        vt_bench_daemon_stop(bench);
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++)
+                g_clear_pointer(&bench->guests[i], vt_test_guest_free);
+        if (bench->dir != NULL && g_getenv("VT_BENCH_KEEP") != NULL)
+                fprintf(stderr, "kept %s\n", bench->dir);
+        else if (bench->dir != NULL)
+                vt_test_remove_tree(bench->dir);
+        g_free(bench->dir);
+        g_free(bench);
+}
+
+const char *
+vt_bench_guest_name(VtBench *bench, guint i)
+{
+        g_return_val_if_fail(i < VT_BENCH_N_GUESTS, NULL);
+        return vt_test_guest_get_name(bench->guests[i]);
+}
+
+/**
+ * vt_bench_daemon_dump_log:
+ * @bench: the bench
+ *
+ * Prints the running daemon's log (vmtided.log in its dir) to stderr.
+ */
+void
+vt_bench_daemon_dump_log(VtBench *bench)
+{
+        g_autofree char *log = NULL;
+
+        if (bench->daemon == NULL)
+                return;
+        log = vt_test_daemon_read_log(bench->daemon);
+        fprintf(stderr, "vmtided's log:\n%s\n", log);
+}
+
+/**
+ * vt_bench_daemon_start:
+ * @bench: the bench, without a daemon running
+ * @algorithm: its balloon policy (`[policy] algorithm`)
+ *
+ * Starts vmtided in a new subdir of the bench's dir (its log stays there
+ * until the end), shows it the three guests and waits until it manages
+ * them all. Ends the program if it cannot.
+ */
+void
+vt_bench_daemon_start(VtBench *bench, const char *algorithm)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dir =
+            g_strdup_printf("%s/%u-%s", bench->dir, bench->n_daemons++, algorithm);
+        g_autofree char *config = g_strdup_printf(config_format, algorithm);
+
+        g_return_if_fail(bench->daemon == NULL);
+        if (g_mkdir_with_parents(dir, 0755) < 0)
+                g_error("%s: %s", dir, g_strerror(errno));
+        bench->daemon = vt_test_daemon_start(dir, config, &error);
+        if (bench->daemon == NULL)
+                g_error("%s", error->message);
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++)
+                if (!vt_test_daemon_add_guest(bench->daemon, bench->guests[i], &error))
+                        g_error("%s", error->message);
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+                guint from = 0;
+
+                if (vt_test_daemon_wait_event(bench->daemon, &from, "GUEST_ADDED",
+                                              vt_bench_guest_name(bench, i),
+                                              VT_BENCH_GUARD_US) == NULL) {
+                        vt_bench_daemon_dump_log(bench);
+                        g_error("vmtided did not take on guest '%s'",
+                                vt_bench_guest_name(bench, i));
+                }
+        }
+}
+
+/**
+ * vt_bench_daemon_stop:
+ * @bench: the bench
+ *
+ * Ends the running daemon, if any, with SIGTERM and waits for it; says so
+ * on stderr if it did not exit cleanly.
+ */
+void
+vt_bench_daemon_stop(VtBench *bench)
+{
+        int status = 0;
+
+        if (bench->daemon == NULL)
+                return;
+        vt_test_daemon_kill(bench->daemon, SIGTERM);
+        if (!vt_test_daemon_wait_exit(bench->daemon, 30 * G_USEC_PER_SEC, &status))
+                fprintf(stderr, "vmtided did not exit within 30 s of SIGTERM\n");
+        else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fprintf(stderr, "vmtided exited with wait status %d after SIGTERM\n", status);
+        g_clear_pointer(&bench->daemon, vt_test_daemon_free);
+}
+
+/**
+ * vt_bench_json_int:
+ * @object: (nullable): a JSON object
+ * @path: members separated by dots, e.g. `agent.oom_kill`
+ *
+ * Returns: the integer there, or -1 when it is absent, null or not an integer
+ */
+gint64
+vt_bench_json_int(json_object *object, const char *path)
+{
+        g_auto(GStrv) members = g_strsplit(path, ".", -1);
+        json_object *value = object;
+
+        for (guint i = 0; members[i] != NULL; i++)
+                if (value == NULL || !json_object_object_get_ex(value, members[i], &value))
+                        return -1;
+        return value != NULL && json_object_is_type(value, json_type_int)
+                   ? json_object_get_int64(value)
+                   : -1;
+}
+
+/* An integer at @path in query-guest for guest @i, or -1. */
+gint64
+vt_bench_guest_int(VtBench *bench, guint i, const char *path)
+{
+        json_object *guest =
+            vt_test_daemon_query_guest(bench->daemon, vt_bench_guest_name(bench, i), NULL);
+        gint64 ret = vt_bench_json_int(guest, path);
+
+        json_object_put(guest);
+        return ret;
+}
+
+/* What the guests hold in all (their balloons' `actual`). */
+guint64
+vt_bench_sum_actual(VtBench *bench)
+{
+        guint64 sum = 0;
+
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++)
+                sum += (guint64)MAX(vt_bench_guest_int(bench, i, "actual"), 0);
+        return sum;
+}
+
+/**
+ * vt_bench_set_target:
+ * @bench: the bench
+ * @i: the guest
+ * @bytes: its balloon size, held by hand; 0: back to automation
+ *
+ * Returns: %TRUE if the daemon accepted it (else said on stderr)
+ */
+gboolean
+vt_bench_set_target(VtBench *bench, guint i, guint64 bytes)
+{
+        g_autoptr(GError) error = NULL;
+        json_object *args = json_object_new_object();
+        json_object *ret;
+
+        json_object_object_add(args, "name", json_object_new_string(vt_bench_guest_name(bench, i)));
+        if (bytes > 0)
+                json_object_object_add(args, "bytes", json_object_new_int64((gint64)bytes));
+        else
+                json_object_object_add(args, "auto", json_object_new_boolean(TRUE));
+        ret = vt_test_daemon_execute(bench->daemon, "set-target", args, &error);
+        if (ret == NULL) {
+                fprintf(stderr, "set-target %s: %s\n", vt_bench_guest_name(bench, i),
+                        error->message);
+                return FALSE;
+        }
+        json_object_put(ret);
+        return TRUE;
+}
+
+typedef struct {
+        VtBench *bench;
+        guint seen;
+} EventWait;
+
+static gboolean
+event_after(gpointer data)
+{
+        EventWait *w = data;
+
+        return vt_test_daemon_get_n_events(w->bench->daemon) > w->seen;
+}
+
+/**
+ * vt_bench_wait:
+ * @bench: the bench
+ * @done: the condition; it may ask the daemon
+ * @data: for @done
+ * @guard_us: how long to wait at most
+ *
+ * Checks @done now and again after each event the daemon sends (a
+ * DECISION, a BALLOON_DONE, a HOST_STATE: whatever changes what the
+ * daemon would answer comes with one).
+ *
+ * Returns: %TRUE if @done held before the guard
+ */
+gboolean
+vt_bench_wait(VtBench *bench, VtTestCondition done, gpointer data, gint64 guard_us)
+{
+        gint64 deadline_us = g_get_monotonic_time() + guard_us;
+
+        for (;;) {
+                EventWait w = {bench, vt_test_daemon_get_n_events(bench->daemon)};
+                gint64 left_us;
+
+                if (done(data))
+                        return TRUE;
+                left_us = deadline_us - g_get_monotonic_time();
+                if (left_us <= 0 || !vt_test_run_until(event_after, &w, left_us))
+                        return done(data);
+        }
+}
+
+/* vmtide says the host has plenty and no balloon is on its way. */
+static gboolean
+settled(gpointer data)
+{
+        VtBench *bench = data;
+        json_object *status = vt_test_daemon_execute(bench->daemon, "query-status", NULL, NULL);
+        json_object *host, *state;
+        gboolean plenty = status != NULL && json_object_object_get_ex(status, "host", &host) &&
+                          json_object_object_get_ex(host, "state", &state) &&
+                          g_strcmp0(json_object_get_string(state), "plenty") == 0;
+
+        json_object_put(status);
+        if (!plenty)
+                return FALSE;
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+                json_object *guest =
+                    vt_test_daemon_query_guest(bench->daemon, vt_bench_guest_name(bench, i), NULL);
+                gint64 actual = vt_bench_json_int(guest, "actual");
+                gint64 target = vt_bench_json_int(guest, "target");
+
+                json_object_put(guest);
+                if (actual < 0 || (target > 0 && ABS(target - actual) > (gint64)CONFIRM_SLACK))
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+/**
+ * vt_bench_wait_settled:
+ * @bench: the bench, its daemon running vmtide's policy
+ * @guard_us: how long to wait at most
+ *
+ * Waits until the host state is `plenty` and every balloon is at its
+ * target: vmtide has reclaimed what it wanted and will not move.
+ *
+ * Returns: %TRUE if it settled before the guard
+ */
+gboolean
+vt_bench_wait_settled(VtBench *bench, gint64 guard_us)
+{
+        return vt_bench_wait(bench, settled, bench, guard_us);
+}
+
+typedef struct {
+        VtBench *bench;
+        gint64 since_us;
+} FreshWait;
+
+/* Every guest's agent report and balloon statistics arrived after since_us. */
+static gboolean
+reports_fresh(gpointer data)
+{
+        FreshWait *w = data;
+        gint64 elapsed_ms = (g_get_monotonic_time() - w->since_us) / 1000;
+
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+                json_object *guest = vt_test_daemon_query_guest(
+                    w->bench->daemon, vt_bench_guest_name(w->bench, i), NULL);
+                gint64 agent_ms = vt_bench_json_int(guest, "agent.age_ms");
+                gint64 stats_ms = vt_bench_json_int(guest, "stats.age_ms");
+
+                json_object_put(guest);
+                if (agent_ms < 0 || agent_ms >= elapsed_ms || stats_ms < 0 ||
+                    stats_ms >= elapsed_ms)
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+/**
+ * vt_bench_wait_reports:
+ * @bench: the bench
+ * @guard_us: how long to wait at most
+ *
+ * Waits until the daemon has an agent report and balloon statistics from
+ * every guest, all sent after this call: what it shows is current.
+ *
+ * Returns: %TRUE if they came before the guard
+ */
+gboolean
+vt_bench_wait_reports(VtBench *bench, gint64 guard_us)
+{
+        FreshWait w = {bench, g_get_monotonic_time()};
+
+        return vt_test_daemon_poll_until(reports_fresh, &w, guard_us);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared by the vmtided benchmarks: three test guests under a real vmtided, and its answers. */
+#pragma once
+
+#include "tests/vt-test-daemon.h"
+#include "tests/vt-test-guest.h"
+
+G_BEGIN_DECLS
+
+#define VT_BENCH_MIB         (G_GUINT64_CONSTANT(1) << 20)
+#define VT_BENCH_N_GUESTS    3
+#define VT_BENCH_GUEST_BYTES (512 * VT_BENCH_MIB)
+#define VT_BENCH_BUDGET      (1200 * VT_BENCH_MIB)
+#define VT_BENCH_ALLOC_STEP  (32 * VT_BENCH_MIB)
+#define VT_BENCH_GUARD_US    (120 * G_USEC_PER_SEC)
+
+/**
+ * VtBench:
+ * @dir: the benchmark's temp dir (one subdir per daemon started)
+ * @guests: the test guests, booted once
+ * @daemon: the daemon running now, or %NULL
+ * @n_daemons: how many daemons were started, for their subdirs
+ *
+ * Three 512 MiB test guests and the vmtided that manages them under a
+ * 1200 MiB budget, as in tests/test-vmtided.c.
+ */
+typedef struct {
+        char *dir;
+        VtTestGuest *guests[VT_BENCH_N_GUESTS];
+        VtTestDaemon *daemon;
+        guint n_daemons;
+} VtBench;
+
+VtBench *vt_bench_new(const char *prefix);
+void vt_bench_free(VtBench *bench);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtBench, vt_bench_free)
+
+void vt_bench_daemon_start(VtBench *bench, const char *algorithm);
+void vt_bench_daemon_stop(VtBench *bench);
+void vt_bench_daemon_dump_log(VtBench *bench);
+
+const char *vt_bench_guest_name(VtBench *bench, guint i);
+gint64 vt_bench_json_int(json_object *object, const char *path);
+gint64 vt_bench_guest_int(VtBench *bench, guint i, const char *path);
+guint64 vt_bench_sum_actual(VtBench *bench);
+gboolean vt_bench_set_target(VtBench *bench, guint i, guint64 bytes);
+
+gboolean vt_bench_wait(VtBench *bench, VtTestCondition done, gpointer data, gint64 guard_us);
+gboolean vt_bench_wait_settled(VtBench *bench, gint64 guard_us);
+gboolean vt_bench_wait_reports(VtBench *bench, gint64 guard_us);
+
+G_END_DECLS

@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The main job's demo: vmtided moves memory between three real guests, seen with the vmtide CLI. */
+
+/*
+ * Theory of operation
+ *
+ * Three 512 MiB test guests boot under QEMU (tests/vt-test-guest.c) and a
+ * real vmtided (tests/vt-test-daemon.c) is given them with a 1200 MiB
+ * budget: less than their 1536 MiB, so it has to take memory back from
+ * the idle guests. Guest 0 then allocates 352 MiB, in 32 MiB steps as
+ * programs grow; its agent pushes, and the daemon gives it memory at once,
+ * taking it from the other two. The workload frees it again, and the
+ * memory goes back where it is needed. What is shown is what the real
+ * `vmtide` CLI prints: `vmtide list` at each resting point, and the lines of
+ * a `vmtide events` that runs alongside from the start (marked `|`).
+ *
+ * Every step waits for an event with a guard: the daemon's events, which
+ * the test daemon's own control connection records, decide when a step is
+ * done; a step that does not finish within its guard ends the demo with
+ * a message, the daemon's log tail, and status 1. Nothing sleeps.
+ *
+ * `vmtide events` prints only what happens after it connected, and the
+ * daemon has no event for a new client. So before the guests are handed
+ * over, while no event can come from them, the demo pauses and resumes
+ * automation until the child prints one of those AUTOMATION lines (they
+ * are not shown): from then on the child has printed one line for each of
+ * the other events recorded, and before `vmtide list` runs the demo waits
+ * until it has, so that the list comes after the events that led to it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/vt-test-daemon.h"
+#include "tests/vt-test-guest.h"
+#include "tests/vt-test-util.h"
+#include "vt-config.h"
+
+#define MIB          (G_GUINT64_CONSTANT(1) << 20)
+#define N_GUESTS     3
+#define GUEST_BYTES  (512 * MIB)
+#define BUDGET_MIB   1200
+#define ALLOC_STEP   (32 * MIB)
+#define ALLOC_BYTES  (352 * MIB)
+#define STEP_US      (60 * G_USEC_PER_SEC)
+#define SYNC_US      (5 * G_USEC_PER_SEC)
+#define HELLO_US     (250 * 1000)
+#define HELLO_TRIES  40
+#define LOG_TAIL     25
+#define EVENT_PREFIX "  | "
+
+static const char config_text[] = "[daemon]\n"
+                                  "tick-interval-ms = 1000\n"
+                                  "agent-interval-ms = 1000\n"
+                                  "[budget]\n"
+                                  "total = 1200M\n"
+                                  "reserve = 0\n"
+                                  "[ksm]\n"
+                                  "enabled = false\n";
+
+typedef struct {
+        gint64 start_us;
+        gboolean interrupted;
+        char *dir;
+        VtTestGuest *guests[N_GUESTS];
+        VtTestDaemon *daemon;
+
+        /* `vmtide events`, running alongside */
+        GPid events_pid;
+        guint events_watch;
+        gboolean events_exited;
+        int events_status;
+        int events_fd;
+        guint events_fd_source;
+        GString *events_buf;
+        gboolean events_hello;    /* it printed an AUTOMATION line: connected */
+        guint events_shown;       /* lines shown: one per other event */
+        gboolean events_relaying; /* lines are printed (not only counted) */
+} Demo;
+
+static void say(Demo *demo, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+say(Demo *demo, const char *format, ...)
+{
+        g_autofree char *text = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        text = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        printf("[%5.1fs] %s\n", (double)(g_get_monotonic_time() - demo->start_us) / G_USEC_PER_SEC,
+               text);
+}
+
+static gboolean demo_fail(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+demo_fail(GError **error, const char *format, ...)
+{
+        g_autofree char *message = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        message = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_FAILED, message);
+        return FALSE;
+}
+
+static const char *
+guest_name(Demo *demo, guint i)
+{
+        return vt_test_guest_get_name(demo->guests[i]);
+}
+
+static gint64
+guest_mib(Demo *demo, guint i, const char *member)
+{
+        gint64 bytes = vt_test_daemon_guest_int(demo->daemon, guest_name(demo, i), member);
+
+        return bytes < 0 ? -1 : bytes / (gint64)MIB;
+}
+
+static gint64
+guests_actual_mib(Demo *demo)
+{
+        gint64 sum = 0;
+
+        for (guint i = 0; i < N_GUESTS; i++)
+                sum += MAX(guest_mib(demo, i, "actual"), 0);
+        return sum;
+}
+
+/* --- `vmtide events` alongside ------------------------------------------ */
+
+static void
+events_on_line(Demo *demo, const char *line)
+{
+        /* "DATE TIME  NAME  TEXT": the event's name is the third word. */
+        g_auto(GStrv) words = g_strsplit_set(line, " ", 0);
+        const char *name = NULL;
+        guint n = 0;
+
+        for (guint i = 0; words[i] != NULL; i++) {
+                if (words[i][0] != '\0' && ++n == 3) {
+                        name = words[i];
+                        break;
+                }
+        }
+        if (g_strcmp0(name, "AUTOMATION") == 0) {
+                demo->events_hello = TRUE;
+                return;
+        }
+        demo->events_shown++;
+        if (demo->events_relaying)
+                printf(EVENT_PREFIX "%s\n", line);
+}
+
+static gboolean
+events_on_readable(int fd, GIOCondition condition, gpointer user_data)
+{
+        Demo *demo = user_data;
+        char buf[4096];
+        ssize_t n;
+        char *nl;
+
+        (void)condition;
+        n = read(fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return G_SOURCE_CONTINUE;
+        if (n <= 0) {
+                demo->events_fd_source = 0;
+                return G_SOURCE_REMOVE;
+        }
+        g_string_append_len(demo->events_buf, buf, n);
+        while ((nl = memchr(demo->events_buf->str, '\n', demo->events_buf->len)) != NULL) {
+                gsize len = (gsize)(nl - demo->events_buf->str);
+                g_autofree char *line = g_strndup(demo->events_buf->str, len);
+
+                g_string_erase(demo->events_buf, 0, (gssize)len + 1);
+                events_on_line(demo, line);
+        }
+        return G_SOURCE_CONTINUE;
+}
+
+static void
+events_on_exit(GPid pid, gint status, gpointer user_data)
+{
+        Demo *demo = user_data;
+
+        g_spawn_close_pid(pid);
+        demo->events_exited = TRUE;
+        demo->events_status = status;
+        demo->events_watch = 0;
+}
+
+static void
+child_setup(gpointer data)
+{
+        (void)data;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static gboolean
+events_said_hello(gpointer data)
+{
+        Demo *demo = data;
+
+        return demo->events_hello || demo->events_exited || demo->interrupted;
+}
+
+/* Starts `vmtide events` and makes sure it is connected (see the top). */
+static gboolean
+events_start(Demo *demo, GError **error)
+{
+        const char *argv[] = {VT_CLI, "--socket", vt_test_daemon_get_socket(demo->daemon), "events",
+                              NULL};
+
+        if (!g_spawn_async_with_pipes_and_fds(
+                NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL, -1, -1, -1, NULL,
+                NULL, 0, &demo->events_pid, NULL, &demo->events_fd, NULL, error))
+                return FALSE;
+        demo->events_watch = g_child_watch_add(demo->events_pid, events_on_exit, demo);
+        demo->events_fd_source =
+            g_unix_fd_add(demo->events_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, events_on_readable, demo);
+
+        for (guint i = 0; i < HELLO_TRIES && !events_said_hello(demo); i++) {
+                json_object *reply = vt_test_daemon_execute(demo->daemon, "pause", NULL, error);
+
+                if (reply == NULL)
+                        return FALSE;
+                json_object_put(reply);
+                reply = vt_test_daemon_execute(demo->daemon, "resume", NULL, error);
+                if (reply == NULL)
+                        return FALSE;
+                json_object_put(reply);
+                vt_test_run_until(events_said_hello, demo, HELLO_US);
+        }
+        if (demo->events_exited)
+                return demo_fail(error, "'vmtide events' exited at once (wait status %d)",
+                                 demo->events_status);
+        if (!demo->events_hello)
+                return demo_fail(error, "'vmtide events' printed nothing in %d s",
+                                 (int)(HELLO_US * HELLO_TRIES / G_USEC_PER_SEC));
+        demo->events_relaying = TRUE;
+        return TRUE;
+}
+
+static gboolean
+events_caught_up(gpointer data)
+{
+        Demo *demo = data;
+        guint n = vt_test_daemon_get_n_events(demo->daemon);
+        guint others = n - vt_test_daemon_count_events(demo->daemon, 0, "AUTOMATION", NULL);
+
+        return demo->events_shown >= others || demo->events_exited || demo->interrupted;
+}
+
+/* Lets `vmtide events` print the events recorded so far (display only:
+ * at the guard, the demo goes on). */
+static void
+events_sync(Demo *demo)
+{
+        vt_test_run_until(events_caught_up, demo, SYNC_US);
+        fflush(stdout);
+}
+
+static gboolean
+events_has_exited(gpointer data)
+{
+        return ((Demo *)data)->events_exited;
+}
+
+static void
+events_stop(Demo *demo)
+{
+        if (demo->events_pid > 0 && !demo->events_exited) {
+                kill(demo->events_pid, SIGTERM);
+                if (!vt_test_run_until(events_has_exited, demo, 10 * G_USEC_PER_SEC)) {
+                        kill(demo->events_pid, SIGKILL);
+                        vt_test_run_until(events_has_exited, demo, 10 * G_USEC_PER_SEC);
+                }
+        }
+        g_clear_handle_id(&demo->events_watch, g_source_remove);
+        g_clear_handle_id(&demo->events_fd_source, g_source_remove);
+        if (demo->events_fd >= 0) {
+                close(demo->events_fd);
+                demo->events_fd = -1;
+        }
+}
+
+/* --- waiting ------------------------------------------------------------- */
+
+/* Something the demo waits for: @check runs after each main loop
+ * iteration (each event recorded is one); @what names it in a failure. */
+typedef struct {
+        Demo *demo;
+        gboolean (*check)(Demo *demo, gpointer data);
+        gpointer data;
+} DemoWait;
+
+static gboolean
+wait_done(gpointer data)
+{
+        DemoWait *w = data;
+
+        return w->demo->interrupted || w->demo->events_exited || w->check(w->demo, w->data);
+}
+
+static gboolean
+demo_wait(Demo *demo, gboolean (*check)(Demo *demo, gpointer data), gpointer data, const char *what,
+          GError **error)
+{
+        DemoWait w = {demo, check, data};
+
+        if (!vt_test_run_until(wait_done, &w, STEP_US))
+                return demo_fail(error, "%s: not within %d s", what,
+                                 (int)(STEP_US / G_USEC_PER_SEC));
+        if (demo->interrupted)
+                return demo_fail(error, "interrupted");
+        if (demo->events_exited)
+                return demo_fail(error, "'vmtide events' exited (wait status %d)",
+                                 demo->events_status);
+        return TRUE;
+}
+
+typedef struct {
+        guint from;
+        const char *name;
+        const char *guest;
+        const char *action; /* a DECISION's, or NULL for any */
+        const VtTestDaemonEvent *found;
+} EventMatch;
+
+static gboolean
+event_found(Demo *demo, gpointer data)
+{
+        EventMatch *m = data;
+        guint n = vt_test_daemon_get_n_events(demo->daemon);
+
+        for (; m->from < n; m->from++) {
+                const VtTestDaemonEvent *event = vt_test_daemon_get_event(demo->daemon, m->from);
+                json_object *value;
+
+                if (g_strcmp0(event->name, m->name) != 0)
+                        continue;
+                if (m->guest != NULL && !(json_object_object_get_ex(event->data, "guest", &value) &&
+                                          g_strcmp0(json_object_get_string(value), m->guest) == 0))
+                        continue;
+                if (m->action != NULL &&
+                    !(json_object_object_get_ex(event->data, "action", &value) &&
+                      g_strcmp0(json_object_get_string(value), m->action) == 0))
+                        continue;
+                m->found = event;
+                m->from++;
+                return TRUE;
+        }
+        return FALSE;
+}
+
+/* Waits for the event @name (of @guest, of @action) from event @from on. */
+static const VtTestDaemonEvent *
+demo_wait_event(Demo *demo, guint *from, const char *name, const char *guest, const char *action,
+                const char *what, GError **error)
+{
+        EventMatch m = {.from = *from, .name = name, .guest = guest, .action = action};
+
+        if (!demo_wait(demo, event_found, &m, what, error))
+                return NULL;
+        *from = m.from;
+        return m.found;
+}
+
+/* A DECISION of a guest not yet followed by its BALLOON_DONE or _STUCK. */
+static gboolean
+moves_pending(Demo *demo)
+{
+        g_autoptr(GHashTable) pending =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        guint n = vt_test_daemon_get_n_events(demo->daemon);
+
+        for (guint i = 0; i < n; i++) {
+                const VtTestDaemonEvent *event = vt_test_daemon_get_event(demo->daemon, i);
+                json_object *guest;
+
+                if (!json_object_object_get_ex(event->data, "guest", &guest))
+                        continue;
+                if (g_str_equal(event->name, "DECISION"))
+                        g_hash_table_add(pending, g_strdup(json_object_get_string(guest)));
+                else if (g_str_equal(event->name, "BALLOON_DONE") ||
+                         g_str_equal(event->name, "BALLOON_STUCK"))
+                        g_hash_table_remove(pending, json_object_get_string(guest));
+        }
+        return g_hash_table_size(pending) > 0;
+}
+
+/* The daemon is at rest: the host has plenty and no balloon is moving.
+ * Each change towards that is an event (HOST_STATE, BALLOON_DONE). */
+static gboolean
+daemon_at_rest(Demo *demo, gpointer data)
+{
+        json_object *status = NULL;
+        json_object *host, *state;
+        gboolean plenty;
+
+        (void)data;
+        if (moves_pending(demo))
+                return FALSE;
+        status = vt_test_daemon_execute(demo->daemon, "query-status", NULL, NULL);
+        plenty = status != NULL && json_object_object_get_ex(status, "host", &host) &&
+                 json_object_object_get_ex(host, "state", &state) &&
+                 g_strcmp0(json_object_get_string(state), "plenty") == 0;
+        json_object_put(status);
+        return plenty;
+}
+
+/* --- the steps ----------------------------------------------------------- */
+
+static gboolean
+demo_cli(Demo *demo, const char *command, GError **error)
+{
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        int status;
+
+        events_sync(demo);
+        printf("$ vmtide %s\n", command);
+        status = vt_test_daemon_run_cli(demo->daemon, &out, &err, command, NULL);
+        printf("%s", out != NULL ? out : "");
+        if (status != 0)
+                return demo_fail(error, "'vmtide %s' failed (%d): %s", command, status,
+                                 err != NULL ? err : "");
+        fflush(stdout);
+        return TRUE;
+}
+
+static gboolean
+demo_boot(Demo *demo, GError **error)
+{
+        for (guint i = 0; i < N_GUESTS && !demo->interrupted; i++) {
+                g_autofree char *name = g_strdup_printf("demo%u", i);
+                const VtTestGuestOptions options = {.name = name, .memory_bytes = GUEST_BYTES};
+
+                say(demo, "booting guest %s (%" G_GUINT64_FORMAT " MiB)...", name,
+                    GUEST_BYTES / MIB);
+                fflush(stdout);
+                demo->guests[i] = vt_test_guest_start(&options, error);
+                if (demo->guests[i] == NULL)
+                        return FALSE;
+                say(demo, "%s is up: QEMU pid %d, its workload and vmtide-agent running", name,
+                    (int)vt_test_guest_get_pid(demo->guests[i]));
+        }
+        if (demo->interrupted)
+                return demo_fail(error, "interrupted");
+        return TRUE;
+}
+
+static gboolean
+demo_start_daemon(Demo *demo, GError **error)
+{
+        say(demo,
+            "starting vmtided: a %d MiB budget for %d guests of %" G_GUINT64_FORMAT
+            " MiB, a tick every second, KSM left alone",
+            BUDGET_MIB, N_GUESTS, GUEST_BYTES / MIB);
+        demo->daemon = vt_test_daemon_start(demo->dir, config_text, error);
+        if (demo->daemon == NULL)
+                return FALSE;
+        say(demo, "vmtided is ready: pid %d, control socket %s",
+            vt_test_daemon_get_pid(demo->daemon), vt_test_daemon_get_socket(demo->daemon));
+        if (!events_start(demo, error))
+                return FALSE;
+        say(demo, "'vmtide events' follows it; its lines are marked '|'");
+        return TRUE;
+}
+
+static gboolean
+demo_reclaim(Demo *demo, GError **error)
+{
+        g_autofree char *what = NULL;
+
+        say(demo, "handing vmtided the guests: NAME.qmp and NAME.agent in %s",
+            vt_test_daemon_get_guest_dir(demo->daemon));
+        for (guint i = 0; i < N_GUESTS; i++) {
+                if (!vt_test_daemon_add_guest(demo->daemon, demo->guests[i], error))
+                        return FALSE;
+        }
+        for (guint i = 0; i < N_GUESTS; i++) {
+                guint from = 0;
+
+                what = g_strdup_printf("vmtided did not pick up %s", guest_name(demo, i));
+                if (demo_wait_event(demo, &from, "GUEST_ADDED", guest_name(demo, i), NULL, what,
+                                    error) == NULL)
+                        return FALSE;
+                g_clear_pointer(&what, g_free);
+        }
+        if (!demo_wait(demo, daemon_at_rest, NULL,
+                       "vmtided did not bring the idle guests within the budget", error))
+                return FALSE;
+        events_sync(demo);
+        say(demo,
+            "the idle guests were reclaimed: they hold %" G_GINT64_FORMAT
+            " MiB in all, within the %d MiB budget",
+            guests_actual_mib(demo), BUDGET_MIB);
+        return demo_cli(demo, "list", error);
+}
+
+static gboolean
+demo_workload(Demo *demo, GError **error)
+{
+        const char *name = guest_name(demo, 0);
+        gint64 before = guest_mib(demo, 0, "actual");
+        guint from = vt_test_daemon_get_n_events(demo->daemon);
+        g_autofree char *command = g_strdup_printf("alloc %" G_GUINT64_FORMAT, ALLOC_STEP);
+        gint64 after;
+
+        say(demo,
+            "%s (%" G_GINT64_FORMAT " MiB) runs a workload: %" G_GUINT64_FORMAT
+            " MiB, %" G_GUINT64_FORMAT " MiB at a time",
+            name, before, ALLOC_BYTES / MIB, ALLOC_STEP / MIB);
+        for (guint64 done = ALLOC_STEP; done <= ALLOC_BYTES; done += ALLOC_STEP) {
+                g_autofree char *reply = NULL;
+
+                fflush(stdout);
+                reply = vt_test_guest_workload(demo->guests[0], command, STEP_US, error);
+                if (reply == NULL)
+                        return FALSE;
+                if (!g_str_has_prefix(reply, "ok"))
+                        return demo_fail(
+                            error, "%s's workload answered '%s' after %" G_GUINT64_FORMAT " MiB",
+                            name, reply, done / MIB - ALLOC_STEP / MIB);
+                /* Relay what happened meanwhile. */
+                while (g_main_context_iteration(NULL, FALSE))
+                        ;
+                say(demo, "%s: %" G_GUINT64_FORMAT " MiB allocated", name, done / MIB);
+        }
+        if (demo_wait_event(demo, &from, "DECISION", name, "give",
+                            "vmtided gave the working guest nothing", error) == NULL)
+                return FALSE;
+        if (!demo_wait(demo, daemon_at_rest, NULL, "vmtided did not come to rest", error))
+                return FALSE;
+        events_sync(demo);
+        after = guest_mib(demo, 0, "actual");
+        if (after < before + (gint64)(ALLOC_STEP / MIB))
+                return demo_fail(
+                    error, "%s did not grow: %" G_GINT64_FORMAT " MiB -> %" G_GINT64_FORMAT " MiB",
+                    name, before, after);
+        say(demo,
+            "%s grew from %" G_GINT64_FORMAT " MiB to %" G_GINT64_FORMAT
+            " MiB; the guests hold %" G_GINT64_FORMAT " MiB in all",
+            name, before, after, guests_actual_mib(demo));
+        return demo_cli(demo, "list", error);
+}
+
+static gboolean
+demo_free(Demo *demo, GError **error)
+{
+        const char *name = guest_name(demo, 0);
+        gint64 before = guest_mib(demo, 0, "actual");
+        guint from = vt_test_daemon_get_n_events(demo->daemon);
+        g_autofree char *reply = NULL;
+
+        say(demo, "%s's workload stops and frees its memory", name);
+        reply = vt_test_guest_workload(demo->guests[0], "free", STEP_US, error);
+        if (reply == NULL)
+                return FALSE;
+        if (demo_wait_event(demo, &from, "DECISION", name, "reclaim", "vmtided took nothing back",
+                            error) == NULL)
+                return FALSE;
+        if (!demo_wait(demo, daemon_at_rest, NULL, "vmtided did not come to rest", error))
+                return FALSE;
+        events_sync(demo);
+        say(demo, "%s went from %" G_GINT64_FORMAT " MiB to %" G_GINT64_FORMAT " MiB", name, before,
+            guest_mib(demo, 0, "actual"));
+        return demo_cli(demo, "list", error);
+}
+
+static gboolean
+demo_stop(Demo *demo, GError **error)
+{
+        int status = 0;
+
+        events_stop(demo);
+        say(demo, "stopping vmtided (SIGTERM)");
+        vt_test_daemon_kill(demo->daemon, SIGTERM);
+        if (!vt_test_daemon_wait_exit(demo->daemon, STEP_US, &status))
+                return demo_fail(error, "vmtided did not stop on SIGTERM");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return demo_fail(error, "vmtided stopped with wait status %d", status);
+        say(demo, "vmtided stopped (exit status 0); the balloons stay where they are");
+        return TRUE;
+}
+
+static void
+print_log_tail(Demo *demo)
+{
+        g_autofree char *log = NULL;
+        g_auto(GStrv) lines = NULL;
+        guint n;
+
+        if (demo->daemon == NULL)
+                return;
+        log = vt_test_daemon_read_log(demo->daemon);
+        lines = g_strsplit(log, "\n", 0);
+        n = g_strv_length(lines);
+        fprintf(stderr, "vmtided's log (the last lines):\n");
+        for (guint i = n > LOG_TAIL ? n - LOG_TAIL : 0; i < n; i++)
+                if (lines[i][0] != '\0')
+                        fprintf(stderr, "  %s\n", lines[i]);
+}
+
+static gboolean
+on_signal(gpointer data)
+{
+        ((Demo *)data)->interrupted = TRUE;
+        return G_SOURCE_CONTINUE;
+}
+
+static void
+demo_cleanup(Demo *demo)
+{
+        events_stop(demo);
+        g_clear_pointer(&demo->daemon, vt_test_daemon_free);
+        for (guint i = 0; i < N_GUESTS; i++)
+                g_clear_pointer(&demo->guests[i], vt_test_guest_free);
+        if (demo->dir != NULL)
+                vt_test_remove_tree(demo->dir);
+        g_clear_pointer(&demo->dir, g_free);
+        if (demo->events_buf != NULL)
+                g_string_free(g_steal_pointer(&demo->events_buf), TRUE);
+}
+
+int
+main(int argc, char **argv)
+{
+        g_autoptr(GOptionContext) options = g_option_context_new(
+            "- three test guests and vmtided: memory follows a workload (vmtide list, events)");
+        g_autoptr(GError) error = NULL;
+        g_autofree char *reason = NULL;
+        Demo demo = {.events_fd = -1};
+        gboolean ok;
+
+        if (!g_option_context_parse(options, &argc, &argv, &error)) {
+                fprintf(stderr, "vt-daemon-demo: %s\n", error->message);
+                return 2;
+        }
+        if (!vt_test_guest_available(&reason)) {
+                fprintf(stderr, "vt-daemon-demo: %s\n", reason);
+                return 1;
+        }
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        g_unix_signal_add(SIGINT, on_signal, &demo);
+        g_unix_signal_add(SIGTERM, on_signal, &demo);
+        demo.start_us = g_get_monotonic_time();
+        demo.events_buf = g_string_new(NULL);
+        printf("vmtide %s: three test guests under QEMU (%s), vmtided, and the vmtide CLI\n",
+               VT_VERSION, g_getenv("VT_TEST_ACCEL") ? g_getenv("VT_TEST_ACCEL") : "tcg");
+
+        demo.dir = g_dir_make_tmp("vt-daemon-demo-XXXXXX", &error);
+        ok = demo.dir != NULL && demo_boot(&demo, &error) && demo_start_daemon(&demo, &error) &&
+             demo_reclaim(&demo, &error) && demo_workload(&demo, &error) &&
+             demo_free(&demo, &error) && demo_stop(&demo, &error);
+        if (!ok) {
+                fflush(stdout);
+                fprintf(stderr, "vt-daemon-demo: FAILED: %s\n",
+                        demo.interrupted ? "interrupted" : error->message);
+                if (!demo.interrupted)
+                        print_log_tail(&demo);
+        }
+        demo_cleanup(&demo);
+        say(&demo, "guests stopped, %s", ok ? "done" : "cleaned up");
+        return ok ? 0 : 1;
+}
