@@ -4,25 +4,10 @@
 
 #include <glib.h>
 
+#include "common/vt-size.h"
+
 G_BEGIN_DECLS
 
-#define VT_CLI_ERROR (vt_cli_error_quark())
-
-/**
- * VtCliError:
- * @VT_CLI_ERROR_INVALID: the user gave a value the CLI cannot take
- *
- * Codes of the %VT_CLI_ERROR domain: mistakes in the command line.
- */
-typedef enum {
-        VT_CLI_ERROR_INVALID,
-        VT_CLI_ERROR_MAX,
-} VtCliError;
-
-GQuark vt_cli_error_quark(void);
-
-gboolean vt_cli_size_parse(const char *text, guint64 *ret_bytes, GError **error);
-char *vt_cli_size_format(guint64 bytes);
 char *vt_cli_duration_format(gint64 ms);
 
 /**

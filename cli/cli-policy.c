@@ -41,7 +41,7 @@ policy_add_size(VtCli *cli, json_object *arguments, const char *member, const ch
 
         if (text == NULL)
                 return TRUE;
-        if (!vt_cli_size_parse(text, &bytes, &error)) {
+        if (!vt_size_parse(text, &bytes, &error)) {
                 vt_cli_usage_error(cli, "%s: %s", option, error->message);
                 return FALSE;
         }

@@ -34,7 +34,7 @@ vt_cli_setmem(VtCli *cli, int argc, char **argv)
         if (automatic) {
                 json_object_object_add(arguments, "auto", json_object_new_boolean(TRUE));
         } else {
-                if (!vt_cli_size_parse(argv[2], &bytes, &error))
+                if (!vt_size_parse(argv[2], &bytes, &error))
                         return vt_cli_usage_error(cli, "%s", error->message);
                 if (bytes > (guint64)G_MAXINT64)
                         return vt_cli_usage_error(cli, "invalid size '%s': too large", argv[2]);
@@ -54,8 +54,8 @@ vt_cli_setmem(VtCli *cli, int argc, char **argv)
         }
         if (!vt_cli_json_get_int(reply, "target", &set) || set < 0)
                 set = (gint64)bytes;
-        target = vt_cli_size_format((guint64)set);
-        asked = vt_cli_size_format(bytes);
+        target = vt_size_format((guint64)set);
+        asked = vt_size_format(bytes);
         printf("%s: balloon target %s%s%s%s; held there until 'vmtide setmem %s auto'\n", name,
                target, (guint64)set != bytes ? " (asked for " : "",
                (guint64)set != bytes ? asked : "", (guint64)set != bytes ? ", clamped)" : "", name);

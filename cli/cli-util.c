@@ -489,7 +489,7 @@ vt_cli_json_get_bool(json_object *object, const char *path, gboolean *ret_value)
  * @path: as for vt_cli_json_get()
  *
  * Returns: (transfer full) (nullable): the byte count there as
- *     vt_cli_size_format() prints it, %NULL when unknown
+ *     vt_size_format() prints it, %NULL when unknown
  */
 char *
 vt_cli_json_format_size(json_object *object, const char *path)
@@ -498,7 +498,7 @@ vt_cli_json_format_size(json_object *object, const char *path)
 
         if (!vt_cli_json_get_int(object, path, &value) || value < 0)
                 return NULL;
-        return vt_cli_size_format((guint64)value);
+        return vt_size_format((guint64)value);
 }
 
 /**

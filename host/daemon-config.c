@@ -26,6 +26,8 @@
  */
 #include "host/daemon-config.h"
 
+#include "common/vt-size.h"
+
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -354,98 +356,13 @@ vt_daemon_config_get_warnings(const VtDaemonConfig *config)
         return (const char *const *)config->warnings;
 }
 
-/**
- * vt_daemon_config_parse_size:
- * @text: a size: whole bytes ("1073741824"), or a number with a binary
- *     unit, K, M, G or T (also KiB, MiB, GiB, TiB; any case): "512M",
- *     "1.5G"; a "B" alone means bytes
- * @ret_bytes: (out): the size in bytes (fractions rounded down); written
- *     only on success
- *
- * Locale-independent. Blanks around the number and before the unit are
- * allowed; signs, exponents and decimal units (GB) are not.
- *
- * Returns: %TRUE if @text is a size that fits in 64 bits
- */
-gboolean
-vt_daemon_config_parse_size(const char *text, guint64 *ret_bytes)
+/* A size (common/vt-size.c), blanks around it allowed. */
+static gboolean
+parse_size(const char *value, guint64 *ret_bytes)
 {
-        const char *p = text;
-        guint64 whole = 0, mult = 1;
-        double fraction = 0.0, scale = 0.1;
-        gboolean has_fraction = FALSE;
-        guint shift = 0;
+        g_autofree char *text = g_strstrip(g_strdup(value));
 
-        g_return_val_if_fail(text != NULL, FALSE);
-        g_return_val_if_fail(ret_bytes != NULL, FALSE);
-
-        while (g_ascii_isspace(*p))
-                p++;
-        if (!g_ascii_isdigit(*p))
-                return FALSE;
-        for (; g_ascii_isdigit(*p); p++) {
-                guint digit = (guint)(*p - '0');
-
-                if (whole > (G_MAXUINT64 - digit) / 10)
-                        return FALSE;
-                whole = whole * 10 + digit;
-        }
-        if (*p == '.') {
-                p++;
-                if (!g_ascii_isdigit(*p))
-                        return FALSE;
-                has_fraction = TRUE;
-                for (; g_ascii_isdigit(*p); p++) {
-                        fraction += (*p - '0') * scale;
-                        scale /= 10;
-                }
-        }
-        while (g_ascii_isspace(*p))
-                p++;
-        switch (g_ascii_toupper(*p)) {
-        case 'K':
-                shift = 10;
-                break;
-        case 'M':
-                shift = 20;
-                break;
-        case 'G':
-                shift = 30;
-                break;
-        case 'T':
-                shift = 40;
-                break;
-        case 'B':
-                p++;
-                break;
-        default:
-                break;
-        }
-        if (shift != 0) {
-                p++;
-                if (g_ascii_toupper(p[0]) == 'I' && g_ascii_toupper(p[1]) == 'B')
-                        p += 2;
-                mult = G_GUINT64_CONSTANT(1) << shift;
-        }
-        while (g_ascii_isspace(*p))
-                p++;
-        if (*p != '\0')
-                return FALSE;
-        /* A fraction of a byte means nothing: fractions need a unit. */
-        if (has_fraction && shift == 0)
-                return FALSE;
-        if (whole > G_MAXUINT64 / mult)
-                return FALSE;
-        whole *= mult;
-        if (has_fraction) {
-                guint64 part = (guint64)floor(fraction * (double)mult);
-
-                if (whole > G_MAXUINT64 - part)
-                        return FALSE;
-                whole += part;
-        }
-        *ret_bytes = whole;
-        return TRUE;
+        return vt_size_parse(text, ret_bytes, NULL);
 }
 
 /* A number, locale-independent, with an optional '%' after it. */
@@ -652,7 +569,7 @@ key_parse(const Key *key, const char *value, gpointer base, char **ret_problem)
                 return TRUE;
         case KEY_SIZE:
         case KEY_SIZE_DOUBLE:
-                if (!vt_daemon_config_parse_size(value, &whole)) {
+                if (!parse_size(value, &whole)) {
                         *ret_problem = g_strdup("is not a size (bytes, or a number with K, M, G "
                                                 "or T: 512M, 1.5G)");
                         return FALSE;

@@ -169,6 +169,5 @@ const VtDaemonGuestConfig *vt_daemon_config_find_guest(const VtDaemonConfig *con
 const char *const *vt_daemon_config_get_warnings(const VtDaemonConfig *config);
 const char *vt_daemon_backend_to_string(VtDaemonBackend backend);
 
-gboolean vt_daemon_config_parse_size(const char *text, guint64 *ret_bytes);
 
 G_END_DECLS

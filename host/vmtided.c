@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/vt-size.h"
 #include "host/daemon.h"
 #include "host/sd-notify.h"
 #include "vt-config.h"
@@ -80,8 +81,8 @@ main(int argc, char **argv)
                 config->qmp_dir = g_steal_pointer(&qmp_dir);
         }
         if (budget != NULL) {
-                if (!vt_daemon_config_parse_size(budget, &budget_bytes)) {
-                        fprintf(stderr, "vmtided: --budget: '%s' is not a size\n", budget);
+                if (!vt_size_parse(budget, &budget_bytes, &error)) {
+                        fprintf(stderr, "vmtided: --budget: %s\n", error->message);
                         return 2;
                 }
                 config->budget_total = budget_bytes;

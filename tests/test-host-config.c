@@ -49,7 +49,7 @@ static const SizeCase size_cases[] = {
     {"1.", FALSE, 0},
     {".5G", FALSE, 0},
     {"1e9", FALSE, 0},
-    {"4GB", FALSE, 0},
+    {"4GB", TRUE, 4 * GiB}, /* binary, as QEMU and free(1) read it */
     {"4Gi", FALSE, 0},
     {"4 G B", FALSE, 0},
     {"M", FALSE, 0},
@@ -65,13 +65,19 @@ test_size(gconstpointer data)
 {
         const SizeCase *c = data;
         guint64 bytes = 42;
-        gboolean ok = vt_daemon_config_parse_size(c->text, &bytes);
+        g_autofree char *text = g_strdup_printf("[budget]\ntotal = %s\n", c->text);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtDaemonConfig) config =
+            vt_daemon_config_parse(text, strlen(text), "test.conf", &error);
 
-        g_assert_cmpint(ok, ==, c->ok);
-        if (c->ok)
+        if (c->ok) {
+                g_assert_no_error(error);
+                bytes = config->budget_total;
                 g_assert_cmpuint(bytes, ==, c->bytes);
-        else
-                g_assert_cmpuint(bytes, ==, 42);
+        } else {
+                g_assert_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_INVALID);
+                g_assert_nonnull(strstr(error->message, "[budget] total"));
+        }
 }
 
 /* ---- comparing configurations ---- */

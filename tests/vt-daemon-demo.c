@@ -48,6 +48,7 @@
 #define BUDGET_MIB   1200
 #define ALLOC_STEP   (32 * MIB)
 #define ALLOC_BYTES  (352 * MIB)
+#define ALLOC2_BYTES (256 * MIB)
 #define STEP_US      (60 * G_USEC_PER_SEC)
 #define SYNC_US      (5 * G_USEC_PER_SEC)
 #define HELLO_US     (250 * 1000)
@@ -128,6 +129,22 @@ guest_mib(Demo *demo, guint i, const char *member)
         return bytes < 0 ? -1 : bytes / (gint64)MIB;
 }
 
+/* A size in query-guest's "agent" object, in MiB, or -1. */
+static gint64
+agent_mib(Demo *demo, guint i, const char *member)
+{
+        json_object *guest = vt_test_daemon_query_guest(demo->daemon, guest_name(demo, i), NULL);
+        json_object *agent, *value;
+        gint64 ret = -1;
+
+        if (guest != NULL && json_object_object_get_ex(guest, "agent", &agent) &&
+            json_object_object_get_ex(agent, member, &value) &&
+            json_object_is_type(value, json_type_int))
+                ret = json_object_get_int64(value) / (gint64)MIB;
+        json_object_put(guest);
+        return ret;
+}
+
 static gint64
 guests_actual_mib(Demo *demo)
 {
@@ -159,8 +176,11 @@ events_on_line(Demo *demo, const char *line)
                 return;
         }
         demo->events_shown++;
+        /* The date is today's: the time is enough. */
         if (demo->events_relaying)
-                printf(EVENT_PREFIX "%s\n", line);
+                printf(EVENT_PREFIX "%s\n", g_regex_match_simple("^[0-9-]+ ", line, 0, 0)
+                                                ? strchr(line, ' ') + 1
+                                                : line);
 }
 
 static gboolean
@@ -315,12 +335,14 @@ wait_done(gpointer data)
 }
 
 static gboolean
-demo_wait(Demo *demo, gboolean (*check)(Demo *demo, gpointer data), gpointer data, const char *what,
-          GError **error)
+demo_wait_full(Demo *demo, gboolean (*check)(Demo *demo, gpointer data), gpointer data,
+               gboolean poll, const char *what, GError **error)
 {
         DemoWait w = {demo, check, data};
+        gboolean ok = poll ? vt_test_daemon_poll_until(wait_done, &w, STEP_US)
+                           : vt_test_run_until(wait_done, &w, STEP_US);
 
-        if (!vt_test_run_until(wait_done, &w, STEP_US))
+        if (!ok)
                 return demo_fail(error, "%s: not within %d s", what,
                                  (int)(STEP_US / G_USEC_PER_SEC));
         if (demo->interrupted)
@@ -329,6 +351,14 @@ demo_wait(Demo *demo, gboolean (*check)(Demo *demo, gpointer data), gpointer dat
                 return demo_fail(error, "'vmtide events' exited (wait status %d)",
                                  demo->events_status);
         return TRUE;
+}
+
+/* Waits for @check, looked at after each event. */
+static gboolean
+demo_wait(Demo *demo, gboolean (*check)(Demo *demo, gpointer data), gpointer data, const char *what,
+          GError **error)
+{
+        return demo_wait_full(demo, check, data, FALSE, what, error);
 }
 
 typedef struct {
@@ -511,73 +541,143 @@ demo_reclaim(Demo *demo, GError **error)
         return demo_cli(demo, "list", error);
 }
 
+/* Allocates @bytes in guest @i, a step at a time, relaying events. */
 static gboolean
-demo_workload(Demo *demo, GError **error)
+run_workload(Demo *demo, guint i, guint64 bytes, GError **error)
 {
-        const char *name = guest_name(demo, 0);
-        gint64 before = guest_mib(demo, 0, "actual");
-        guint from = vt_test_daemon_get_n_events(demo->daemon);
+        const char *name = guest_name(demo, i);
         g_autofree char *command = g_strdup_printf("alloc %" G_GUINT64_FORMAT, ALLOC_STEP);
-        gint64 after;
 
-        say(demo,
-            "%s (%" G_GINT64_FORMAT " MiB) runs a workload: %" G_GUINT64_FORMAT
-            " MiB, %" G_GUINT64_FORMAT " MiB at a time",
-            name, before, ALLOC_BYTES / MIB, ALLOC_STEP / MIB);
-        for (guint64 done = ALLOC_STEP; done <= ALLOC_BYTES; done += ALLOC_STEP) {
+        for (guint64 done = ALLOC_STEP; done <= bytes; done += ALLOC_STEP) {
                 g_autofree char *reply = NULL;
 
                 fflush(stdout);
-                reply = vt_test_guest_workload(demo->guests[0], command, STEP_US, error);
+                reply = vt_test_guest_workload(demo->guests[i], command, STEP_US, error);
                 if (reply == NULL)
                         return FALSE;
                 if (!g_str_has_prefix(reply, "ok"))
-                        return demo_fail(
-                            error, "%s's workload answered '%s' after %" G_GUINT64_FORMAT " MiB",
-                            name, reply, done / MIB - ALLOC_STEP / MIB);
-                /* Relay what happened meanwhile. */
+                        return demo_fail(error,
+                                         "%s's workload answered '%s' with %" G_GUINT64_FORMAT
+                                         " MiB allocated",
+                                         name, reply, (done - ALLOC_STEP) / MIB);
+                /* What happened meanwhile, before the next step. */
                 while (g_main_context_iteration(NULL, FALSE))
                         ;
                 say(demo, "%s: %" G_GUINT64_FORMAT " MiB allocated", name, done / MIB);
         }
-        if (demo_wait_event(demo, &from, "DECISION", name, "give",
-                            "vmtided gave the working guest nothing", error) == NULL)
+        return TRUE;
+}
+
+/* Guest 0 allocates: the daemon gives it memory, taking it from the others. */
+static gboolean
+demo_workload(Demo *demo, GError **error)
+{
+        const char *name = guest_name(demo, 0);
+        gint64 before[N_GUESTS];
+        guint from = vt_test_daemon_get_n_events(demo->daemon);
+        gint64 after;
+
+        for (guint i = 0; i < N_GUESTS; i++)
+                before[i] = guest_mib(demo, i, "actual");
+        say(demo,
+            "%s starts a workload that allocates %" G_GUINT64_FORMAT " MiB, %" G_GUINT64_FORMAT
+            " MiB at a time; it has %" G_GINT64_FORMAT " MiB, %" G_GINT64_FORMAT
+            " MiB of it available",
+            name, ALLOC_BYTES / MIB, ALLOC_STEP / MIB, before[0],
+            agent_mib(demo, 0, "mem_available"));
+        if (!run_workload(demo, 0, ALLOC_BYTES, error))
                 return FALSE;
-        if (!demo_wait(demo, daemon_at_rest, NULL, "vmtided did not come to rest", error))
+        if (demo_wait_event(demo, &from, "DECISION", name, "give",
+                            "vmtided gave the working guest nothing", error) == NULL ||
+            !demo_wait(demo, daemon_at_rest, NULL, "vmtided did not come to rest", error))
                 return FALSE;
         events_sync(demo);
         after = guest_mib(demo, 0, "actual");
-        if (after < before + (gint64)(ALLOC_STEP / MIB))
+        if (after < before[0] + (gint64)(ALLOC_STEP / MIB))
                 return demo_fail(
                     error, "%s did not grow: %" G_GINT64_FORMAT " MiB -> %" G_GINT64_FORMAT " MiB",
-                    name, before, after);
+                    name, before[0], after);
         say(demo,
-            "%s grew from %" G_GINT64_FORMAT " MiB to %" G_GINT64_FORMAT
-            " MiB; the guests hold %" G_GINT64_FORMAT " MiB in all",
-            name, before, after, guests_actual_mib(demo));
+            "memory followed the workload: %s %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+            " MiB, %s %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " MiB, %s %" G_GINT64_FORMAT
+            " -> %" G_GINT64_FORMAT " MiB",
+            name, before[0], after, guest_name(demo, 1), before[1], guest_mib(demo, 1, "actual"),
+            guest_name(demo, 2), before[2], guest_mib(demo, 2, "actual"));
         return demo_cli(demo, "list", error);
 }
 
+typedef struct {
+        guint i;
+        gint64 above_mib;
+} AvailableWait;
+
+static gboolean
+agent_available_above(Demo *demo, gpointer data)
+{
+        AvailableWait *w = data;
+
+        return agent_mib(demo, w->i, "mem_available") > w->above_mib;
+}
+
+/* Guest 0's workload stops: its memory is spare, and stays with it
+ * while the budget has room (docs/balloon.md: only what is needed is
+ * reclaimed). */
 static gboolean
 demo_free(Demo *demo, GError **error)
 {
         const char *name = guest_name(demo, 0);
-        gint64 before = guest_mib(demo, 0, "actual");
-        guint from = vt_test_daemon_get_n_events(demo->daemon);
+        AvailableWait w = {.i = 0, .above_mib = (gint64)(ALLOC_BYTES / MIB) - 64};
         g_autofree char *reply = NULL;
 
-        say(demo, "%s's workload stops and frees its memory", name);
+        say(demo, "%s's workload stops and frees its %" G_GUINT64_FORMAT " MiB", name,
+            ALLOC_BYTES / MIB);
         reply = vt_test_guest_workload(demo->guests[0], "free", STEP_US, error);
         if (reply == NULL)
                 return FALSE;
-        if (demo_wait_event(demo, &from, "DECISION", name, "reclaim", "vmtided took nothing back",
-                            error) == NULL)
+        if (!g_str_has_prefix(reply, "ok"))
+                return demo_fail(error, "%s's workload answered '%s' to 'free'", name, reply);
+        /* The agent's reports have no event: ask until one shows it. */
+        if (!demo_wait_full(demo, agent_available_above, &w, TRUE,
+                            "the agent did not report the memory freed", error))
                 return FALSE;
-        if (!demo_wait(demo, daemon_at_rest, NULL, "vmtided did not come to rest", error))
+        say(demo,
+            "%s's agent reports %" G_GINT64_FORMAT " MiB available: spare, but the budget "
+            "has room, so vmtided leaves it there until someone needs it",
+            name, agent_mib(demo, 0, "mem_available"));
+        return demo_cli(demo, "list", error);
+}
+
+/* Guest 1 needs memory: guest 0's spare memory goes back to the pool and on to it. */
+static gboolean
+demo_second_workload(Demo *demo, GError **error)
+{
+        const char *name = guest_name(demo, 1);
+        gint64 before[N_GUESTS];
+        guint from = vt_test_daemon_get_n_events(demo->daemon);
+        guint reclaim_from = from;
+
+        for (guint i = 0; i < N_GUESTS; i++)
+                before[i] = guest_mib(demo, i, "actual");
+        say(demo,
+            "now %s needs memory: its workload allocates %" G_GUINT64_FORMAT
+            " MiB; it has %" G_GINT64_FORMAT " MiB, %" G_GINT64_FORMAT " MiB of it available",
+            name, ALLOC2_BYTES / MIB, before[1], agent_mib(demo, 1, "mem_available"));
+        if (!run_workload(demo, 1, ALLOC2_BYTES, error))
+                return FALSE;
+        if (demo_wait_event(demo, &from, "DECISION", name, "give",
+                            "vmtided gave the working guest nothing", error) == NULL ||
+            demo_wait_event(demo, &reclaim_from, "DECISION", guest_name(demo, 0), "reclaim",
+                            "vmtided took nothing back from the idle guest", error) == NULL ||
+            !demo_wait(demo, daemon_at_rest, NULL, "vmtided did not come to rest", error))
                 return FALSE;
         events_sync(demo);
-        say(demo, "%s went from %" G_GINT64_FORMAT " MiB to %" G_GINT64_FORMAT " MiB", name, before,
-            guest_mib(demo, 0, "actual"));
+        say(demo,
+            "%s's memory went back: %s %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+            " MiB, %s %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " MiB, %s %" G_GINT64_FORMAT
+            " -> %" G_GINT64_FORMAT " MiB",
+            guest_name(demo, 0), guest_name(demo, 0), before[0], guest_mib(demo, 0, "actual"), name,
+            before[1], guest_mib(demo, 1, "actual"), guest_name(demo, 2), before[2],
+            guest_mib(demo, 2, "actual"));
         return demo_cli(demo, "list", error);
 }
 
@@ -665,7 +765,8 @@ main(int argc, char **argv)
         demo.dir = g_dir_make_tmp("vt-daemon-demo-XXXXXX", &error);
         ok = demo.dir != NULL && demo_boot(&demo, &error) && demo_start_daemon(&demo, &error) &&
              demo_reclaim(&demo, &error) && demo_workload(&demo, &error) &&
-             demo_free(&demo, &error) && demo_stop(&demo, &error);
+             demo_free(&demo, &error) && demo_second_workload(&demo, &error) &&
+             demo_stop(&demo, &error);
         if (!ok) {
                 fflush(stdout);
                 fprintf(stderr, "vt-daemon-demo: FAILED: %s\n",
