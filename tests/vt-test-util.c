@@ -171,3 +171,32 @@ vt_test_remove_tree(const char *path)
                 g_assert_cmpint(g_unlink(path), ==, 0);
         }
 }
+
+/**
+ * vt_test_default_srcdir:
+ *
+ * Run by hand (build/tests/test-...), without meson's G_TEST_SRCDIR: the
+ * sources are where this file was compiled from, relative to the build
+ * directory (the parent of this executable's directory).
+ */
+void
+vt_test_default_srcdir(void)
+{
+        g_autofree char *exe = NULL;
+        g_autofree char *tests = NULL;
+        g_autofree char *build = NULL;
+        g_autofree char *file_dir = NULL;
+        g_autofree char *srcdir = NULL;
+
+        if (g_getenv("G_TEST_SRCDIR") != NULL)
+                return;
+        exe = g_file_read_link("/proc/self/exe", NULL);
+        if (exe == NULL)
+                return;
+        tests = g_path_get_dirname(exe);
+        build = g_path_get_dirname(tests);
+        file_dir = g_path_get_dirname(__FILE__);
+        srcdir = g_path_is_absolute(file_dir) ? g_strdup(file_dir)
+                                              : g_build_filename(build, file_dir, NULL);
+        g_setenv("G_TEST_SRCDIR", srcdir, FALSE);
+}

@@ -30,5 +30,6 @@ void vt_test_waiter_clear(VtTestWaiter *waiter);
 
 gboolean vt_test_skip_unless(gboolean available, const char *reason);
 void vt_test_remove_tree(const char *path);
+void vt_test_default_srcdir(void);
 
 G_END_DECLS
