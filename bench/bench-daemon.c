@@ -330,6 +330,52 @@ vt_bench_wait_settled(VtBench *bench, gint64 guard_us)
         return vt_bench_wait(bench, settled, bench, guard_us);
 }
 
+static gboolean
+on_poll_timer(gpointer data)
+{
+        *(gboolean *)data = TRUE;
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean
+flag_set(gpointer data)
+{
+        return *(gboolean *)data;
+}
+
+/**
+ * vt_bench_poll:
+ * @done: the condition; it may ask the daemon
+ * @data: for @done
+ * @guard_us: how long to wait at most
+ *
+ * For what the daemon sends no event about (agent reports, balloon
+ * statistics, the time since a move): checks @done now and every 250 ms,
+ * events and replies being handled in between. Unlike
+ * vt_test_daemon_poll_until(), a @done that asks the daemon is not run
+ * again after each of its own replies.
+ *
+ * Returns: %TRUE if @done held before the guard
+ */
+gboolean
+vt_bench_poll(VtTestCondition done, gpointer data, gint64 guard_us)
+{
+        gint64 deadline_us = g_get_monotonic_time() + guard_us;
+
+        while (!done(data)) {
+                g_autoptr(GSource) timer = g_timeout_source_new(250);
+                gboolean fired = FALSE;
+
+                if (g_get_monotonic_time() >= deadline_us)
+                        return FALSE;
+                g_source_set_callback(timer, on_poll_timer, &fired, NULL);
+                g_source_attach(timer, g_main_context_get_thread_default());
+                vt_test_run_until(flag_set, &fired, 10 * G_USEC_PER_SEC);
+                g_source_destroy(timer);
+        }
+        return TRUE;
+}
+
 typedef struct {
         VtBench *bench;
         gint64 since_us;
@@ -371,5 +417,45 @@ vt_bench_wait_reports(VtBench *bench, gint64 guard_us)
 {
         FreshWait w = {bench, g_get_monotonic_time()};
 
-        return vt_test_daemon_poll_until(reports_fresh, &w, guard_us);
+        return vt_bench_poll(reports_fresh, &w, guard_us);
+}
+
+typedef struct {
+        VtBench *bench;
+        gint64 quiet_ms;
+} QuietWait;
+
+/* No guest's balloon was moved in the last w->quiet_ms. */
+static gboolean
+quiet(gpointer data)
+{
+        QuietWait *w = data;
+
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+                gint64 ago_ms = vt_bench_guest_int(w->bench, i, "last_change_ms_ago");
+
+                /* null: never moved */
+                if (ago_ms >= 0 && ago_ms < w->quiet_ms)
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+/**
+ * vt_bench_wait_quiet:
+ * @bench: the bench
+ * @quiet_us: how long no balloon may have moved
+ * @guard_us: how long to wait at most
+ *
+ * Waits until no balloon was moved for @quiet_us: past vmtide's settle
+ * time, a guest is judged on what it has, not on a move just made.
+ *
+ * Returns: %TRUE if it was quiet before the guard
+ */
+gboolean
+vt_bench_wait_quiet(VtBench *bench, gint64 quiet_us, gint64 guard_us)
+{
+        QuietWait w = {bench, quiet_us / 1000};
+
+        return vt_bench_poll(quiet, &w, guard_us);
 }

@@ -47,6 +47,8 @@ gboolean vt_bench_set_target(VtBench *bench, guint i, guint64 bytes);
 
 gboolean vt_bench_wait(VtBench *bench, VtTestCondition done, gpointer data, gint64 guard_us);
 gboolean vt_bench_wait_settled(VtBench *bench, gint64 guard_us);
+gboolean vt_bench_poll(VtTestCondition done, gpointer data, gint64 guard_us);
 gboolean vt_bench_wait_reports(VtBench *bench, gint64 guard_us);
+gboolean vt_bench_wait_quiet(VtBench *bench, gint64 quiet_us, gint64 guard_us);
 
 G_END_DECLS

@@ -35,6 +35,7 @@
 #define ALLOC_LIMIT (VT_BENCH_GUEST_BYTES - 128 * MIB)
 #define STEP_US     (60 * G_USEC_PER_SEC)
 #define GIVE_US     (30 * G_USEC_PER_SEC)
+#define QUIET_US    (5 * G_USEC_PER_SEC)
 
 typedef struct {
         guint n_steps;      /* 32 MiB allocations before the give */
@@ -185,7 +186,8 @@ reset(VtBench *bench, const gint64 *sizes, Run *r)
         for (guint i = 0; i < N_GUESTS; i++)
                 vt_bench_set_target(bench, i, 0);
         if (!vt_bench_wait_reports(bench, VT_BENCH_GUARD_US) ||
-            !vt_bench_wait_settled(bench, VT_BENCH_GUARD_US))
+            !vt_bench_wait_settled(bench, VT_BENCH_GUARD_US) ||
+            !vt_bench_wait_quiet(bench, QUIET_US, VT_BENCH_GUARD_US))
                 printf("    the daemon did not settle at the starting sizes\n");
 }
 
@@ -257,7 +259,8 @@ main(int argc, char **argv)
 
         /* The daemon reclaims the idle guests, from 1536 MiB to the budget and below. */
         if (!vt_bench_wait_reports(bench, VT_BENCH_GUARD_US) ||
-            !vt_bench_wait_settled(bench, VT_BENCH_GUARD_US)) {
+            !vt_bench_wait_settled(bench, VT_BENCH_GUARD_US) ||
+            !vt_bench_wait_quiet(bench, QUIET_US, VT_BENCH_GUARD_US)) {
                 vt_bench_daemon_dump_log(bench);
                 g_error("vmtided did not reclaim the idle guests and settle");
         }

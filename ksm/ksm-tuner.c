@@ -57,11 +57,13 @@
  * between two visits: the first full pass over new memory checksums, the
  * second merges whatever held still (the first copy of a page goes into
  * the unstable tree, the others merge with it). So a start merges for two
- * full passes (`full_scans` grows by two; kept in state->scratch) and then
- * backs off, whatever the last interval yielded: a third pass would only
- * scan again what is merged or unique, and the bench measured the passes
- * after the second at a third of the CPU of the whole merge, for nothing.
- * A run ends sooner once an interval has yielded min_yield and then two in
+ * whole passes and then backs off, whatever the last interval yielded: a
+ * third pass would only scan again what is merged or unique, and the bench
+ * measured the passes after the second at a third of the CPU of the whole
+ * merge, for nothing. KSM resumes a scan where it stopped, so the first
+ * `full_scans` step may end a partial pass: two whole passes are three
+ * steps (state->scratch holds the second; a low yield there ends the run).
+ * A run also ends once an interval has yielded min_yield and then two in
  * a row did not.
  *
  * Yield. Bytes newly saved per ksmd CPU-second; it does not depend on the
@@ -394,7 +396,7 @@ tuner_stop(Tuner *t, const char *why)
 typedef enum {
         JUDGE_GO,   /* keep merging */
         JUDGE_LOW,  /* the yield fell under min_yield */
-        JUDGE_DONE, /* two full passes since the start: merging is done */
+        JUDGE_DONE, /* two whole passes since the start: merging is done */
 } Judgement;
 
 static void
@@ -417,7 +419,7 @@ tuner_back_off(Tuner *t, double yield, Judgement why)
         t->state->remeasure = TRUE;
         if (why == JUDGE_DONE)
                 g_snprintf(what, sizeof(what), "%d full scans since the start (yield %s)",
-                           GRACE_FULL_SCANS, yield_str);
+                           GRACE_FULL_SCANS + 1, yield_str);
         else
                 g_snprintf(what, sizeof(what), "yield %s per CPU-second < %s", yield_str, min_str);
         set_reason(t->d, "%s: %s, %s every %" G_GUINT64_FORMAT " ms for %d s", what,
@@ -469,9 +471,11 @@ tuner_start(Tuner *t)
  * What the yield of the last interval says. A start merges for two full
  * passes (the first checksums, the second merges whatever held still
  * since) and then backs off: a third pass would only find pages that
- * changed, and the trickle finds those. Merging ends sooner once it has
- * been seen paying and then fell under min_yield LOW_YIELD_INTERVALS
- * times in a row, or at once when a pass was low after the grace. After
+ * changed, and the trickle finds those. KSM resumes its scan where it
+ * stopped, so the first `full_scans` step after a start may end a partial
+ * pass: two whole passes are three steps. Merging ends sooner when the
+ * yield is low after two steps, or once it has been seen paying and then
+ * fell under min_yield LOW_YIELD_INTERVALS times in a row. After
  * a back-off (state->remeasure), the yield alone decides: low, stay
  * backed off; paying, a new run of two passes. *trusted says whether the
  * pace may grow: only on merging passes measured whole.
@@ -500,8 +504,12 @@ tuner_judge(Tuner *t, double yield, gboolean *trusted)
                 *trusted = TRUE;
                 return JUDGE_GO;
         }
-        if (scanned)
-                return low ? JUDGE_LOW : JUDGE_DONE;
+        if (scanned && low)
+                return JUDGE_LOW;
+        /* The pass KSM was in when it started counts as the first: one
+         * more makes sure two whole passes were made. */
+        if (t->in->sample->full_scans >= (guint64)MAX(state->scratch, 0) + 1)
+                return JUDGE_DONE;
         if (low && state->low_yield_intervals >= LOW_YIELD_INTERVALS)
                 return JUDGE_LOW;
         return JUDGE_GO;

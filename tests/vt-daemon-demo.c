@@ -431,24 +431,54 @@ moves_pending(Demo *demo)
         return g_hash_table_size(pending) > 0;
 }
 
-/* The daemon is at rest: the host has plenty and no balloon is moving.
- * Each change towards that is an event (HOST_STATE, BALLOON_DONE). */
+/*
+ * The daemon is at rest: no move under way, the host has plenty, and a
+ * whole tick ran after the last event without a new one (a tick that
+ * decided nothing). Events come before a reply on the control
+ * connection, so once query-status answers, every event of the ticks it
+ * counts is recorded. There is no event for a quiet tick: ask again.
+ */
+typedef struct {
+        guint n_events;
+        gint64 ticks;
+        guint64 below_mib; /* and the guests hold at most this much; 0: any */
+} RestWait;
+
 static gboolean
 daemon_at_rest(Demo *demo, gpointer data)
 {
-        json_object *status = NULL;
-        json_object *host, *state;
+        RestWait *w = data;
+        json_object *status = vt_test_daemon_execute(demo->daemon, "query-status", NULL, NULL);
+        json_object *host, *state, *ticks;
         gboolean plenty;
+        gint64 n_ticks;
+        guint n;
 
-        (void)data;
-        if (moves_pending(demo))
+        if (status == NULL || !json_object_object_get_ex(status, "ticks", &ticks)) {
+                json_object_put(status);
                 return FALSE;
-        status = vt_test_daemon_execute(demo->daemon, "query-status", NULL, NULL);
-        plenty = status != NULL && json_object_object_get_ex(status, "host", &host) &&
+        }
+        n_ticks = json_object_get_int64(ticks);
+        plenty = json_object_object_get_ex(status, "host", &host) &&
                  json_object_object_get_ex(host, "state", &state) &&
                  g_strcmp0(json_object_get_string(state), "plenty") == 0;
         json_object_put(status);
-        return plenty;
+        n = vt_test_daemon_get_n_events(demo->daemon);
+        if (n != w->n_events) {
+                w->n_events = n;
+                w->ticks = n_ticks;
+                return FALSE;
+        }
+        return n_ticks > w->ticks && plenty && !moves_pending(demo) &&
+               (w->below_mib == 0 || (guint64)guests_actual_mib(demo) <= w->below_mib);
+}
+
+static gboolean
+demo_wait_rest(Demo *demo, guint64 below_mib, const char *what, GError **error)
+{
+        RestWait w = {.n_events = G_MAXUINT, .below_mib = below_mib};
+
+        return demo_wait_full(demo, daemon_at_rest, &w, TRUE, what, error);
 }
 
 /* --- the steps ----------------------------------------------------------- */
@@ -530,8 +560,8 @@ demo_reclaim(Demo *demo, GError **error)
                         return FALSE;
                 g_clear_pointer(&what, g_free);
         }
-        if (!demo_wait(demo, daemon_at_rest, NULL,
-                       "vmtided did not bring the idle guests within the budget", error))
+        if (!demo_wait_rest(demo, BUDGET_MIB,
+                            "vmtided did not bring the idle guests within the budget", error))
                 return FALSE;
         events_sync(demo);
         say(demo,
@@ -589,7 +619,7 @@ demo_workload(Demo *demo, GError **error)
                 return FALSE;
         if (demo_wait_event(demo, &from, "DECISION", name, "give",
                             "vmtided gave the working guest nothing", error) == NULL ||
-            !demo_wait(demo, daemon_at_rest, NULL, "vmtided did not come to rest", error))
+            !demo_wait_rest(demo, 0, "vmtided did not come to rest", error))
                 return FALSE;
         events_sync(demo);
         after = guest_mib(demo, 0, "actual");
@@ -668,7 +698,7 @@ demo_second_workload(Demo *demo, GError **error)
                             "vmtided gave the working guest nothing", error) == NULL ||
             demo_wait_event(demo, &reclaim_from, "DECISION", guest_name(demo, 0), "reclaim",
                             "vmtided took nothing back from the idle guest", error) == NULL ||
-            !demo_wait(demo, daemon_at_rest, NULL, "vmtided did not come to rest", error))
+            !demo_wait_rest(demo, 0, "vmtided did not come to rest", error))
                 return FALSE;
         events_sync(demo);
         say(demo,
