@@ -72,10 +72,9 @@
  * stay merged, CoW-broken and new pages still get merged, and 100 pages
  * per 200 ms costs about 0.1 % of a CPU) for 60 s. The measured pace is
  * read in pages per the tuner's own sleep, so the trickle is not taken for
- * the full pace. When the 60 s are over (state->remeasure; also when
- * adopting a KSM that was already running), the yield alone decides: too
- * idle to measure at the trickle, a sample runs at the minimum and full
- * sleep; under min_yield, another 60 s; paying, a new run of two passes.
+ * the full pace. When the 60 s are over (state->remeasure), the yield
+ * alone decides: too idle to measure at the trickle, a sample runs at the
+ * minimum and full sleep; under min_yield, another 60 s; paying, a new run of two passes.
  * Memory turning critical ends a back-off at once and starts a new run (a
  * guest may have booted with fresh duplicates, whose first pass yields
  * nothing), unless the back-off itself was decided under critical memory:
@@ -705,10 +704,13 @@ vt_ksm_tuner_decide(const VtKsmTunerInput *input, const VtKsmTunerConfig *config
 
         if (state->pages_to_scan == 0) {
                 /* First decision: adopt what the kernel is doing (vmtided
-                 * restarted under a running KSM), and trust its yield. */
+                 * restarted, or KSM enabled by the distribution) as a run
+                 * at its pace: the first interval's yield says nothing (the
+                 * guests' memory may be in its checksum pass), two passes
+                 * at the adopted pace do. */
                 state->running = sample->run == 1;
-                state->scratch = (gint64)sample->full_scans;
-                state->remeasure = TRUE;
+                state->scratch = (gint64)(sample->full_scans + GRACE_FULL_SCANS);
+                state->remeasure = FALSE;
         }
 
         if (input->n_guests == 0) {

@@ -99,8 +99,7 @@ typedef struct {
  *     critical, so only its end (not critical memory) lifts it
  * @merging_seen: since the start, an interval has yielded enough
  * @low_yield_intervals: intervals in a row that yielded too little
- * @remeasure: after a back-off (or on adopting a running KSM) the yield
- *     alone decides whether to merge again
+ * @remeasure: after a back-off the yield alone decides whether to merge again
  *
  * What a tuner carries from one decision to the next. Start zeroed.
  */
