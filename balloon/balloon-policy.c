@@ -35,11 +35,11 @@
  *
  * The guests, in this order of precedence:
  *   - skipped: opted out, no balloon, stuck, stale or no stats;
- *   - under pressure (the agent pushed with less than half its headroom
- *     available, its PSI some avg10 >= guest_pressure_psi, or available <
- *     guest_low_fraction of actual; a push with more available is only a
- *     reason to decide at once: the agent also pushes when a reclaim
- *     lowers its MemAvailable):
+ *   - under pressure (the agent pushed, its PSI some avg10 >=
+ *     guest_pressure_psi, or available < guest_low_fraction of actual; while
+ *     a reclaim of the guest moves or settles, a push counts only with less
+ *     than half its headroom available, as the agent also pushes when a
+ *     balloon inflating lowers its MemAvailable):
  *     given its maximum in one step, at once, whatever settle_us and
  *     min_change say. It draws on the guests' free memory above the
  *     critical line (short_fraction) and, when that is not enough, on memory
@@ -733,6 +733,9 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
         double low = fraction(config->guest_low_fraction);
         double psi = g->agent_psi_some_avg10;
         gint64 since = input->now_us - g->last_change_us;
+        gboolean reclaiming = (g->flags & VT_BALLOON_GUEST_LAST_RECLAIM) &&
+                              ((g->flags & VT_BALLOON_GUEST_MOVING) ||
+                               (g->last_change_us != 0 && since < config->settle_us));
 
         p->cls = CLASS_SKIP;
         if (!vt_balloon_guest_check(g, gc, target) ||
@@ -751,10 +754,13 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
         guard = low < 0.5 ? page_up((double)p->used / (1.0 - low)) + PAGE_SIZE : p->want;
         p->floor = MAX(p->want, MIN(guard, p->limits.max_bytes));
 
-        /* A push says "look now"; it is pressure when the guest is into
-         * the second half of its headroom. Inflating a balloon makes the
-         * agent push too (MemAvailable drops), and that is not pressure. */
-        if ((g->flags & VT_BALLOON_GUEST_PRESSURE_PUSH) && p->available < headroom / 2) {
+        /* A push is pressure: the guest's use grows fast, or a PSI
+         * trigger fired. But inflating a balloon makes the agent push too
+         * (its MemAvailable drops): while a reclaim is moving or settling,
+         * a push counts only once the guest is into the second half of its
+         * headroom. */
+        if ((g->flags & VT_BALLOON_GUEST_PRESSURE_PUSH) &&
+            (!reclaiming || p->available < headroom / 2)) {
                 p->pressure = "agent push";
         } else if ((g->flags & VT_BALLOON_GUEST_HAS_AGENT) && g->agent_age_us <= config->stale_us &&
                    isfinite(psi) && psi >= 0 && isfinite(config->guest_pressure_psi) &&
@@ -828,12 +834,15 @@ guest_decide(const VtBalloonGuest *g, const VtBalloonConfig *config, const Guest
                                               p->pressure ? "pressure (" : "below its minimum ",
                                               p->pressure ? p->pressure : SZ(p->limits.min_bytes),
                                               p->pressure ? ")" : "");
-                } else if ((g->flags & VT_BALLOON_GUEST_MOVING) &&
-                           g->target_bytes == actual + amount) {
+                } else if ((g->flags & VT_BALLOON_GUEST_MOVING) && g->target_bytes > actual &&
+                           g->target_bytes + config->min_change >= actual + amount) {
+                        /* A give under way: while the balloon deflates, the
+                         * stats and the free memory move with it, and asking
+                         * again for about the same would only add commands. */
                         vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
                                               "pressure (%s): on its way to %s",
                                               p->pressure ? p->pressure : "below its minimum",
-                                              SZ(actual + amount));
+                                              SZ(g->target_bytes));
                 } else if (p->pressure != NULL) {
                         vt_balloon_target_set(t, VT_BALLOON_ACTION_GIVE, actual + amount, p->want,
                                               "pressure (%s): give %s -> %s%s%s", p->pressure,

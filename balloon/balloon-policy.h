@@ -63,6 +63,9 @@ typedef struct {
  * @VT_BALLOON_GUEST_STUCK: the balloon did not move when last asked (no
  *     driver in the guest, or the driver refuses): leave it alone
  * @VT_BALLOON_GUEST_MOVING: a move asked for has not been confirmed yet
+ * @VT_BALLOON_GUEST_LAST_RECLAIM: the last move asked for was a reclaim
+ *     (inflating the balloon lowers the guest's MemAvailable, and the agent
+ *     pushes on such a drop)
  */
 typedef enum {
         VT_BALLOON_GUEST_HAS_BALLOON = 1 << 0,
@@ -71,6 +74,7 @@ typedef enum {
         VT_BALLOON_GUEST_PRESSURE_PUSH = 1 << 3,
         VT_BALLOON_GUEST_STUCK = 1 << 4,
         VT_BALLOON_GUEST_MOVING = 1 << 5,
+        VT_BALLOON_GUEST_LAST_RECLAIM = 1 << 6,
 } VtBalloonGuestFlags;
 
 /**

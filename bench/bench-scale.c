@@ -23,8 +23,8 @@
  * `query-status` every SAMPLE_MS and records `tick_cost_us` of each tick it
  * sees (ticks the daemon runs between two samples, after a burst of
  * balloon events, are counted as missed), along with the daemon's CPU time
- * over the window (/proc/PID/stat), its VmRSS and VmHWM (/proc/PID/status)
- * at the end, and the round trip of `query-guests`.
+ * over the window (/proc/PID/stat), its VmRSS, VmHWM and RssAnon
+ * (/proc/PID/status) at the end, and the round trip of `query-guests`.
  *
  * Usage: bench-scale [N [TICKS]]   (default 200 guests, 60 ticks per size)
  */
@@ -46,7 +46,7 @@
 #define TICK_MS         1000
 #define SAMPLE_MS       100
 #define DRIFT_PERIOD_MS 40000
-#define DRIFT_AMPLITUDE (96 * MIB)
+#define DRIFT_AMPLITUDE (96 * MIB) /* peak to peak */
 #define N_ROUND_TRIPS   21
 #define ADD_GUARD_US    (120 * G_USEC_PER_SEC)
 
@@ -265,6 +265,7 @@ typedef struct {
         guint n_balloon_commands;
         gint64 rss_kib;
         gint64 hwm_kib;
+        gint64 anon_kib;
         gint64 query_guests_us;
         gsize query_guests_bytes;
 } Result;
@@ -308,7 +309,7 @@ sample_ticks(VtTestDaemon *daemon, guint n_ticks, Result *r)
 
         while (costs->len < n_ticks) {
                 g_autoptr(json_object) status = NULL;
-                gint64 ticks;
+                gint64 ticks, cost;
 
                 if (g_get_monotonic_time() > guard_us)
                         g_error("vmtided ticked %u times in %u s", costs->len, n_ticks * 3);
@@ -320,11 +321,8 @@ sample_ticks(VtTestDaemon *daemon, guint n_ticks, Result *r)
                         continue;
                 r->n_ticks_missed += (guint)(ticks - last - 1);
                 last = ticks;
-                {
-                        gint64 cost = member_int(status, "tick_cost_us");
-
-                        g_array_append_val(costs, cost);
-                }
+                cost = member_int(status, "tick_cost_us");
+                g_array_append_val(costs, cost);
         }
         r->n_ticks_seen = costs->len;
         r->tick_median_us = percentile(costs, 0.5);
@@ -410,6 +408,7 @@ run_size(const char *greeting, guint n_guests, guint n_ticks, Result *r)
                 r->n_balloon_commands += (guint)g_atomic_int_get(&guests[i].n_balloon);
         r->rss_kib = proc_status_kib(pid, "VmRSS:");
         r->hwm_kib = proc_status_kib(pid, "VmHWM:");
+        r->anon_kib = proc_status_kib(pid, "RssAnon:");
         time_query_guests(daemon, r);
 
         g_clear_pointer(&daemon, vt_test_daemon_free);
@@ -422,11 +421,11 @@ static void
 print_result(const Result *r)
 {
         printf("| %u | %.2f ms | %.2f ms | %.2f ms | %u (%u missed) | %.1f %% | %u | %.1f MiB | "
-               "%.1f MiB | %.2f ms (%zu KiB) | %.2f s |\n",
+               "%.1f MiB | %.1f MiB | %.2f ms (%.1f KiB) | %.2f s |\n",
                r->n_guests, r->tick_median_us / 1000.0, r->tick_p90_us / 1000.0,
                r->tick_max_us / 1000.0, r->n_ticks_seen, r->n_ticks_missed, r->cpu_percent,
-               r->n_decisions, r->rss_kib / 1024.0, r->hwm_kib / 1024.0,
-               r->query_guests_us / 1000.0, r->query_guests_bytes / 1024, r->add_ms / 1000.0);
+               r->n_decisions, r->rss_kib / 1024.0, r->hwm_kib / 1024.0, r->anon_kib / 1024.0,
+               r->query_guests_us / 1000.0, r->query_guests_bytes / 1024.0, r->add_ms / 1000.0);
 }
 
 int
@@ -465,8 +464,8 @@ main(int argc, char **argv)
         }
 
         printf("\n| guests | tick median | tick p90 | tick max | ticks seen | daemon CPU | "
-               "decisions | VmRSS | VmHWM | `query-guests` median (reply) | all added in |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|\n");
+               "decisions | VmRSS | VmHWM | RssAnon | `query-guests` median (reply) | all added in "
+               "|\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (guint i = 0; i < sizes->len; i++)
                 print_result(&results[i]);
         if (sizes->len > 1) {

@@ -124,6 +124,7 @@ guest_to_json(VtDaemonGuest *dg, gint64 now_us)
         VtGuest *g = dg->guest;
         json_object *o = json_object_new_object();
         json_object *ksm = NULL;
+        guint64 rss = 0;
 
         json_object_object_add(o, "name", json_object_new_string(dg->name));
         json_object_object_add(
@@ -143,7 +144,12 @@ guest_to_json(VtDaemonGuest *dg, gint64 now_us)
         json_object_object_add(o, "policy", policy_to_json(dg));
         json_object_object_add(o, "stats", stats_to_json(g, now_us));
         json_object_object_add(o, "agent", agent_to_json(g, now_us));
-        json_object_object_add(o, "rss", dg->rss > 0 ? json_bytes(dg->rss) : NULL);
+        /* Read when asked: no policy needs it, and 200 reads a tick add up. */
+        if (vt_guest_get_pid(g) > 0 && vt_host_read_process_rss(dg->daemon->config->proc_root,
+                                                                vt_guest_get_pid(g), &rss, NULL))
+                json_object_object_add(o, "rss", json_bytes(rss));
+        else
+                json_object_object_add(o, "rss", NULL);
         if (dg->ksm_merging_pages >= 0 || dg->ksm_profit >= 0) {
                 ksm = json_object_new_object();
                 json_object_object_add(ksm, "merging_pages",

@@ -35,7 +35,6 @@ typedef enum {
  * @last: the policy's last decision for it
  * @has_last: @last is set
  * @last_change_us: when a move was last asked for (0: never)
- * @rss: its QEMU process's RSS at the last tick (0: unknown)
  * @ksm_merging_pages: its merged pages (-1: unknown)
  * @ksm_profit: its KSM profit, bytes (-1: unknown)
  * @refreshing: a refresh is in flight
@@ -54,7 +53,6 @@ typedef struct {
         VtBalloonTarget last;
         gboolean has_last;
         gint64 last_change_us;
-        guint64 rss;
         gint64 ksm_merging_pages;
         gint64 ksm_profit;
         gboolean refreshing;
@@ -77,6 +75,7 @@ struct _VtDaemon {
         char *soon_why;
         gint64 started_us;
         guint64 n_ticks;
+        guint64 n_full_ticks;
         guint64 n_actions;
         gint64 tick_cost_us;
         VtBalloonConfig balloon_config;

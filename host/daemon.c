@@ -22,7 +22,11 @@
  *      each move is logged once with its reason and sent as a DECISION
  *      event on the control socket;
  *   4. runs the KSM step (ksm/ tuner) on the same host sample;
- *   5. asks the backend to look for guests it missed.
+ *   5. every fifth time, asks the backend to look for guests its directory
+ *      monitor missed.
+ * A tick called for by an event runs 1 and 3 only: what called for it is
+ * already in, and the KSM tuner's rates want whole intervals. A guest
+ * still answering its last refresh (a hung QEMU) is not asked again.
  * While paused, ticks sample and decide nothing.
  *
  * Guests are never reset: a started guest keeps the balloon size it had,
@@ -31,6 +35,7 @@
  */
 #include "host/daemon-private.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <string.h>
 
@@ -39,8 +44,10 @@
 #include "qmp/qmp-message.h"
 
 #define MIB (1024.0 * 1024.0)
+/* Periodic ticks between rescans of the backend. */
+#define RESCAN_TICKS 5
 
-static void daemon_tick(VtDaemon *daemon, const char *why);
+static void daemon_tick(VtDaemon *daemon, const char *why, gboolean full);
 
 static void
 daemon_guest_free(gpointer data)
@@ -82,7 +89,7 @@ on_tick_soon(gpointer data)
         g_autofree char *why = g_steal_pointer(&daemon->soon_why);
 
         daemon->soon_source = 0;
-        daemon_tick(daemon, why);
+        daemon_tick(daemon, why, FALSE);
         return G_SOURCE_REMOVE;
 }
 
@@ -108,7 +115,7 @@ vt_daemon_tick_soon(VtDaemon *daemon, const char *why)
 static gboolean
 on_tick(gpointer data)
 {
-        daemon_tick(data, NULL);
+        daemon_tick(data, NULL, TRUE);
         return G_SOURCE_CONTINUE;
 }
 
@@ -247,8 +254,7 @@ on_agent_hello(VtAgentReader *reader, gpointer report, gpointer user_data)
         if (!vt_agent_reader_set_interval(reader, interval_ms, &error))
                 g_message("guest '%s': agent interval: %s", dg->name, error->message);
         else
-                g_debug("guest '%s': agent asked for a report every %u ms", dg->name,
-                        interval_ms);
+                g_debug("guest '%s': agent asked for a report every %u ms", dg->name, interval_ms);
 }
 
 static void
@@ -343,14 +349,42 @@ on_guest_removed(VtBackend *backend, VtGuest *guest, gpointer user_data)
                 drop_guest(daemon, dg, "its sockets are gone");
 }
 
+typedef struct {
+        VtDaemon *daemon;
+        char *name;
+} RefreshCtx;
+
 static void
 on_refreshed(GObject *source, GAsyncResult *result, gpointer user_data)
 {
+        RefreshCtx *ctx = user_data;
         g_autoptr(GError) error = NULL;
-        g_autofree char *name = user_data;
+        VtDaemonGuest *dg;
 
         if (!vt_guest_refresh_finish(VT_GUEST(source), result, &error))
-                g_debug("guest '%s': refresh: %s", name, error->message);
+                g_debug("guest '%s': refresh: %s", ctx->name, error->message);
+        /* The guest may have been dropped (and even found again) since. */
+        dg = g_hash_table_lookup(ctx->daemon->guests, ctx->name);
+        if (dg != NULL && dg->guest == VT_GUEST(source))
+                dg->refreshing = FALSE;
+        g_free(ctx->name);
+        g_free(ctx);
+}
+
+/* Fresh statistics for the next tick, unless the last request is still
+ * unanswered (a hung QEMU: its command times out). */
+static void
+refresh_guest(VtDaemon *daemon, VtDaemonGuest *dg)
+{
+        RefreshCtx *ctx;
+
+        if (dg->refreshing)
+                return;
+        ctx = g_new0(RefreshCtx, 1);
+        ctx->daemon = daemon;
+        ctx->name = g_strdup(dg->name);
+        dg->refreshing = TRUE;
+        vt_guest_refresh_async(dg->guest, on_refreshed, ctx);
 }
 
 static void
@@ -435,7 +469,6 @@ run_balloon_policy(VtDaemon *daemon, GPtrArray *running, gint64 now_us)
                 VtDaemonGuest *dg = g_ptr_array_index(running, i);
 
                 vt_guest_snapshot(dg->guest, now_us, &snapshots[i]);
-                snapshots[i].rss_bytes = dg->rss;
                 configs[i] = dg->policy;
                 /* A target set by hand holds: the policy leaves the guest alone. */
                 if (dg->manual)
@@ -475,6 +508,16 @@ run_balloon_policy(VtDaemon *daemon, GPtrArray *running, gint64 now_us)
                         t->action = VT_BALLOON_ACTION_SKIP;
                         g_snprintf(t->reason, sizeof(t->reason), "held by hand at %.0f MiB",
                                    (double)dg->manual_target / MIB);
+                }
+                if (daemon->paused && (t->action == VT_BALLOON_ACTION_GIVE ||
+                                       t->action == VT_BALLOON_ACTION_RECLAIM)) {
+                        /* Shown, not done: automation is paused. */
+                        g_autofree char *reason = g_strdup(t->reason);
+
+                        g_snprintf(t->reason, sizeof(t->reason), "paused; would %s: %s",
+                                   vt_balloon_action_to_string(t->action), reason);
+                        t->action = VT_BALLOON_ACTION_NONE;
+                        t->target_bytes = from;
                 }
                 dg->last = *t;
                 dg->has_last = TRUE;
@@ -555,8 +598,14 @@ run_ksm(VtDaemon *daemon, GPtrArray *running)
         }
 }
 
+/*
+ * @full: a periodic tick: also refresh the guests' statistics, run the KSM
+ * step (its rates want whole intervals) and look for missed guests. A tick
+ * called for by an event only decides on what is known: the push or the
+ * balloon event that called for it is already in.
+ */
 static void
-daemon_tick(VtDaemon *daemon, const char *why)
+daemon_tick(VtDaemon *daemon, const char *why, gboolean full)
 {
         gint64 now_us = g_get_monotonic_time();
         g_autoptr(GPtrArray) guests = vt_daemon_sorted_guests(daemon);
@@ -577,28 +626,19 @@ daemon_tick(VtDaemon *daemon, const char *why)
         }
 
         have_host = sample_host(daemon, now_us);
-        for (guint i = 0; i < running->len; i++) {
-                VtDaemonGuest *dg = g_ptr_array_index(running, i);
-                GPid pid = vt_guest_get_pid(dg->guest);
-
-                if (pid <= 0 ||
-                    !vt_host_read_process_rss(daemon->config->proc_root, pid, &dg->rss, NULL))
-                        dg->rss = 0;
-        }
         if (have_host)
                 run_balloon_policy(daemon, running, now_us);
-        if (have_host && daemon->ksm != NULL)
+        if (full && have_host && daemon->ksm != NULL)
                 run_ksm(daemon, running);
 
-        /* Fresh statistics for the next tick; a guest still answering the
-         * previous request is not asked again. */
-        for (guint i = 0; i < running->len; i++) {
-                VtDaemonGuest *dg = g_ptr_array_index(running, i);
-
-                vt_guest_refresh_async(dg->guest, on_refreshed, g_strdup(dg->name));
+        if (full) {
+                for (guint i = 0; i < running->len; i++)
+                        refresh_guest(daemon, g_ptr_array_index(running, i));
+                /* The directory monitor finds guests as they come; a rescan
+                 * now and then catches what it missed. */
+                if (daemon->backend != NULL && ++daemon->n_full_ticks % RESCAN_TICKS == 0)
+                        vt_backend_rescan(daemon->backend);
         }
-        if (daemon->backend != NULL)
-                vt_backend_rescan(daemon->backend);
 
         daemon->n_ticks++;
         daemon->tick_cost_us = g_get_monotonic_time() - now_us;
@@ -766,6 +806,17 @@ vt_daemon_start(VtDaemon *daemon, GError **error)
                 return FALSE;
         vt_daemon_register_commands(daemon);
 
+        /* The directory guests put their sockets in: made if missing, as
+         * the systemd unit's RuntimeDirectory would. */
+        if (config->qmp_dir != NULL && !g_file_test(config->qmp_dir, G_FILE_TEST_EXISTS) &&
+            g_mkdir_with_parents(config->qmp_dir, 0755) < 0) {
+                int errsv = errno;
+
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                            "creating the guest socket directory '%s': %s", config->qmp_dir,
+                            g_strerror(errsv));
+                return FALSE;
+        }
         daemon->backend = vt_backend_qmp_new(config->qmp_dir, config->stats_interval_s);
         add_static_guests(daemon, VT_BACKEND_QMP(daemon->backend));
         g_signal_connect(daemon->backend, "guest-added", G_CALLBACK(on_guest_added), daemon);
@@ -788,7 +839,7 @@ vt_daemon_start(VtDaemon *daemon, GError **error)
         daemon->started_us = g_get_monotonic_time();
         interval_ms = (guint)MAX(config->tick_interval_us / 1000, 10);
         daemon->tick_source = g_timeout_add(interval_ms, on_tick, daemon);
-        daemon_tick(daemon, "start");
+        daemon_tick(daemon, "start", TRUE);
         g_message("vmtided started: backend %s, control socket '%s', tick every %u ms%s",
                   vt_backend_get_name(daemon->backend), config->control_socket, interval_ms,
                   daemon->ksm != NULL ? ", KSM managed" : "");

@@ -54,9 +54,10 @@ typedef struct {
         gboolean gone;
         gboolean pressure;
 
-        guint64 target_bytes; /* the last target asked for; 0: none */
-        gint64 change_us;     /* when it was asked for */
-        guint64 serial;       /* counts moves, so a late reply finds its own */
+        guint64 target_bytes;  /* the last target asked for; 0: none */
+        gboolean last_reclaim; /* that target was below the size then */
+        gint64 change_us;      /* when it was asked for */
+        guint64 serial;        /* counts moves, so a late reply finds its own */
         gboolean moving;
         guint64 best_distance; /* closest to the target in this move */
         gint64 progress_us;    /* when it last got closer */
@@ -648,6 +649,7 @@ vt_guest_set_target_async(VtGuest *guest, guint64 bytes, gint64 now_us,
         move->previous_change_us = priv->change_us;
         g_task_set_task_data(task, move, g_free);
 
+        priv->last_reclaim = bytes < priv->actual_bytes;
         priv->target_bytes = bytes;
         priv->change_us = now_us;
         priv->moving = TRUE;
@@ -732,6 +734,8 @@ vt_guest_snapshot(VtGuest *guest, gint64 now_us, VtBalloonGuest *ret_snapshot)
                 s.flags |= VT_BALLOON_GUEST_PRESSURE_PUSH;
         if (priv->moving)
                 s.flags |= VT_BALLOON_GUEST_MOVING;
+        if (priv->last_reclaim)
+                s.flags |= VT_BALLOON_GUEST_LAST_RECLAIM;
         if (priv->stuck && now_us - priv->stuck_since_us < VT_GUEST_STUCK_RETRY_US)
                 s.flags |= VT_BALLOON_GUEST_STUCK;
         s.max_bytes = priv->max_bytes;

@@ -10,6 +10,19 @@
 #include "host/sd-notify.h"
 #include "vt-config.h"
 
+/* The least severe level logged ([daemon] log-level); debug is GLib's own
+ * switch (G_MESSAGES_DEBUG or --verbose). */
+static GLogLevelFlags log_level = G_LOG_LEVEL_INFO;
+
+static void
+log_handler(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+        /* GLib's levels grow less severe as their bits grow. */
+        if ((level & G_LOG_LEVEL_MASK) > log_level)
+                return;
+        g_log_default_handler(domain, level, message, data);
+}
+
 static gboolean
 on_quit_signal(gpointer data)
 {
@@ -87,8 +100,10 @@ main(int argc, char **argv)
                 }
                 config->budget_total = budget_bytes;
         }
-        if (verbose || config->log_level >= G_LOG_LEVEL_DEBUG)
+        log_level = verbose ? G_LOG_LEVEL_DEBUG : config->log_level;
+        if (log_level >= G_LOG_LEVEL_DEBUG)
                 g_log_set_debug_enabled(TRUE);
+        g_log_set_default_handler(log_handler, NULL);
         if (check) {
                 printf("configuration OK\n");
                 return 0;
@@ -106,6 +121,8 @@ main(int argc, char **argv)
         }
         g_unix_signal_add(SIGTERM, on_quit_signal, loop);
         g_unix_signal_add(SIGINT, on_quit_signal, loop);
+        /* No configuration reload yet: a HUP stops cleanly, like TERM. */
+        g_unix_signal_add(SIGHUP, on_quit_signal, loop);
         if (!vt_sd_notify("READY=1", &error)) {
                 g_warning("%s", error->message);
                 g_clear_error(&error);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The main job: installs and builds what is missing, boots a 512 MiB test
-# guest under QEMU (TCG) and shows its balloon size and guest stats live,
-# read through vmtide's QMP client, while the guest allocates and frees
-# memory and the balloon shrinks and grows. Extra arguments go to the demo
-# (--duration S, --no-script).
+# The main job: installs and builds what is missing, boots three 512 MiB
+# test guests under QEMU (TCG), starts vmtided on them with a 1200 MiB
+# budget, runs a workload in one guest and then in another, and shows with
+# `vmtide list` and `vmtide events` memory flowing to the guest that needs
+# it (tests/vt-daemon-demo.c; about a minute). KSM is left alone. Extra
+# arguments go to the demo (--help).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,4 +14,4 @@ build=${VT_BUILD_DIR:-$top/build}
 
 "$top/scripts/setup.sh"
 export VT_GUEST_DIR="$build/tests/guest"
-exec "$build/tests/vt-guest-demo" "$@"
+exec "$build/tests/vt-daemon-demo" "$@"

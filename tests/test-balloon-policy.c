@@ -81,9 +81,10 @@ typedef struct {
 #define SHORT    (VT_HOST_STATE_SHORT + 1)
 #define CRITICAL (VT_HOST_STATE_CRITICAL + 1)
 
-#define PUSH   VT_BALLOON_GUEST_PRESSURE_PUSH
-#define STUCK  VT_BALLOON_GUEST_STUCK
-#define MOVING VT_BALLOON_GUEST_MOVING
+#define PUSH      VT_BALLOON_GUEST_PRESSURE_PUSH
+#define RECLAIMED VT_BALLOON_GUEST_LAST_RECLAIM
+#define STUCK     VT_BALLOON_GUEST_STUCK
+#define MOVING    VT_BALLOON_GUEST_MOVING
 
 /* Expectations. */
 #define NONE(r)                                                                                    \
@@ -117,14 +118,39 @@ static const PolicyCase policy_cases[] = {
                 .reason = "plenty: guest free 768 MiB, 50.0 % of the budget",
                 .g = {GIVE(512, 512, "pressure (agent push): give 256 MiB -> 512 MiB"),
                       NONE("plenty: spare"), NONE("plenty: spare")}}}},
-    /* A push with more than half the headroom left is a reason to decide
-     * now, not pressure: inflating a balloon makes the agent push too. */
-    {VMTIDE, "push-with-headroom-is-not-pressure", .budget = 1536,
+    /* A push while the guest's own reclaim settles, with more than half
+     * its headroom left, is the balloon inflating, not pressure. */
+    {VMTIDE, "push-during-reclaim-is-not-pressure", .budget = 1536,
+     .guests = {{512, 300, 200, .flags = PUSH | RECLAIMED, .changed_ago = 1},
+                {512, 256, 100},
+                {512, 256, 100}},
+     .steps = {{.state = PLENTY,
+                .reason = "plenty",
+                .g = {NONE("settling"), NONE("plenty: spare"), NONE("plenty: spare")}}}},
+    /* ... and with less than half, it is. */
+    {VMTIDE, "push-during-reclaim-low-is-pressure", .budget = 1536,
+     .guests = {{512, 300, 270, .flags = PUSH | RECLAIMED, .changed_ago = 1},
+                {512, 256, 100},
+                {512, 256, 100}},
+     .steps = {{.state = PLENTY,
+                .reason = "plenty",
+                .g = {GIVE(512, 512, "pressure (agent push): give 300 MiB -> 512 MiB")}}}},
+    /* A give under way to about the same size is not asked for again as
+     * the balloon deflates (each update would otherwise re-decide it). */
+    {VMTIDE, "pressure-give-on-its-way", .budget = 1536,
+     .guests = {{512, 300, 290, .flags = PUSH | MOVING, .target = 500},
+                {512, 256, 100},
+                {512, 256, 100}},
+     .steps = {{.state = PLENTY,
+                .reason = "plenty",
+                .g = {NONE("pressure (agent push): on its way to 500 MiB")}}}},
+    /* A push otherwise is pressure, headroom or not: the guest's use grows
+     * fast, and the memory has to be there before it runs out. */
+    {VMTIDE, "push-with-headroom-is-pressure", .budget = 1536,
      .guests = {{512, 300, 200, .flags = PUSH}, {512, 256, 100}, {512, 256, 100}},
      .steps = {{.state = PLENTY,
                 .reason = "plenty",
-                .g = {NONE("plenty: spare 23 MiB, kept"), NONE("plenty: spare"),
-                      NONE("plenty: spare")}}}},
+                .g = {GIVE(512, 512, "pressure (agent push): give 300 MiB -> 512 MiB")}}}},
     {VMTIDE, "pressure-agent-psi", .budget = 1536,
      .guests = {{512, 300, 100, .psi = 25}, {512, 256, 100}, {512, 256, 100}},
      .steps = {{.state = PLENTY,

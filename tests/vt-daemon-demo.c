@@ -4,31 +4,49 @@
 /*
  * Theory of operation
  *
- * Three 512 MiB test guests boot under QEMU (tests/vt-test-guest.c) and a
- * real vmtided (tests/vt-test-daemon.c) is given them with a 1200 MiB
- * budget: less than their 1536 MiB, so it has to take memory back from
- * the idle guests. Guest 0 then allocates 352 MiB, in 32 MiB steps as
- * programs grow; its agent pushes, and the daemon gives it memory at once,
- * taking it from the other two. The workload frees it again, and the
- * memory goes back where it is needed. What is shown is what the real
- * `vmtide` CLI prints: `vmtide list` at each resting point, and the lines of
- * a `vmtide events` that runs alongside from the start (marked `|`).
+ * Three 512 MiB test guests boot under QEMU (tests/vt-test-guest.c), each
+ * with its vmtide-agent, and a real vmtided (tests/vt-test-daemon.c) is
+ * given them with a 1200 MiB budget: less than their 1536 MiB, so it
+ * takes memory back from the idle guests. Then:
  *
- * Every step waits for an event with a guard: the daemon's events, which
- * the test daemon's own control connection records, decide when a step is
- * done; a step that does not finish within its guard ends the demo with
- * a message, the daemon's log tail, and status 1. Nothing sleeps.
+ *   1. guest 0 allocates 352 MiB, 32 MiB at a time: the daemon gives it
+ *      memory (a give on its agent's push once it runs low) and takes
+ *      what that costs from the other two;
+ *   2. guest 0 frees it: that memory is spare now, but the budget has
+ *      room, and vmtide reclaims only what is needed (docs/balloon.md),
+ *      so it stays with guest 0 for the moment;
+ *   3. guest 1 allocates 256 MiB: it gets memory at once, and guest 0's
+ *      spare memory is reclaimed to pay for it.
+ *
+ * What is shown is what the real `vmtide` CLI prints: `vmtide list` at
+ * each resting point, and the lines of a `vmtide events` that runs
+ * alongside (marked `|`, the date cut), between the demo's own lines.
+ *
+ * Each step of a workload waits until the guest's agent has reported
+ * after it and the daemon has ticked after that report and finished the
+ * moves it made: the workload grows about as fast as the agent reports
+ * (once a second here), like a program warming up, and takes no more
+ * than the guest has available (a smaller last step before a give). A
+ * burst at full speed (about 250 MiB/s under TCG) can outrun the agent's
+ * 200 ms sampling and the balloon; test-vmtided runs that one.
+ *
+ * Every step waits for what it needs with a guard and nothing sleeps:
+ * daemon events (recorded by the test daemon's own control connection)
+ * where there are some, query-status and query-guest every 250 ms for
+ * what has no event (an agent's report, a tick that decided nothing). A
+ * step that does not finish within its guard ends the demo with a
+ * message, the daemon's log tail, and status 1; every process is ended
+ * by its pid and every file removed, also on Ctrl-C.
  *
  * `vmtide events` prints only what happens after it connected, and the
  * daemon has no event for a new client. So before the guests are handed
  * over, while no event can come from them, the demo pauses and resumes
  * automation until the child prints one of those AUTOMATION lines (they
- * are not shown): from then on the child has printed one line for each of
- * the other events recorded, and before `vmtide list` runs the demo waits
- * until it has, so that the list comes after the events that led to it.
+ * are not shown): from then on the child prints one line for each other
+ * event recorded, and before a `vmtide list` the demo waits until it has,
+ * so that the list comes after the events that led to it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +67,8 @@
 #define ALLOC_STEP   (32 * MIB)
 #define ALLOC_BYTES  (352 * MIB)
 #define ALLOC2_BYTES (256 * MIB)
+#define LOW_MARGIN   (8 * MIB)
+#define MIN_STEP     (8 * MIB)
 #define STEP_US      (60 * G_USEC_PER_SEC)
 #define SYNC_US      (5 * G_USEC_PER_SEC)
 #define HELLO_US     (250 * 1000)
@@ -60,10 +80,10 @@ static const char config_text[] = "[daemon]\n"
                                   "tick-interval-ms = 1000\n"
                                   "agent-interval-ms = 1000\n"
                                   "[budget]\n"
-                                  "total = 1200M\n"
-                                  "reserve = 0\n"
-                                  "[ksm]\n"
-                                  "enabled = false\n";
+                                  "total = " G_STRINGIFY(BUDGET_MIB) "M\n"
+                                                                     "reserve = 0\n"
+                                                                     "[ksm]\n"
+                                                                     "enabled = false\n";
 
 typedef struct {
         gint64 start_us;
@@ -129,9 +149,9 @@ guest_mib(Demo *demo, guint i, const char *member)
         return bytes < 0 ? -1 : bytes / (gint64)MIB;
 }
 
-/* A size in query-guest's "agent" object, in MiB, or -1. */
+/* An integer in query-guest's "agent" object, or -1. */
 static gint64
-agent_mib(Demo *demo, guint i, const char *member)
+agent_int(Demo *demo, guint i, const char *member)
 {
         json_object *guest = vt_test_daemon_query_guest(demo->daemon, guest_name(demo, i), NULL);
         json_object *agent, *value;
@@ -140,9 +160,17 @@ agent_mib(Demo *demo, guint i, const char *member)
         if (guest != NULL && json_object_object_get_ex(guest, "agent", &agent) &&
             json_object_object_get_ex(agent, member, &value) &&
             json_object_is_type(value, json_type_int))
-                ret = json_object_get_int64(value) / (gint64)MIB;
+                ret = json_object_get_int64(value);
         json_object_put(guest);
         return ret;
+}
+
+static gint64
+agent_mib(Demo *demo, guint i, const char *member)
+{
+        gint64 bytes = agent_int(demo, i, member);
+
+        return bytes < 0 ? -1 : bytes / (gint64)MIB;
 }
 
 static gint64
@@ -157,30 +185,36 @@ guests_actual_mib(Demo *demo)
 
 /* --- `vmtide events` alongside ------------------------------------------ */
 
+/* The event's name in a line of `vmtide events`: "DATE TIME  NAME  TEXT". */
+static const char *
+event_line_name(char **words)
+{
+        for (guint i = 0; words[i] != NULL; i++) {
+                const char *w = words[i];
+
+                if (w[0] != '\0' && w[strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_")] == '\0')
+                        return w;
+        }
+        return NULL;
+}
+
 static void
 events_on_line(Demo *demo, const char *line)
 {
-        /* "DATE TIME  NAME  TEXT": the event's name is the third word. */
-        g_auto(GStrv) words = g_strsplit_set(line, " ", 0);
-        const char *name = NULL;
-        guint n = 0;
+        g_auto(GStrv) words = g_strsplit(line, " ", 0);
+        const char *shown = line;
 
-        for (guint i = 0; words[i] != NULL; i++) {
-                if (words[i][0] != '\0' && ++n == 3) {
-                        name = words[i];
-                        break;
-                }
-        }
-        if (g_strcmp0(name, "AUTOMATION") == 0) {
+        if (g_strcmp0(event_line_name(words), "AUTOMATION") == 0) {
                 demo->events_hello = TRUE;
                 return;
         }
         demo->events_shown++;
+        if (!demo->events_relaying)
+                return;
         /* The date is today's: the time is enough. */
-        if (demo->events_relaying)
-                printf(EVENT_PREFIX "%s\n", g_regex_match_simple("^[0-9-]+ ", line, 0, 0)
-                                                ? strchr(line, ' ') + 1
-                                                : line);
+        if (words[0] != NULL && strchr(words[0], '-') != NULL && strchr(line, ' ') != NULL)
+                shown = strchr(line, ' ') + 1;
+        printf(EVENT_PREFIX "%s\n", shown);
 }
 
 static gboolean
@@ -263,6 +297,8 @@ events_start(Demo *demo, GError **error)
                 json_object_put(reply);
                 vt_test_run_until(events_said_hello, demo, HELLO_US);
         }
+        if (demo->interrupted)
+                return demo_fail(error, "interrupted");
         if (demo->events_exited)
                 return demo_fail(error, "'vmtide events' exited at once (wait status %d)",
                                  demo->events_status);
@@ -319,7 +355,7 @@ events_stop(Demo *demo)
 /* --- waiting ------------------------------------------------------------- */
 
 /* Something the demo waits for: @check runs after each main loop
- * iteration (each event recorded is one); @what names it in a failure. */
+ * iteration (each event recorded or line relayed is one). */
 typedef struct {
         Demo *demo;
         gboolean (*check)(Demo *demo, gpointer data);
@@ -571,17 +607,102 @@ demo_reclaim(Demo *demo, GError **error)
         return demo_cli(demo, "list", error);
 }
 
+/*
+ * After a step of the workload: the guest's agent reported after it, and
+ * the daemon ticked after that report and finished the moves it made, so
+ * the next step comes once the daemon has seen this one. At full speed
+ * (about 250 MiB/s under TCG) the workload can outrun the agent's 200 ms
+ * sampling and the balloon: test-vmtided shows that burst; the demo shows
+ * a program that grows by 32 MiB a second or so.
+ */
+typedef struct {
+        guint i;
+        gint64 step_us;
+        gint64 ticks;
+} StepWait;
+
+static gint64
+status_ticks(Demo *demo)
+{
+        json_object *status = vt_test_daemon_execute(demo->daemon, "query-status", NULL, NULL);
+        json_object *ticks;
+        gint64 ret = -1;
+
+        if (status != NULL && json_object_object_get_ex(status, "ticks", &ticks))
+                ret = json_object_get_int64(ticks);
+        json_object_put(status);
+        return ret;
+}
+
+static gboolean
+step_seen(Demo *demo, gpointer data)
+{
+        StepWait *w = data;
+        gint64 age_ms = agent_int(demo, w->i, "age_ms");
+
+        if (age_ms < 0 || g_get_monotonic_time() - age_ms * 1000 < w->step_us)
+                return FALSE;
+        if (w->ticks < 0) {
+                w->ticks = status_ticks(demo);
+                return FALSE;
+        }
+        return status_ticks(demo) > w->ticks && !moves_pending(demo);
+}
+
+typedef struct {
+        guint i;
+        gint64 above;
+} AvailableWait;
+
+static gboolean
+agent_available_above(Demo *demo, gpointer data)
+{
+        AvailableWait *w = data;
+
+        return agent_int(demo, w->i, "mem_available") > w->above;
+}
+
+/*
+ * The next step: 32 MiB, or 16 or 8 when the guest's latest report says
+ * that is all it can take and keep LOW_MARGIN available; 0 when not even
+ * 8 MiB fit. A step larger than what is available would have the guest's
+ * kernel kill the workload before any balloon could answer; a program
+ * whose allocator backs off when memory is low does the same.
+ */
+static guint64
+next_step(Demo *demo, guint i, guint64 left)
+{
+        gint64 available = agent_int(demo, i, "mem_available");
+        guint64 step = ALLOC_STEP;
+
+        while (available >= 0 && step >= MIN_STEP && step + LOW_MARGIN > (guint64)available)
+                step /= 2;
+        return step < MIN_STEP ? 0 : MIN(step, left);
+}
+
 /* Allocates @bytes in guest @i, a step at a time, relaying events. */
 static gboolean
 run_workload(Demo *demo, guint i, guint64 bytes, GError **error)
 {
         const char *name = guest_name(demo, i);
-        g_autofree char *command = g_strdup_printf("alloc %" G_GUINT64_FORMAT, ALLOC_STEP);
 
-        for (guint64 done = ALLOC_STEP; done <= bytes; done += ALLOC_STEP) {
+        for (guint64 done = 0; done < bytes;) {
+                g_autofree char *command = NULL;
                 g_autofree char *reply = NULL;
+                StepWait w = {.i = i, .ticks = -1};
+                guint64 step = next_step(demo, i, bytes - done);
 
+                if (step == 0) {
+                        AvailableWait aw = {.i = i, .above = (gint64)(LOW_MARGIN + MIN_STEP)};
+
+                        say(demo, "%s: almost out of memory, its workload waits", name);
+                        if (!demo_wait_full(demo, agent_available_above, &aw, TRUE,
+                                            "vmtided gave the guest nothing", error))
+                                return FALSE;
+                        continue;
+                }
                 fflush(stdout);
+                command = g_strdup_printf("alloc %" G_GUINT64_FORMAT, step);
                 reply = vt_test_guest_workload(demo->guests[i], command, STEP_US, error);
                 if (reply == NULL)
                         return FALSE;
@@ -589,11 +710,18 @@ run_workload(Demo *demo, guint i, guint64 bytes, GError **error)
                         return demo_fail(error,
                                          "%s's workload answered '%s' with %" G_GUINT64_FORMAT
                                          " MiB allocated",
-                                         name, reply, (done - ALLOC_STEP) / MIB);
-                /* What happened meanwhile, before the next step. */
-                while (g_main_context_iteration(NULL, FALSE))
-                        ;
-                say(demo, "%s: %" G_GUINT64_FORMAT " MiB allocated", name, done / MIB);
+                                         name, reply, done / MIB);
+                done += step;
+                w.step_us = g_get_monotonic_time();
+                if (!demo_wait_full(demo, step_seen, &w, TRUE,
+                                    "vmtided did not see the workload's step", error))
+                        return FALSE;
+                events_sync(demo);
+                say(demo,
+                    "%s: %" G_GUINT64_FORMAT " MiB allocated, %" G_GINT64_FORMAT
+                    " MiB available (agent), balloon %" G_GINT64_FORMAT " MiB",
+                    name, done / MIB, agent_mib(demo, i, "mem_available"),
+                    guest_mib(demo, i, "actual"));
         }
         return TRUE;
 }
@@ -636,19 +764,6 @@ demo_workload(Demo *demo, GError **error)
         return demo_cli(demo, "list", error);
 }
 
-typedef struct {
-        guint i;
-        gint64 above_mib;
-} AvailableWait;
-
-static gboolean
-agent_available_above(Demo *demo, gpointer data)
-{
-        AvailableWait *w = data;
-
-        return agent_mib(demo, w->i, "mem_available") > w->above_mib;
-}
-
 /* Guest 0's workload stops: its memory is spare, and stays with it
  * while the budget has room (docs/balloon.md: only what is needed is
  * reclaimed). */
@@ -656,7 +771,7 @@ static gboolean
 demo_free(Demo *demo, GError **error)
 {
         const char *name = guest_name(demo, 0);
-        AvailableWait w = {.i = 0, .above_mib = (gint64)(ALLOC_BYTES / MIB) - 64};
+        AvailableWait w = {.i = 0, .above = (gint64)(ALLOC_BYTES - 64 * MIB)};
         g_autofree char *reply = NULL;
 
         say(demo, "%s's workload stops and frees its %" G_GUINT64_FORMAT " MiB", name,
@@ -683,6 +798,7 @@ demo_second_workload(Demo *demo, GError **error)
 {
         const char *name = guest_name(demo, 1);
         gint64 before[N_GUESTS];
+        gint64 after[N_GUESTS];
         guint from = vt_test_daemon_get_n_events(demo->daemon);
         guint reclaim_from = from;
 
@@ -701,13 +817,20 @@ demo_second_workload(Demo *demo, GError **error)
             !demo_wait_rest(demo, 0, "vmtided did not come to rest", error))
                 return FALSE;
         events_sync(demo);
+        for (guint i = 0; i < N_GUESTS; i++)
+                after[i] = guest_mib(demo, i, "actual");
+        if (after[0] >= before[0] || after[1] <= before[1])
+                return demo_fail(error,
+                                 "no memory went from %s (%" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+                                 " MiB) to %s (%" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " MiB)",
+                                 guest_name(demo, 0), before[0], after[0], name, before[1],
+                                 after[1]);
         say(demo,
-            "%s's memory went back: %s %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
+            "%s's spare memory went back, on to %s: %s %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT
             " MiB, %s %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " MiB, %s %" G_GINT64_FORMAT
             " -> %" G_GINT64_FORMAT " MiB",
-            guest_name(demo, 0), guest_name(demo, 0), before[0], guest_mib(demo, 0, "actual"), name,
-            before[1], guest_mib(demo, 1, "actual"), guest_name(demo, 2), before[2],
-            guest_mib(demo, 2, "actual"));
+            guest_name(demo, 0), name, guest_name(demo, 0), before[0], after[0], name, before[1],
+            after[1], guest_name(demo, 2), before[2], after[2]);
         return demo_cli(demo, "list", error);
 }
 
@@ -798,11 +921,16 @@ main(int argc, char **argv)
              demo_free(&demo, &error) && demo_second_workload(&demo, &error) &&
              demo_stop(&demo, &error);
         if (!ok) {
+                /* A Ctrl-C reaches the children too: tell it from their end. */
+                while (g_main_context_iteration(NULL, FALSE))
+                        ;
                 fflush(stdout);
-                fprintf(stderr, "vt-daemon-demo: FAILED: %s\n",
-                        demo.interrupted ? "interrupted" : error->message);
-                if (!demo.interrupted)
+                if (demo.interrupted) {
+                        fprintf(stderr, "vt-daemon-demo: interrupted\n");
+                } else {
+                        fprintf(stderr, "vt-daemon-demo: FAILED: %s\n", error->message);
                         print_log_tail(&demo);
+                }
         }
         demo_cleanup(&demo);
         say(&demo, "guests stopped, %s", ok ? "done" : "cleaned up");
