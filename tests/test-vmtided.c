@@ -197,6 +197,82 @@ phase_cli(Fixture *fx)
         g_assert_nonnull(strstr(err, "no-such-guest"));
 }
 
+static json_object *
+policy_args(const char *name, gint64 min)
+{
+        json_object *args = json_object_new_object();
+
+        json_object_object_add(args, "name", json_object_new_string(name));
+        json_object_object_add(args, "min", json_object_new_int64(min));
+        return args;
+}
+
+typedef struct {
+        Fixture *fx;
+        guint i;
+        const char *text;
+} ReasonWait;
+
+/* The guest's last decision's reason has w->text in it. */
+static gboolean
+reason_contains(gpointer data)
+{
+        ReasonWait *w = data;
+        json_object *guest =
+            vt_test_daemon_query_guest(w->fx->daemon, guest_name(w->fx, w->i), NULL);
+        json_object *reason;
+        gboolean ok = guest != NULL && json_object_object_get_ex(guest, "reason", &reason) &&
+                      strstr(json_object_get_string(reason), w->text) != NULL;
+
+        json_object_put(guest);
+        return ok;
+}
+
+/* Paused, the daemon decides but moves nothing; resumed, it moves. */
+static void
+phase_pause(Fixture *fx)
+{
+        g_autoptr(GError) error = NULL;
+        const char *name = guest_name(fx, 1);
+        gint64 actual = guest_int(fx, 1, "actual");
+        gint64 min = MIN(actual + 64 * (gint64)MIB, (gint64)GUEST_BYTES);
+        json_object *reply, *reason;
+        ReasonWait w;
+        guint from;
+
+        say("pause: %s at %" G_GINT64_FORMAT " MiB, minimum raised to %" G_GINT64_FORMAT " MiB",
+            name, actual / (gint64)MIB, min / (gint64)MIB);
+        g_assert_cmpint(vt_test_daemon_run_cli(fx->daemon, NULL, NULL, "pause", NULL), ==, 0);
+        from = vt_test_daemon_get_n_events(fx->daemon);
+        reply = vt_test_daemon_execute(fx->daemon, "set-policy", policy_args(name, min), &error);
+        g_assert_no_error(error);
+        json_object_put(reply);
+        /* The daemon decides the give (once the guest has settled), and
+         * does not make it. */
+        w = (ReasonWait){fx, 1, "paused; would give"};
+        if (!vt_test_daemon_poll_until(reason_contains, &w, PHASE_US)) {
+                fixture_dump_log(fx);
+                g_assert_not_reached();
+        }
+        g_assert_cmpuint(vt_test_daemon_count_events(fx->daemon, from, "DECISION", name), ==, 0);
+        reply = vt_test_daemon_query_guest(fx->daemon, name, &error);
+        g_assert_no_error(error);
+        g_assert_true(json_object_object_get_ex(reply, "reason", &reason));
+        say("pause: %s", json_object_get_string(reason));
+        json_object_put(reply);
+
+        from = vt_test_daemon_get_n_events(fx->daemon);
+        g_assert_cmpint(vt_test_daemon_run_cli(fx->daemon, NULL, NULL, "resume", NULL), ==, 0);
+        if (vt_test_daemon_wait_event(fx->daemon, &from, "DECISION", name, PHASE_US) == NULL) {
+                fixture_dump_log(fx);
+                g_assert_not_reached();
+        }
+        g_assert_cmpint(wait_done(fx, &from, name), >=, min - (gint64)(4 * MIB));
+        reply = vt_test_daemon_execute(fx->daemon, "set-policy", policy_args(name, 0), &error);
+        g_assert_no_error(error);
+        json_object_put(reply);
+}
+
 typedef struct {
         Fixture *fx;
         guint i;
@@ -468,6 +544,7 @@ test_vmtided_guests(void)
 
         phase_reclaim(&fx);
         phase_cli(&fx);
+        phase_pause(&fx);
         phase_pressure(&fx);
         phase_quiet(&fx);
         phase_restart(&fx);
