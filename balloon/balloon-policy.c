@@ -828,7 +828,15 @@ guest_decide(const VtBalloonGuest *g, const VtBalloonConfig *config, const Guest
                                                   G_USEC_PER_SEC);
                 break;
         case CLASS_PRIORITY:
-                if (amount == 0) {
+                if (amount > 0 && amount < config->min_change / 4) {
+                        /* A few MiB are no help, and cost a balloon command
+                         * each time the agent pushes again. */
+                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
+                                              "%s%s%s, only %s more to give",
+                                              p->pressure ? "pressure (" : "below its minimum ",
+                                              p->pressure ? p->pressure : SZ(p->limits.min_bytes),
+                                              p->pressure ? ")" : "", SZ(amount));
+                } else if (amount == 0) {
                         vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
                                               "%s%s%s, but the host has nothing to give",
                                               p->pressure ? "pressure (" : "below its minimum ",

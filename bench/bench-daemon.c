@@ -6,8 +6,8 @@
  * boot, a daemon that does not start) ends them with g_error(), and what
  * the daemon does once running is measured, not asserted. Waits are on the
  * daemon's events (every event is a moment to look again) or, for agent
- * reports and balloon statistics, which have no event, on polling with
- * vt_test_daemon_poll_until(); each has a guard.
+ * reports, balloon statistics and the time since a move, which have no
+ * event, on asking every 250 ms (vt_bench_poll()); each has a guard.
  */
 #include "bench/bench-daemon.h"
 
@@ -201,17 +201,6 @@ vt_bench_guest_int(VtBench *bench, guint i, const char *path)
 
         json_object_put(guest);
         return ret;
-}
-
-/* What the guests hold in all (their balloons' `actual`). */
-guint64
-vt_bench_sum_actual(VtBench *bench)
-{
-        guint64 sum = 0;
-
-        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++)
-                sum += (guint64)MAX(vt_bench_guest_int(bench, i, "actual"), 0);
-        return sum;
 }
 
 /**

@@ -42,7 +42,6 @@ void vt_bench_daemon_dump_log(VtBench *bench);
 const char *vt_bench_guest_name(VtBench *bench, guint i);
 gint64 vt_bench_json_int(json_object *object, const char *path);
 gint64 vt_bench_guest_int(VtBench *bench, guint i, const char *path);
-guint64 vt_bench_sum_actual(VtBench *bench);
 gboolean vt_bench_set_target(VtBench *bench, guint i, guint64 bytes);
 
 gboolean vt_bench_wait(VtBench *bench, VtTestCondition done, gpointer data, gint64 guard_us);

@@ -144,6 +144,12 @@ static const PolicyCase policy_cases[] = {
      .steps = {{.state = PLENTY,
                 .reason = "plenty",
                 .g = {NONE("pressure (agent push): on its way to 500 MiB")}}}},
+    /* Two MiB short of its maximum: not worth a balloon command per push. */
+    {VMTIDE, "pressure-few-mib-left", .budget = 1536,
+     .guests = {{512, 510, 500, .flags = PUSH}, {512, 256, 100}, {512, 256, 100}},
+     .steps = {{.state = PLENTY,
+                .reason = "plenty",
+                .g = {NONE("pressure (agent push), only 2 MiB more to give")}}}},
     /* A push otherwise is pressure, headroom or not: the guest's use grows
      * fast, and the memory has to be there before it runs out. */
     {VMTIDE, "push-with-headroom-is-pressure", .budget = 1536,
