@@ -38,8 +38,8 @@
  *   - under pressure (the agent pushed, its PSI some avg10 >=
  *     guest_pressure_psi, or available < guest_low_fraction of actual; while
  *     a reclaim of the guest moves or settles, a push counts only with less
- *     than half its headroom available, as the agent also pushes when a
- *     balloon inflating lowers its MemAvailable):
+ *     than its headroom available, as the agent also pushes when a balloon
+ *     inflating lowers its MemAvailable, and a reclaim stops at want):
  *     given its maximum in one step, at once, whatever settle_us and
  *     min_change say. It draws on the guests' free memory above the
  *     critical line (short_fraction) and, when that is not enough, on memory
@@ -757,10 +757,10 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
         /* A push is pressure: the guest's use grows fast, or a PSI
          * trigger fired. But inflating a balloon makes the agent push too
          * (its MemAvailable drops): while a reclaim is moving or settling,
-         * a push counts only once the guest is into the second half of its
-         * headroom. */
+         * a push counts only once the guest is into its headroom, which a
+         * reclaim alone never takes (it stops at want = use + headroom). */
         if ((g->flags & VT_BALLOON_GUEST_PRESSURE_PUSH) &&
-            (!reclaiming || p->available < headroom / 2)) {
+            (!reclaiming || p->available < headroom)) {
                 p->pressure = "agent push";
         } else if ((g->flags & VT_BALLOON_GUEST_HAS_AGENT) && g->agent_age_us <= config->stale_us &&
                    isfinite(psi) && psi >= 0 && isfinite(config->guest_pressure_psi) &&

@@ -118,8 +118,8 @@ static const PolicyCase policy_cases[] = {
                 .reason = "plenty: guest free 768 MiB, 50.0 % of the budget",
                 .g = {GIVE(512, 512, "pressure (agent push): give 256 MiB -> 512 MiB"),
                       NONE("plenty: spare"), NONE("plenty: spare")}}}},
-    /* A push while the guest's own reclaim settles, with more than half
-     * its headroom left, is the balloon inflating, not pressure. */
+    /* A push while the guest's own reclaim settles, with its headroom
+     * left, is the balloon inflating, not pressure. */
     {VMTIDE, "push-during-reclaim-is-not-pressure", .budget = 1536,
      .guests = {{512, 300, 200, .flags = PUSH | RECLAIMED, .changed_ago = 1},
                 {512, 256, 100},
@@ -127,9 +127,9 @@ static const PolicyCase policy_cases[] = {
      .steps = {{.state = PLENTY,
                 .reason = "plenty",
                 .g = {NONE("settling"), NONE("plenty: spare"), NONE("plenty: spare")}}}},
-    /* ... and with less than half, it is. */
+    /* ... and with less, it is. */
     {VMTIDE, "push-during-reclaim-low-is-pressure", .budget = 1536,
-     .guests = {{512, 300, 270, .flags = PUSH | RECLAIMED, .changed_ago = 1},
+     .guests = {{512, 300, 240, .flags = PUSH | RECLAIMED, .changed_ago = 1},
                 {512, 256, 100},
                 {512, 256, 100}},
      .steps = {{.state = PLENTY,

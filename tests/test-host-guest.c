@@ -579,7 +579,8 @@ test_guest_move_done(Fixture *f, gconstpointer data)
         g_assert_cmpuint(fake_count(&f->q, "query-balloon"), ==, 3);
         g_assert_cmpuint(f->last_changed, ==, 256 * MIB);
         vt_guest_snapshot(f->guest, g_get_monotonic_time(), &snapshot);
-        g_assert_cmpuint(snapshot.flags, ==, VT_BALLOON_GUEST_HAS_BALLOON);
+        g_assert_cmpuint(snapshot.flags, ==,
+                         VT_BALLOON_GUEST_HAS_BALLOON | VT_BALLOON_GUEST_LAST_RECLAIM);
 
         /* And back up. */
         g_assert_true(guest_set_target(f, 512 * MIB, g_get_monotonic_time(), &error));
