@@ -524,8 +524,11 @@ vt_test_daemon_run_cli(VtTestDaemon *daemon, char **ret_stdout, char **ret_stder
         va_end(ap);
         g_ptr_array_add(argv, NULL);
         /* The CLI is a separate process; blocking here only delays our events. */
-        if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, ret_stdout,
-                          ret_stderr, &status, &error)) {
+        /* What is not asked for is dropped: a test's stdout is TAP. */
+        if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                          (ret_stdout == NULL ? G_SPAWN_STDOUT_TO_DEV_NULL : 0) |
+                              (ret_stderr == NULL ? G_SPAWN_STDERR_TO_DEV_NULL : 0),
+                          NULL, NULL, ret_stdout, ret_stderr, &status, &error)) {
                 g_printerr("%s: %s\n", VT_CLI, error->message);
                 return -1;
         }
