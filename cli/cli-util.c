@@ -536,3 +536,39 @@ vt_cli_json_format_duration(json_object *object, const char *path)
                 return NULL;
         return vt_cli_duration_format(value);
 }
+
+/**
+ * vt_cli_automation:
+ * @cli: the invocation
+ * @argc: arguments, the subcommand first
+ * @argv: (array length=argc): the arguments
+ * @command: `pause` or `resume`, the control command of the same name
+ *
+ * What `vmtide pause` and `vmtide resume` share: the command, then the
+ * state of automation the daemon answers with.
+ *
+ * Returns: the exit status
+ */
+int
+vt_cli_automation(VtCli *cli, int argc, char **argv, const char *command)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply = NULL;
+        gboolean paused = FALSE;
+
+        if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 0, 0))
+                return VT_CLI_EXIT_USAGE;
+        reply = vt_cli_call(cli, command, NULL, &error);
+        if (reply == NULL)
+                return vt_cli_fail(error);
+        if (cli->json) {
+                vt_cli_print_json(reply);
+                return VT_CLI_EXIT_OK;
+        }
+        vt_cli_json_get_bool(reply, "paused", &paused);
+        if (paused)
+                printf("automation paused: no balloon or KSM changes until 'vmtide resume'\n");
+        else
+                printf("automation running\n");
+        return VT_CLI_EXIT_OK;
+}

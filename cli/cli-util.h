@@ -82,6 +82,7 @@ VtQmpClient *vt_cli_connect_full(VtCli *cli, VtCliPrepare prepare, gpointer user
                                  GError **error);
 json_object *vt_cli_call(VtCli *cli, const char *command, json_object *arguments, GError **error);
 int vt_cli_fail(const GError *error);
+int vt_cli_automation(VtCli *cli, int argc, char **argv, const char *command);
 
 const char *vt_cli_or_dash(const char *text);
 void vt_cli_print_json(json_object *value);
