@@ -9,7 +9,8 @@
  * bounded and printable (vt_backend_qmp_name_is_valid()), and not hidden;
  * anything else in the directory is ignored. A GFileMonitor on the directory schedules a
  * scan on any change (so a burst of changes costs one scan), and the
- * daemon calls vt_backend_rescan() every tick for what a monitor can miss.
+ * daemon calls vt_backend_rescan() now and then for what a monitor can
+ * miss.
  *
  * A scan compares what is there with what the backend follows:
  *

@@ -39,7 +39,10 @@ typedef enum {
  * @ksm_profit: its KSM profit, bytes (-1: unknown)
  * @refreshing: a refresh is in flight
  * @handlers: signal handler ids on @guest
- * @agent_hello: signal handler id on its agent reader
+ * @agent: the agent reader @agent_hello is connected to (a reference)
+ * @agent_hello: signal handler id on @agent
+ * @announced: GUEST_ADDED was sent (it started)
+ * @gone_reason: (nullable): why it was lost, once it was
  */
 typedef struct {
         VtDaemon *daemon;
@@ -57,7 +60,10 @@ typedef struct {
         gint64 ksm_profit;
         gboolean refreshing;
         gulong handlers[6];
+        VtAgentReader *agent;
         gulong agent_hello;
+        gboolean announced;
+        char *gone_reason;
 } VtDaemonGuest;
 
 struct _VtDaemon {

@@ -27,7 +27,8 @@
  * A tick called for by an event runs 1 and 3 only: what called for it is
  * already in, and the KSM tuner's rates want whole intervals. A guest
  * still answering its last refresh (a hung QEMU) is not asked again.
- * While paused, ticks sample and decide nothing.
+ * While paused, ticks sample and decide, and move nothing: each guest's
+ * reason says what would have been done.
  *
  * Guests are never reset: a started guest keeps the balloon size it had,
  * so a vmtided killed and restarted picks up where it was. A guest whose
@@ -56,10 +57,13 @@ daemon_guest_free(gpointer data)
 
         for (guint i = 0; i < G_N_ELEMENTS(dg->handlers); i++)
                 g_clear_signal_handler(&dg->handlers[i], dg->guest);
-        if (vt_guest_get_agent(dg->guest) != NULL)
-                g_clear_signal_handler(&dg->agent_hello, vt_guest_get_agent(dg->guest));
+        if (dg->agent != NULL) {
+                g_clear_signal_handler(&dg->agent_hello, dg->agent);
+                g_clear_object(&dg->agent);
+        }
         vt_guest_stop(dg->guest);
         g_object_unref(dg->guest);
+        g_free(dg->gone_reason);
         g_free(dg->name);
         g_free(dg);
 }
@@ -162,15 +166,25 @@ vt_daemon_lookup(VtDaemon *daemon, const char *name, GError **error)
         return dg;
 }
 
+/* Logs once why, tells the control socket if the guest had been
+ * announced, and forgets it. */
 static void
 drop_guest(VtDaemon *daemon, VtDaemonGuest *dg, const char *reason)
 {
-        json_object *data = json_object_new_object();
+        if (dg->gone_reason != NULL)
+                reason = dg->gone_reason;
+        if (dg->announced) {
+                json_object *data = json_object_new_object();
 
-        g_message("guest '%s': dropped: %s", dg->name, reason);
-        json_object_object_add(data, "guest", json_object_new_string(dg->name));
-        json_object_object_add(data, "reason", json_object_new_string(reason));
-        vt_daemon_emit(daemon, "GUEST_REMOVED", data);
+                g_message("guest '%s': dropped: %s", dg->name, reason);
+                json_object_object_add(data, "guest", json_object_new_string(dg->name));
+                json_object_object_add(data, "reason", json_object_new_string(reason));
+                vt_daemon_emit(daemon, "GUEST_REMOVED", data);
+        } else {
+                /* A socket whose QEMU is dead: the backend retries it with a
+                 * backoff, and each retry is not news. */
+                g_debug("guest '%s': not started: %s", dg->name, reason);
+        }
         /* Frees dg: signal handlers are disconnected first. */
         g_hash_table_remove(daemon->guests, dg->name);
 }
@@ -180,13 +194,14 @@ on_guest_gone(VtGuest *guest, gpointer error_ptr, gpointer user_data)
 {
         VtDaemonGuest *dg = user_data;
         const GError *error = error_ptr;
-        g_autofree char *reason =
-            g_strdup_printf("lost: %s", error != NULL ? error->message : "disconnected");
 
         (void)guest;
-        /* Not from within the guest's own emission: defer the free. */
+        /* Not from within the guest's own emission: defer the free, and the
+         * log line (drop_guest() says it once). */
         dg->state = VT_DAEMON_GUEST_GONE;
-        g_message("guest '%s': %s", dg->name, reason);
+        if (dg->gone_reason == NULL)
+                dg->gone_reason =
+                    g_strdup_printf("lost: %s", error != NULL ? error->message : "disconnected");
         vt_daemon_tick_soon(dg->daemon, "guest gone");
 }
 
@@ -257,6 +272,33 @@ on_agent_hello(VtAgentReader *reader, gpointer report, gpointer user_data)
                 g_debug("guest '%s': agent asked for a report every %u ms", dg->name, interval_ms);
 }
 
+/* Follows the guest's agent reader, which comes when its socket does
+ * (possibly after the guest started). */
+static void
+watch_agent(VtDaemonGuest *dg)
+{
+        VtAgentReader *reader = vt_guest_get_agent(dg->guest);
+
+        if (reader == dg->agent)
+                return;
+        if (dg->agent != NULL) {
+                g_clear_signal_handler(&dg->agent_hello, dg->agent);
+                g_clear_object(&dg->agent);
+        }
+        if (reader == NULL)
+                return;
+        dg->agent = g_object_ref(reader);
+        dg->agent_hello = g_signal_connect(reader, "hello", G_CALLBACK(on_agent_hello), dg);
+}
+
+static void
+on_guest_agent_path(GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+        (void)object;
+        (void)pspec;
+        watch_agent(user_data);
+}
+
 static void
 on_guest_started(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -279,6 +321,7 @@ on_guest_started(GObject *source, GAsyncResult *result, gpointer user_data)
         if (dg == NULL || dg->guest != guest)
                 return;
         dg->state = VT_DAEMON_GUEST_RUNNING;
+        dg->announced = TRUE;
         g_message("guest '%s': managed: pid %d, %.0f MiB of %.0f MiB, %s", dg->name,
                   (int)vt_guest_get_pid(guest), (double)vt_guest_get_actual_bytes(guest) / MIB,
                   (double)vt_guest_get_max_bytes(guest) / MIB,
@@ -330,9 +373,9 @@ on_guest_added(VtBackend *backend, VtGuest *guest, gpointer user_data)
         dg->handlers[3] = g_signal_connect(guest, "move-done", G_CALLBACK(on_guest_move_done), dg);
         dg->handlers[4] =
             g_signal_connect(guest, "move-stuck", G_CALLBACK(on_guest_move_stuck), dg);
-        if (vt_guest_get_agent(guest) != NULL)
-                dg->agent_hello = g_signal_connect(vt_guest_get_agent(guest), "hello",
-                                                   G_CALLBACK(on_agent_hello), dg);
+        dg->handlers[5] =
+            g_signal_connect(guest, "notify::agent-path", G_CALLBACK(on_guest_agent_path), dg);
+        watch_agent(dg);
         g_hash_table_insert(daemon->guests, dg->name, dg);
         g_debug("guest '%s': found, starting", name);
         vt_guest_start_async(guest, on_guest_started, daemon);
@@ -393,7 +436,12 @@ on_target_set(GObject *source, GAsyncResult *result, gpointer user_data)
         g_autoptr(GError) error = NULL;
         g_autofree char *name = user_data;
 
-        if (!vt_guest_set_target_finish(VT_GUEST(source), result, &error))
+        if (vt_guest_set_target_finish(VT_GUEST(source), result, &error))
+                return;
+        /* A guest that went away says so once, when it is dropped. */
+        if (vt_guest_is_gone(VT_GUEST(source)))
+                g_debug("guest '%s': balloon: %s", name, error->message);
+        else
                 g_message("guest '%s': balloon refused: %s", name, error->message);
 }
 

@@ -110,6 +110,11 @@ main(int argc, char **argv)
         }
 
         loop = g_main_loop_new(NULL, FALSE);
+        /* Before anything is created: a TERM during start-up still cleans up. */
+        g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+        g_unix_signal_add(SIGINT, on_quit_signal, loop);
+        /* No configuration reload yet: a HUP stops cleanly, like TERM. */
+        g_unix_signal_add(SIGHUP, on_quit_signal, loop);
         daemon = vt_daemon_new(g_steal_pointer(&config), &error);
         if (daemon == NULL || !vt_daemon_start(daemon, &error)) {
                 g_autoptr(GError) notify_error = NULL;
@@ -119,10 +124,6 @@ main(int argc, char **argv)
                 vt_sd_notify(status, &notify_error);
                 return 1;
         }
-        g_unix_signal_add(SIGTERM, on_quit_signal, loop);
-        g_unix_signal_add(SIGINT, on_quit_signal, loop);
-        /* No configuration reload yet: a HUP stops cleanly, like TERM. */
-        g_unix_signal_add(SIGHUP, on_quit_signal, loop);
         if (!vt_sd_notify("READY=1", &error)) {
                 g_warning("%s", error->message);
                 g_clear_error(&error);
