@@ -235,3 +235,32 @@ vt_cli_table_render(VtCliTable *table)
         }
         return g_string_free(out, FALSE);
 }
+
+/**
+ * vt_cli_table_new_fields:
+ *
+ * Returns: (transfer full): a table of "Label: value" rows without
+ *     headers, for vt_cli_table_add_field()
+ */
+VtCliTable *
+vt_cli_table_new_fields(void)
+{
+        VtCliTable *table = vt_cli_table_new();
+
+        vt_cli_table_add_column(table, NULL, VT_CLI_ALIGN_LEFT);
+        vt_cli_table_add_column(table, NULL, VT_CLI_ALIGN_LEFT);
+        return table;
+}
+
+/**
+ * vt_cli_table_add_field:
+ * @table: a table from vt_cli_table_new_fields()
+ * @label: the row's label, e.g. "Balloon:"
+ * @value: (transfer full) (nullable): its value; %NULL prints `-`
+ */
+void
+vt_cli_table_add_field(VtCliTable *table, const char *label, char *value)
+{
+        vt_cli_table_add_cell(table, label);
+        vt_cli_table_take_cell(table, value);
+}

@@ -29,6 +29,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtCliTable, vt_cli_table_free)
 void vt_cli_table_add_column(VtCliTable *table, const char *header, VtCliAlign align);
 void vt_cli_table_add_cell(VtCliTable *table, const char *text);
 void vt_cli_table_take_cell(VtCliTable *table, char *text);
+VtCliTable *vt_cli_table_new_fields(void);
+void vt_cli_table_add_field(VtCliTable *table, const char *label, char *value);
 guint vt_cli_table_get_n_rows(VtCliTable *table);
 char *vt_cli_table_render(VtCliTable *table);
 

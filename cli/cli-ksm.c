@@ -6,16 +6,9 @@
 #include "vt-autocleanups.h"
 
 static void
-ksm_field(VtCliTable *table, const char *label, char *value)
-{
-        vt_cli_table_add_cell(table, label);
-        vt_cli_table_take_cell(table, value);
-}
-
-static void
 ksm_print_summary(json_object *ksm)
 {
-        g_autoptr(VtCliTable) table = vt_cli_table_new();
+        g_autoptr(VtCliTable) table = vt_cli_table_new_fields();
         g_autofree char *run = vt_cli_json_format_int(ksm, "run");
         g_autofree char *pages = vt_cli_json_format_int(ksm, "pages_to_scan");
         g_autofree char *sleep_ms = vt_cli_json_format_int(ksm, "sleep_millisecs");
@@ -24,20 +17,19 @@ ksm_print_summary(json_object *ksm)
         g_autofree char *scans = vt_cli_json_format_int(ksm, "full_scans");
         double cpu = 0;
 
-        vt_cli_table_add_column(table, NULL, VT_CLI_ALIGN_LEFT);
-        vt_cli_table_add_column(table, NULL, VT_CLI_ALIGN_LEFT);
-        ksm_field(table, "KSM:",
-                  g_strdup_printf("run %s, %s pages every %s ms", vt_cli_or_dash(run),
-                                  vt_cli_or_dash(pages), vt_cli_or_dash(sleep_ms)));
-        ksm_field(table, "Reason:", g_strdup(vt_cli_json_get_string(ksm, "reason")));
-        ksm_field(table, "Pages:",
-                  g_strdup_printf("%s shared, %s sharing, %s full scans", vt_cli_or_dash(shared),
-                                  vt_cli_or_dash(sharing), vt_cli_or_dash(scans)));
-        ksm_field(table, "ksmd CPU:",
-                  vt_cli_json_get_double(ksm, "ksmd_cpu_share", &cpu)
-                      ? g_strdup_printf("%.1f %%", cpu * 100.0)
-                      : NULL);
-        ksm_field(table, "Saved:", vt_cli_json_format_size(ksm, "saved"));
+        vt_cli_table_add_field(table, "KSM:",
+                               g_strdup_printf("run %s, %s pages every %s ms", vt_cli_or_dash(run),
+                                               vt_cli_or_dash(pages), vt_cli_or_dash(sleep_ms)));
+        vt_cli_table_add_field(table, "Reason:", g_strdup(vt_cli_json_get_string(ksm, "reason")));
+        vt_cli_table_add_field(table, "Pages:",
+                               g_strdup_printf("%s shared, %s sharing, %s full scans",
+                                               vt_cli_or_dash(shared), vt_cli_or_dash(sharing),
+                                               vt_cli_or_dash(scans)));
+        vt_cli_table_add_field(table, "ksmd CPU:",
+                               vt_cli_json_get_double(ksm, "ksmd_cpu_share", &cpu)
+                                   ? g_strdup_printf("%.1f %%", cpu * 100.0)
+                                   : NULL);
+        vt_cli_table_add_field(table, "Saved:", vt_cli_json_format_size(ksm, "saved"));
         vt_cli_print_table(table);
 }
 

@@ -5,13 +5,6 @@
 #include "cli/cli-commands.h"
 #include "vt-autocleanups.h"
 
-static void
-stats_field(VtCliTable *table, const char *label, char *value)
-{
-        vt_cli_table_add_cell(table, label);
-        vt_cli_table_take_cell(table, value);
-}
-
 static char *
 stats_format_balloon(json_object *guest)
 {
@@ -138,30 +131,30 @@ vt_cli_stats(VtCli *cli, int argc, char **argv)
                 return VT_CLI_EXIT_OK;
         }
 
-        table = vt_cli_table_new();
-        vt_cli_table_add_column(table, NULL, VT_CLI_ALIGN_LEFT);
-        vt_cli_table_add_column(table, NULL, VT_CLI_ALIGN_LEFT);
+        table = vt_cli_table_new_fields();
         pid = vt_cli_json_format_int(guest, "pid");
-        stats_field(table, "Guest:",
-                    g_strdup_printf("%s, %s, pid %s",
-                                    vt_cli_or_dash(vt_cli_json_get_string(guest, "name")),
-                                    vt_cli_or_dash(vt_cli_json_get_string(guest, "state")),
-                                    vt_cli_or_dash(pid)));
-        stats_field(table, "Balloon:", stats_format_balloon(guest));
+        vt_cli_table_add_field(
+            table, "Guest:",
+            g_strdup_printf("%s, %s, pid %s", vt_cli_or_dash(vt_cli_json_get_string(guest, "name")),
+                            vt_cli_or_dash(vt_cli_json_get_string(guest, "state")),
+                            vt_cli_or_dash(pid)));
+        vt_cli_table_add_field(table, "Balloon:", stats_format_balloon(guest));
         vt_cli_json_get_bool(guest, "manual", &manual);
-        stats_field(table, "Control:",
-                    manual
-                        ? g_strdup_printf("manual (vmtide setmem %s auto hands it back)", argv[1])
-                        : g_strdup("automatic"));
-        stats_field(table, "Wants:", vt_cli_json_format_size(guest, "want"));
-        stats_field(table, "Decision:", stats_format_decision(guest));
-        stats_field(table, "Policy:", vt_cli_format_policy(vt_cli_json_get(guest, "policy")));
+        vt_cli_table_add_field(
+            table, "Control:",
+            manual ? g_strdup_printf("manual (vmtide setmem %s auto hands it back)", argv[1])
+                   : g_strdup("automatic"));
+        vt_cli_table_add_field(table, "Wants:", vt_cli_json_format_size(guest, "want"));
+        vt_cli_table_add_field(table, "Decision:", stats_format_decision(guest));
+        vt_cli_table_add_field(table,
+                               "Policy:", vt_cli_format_policy(vt_cli_json_get(guest, "policy")));
         stats = vt_cli_json_get(guest, "stats");
-        stats_field(table, "Balloon stats:", stats_format_balloon_stats(stats));
-        stats_field(table, "Activity:", stats_format_activity(stats));
-        stats_field(table, "Agent:", stats_format_agent(vt_cli_json_get(guest, "agent")));
-        stats_field(table, "RSS:", vt_cli_json_format_size(guest, "rss"));
-        stats_field(table, "KSM:", stats_format_ksm(vt_cli_json_get(guest, "ksm")));
+        vt_cli_table_add_field(table, "Balloon stats:", stats_format_balloon_stats(stats));
+        vt_cli_table_add_field(table, "Activity:", stats_format_activity(stats));
+        vt_cli_table_add_field(table,
+                               "Agent:", stats_format_agent(vt_cli_json_get(guest, "agent")));
+        vt_cli_table_add_field(table, "RSS:", vt_cli_json_format_size(guest, "rss"));
+        vt_cli_table_add_field(table, "KSM:", stats_format_ksm(vt_cli_json_get(guest, "ksm")));
         vt_cli_print_table(table);
         return VT_CLI_EXIT_OK;
 }

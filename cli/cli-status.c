@@ -5,13 +5,6 @@
 #include "cli/cli-commands.h"
 #include "vt-autocleanups.h"
 
-static void
-status_field(VtCliTable *table, const char *label, char *value)
-{
-        vt_cli_table_add_cell(table, label);
-        vt_cli_table_take_cell(table, value);
-}
-
 static char *
 status_format_ksm(json_object *ksm)
 {
@@ -66,52 +59,55 @@ vt_cli_status(VtCli *cli, int argc, char **argv)
                 return VT_CLI_EXIT_OK;
         }
 
-        table = vt_cli_table_new();
-        vt_cli_table_add_column(table, NULL, VT_CLI_ALIGN_LEFT);
-        vt_cli_table_add_column(table, NULL, VT_CLI_ALIGN_LEFT);
+        table = vt_cli_table_new_fields();
 
         uptime = vt_cli_json_format_duration(status, "uptime_ms");
-        status_field(table, "Daemon:",
-                     g_strdup_printf("vmtided %s, backend %s, up %s",
-                                     vt_cli_or_dash(vt_cli_json_get_string(status, "version")),
-                                     vt_cli_or_dash(vt_cli_json_get_string(status, "backend")),
-                                     vt_cli_or_dash(uptime)));
+        vt_cli_table_add_field(
+            table, "Daemon:",
+            g_strdup_printf("vmtided %s, backend %s, up %s",
+                            vt_cli_or_dash(vt_cli_json_get_string(status, "version")),
+                            vt_cli_or_dash(vt_cli_json_get_string(status, "backend")),
+                            vt_cli_or_dash(uptime)));
         vt_cli_json_get_bool(status, "paused", &paused);
-        status_field(table, "Automation:",
-                     g_strdup(paused ? "paused ('vmtide resume' starts it again)" : "running"));
+        vt_cli_table_add_field(
+            table, "Automation:",
+            g_strdup(paused ? "paused ('vmtide resume' starts it again)" : "running"));
         tick = vt_cli_json_format_duration(status, "tick_interval_ms");
         ticks = vt_cli_json_format_int(status, "ticks");
         actions = vt_cli_json_format_int(status, "n_actions");
-        status_field(table, "Control loop:",
-                     g_strdup_printf("every %s, %s ticks, %s actions", vt_cli_or_dash(tick),
-                                     vt_cli_or_dash(ticks), vt_cli_or_dash(actions)));
-        status_field(table, "Guests:", vt_cli_json_format_int(status, "n_guests"));
+        vt_cli_table_add_field(table, "Control loop:",
+                               g_strdup_printf("every %s, %s ticks, %s actions",
+                                               vt_cli_or_dash(tick), vt_cli_or_dash(ticks),
+                                               vt_cli_or_dash(actions)));
+        vt_cli_table_add_field(table, "Guests:", vt_cli_json_format_int(status, "n_guests"));
 
         state = vt_cli_json_get_string(status, "host.state");
         reason = vt_cli_json_get_string(status, "host.reason");
-        status_field(table, "Host:",
-                     g_strdup_printf("%s%s%s%s", vt_cli_or_dash(state), reason != NULL ? " (" : "",
-                                     reason != NULL ? reason : "", reason != NULL ? ")" : ""));
+        vt_cli_table_add_field(
+            table, "Host:",
+            g_strdup_printf("%s%s%s%s", vt_cli_or_dash(state), reason != NULL ? " (" : "",
+                            reason != NULL ? reason : "", reason != NULL ? ")" : ""));
         total = vt_cli_json_format_size(status, "host.mem_total");
         available = vt_cli_json_format_size(status, "host.mem_available");
-        status_field(table, "Memory:",
-                     g_strdup_printf("%s total, %s available", vt_cli_or_dash(total),
-                                     vt_cli_or_dash(available)));
+        vt_cli_table_add_field(table, "Memory:",
+                               g_strdup_printf("%s total, %s available", vt_cli_or_dash(total),
+                                               vt_cli_or_dash(available)));
         if (vt_cli_json_get_double(status, "host.psi_some_avg10", &some) &&
             vt_cli_json_get_double(status, "host.psi_full_avg10", &full))
-                status_field(table, "Pressure:",
-                             g_strdup_printf("some %.2f %%, full %.2f %% (avg10)", some, full));
+                vt_cli_table_add_field(
+                    table,
+                    "Pressure:", g_strdup_printf("some %.2f %%, full %.2f %% (avg10)", some, full));
         else
-                status_field(table, "Pressure:", NULL);
-        status_field(table, "Reserve:", vt_cli_json_format_size(status, "host.reserve"));
+                vt_cli_table_add_field(table, "Pressure:", NULL);
+        vt_cli_table_add_field(table, "Reserve:", vt_cli_json_format_size(status, "host.reserve"));
         budget = vt_cli_json_format_size(status, "host.budget");
-        status_field(table, "Budget:", budget != NULL ? budget : g_strdup("none"));
+        vt_cli_table_add_field(table, "Budget:", budget != NULL ? budget : g_strdup("none"));
         actual = vt_cli_json_format_size(status, "host.guests_actual");
         guest_free = vt_cli_json_format_size(status, "host.guest_free");
-        status_field(table, "Guest memory:",
-                     g_strdup_printf("%s in balloons, %s free inside", vt_cli_or_dash(actual),
-                                     vt_cli_or_dash(guest_free)));
-        status_field(table, "KSM:", status_format_ksm(vt_cli_json_get(status, "ksm")));
+        vt_cli_table_add_field(table, "Guest memory:",
+                               g_strdup_printf("%s in balloons, %s free inside",
+                                               vt_cli_or_dash(actual), vt_cli_or_dash(guest_free)));
+        vt_cli_table_add_field(table, "KSM:", status_format_ksm(vt_cli_json_get(status, "ksm")));
         vt_cli_print_table(table);
         return VT_CLI_EXIT_OK;
 }

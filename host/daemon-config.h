@@ -169,5 +169,4 @@ const VtDaemonGuestConfig *vt_daemon_config_find_guest(const VtDaemonConfig *con
 const char *const *vt_daemon_config_get_warnings(const VtDaemonConfig *config);
 const char *vt_daemon_backend_to_string(VtDaemonBackend backend);
 
-
 G_END_DECLS
