@@ -97,7 +97,6 @@ struct _VtDaemon {
 };
 
 void vt_daemon_register_commands(VtDaemon *daemon);
-VtDaemonGuest *vt_daemon_lookup(VtDaemon *daemon, const char *name, GError **error);
 GPtrArray *vt_daemon_sorted_guests(VtDaemon *daemon);
 void vt_daemon_set_paused(VtDaemon *daemon, gboolean paused);
 gboolean vt_daemon_set_manual(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes, GError **error);

@@ -147,25 +147,6 @@ vt_daemon_sorted_guests(VtDaemon *daemon)
         return guests;
 }
 
-/**
- * vt_daemon_lookup:
- * @daemon: the daemon
- * @name: a guest's name
- * @error: return location for a #GError (%VT_CONTROL_ERROR_GUEST_NOT_FOUND)
- *
- * Returns: (transfer none): the guest, or %NULL
- */
-VtDaemonGuest *
-vt_daemon_lookup(VtDaemon *daemon, const char *name, GError **error)
-{
-        VtDaemonGuest *dg = g_hash_table_lookup(daemon->guests, name);
-
-        if (dg == NULL)
-                g_set_error(error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GUEST_NOT_FOUND,
-                            "no guest named '%s'", name);
-        return dg;
-}
-
 /* Logs once why, tells the control socket if the guest had been
  * announced, and forgets it. */
 static void
@@ -585,16 +566,10 @@ run_ksm(VtDaemon *daemon, GPtrArray *running)
 {
         g_autofree VtDaemonKsmGuest *guests = g_new0(VtDaemonKsmGuest, MAX(running->len, 1));
         g_autoptr(GError) error = NULL;
-        const VtHostSample *hs = &daemon->host_sample;
-        VtKsmHost host = {
-            .mem_total = hs->mem_total,
-            .mem_available = hs->mem_available,
-            .mem_free = hs->mem_free,
-            .psi_some_avg10 = hs->has_psi ? hs->psi_some_avg10 : 0,
-            .psi_full_avg10 = hs->has_psi ? hs->psi_full_avg10 : 0,
-            .n_cpus = g_get_num_processors(),
-        };
+        VtKsmHost host;
         gboolean changed = FALSE;
+
+        vt_host_sample_to_ksm_host(&daemon->host_sample, g_get_num_processors(), &host);
 
         /* Under a budget the guests' share of the machine is what is short. */
         if (daemon->balloon_host.budget_limit > 0) {
@@ -933,11 +908,4 @@ vt_daemon_free(VtDaemon *daemon)
         g_free(daemon->host_error);
         g_free(daemon->soon_why);
         g_free(daemon);
-}
-
-guint
-vt_daemon_get_n_guests(VtDaemon *daemon)
-{
-        g_return_val_if_fail(daemon != NULL, 0);
-        return g_hash_table_size(daemon->guests);
 }

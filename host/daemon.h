@@ -16,6 +16,4 @@ void vt_daemon_stop(VtDaemon *daemon);
 void vt_daemon_free(VtDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtDaemon, vt_daemon_free)
 
-guint vt_daemon_get_n_guests(VtDaemon *daemon);
-
 G_END_DECLS
