@@ -313,7 +313,7 @@ vt_balloon_target_set(VtBalloonTarget *target, VtBalloonAction action, guint64 t
  *     the guest must be left alone
  *
  * The reasons every policy leaves a guest alone for, stats aside: opted
- * out, no balloon, a stuck balloon, its boot memory or balloon size unknown
+ * out, unreachable, no balloon, a stuck balloon, its boot memory or balloon size unknown
  * (or beyond 2 EiB).
  *
  * Returns: TRUE when the guest's balloon may be moved
@@ -328,6 +328,8 @@ vt_balloon_guest_check(const VtBalloonGuest *guest, const VtBalloonGuestConfig *
 
         if (guest_config != NULL && guest_config->opt_out)
                 why = "opted out";
+        else if (guest->flags & VT_BALLOON_GUEST_UNREACHABLE)
+                why = "unreachable";
         else if (!(guest->flags & VT_BALLOON_GUEST_HAS_BALLOON))
                 why = "no balloon";
         else if (guest->flags & VT_BALLOON_GUEST_STUCK)

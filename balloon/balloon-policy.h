@@ -66,6 +66,8 @@ typedef struct {
  * @VT_BALLOON_GUEST_LAST_RECLAIM: the last move asked for was a reclaim
  *     (inflating the balloon lowers the guest's MemAvailable, and the agent
  *     pushes on such a drop)
+ * @VT_BALLOON_GUEST_UNREACHABLE: the backend cannot drive the guest now
+ *     (libvirtd restarting): leave it alone, its last state stands
  */
 typedef enum {
         VT_BALLOON_GUEST_HAS_BALLOON = 1 << 0,
@@ -75,6 +77,7 @@ typedef enum {
         VT_BALLOON_GUEST_STUCK = 1 << 4,
         VT_BALLOON_GUEST_MOVING = 1 << 5,
         VT_BALLOON_GUEST_LAST_RECLAIM = 1 << 6,
+        VT_BALLOON_GUEST_UNREACHABLE = 1 << 7,
 } VtBalloonGuestFlags;
 
 /**

@@ -10,7 +10,9 @@
  * @policy: (nullable): a guest's `policy` object
  *
  * Returns: (transfer full) (nullable): `min 128.0 MiB, max 512.0 MiB,
- *     shares 1000, opt-out no`, or %NULL without a policy
+ *     shares 1000, opt-out no` (then `, KSM opt-out` when so, and `, from
+ *     SOURCE` when the daemon says where it came from), or %NULL without a
+ *     policy
  */
 char *
 vt_cli_format_policy(json_object *policy)
@@ -18,17 +20,24 @@ vt_cli_format_policy(json_object *policy)
         g_autofree char *min = vt_cli_json_format_size(policy, "min");
         g_autofree char *max = vt_cli_json_format_size(policy, "max");
         g_autofree char *shares = vt_cli_json_format_int(policy, "shares");
-        gboolean opt_out = FALSE;
+        gboolean opt_out = FALSE, ksm_opt_out = FALSE;
         gboolean known;
+        const char *source;
 
         if (!json_object_is_type(policy, json_type_object))
                 return NULL;
         known = vt_cli_json_get_bool(policy, "opt_out", &opt_out);
-        return g_strdup_printf("min %s, max %s, shares %s, opt-out %s", vt_cli_or_dash(min),
+        source = vt_cli_json_get_string(policy, "source");
+        return g_strdup_printf("min %s, max %s, shares %s, opt-out %s%s%s%s", vt_cli_or_dash(min),
                                vt_cli_or_dash(max), vt_cli_or_dash(shares),
                                !known    ? "-"
                                : opt_out ? "yes"
-                                         : "no");
+                                         : "no",
+                               vt_cli_json_get_bool(policy, "ksm_opt_out", &ksm_opt_out) &&
+                                       ksm_opt_out
+                                   ? ", KSM opt-out"
+                                   : "",
+                               source != NULL ? ", from " : "", source != NULL ? source : "");
 }
 
 /* Adds the size option @text as @member; FALSE after a usage error. */
@@ -69,6 +78,8 @@ vt_cli_policy(VtCli *cli, int argc, char **argv)
         g_autofree char *shares_arg = NULL;
         gboolean opt_out = FALSE;
         gboolean opt_in = FALSE;
+        gboolean ksm_opt_out = FALSE;
+        gboolean ksm_opt_in = FALSE;
         const GOptionEntry entries[] = {
             {"min", 0, 0, G_OPTION_ARG_STRING, &min_arg, "Never balloon the guest below SIZE",
              "SIZE"},
@@ -78,6 +89,10 @@ vt_cli_policy(VtCli *cli, int argc, char **argv)
              "The guest's weight when guests compete for memory (1-100000; default 1000)", "N"},
             {"opt-out", 0, 0, G_OPTION_ARG_NONE, &opt_out, "Leave the guest's balloon alone", NULL},
             {"opt-in", 0, 0, G_OPTION_ARG_NONE, &opt_in, "Manage the guest's balloon again", NULL},
+            {"ksm-opt-out", 0, 0, G_OPTION_ARG_NONE, &ksm_opt_out,
+             "Leave the guest's memory out of KSM decisions", NULL},
+            {"ksm-opt-in", 0, 0, G_OPTION_ARG_NONE, &ksm_opt_in,
+             "Count the guest's memory in KSM decisions again", NULL},
             G_OPTION_ENTRY_NULL,
         };
         g_autoptr(GError) error = NULL;
@@ -91,6 +106,8 @@ vt_cli_policy(VtCli *cli, int argc, char **argv)
                 return VT_CLI_EXIT_USAGE;
         if (opt_out && opt_in)
                 return vt_cli_usage_error(cli, "--opt-out and --opt-in exclude each other");
+        if (ksm_opt_out && ksm_opt_in)
+                return vt_cli_usage_error(cli, "--ksm-opt-out and --ksm-opt-in exclude each other");
         json_object_object_add(arguments, "name", json_object_new_string(argv[1]));
         if (!policy_add_size(cli, arguments, "min", "--min", min_arg) ||
             !policy_add_size(cli, arguments, "max", "--max", max_arg))
@@ -104,6 +121,9 @@ vt_cli_policy(VtCli *cli, int argc, char **argv)
         }
         if (opt_out || opt_in)
                 json_object_object_add(arguments, "opt_out", json_object_new_boolean(opt_out));
+        if (ksm_opt_out || ksm_opt_in)
+                json_object_object_add(arguments, "ksm_opt_out",
+                                       json_object_new_boolean(ksm_opt_out));
         change = json_object_object_length(arguments) > 1;
 
         if (change) {

@@ -5,6 +5,7 @@
 enum {
         SIGNAL_GUEST_ADDED,
         SIGNAL_GUEST_REMOVED,
+        SIGNAL_CONNECTION_CHANGED,
         SIGNAL_LAST,
 };
 
@@ -32,6 +33,18 @@ vt_backend_default_init(VtBackendInterface *iface)
         signals[SIGNAL_GUEST_REMOVED] =
             g_signal_new("guest-removed", G_TYPE_FROM_INTERFACE(iface), G_SIGNAL_RUN_LAST, 0, NULL,
                          NULL, NULL, G_TYPE_NONE, 1, VT_TYPE_GUEST);
+        /**
+         * VtBackend::connection-changed:
+         * @backend: the backend
+         * @connected: whether it reaches its hypervisor manager now
+         * @message: what happened, for the log
+         *
+         * Only backends with a connection (libvirt) emit it: on each
+         * change, and on the first failure to connect.
+         */
+        signals[SIGNAL_CONNECTION_CHANGED] =
+            g_signal_new("connection-changed", G_TYPE_FROM_INTERFACE(iface), G_SIGNAL_RUN_LAST, 0,
+                         NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_STRING);
 }
 
 /**
@@ -122,4 +135,36 @@ vt_backend_emit_guest_removed(VtBackend *backend, VtGuest *guest)
         g_return_if_fail(VT_IS_BACKEND(backend));
         g_return_if_fail(VT_IS_GUEST(guest));
         g_signal_emit(backend, signals[SIGNAL_GUEST_REMOVED], 0, guest);
+}
+
+/**
+ * vt_backend_is_connected:
+ * @backend: a backend
+ *
+ * Returns: %FALSE while the backend cannot reach its hypervisor manager
+ *     (libvirtd); %TRUE for backends without one
+ */
+gboolean
+vt_backend_is_connected(VtBackend *backend)
+{
+        VtBackendInterface *iface;
+
+        g_return_val_if_fail(VT_IS_BACKEND(backend), FALSE);
+        iface = VT_BACKEND_GET_IFACE(backend);
+        return iface->is_connected == NULL || iface->is_connected(backend);
+}
+
+/**
+ * vt_backend_emit_connection_changed:
+ * @backend: a backend
+ * @connected: whether it is connected now
+ * @message: what happened
+ *
+ * For implementations, from the main loop.
+ */
+void
+vt_backend_emit_connection_changed(VtBackend *backend, gboolean connected, const char *message)
+{
+        g_return_if_fail(VT_IS_BACKEND(backend));
+        g_signal_emit(backend, signals[SIGNAL_CONNECTION_CHANGED], 0, connected, message);
 }

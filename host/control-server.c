@@ -8,9 +8,19 @@
  * and accepts connections from a socket source on the main context that
  * was thread-default when it was made. Each client is a VtQmpChannel
  * bounded to the protocol's limits; it gets the greeting at once, must
- * send `qmp_capabilities`, and then its commands run synchronously, one
- * message at a time, so replies leave in the order the requests came.
- * Events go to every client past negotiation.
+ * send `qmp_capabilities`, and then its commands run one message at a
+ * time, so replies leave in the order the requests came. Events go to
+ * every client past negotiation.
+ *
+ * Most commands answer during their call. An asynchronous one (a balloon
+ * move that QEMU must accept first) gets a VtControlReply and answers
+ * later; until it does, its client's further input is kept, in order, and
+ * run from an idle source once the reply has left. The channel keeps
+ * reading, so the kept input is bounded (VT_CONTROL_SERVER_MAX_QUEUED,
+ * stored as JSON text: a parsed request can take many times its size);
+ * a client past the bound is disconnected. Events are not held back. A
+ * reply whose client (or server) went away is orphaned: it points to no
+ * client any more, and returning it just frees it.
  *
  * Clients are untrusted (the socket may be opened to a group): nothing a
  * client sends reaches an assertion. Malformed, oversized or too deep
@@ -46,15 +56,35 @@ G_DEFINE_QUARK(vt-control-error-quark, vt_control_error)
 
 typedef struct {
         VtControlHandler handler;
+        VtControlAsyncHandler async_handler; /* instead of @handler */
         gpointer user_data;
 } ControlCommand;
+
+/* Input that came while a reply was outstanding: a request or, for input
+ * that was dropped, the error to answer it with. */
+typedef struct {
+        char *text; /* the request as JSON, or the error's desc */
+        gboolean malformed;
+        gsize cost; /* what it counts against VT_CONTROL_SERVER_MAX_QUEUED */
+} ControlQueued;
 
 typedef struct {
         VtControlServer *server;
         VtQmpChannel *channel;
         char *peer; /* for the log: "#3 (pid 42, uid 0)" */
         gboolean negotiated;
+
+        VtControlReply *pending; /* the reply outstanding, or NULL */
+        GQueue queued;           /* ControlQueued *, owned, oldest first */
+        gsize queued_bytes;
+        GSource *resume_source; /* runs @queued once @pending left */
 } ControlClient;
+
+struct _VtControlReply {
+        ControlClient *client; /* NULL once the client or the server is gone */
+        char *name;            /* the command, for the log */
+        json_object *id;       /* echoed; a reference */
+};
 
 struct _VtControlServer {
         char *path;
@@ -123,8 +153,22 @@ control_clear_source(GSource **source)
 }
 
 static void
+control_queued_free(gpointer data)
+{
+        ControlQueued *queued = data;
+
+        g_free(queued->text);
+        g_free(queued);
+}
+
+static void
 control_client_free(ControlClient *client)
 {
+        /* An outstanding reply outlives us: returning it frees it. */
+        if (client->pending != NULL)
+                client->pending->client = NULL;
+        control_clear_source(&client->resume_source);
+        g_queue_clear_full(&client->queued, control_queued_free);
         vt_qmp_channel_close(client->channel);
         vt_qmp_channel_unref(client->channel);
         g_free(client->peer);
@@ -183,6 +227,18 @@ control_client_negotiate(ControlClient *client, json_object *arguments, json_obj
         control_client_send(client, vt_qmp_message_new_return(NULL, id));
 }
 
+/* Forgets a client, e.g. one whose channel closed. */
+static void
+control_client_drop(ControlClient *client)
+{
+        VtControlServer *server = client->server;
+
+        g_queue_remove(&server->clients, client);
+        if (client->negotiated)
+                server->n_negotiated--;
+        control_client_free(client);
+}
+
 static void
 control_client_run(ControlClient *client, const char *name, json_object *arguments, json_object *id)
 {
@@ -197,6 +253,17 @@ control_client_run(ControlClient *client, const char *name, json_object *argumen
                 return;
         }
         g_debug("control client %s: '%s'", client->peer, name);
+        if (command->async_handler != NULL) {
+                VtControlReply *reply = g_new0(VtControlReply, 1);
+
+                reply->client = client;
+                reply->name = g_strdup(name);
+                reply->id = json_object_get(id);
+                client->pending = reply;
+                /* It may return @reply before it returns. */
+                command->async_handler(client->server, arguments, reply, command->user_data);
+                return;
+        }
         value = command->handler(client->server, arguments, command->user_data, &error);
         if (value == NULL && error == NULL) {
                 g_critical("control command '%s' failed without saying why", name);
@@ -213,10 +280,10 @@ control_client_run(ControlClient *client, const char *name, json_object *argumen
         json_object_put(value);
 }
 
+/* Answers one request. */
 static void
-control_on_message(VtQmpChannel *channel, json_object *message, gpointer user_data)
+control_client_handle(ControlClient *client, json_object *message)
 {
-        ControlClient *client = user_data;
         json_object *execute = NULL;
         json_object *arguments = NULL;
         json_object *id = NULL;
@@ -263,6 +330,90 @@ control_on_message(VtQmpChannel *channel, json_object *message, gpointer user_da
         control_client_run(client, name, arguments, id);
 }
 
+/* Whether input must wait: a reply is outstanding, or older input is. */
+static gboolean
+control_client_is_busy(ControlClient *client)
+{
+        return client->pending != NULL || !g_queue_is_empty(&client->queued);
+}
+
+/* Keeps input for later (@text: transfer full), or disconnects a client
+ * that has sent too much meanwhile: @client may be freed on return. */
+static void
+control_client_queue(ControlClient *client, char *text, gboolean malformed)
+{
+        ControlQueued *queued;
+        gsize cost = strlen(text) + VT_CONTROL_SERVER_QUEUED_OVERHEAD;
+
+        if (cost > VT_CONTROL_SERVER_MAX_QUEUED - client->queued_bytes) {
+                g_debug("control client %s: more than %u bytes of requests behind an outstanding "
+                        "reply; disconnected",
+                        client->peer, VT_CONTROL_SERVER_MAX_QUEUED);
+                g_free(text);
+                control_client_drop(client);
+                return;
+        }
+        queued = g_new0(ControlQueued, 1);
+        queued->text = text;
+        queued->malformed = malformed;
+        queued->cost = cost;
+        client->queued_bytes += cost;
+        g_queue_push_tail(&client->queued, queued);
+}
+
+static void
+control_client_run_queued(ControlClient *client, ControlQueued *queued)
+{
+        g_autoptr(json_object) message = NULL;
+
+        if (queued->malformed) {
+                control_client_send_error(client, "GenericError", queued->text, NULL);
+                return;
+        }
+        /* Printed from a parsed object, within the limits: it parses. */
+        message = json_tokener_parse(queued->text);
+        if (message == NULL || !json_object_is_type(message, json_type_object)) {
+                g_warning("control client %s: a kept request does not parse back", client->peer);
+                control_client_send_error(client, "GenericError", "request lost", NULL);
+                return;
+        }
+        control_client_handle(client, message);
+}
+
+static gboolean
+control_on_resume(gpointer user_data)
+{
+        ControlClient *client = user_data;
+        ControlQueued *queued;
+
+        g_clear_pointer(&client->resume_source, g_source_unref);
+        /* A client whose channel broke is dropped from an idle of its own. */
+        if (vt_qmp_channel_is_closed(client->channel))
+                return G_SOURCE_REMOVE;
+        /* Handlers neither iterate nor drop clients: @client stays. */
+        while (client->pending == NULL && (queued = g_queue_pop_head(&client->queued)) != NULL) {
+                client->queued_bytes -= queued->cost;
+                control_client_run_queued(client, queued);
+                control_queued_free(queued);
+        }
+        return G_SOURCE_REMOVE;
+}
+
+static void
+control_on_message(VtQmpChannel *channel, json_object *message, gpointer user_data)
+{
+        ControlClient *client = user_data;
+
+        if (control_client_is_busy(client)) {
+                const char *text = json_object_to_json_string_ext(
+                    message, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+                control_client_queue(client, g_strdup(text), FALSE);
+                return;
+        }
+        control_client_handle(client, message);
+}
+
 static void
 control_on_malformed(VtQmpChannel *channel, const GError *error, gpointer user_data)
 {
@@ -270,6 +421,11 @@ control_on_malformed(VtQmpChannel *channel, const GError *error, gpointer user_d
 
         client->server->n_malformed++;
         g_debug("control client %s: %s", client->peer, error->message);
+        /* Its error takes its turn among the replies. */
+        if (control_client_is_busy(client)) {
+                control_client_queue(client, g_strdup(error->message), TRUE);
+                return;
+        }
         control_client_send_error(client, "GenericError", error->message, NULL);
 }
 
@@ -277,13 +433,9 @@ static void
 control_on_closed(VtQmpChannel *channel, const GError *error, gpointer user_data)
 {
         ControlClient *client = user_data;
-        VtControlServer *server = client->server;
 
         g_debug("control client %s gone: %s", client->peer, error->message);
-        g_queue_remove(&server->clients, client);
-        if (client->negotiated)
-                server->n_negotiated--;
-        control_client_free(client);
+        control_client_drop(client);
 }
 
 static const VtQmpChannelHandlers control_channel_handlers = {
@@ -323,6 +475,7 @@ control_add_client(VtControlServer *server, GSocket *socket)
         ControlClient *client = g_new0(ControlClient, 1);
 
         client->server = server;
+        g_queue_init(&client->queued);
         client->peer = control_describe_peer(socket, ++server->next_client);
         client->channel = vt_qmp_channel_new(G_IO_STREAM(connection), &control_channel_limits,
                                              &control_channel_handlers, client, server->context);
@@ -587,7 +740,8 @@ vt_control_server_new(const char *path, guint mode, GError **error)
  *
  * Disconnects every client, stops listening and removes the socket file,
  * unless another process has put its own there meanwhile. Not from within
- * a command handler.
+ * a command handler. Replies still outstanding are orphaned: returning
+ * them later only frees them.
  */
 void
 vt_control_server_free(VtControlServer *server)
@@ -617,6 +771,24 @@ vt_control_server_free(VtControlServer *server)
         g_free(server);
 }
 
+static void
+control_add(VtControlServer *server, const char *name, VtControlHandler handler,
+            VtControlAsyncHandler async_handler, gpointer user_data)
+{
+        ControlCommand *command;
+
+        g_return_if_fail(server != NULL);
+        g_return_if_fail(name != NULL && (handler != NULL) != (async_handler != NULL));
+        g_return_if_fail(!g_str_equal(name, "qmp_capabilities"));
+        g_return_if_fail(!g_hash_table_contains(server->commands, name));
+
+        command = g_new0(ControlCommand, 1);
+        command->handler = handler;
+        command->async_handler = async_handler;
+        command->user_data = user_data;
+        g_hash_table_insert(server->commands, g_strdup(name), command);
+}
+
 /**
  * vt_control_server_add_command:
  * @server: a server
@@ -624,23 +796,115 @@ vt_control_server_free(VtControlServer *server)
  * @handler: what runs it
  * @user_data: for @handler
  *
- * Registers a command; each name once. `qmp_capabilities` is built in.
+ * Registers a command that answers during its call; each name once.
+ * `qmp_capabilities` is built in.
  */
 void
 vt_control_server_add_command(VtControlServer *server, const char *name, VtControlHandler handler,
                               gpointer user_data)
 {
-        ControlCommand *command;
+        g_return_if_fail(handler != NULL);
+        control_add(server, name, handler, NULL, user_data);
+}
 
-        g_return_if_fail(server != NULL);
-        g_return_if_fail(name != NULL && handler != NULL);
-        g_return_if_fail(!g_str_equal(name, "qmp_capabilities"));
-        g_return_if_fail(!g_hash_table_contains(server->commands, name));
+/**
+ * vt_control_server_add_async_command:
+ * @server: a server
+ * @name: the command, e.g. `set-target`
+ * @handler: what starts it
+ * @user_data: for @handler
+ *
+ * Registers a command that answers later, through the #VtControlReply
+ * its handler gets; each name once (sync and async alike).
+ */
+void
+vt_control_server_add_async_command(VtControlServer *server, const char *name,
+                                    VtControlAsyncHandler handler, gpointer user_data)
+{
+        g_return_if_fail(handler != NULL);
+        control_add(server, name, NULL, handler, user_data);
+}
 
-        command = g_new0(ControlCommand, 1);
-        command->handler = handler;
-        command->user_data = user_data;
-        g_hash_table_insert(server->commands, g_strdup(name), command);
+/* Frees @reply; the client's kept input runs next. */
+static void
+control_reply_finish(VtControlReply *reply)
+{
+        ControlClient *client = reply->client;
+
+        if (client != NULL) {
+                g_assert(client->pending == reply);
+                client->pending = NULL;
+                /* Not from here: the caller may be deep in its own work. */
+                if (!g_queue_is_empty(&client->queued) && client->resume_source == NULL) {
+                        client->resume_source = g_idle_source_new();
+                        g_source_set_priority(client->resume_source, G_PRIORITY_DEFAULT);
+                        g_source_set_callback(client->resume_source, control_on_resume, client,
+                                              NULL);
+                        g_source_set_static_name(client->resume_source, "vt-control-resume");
+                        g_source_attach(client->resume_source, client->server->context);
+                }
+        }
+        json_object_put(reply->id);
+        g_free(reply->name);
+        g_free(reply);
+}
+
+/**
+ * vt_control_reply_return:
+ * @reply: (transfer full): the reply a #VtControlAsyncHandler got
+ * @ret: (nullable) (transfer full): the `return` value (any JSON value,
+ *     usually an object); %NULL for `{}`
+ *
+ * Sends the command's return value, with its id, and frees @reply. If the
+ * client or the server has gone meanwhile, only frees. On the server's
+ * main context.
+ */
+void
+vt_control_reply_return(VtControlReply *reply, json_object *ret)
+{
+        g_autoptr(json_object) owned = ret;
+
+        g_return_if_fail(reply != NULL);
+
+        if (reply->client != NULL)
+                control_client_send(reply->client, vt_qmp_message_new_return(owned, reply->id));
+        else
+                g_debug("control command '%s' done; its client is gone", reply->name);
+        control_reply_finish(reply);
+}
+
+/**
+ * vt_control_reply_return_error:
+ * @reply: (transfer full): the reply a #VtControlAsyncHandler got
+ * @error: (transfer full): why the command failed, mapped to a class as
+ *     for #VtControlHandler (vt_control_error_to_class())
+ *
+ * Sends the error, with the command's id, and frees @reply. If the client
+ * or the server has gone meanwhile, only frees. On the server's main
+ * context.
+ */
+void
+vt_control_reply_return_error(VtControlReply *reply, GError *error)
+{
+        g_autoptr(GError) owned = error;
+
+        g_return_if_fail(reply != NULL);
+
+        if (owned == NULL) {
+                g_critical("control command '%s' failed without saying why", reply->name);
+                owned = g_error_new(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                                    "command '%s' failed", reply->name);
+        }
+        if (reply->client != NULL) {
+                g_debug("control client %s: '%s' failed: %s", reply->client->peer, reply->name,
+                        owned->message);
+                control_client_send_error(reply->client, vt_control_error_to_class(owned),
+                                          owned->message, reply->id);
+        } else {
+                g_debug("control command '%s' failed (%s); its client is gone", reply->name,
+                        owned->message);
+        }
+        control_reply_finish(reply);
 }
 
 /**

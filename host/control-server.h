@@ -16,6 +16,10 @@ G_BEGIN_DECLS
 #define VT_CONTROL_SERVER_MAX_VALUES  4096
 #define VT_CONTROL_SERVER_MAX_OUTPUT  (1024u * 1024)
 #define VT_CONTROL_SERVER_MAX_CLIENTS 32
+/* Requests a client may send while a reply to it is outstanding, in bytes
+ * of JSON (each request also counts VT_CONTROL_SERVER_QUEUED_OVERHEAD). */
+#define VT_CONTROL_SERVER_MAX_QUEUED      (1024u * 1024)
+#define VT_CONTROL_SERVER_QUEUED_OVERHEAD 64u
 
 #define VT_CONTROL_ERROR (vt_control_error_quark())
 
@@ -63,12 +67,43 @@ typedef struct _VtControlServer VtControlServer;
 typedef json_object *(*VtControlHandler)(VtControlServer *server, json_object *arguments,
                                          gpointer user_data, GError **error);
 
+/**
+ * VtControlReply:
+ *
+ * The reply a command that answers later owes its client. Opaque; it is
+ * freed by vt_control_reply_return() or vt_control_reply_return_error().
+ */
+typedef struct _VtControlReply VtControlReply;
+
+/**
+ * VtControlAsyncHandler:
+ * @server: the server
+ * @arguments: (nullable): the request's `arguments` object, %NULL when
+ *     there were none; valid during the call only
+ * @reply: (transfer full): where the answer goes
+ * @user_data: as given to vt_control_server_add_async_command()
+ *
+ * Starts a command that answers later. The handler, or what it sets
+ * going, must hand @reply to exactly one of vt_control_reply_return() or
+ * vt_control_reply_return_error(), during the call or later on the
+ * server's main context. Until then the client's further requests wait,
+ * so its replies keep the order of its requests; events still reach it,
+ * and other clients are served. During the call the rules of
+ * #VtControlHandler apply.
+ */
+typedef void (*VtControlAsyncHandler)(VtControlServer *server, json_object *arguments,
+                                      VtControlReply *reply, gpointer user_data);
+
 VtControlServer *vt_control_server_new(const char *path, guint mode, GError **error);
 void vt_control_server_free(VtControlServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtControlServer, vt_control_server_free)
 
 void vt_control_server_add_command(VtControlServer *server, const char *name,
                                    VtControlHandler handler, gpointer user_data);
+void vt_control_server_add_async_command(VtControlServer *server, const char *name,
+                                         VtControlAsyncHandler handler, gpointer user_data);
+void vt_control_reply_return(VtControlReply *reply, json_object *ret);
+void vt_control_reply_return_error(VtControlReply *reply, GError *error);
 void vt_control_server_emit_event(VtControlServer *server, const char *name, json_object *data);
 
 const char *vt_control_server_get_path(VtControlServer *server);

@@ -47,6 +47,7 @@ policy_to_json(VtDaemonGuest *dg)
                                json_object_new_int(c.shares > 0 ? (int)c.shares : 1000));
         json_object_object_add(o, "opt_out", json_object_new_boolean(c.opt_out));
         json_object_object_add(o, "ksm_opt_out", json_object_new_boolean(dg->ksm_opt_out));
+        json_object_object_add(o, "source", json_object_new_string(dg->policy_source));
         return o;
 }
 
@@ -132,6 +133,7 @@ guest_to_json(VtDaemonGuest *dg, gint64 now_us)
         json_object_object_add(o, "state", json_object_new_string(guest_state_str(dg->state)));
         json_object_object_add(o, "has_balloon", json_object_new_boolean(vt_guest_has_balloon(g)));
         json_object_object_add(o, "stuck", json_object_new_boolean(vt_guest_is_stuck(g)));
+        json_object_object_add(o, "reachable", json_object_new_boolean(vt_guest_is_reachable(g)));
         json_object_object_add(o, "manual", json_object_new_boolean(dg->manual));
         json_object_object_add(o, "max", json_bytes(vt_guest_get_max_bytes(g)));
         json_object_object_add(o, "actual", json_bytes(vt_guest_get_actual_bytes(g)));
@@ -243,6 +245,8 @@ cmd_query_status(VtControlServer *server, json_object *args, gpointer user_data,
         json_object_object_add(o, "version", json_object_new_string(VT_VERSION));
         json_object_object_add(o, "backend",
                                json_object_new_string(vt_backend_get_name(daemon->backend)));
+        json_object_object_add(o, "backend_connected",
+                               json_object_new_boolean(vt_backend_is_connected(daemon->backend)));
         json_object_object_add(o, "policy",
                                json_object_new_string(daemon->config->balloon_policy_name));
         json_object_object_add(o, "paused", json_object_new_boolean(daemon->paused));
@@ -307,33 +311,81 @@ cmd_query_guest(VtControlServer *server, json_object *args, gpointer user_data, 
         return dg != NULL ? guest_to_json(dg, g_get_monotonic_time()) : NULL;
 }
 
-static json_object *
-cmd_set_policy(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+typedef struct {
+        VtDaemon *daemon;
+        char *name;
+        VtControlReply *reply;
+} PolicyCtx;
+
+static void
+on_policy_stored(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-        static const char *const allowed[] = {"name", "min", "max", "shares", "opt_out", NULL};
+        PolicyCtx *ctx = user_data;
+        g_autoptr(GError) error = NULL;
+        VtDaemonGuest *dg;
+
+        if (!vt_guest_store_policy_finish(VT_GUEST(source), result, &error)) {
+                g_message("guest '%s': policy not stored: %s", ctx->name, error->message);
+                g_prefix_error(&error, "the domain's metadata was not written: ");
+                vt_control_reply_return_error(
+                    ctx->reply, g_error_new_literal(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                                                    error->message));
+        } else {
+                /* Read back from the domain: "policy-changed" applied it. */
+                dg = g_hash_table_lookup(ctx->daemon->guests, ctx->name);
+                if (dg != NULL && dg->guest == VT_GUEST(source)) {
+                        vt_control_reply_return(ctx->reply, policy_to_json(dg));
+                } else {
+                        GError *gone = NULL;
+
+                        vt_control_set_error_guest_not_found(&gone, ctx->name);
+                        vt_control_reply_return_error(ctx->reply, gone);
+                }
+        }
+        g_free(ctx->name);
+        g_free(ctx);
+}
+
+static void
+cmd_set_policy(VtControlServer *server, json_object *args, VtControlReply *reply,
+               gpointer user_data)
+{
+        static const char *const allowed[] = {"name",    "min",         "max", "shares",
+                                              "opt_out", "ksm_opt_out", NULL};
         VtDaemon *daemon = user_data;
         VtBalloonGuestConfig policy;
         VtDaemonGuest *dg;
+        GError *error = NULL;
         guint64 boot_max, min = 0, max = 0;
         gint64 shares = 0;
-        gboolean opt_out = FALSE;
-        gboolean has_min = FALSE, has_max = FALSE, has_shares = FALSE, has_opt_out = FALSE;
+        gboolean opt_out = FALSE, ksm_opt_out = FALSE;
+        gboolean has_min = FALSE, has_max = FALSE, has_shares = FALSE, has_opt_out = FALSE,
+                 has_ksm_opt_out = FALSE;
+        PolicyCtx *ctx;
 
         (void)server;
-        if (!vt_control_args_check(args, allowed, error))
-                return NULL;
-        dg = lookup_arg(daemon, args, error);
-        if (dg == NULL)
-                return NULL;
+        if (!vt_control_args_check(args, allowed, &error)) {
+                vt_control_reply_return_error(reply, error);
+                return;
+        }
+        dg = lookup_arg(daemon, args, &error);
+        if (dg == NULL) {
+                vt_control_reply_return_error(reply, error);
+                return;
+        }
         boot_max = vt_guest_get_max_bytes(dg->guest);
         if (boot_max == 0)
                 boot_max = MAX_BYTES;
-        if (!vt_control_args_get_optional_size(args, "min", 0, boot_max, &min, &has_min, error) ||
-            !vt_control_args_get_optional_size(args, "max", 1, boot_max, &max, &has_max, error) ||
+        if (!vt_control_args_get_optional_size(args, "min", 0, boot_max, &min, &has_min, &error) ||
+            !vt_control_args_get_optional_size(args, "max", 1, boot_max, &max, &has_max, &error) ||
             !vt_control_args_get_optional_int(args, "shares", 1, MAX_SHARES, &shares, &has_shares,
-                                              error) ||
-            !vt_control_args_get_optional_bool(args, "opt_out", &opt_out, &has_opt_out, error))
-                return NULL;
+                                              &error) ||
+            !vt_control_args_get_optional_bool(args, "opt_out", &opt_out, &has_opt_out, &error) ||
+            !vt_control_args_get_optional_bool(args, "ksm_opt_out", &ksm_opt_out, &has_ksm_opt_out,
+                                               &error)) {
+                vt_control_reply_return_error(reply, error);
+                return;
+        }
 
         policy = dg->policy;
         if (has_min)
@@ -344,57 +396,92 @@ cmd_set_policy(VtControlServer *server, json_object *args, gpointer user_data, G
                 policy.shares = (guint)shares;
         if (has_opt_out)
                 policy.opt_out = opt_out;
+        if (!has_ksm_opt_out)
+                ksm_opt_out = dg->ksm_opt_out;
         if (policy.min_bytes > 0 && policy.max_bytes > 0 && policy.min_bytes > policy.max_bytes) {
-                g_set_error(error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
-                            "min (%" G_GUINT64_FORMAT ") is above max (%" G_GUINT64_FORMAT ")",
-                            policy.min_bytes, policy.max_bytes);
-                return NULL;
+                vt_control_reply_return_error(
+                    reply,
+                    g_error_new(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                                "min (%" G_GUINT64_FORMAT ") is above max (%" G_GUINT64_FORMAT ")",
+                                policy.min_bytes, policy.max_bytes));
+                return;
+        }
+        g_message("guest '%s': policy min %" G_GUINT64_FORMAT " MiB, max %" G_GUINT64_FORMAT
+                  " MiB, shares %u%s%s (control socket)",
+                  dg->name, policy.min_bytes / MIB, policy.max_bytes / MIB,
+                  policy.shares > 0 ? policy.shares : 1000,
+                  policy.opt_out ? ", balloon opted out" : "",
+                  ksm_opt_out ? ", KSM opted out" : "");
+
+        /* A libvirt domain keeps its policy in its metadata: written there
+         * (only vmtide's element), it comes back through "policy-changed". */
+        if (vt_guest_can_store_policy(dg->guest)) {
+                ctx = g_new0(PolicyCtx, 1);
+                ctx->daemon = daemon;
+                ctx->name = g_strdup(dg->name);
+                ctx->reply = reply;
+                vt_guest_store_policy_async(dg->guest, &policy, ksm_opt_out, on_policy_stored, ctx);
+                return;
         }
         dg->policy = policy;
+        dg->ksm_opt_out = ksm_opt_out;
+        dg->policy_source = "control socket";
         vt_guest_set_config(dg->guest, &policy);
-        g_message("guest '%s': policy min %" G_GUINT64_FORMAT " MiB, max %" G_GUINT64_FORMAT
-                  " MiB, shares %u%s (control socket)",
-                  dg->name, policy.min_bytes / MIB, policy.max_bytes / MIB,
-                  policy.shares > 0 ? policy.shares : 1000, policy.opt_out ? ", opted out" : "");
         vt_daemon_tick_soon(daemon, "policy changed");
-        return policy_to_json(dg);
+        vt_control_reply_return(reply, policy_to_json(dg));
 }
 
-static json_object *
-cmd_set_target(VtControlServer *server, json_object *args, gpointer user_data, GError **error)
+/* `set-target` with `bytes` answers once the backend took the target. */
+static void
+on_manual_set(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        VtControlReply *reply = user_data;
+        GError *error = NULL;
+        guint64 target = 0;
+        json_object *o;
+
+        (void)source;
+        if (!vt_daemon_set_manual_finish(result, &target, &error)) {
+                vt_control_reply_return_error(reply, error);
+                return;
+        }
+        o = json_object_new_object();
+        json_object_object_add(o, "target", json_bytes(target));
+        vt_control_reply_return(reply, o);
+}
+
+static void
+cmd_set_target(VtControlServer *server, json_object *args, VtControlReply *reply,
+               gpointer user_data)
 {
         static const char *const allowed[] = {"name", "bytes", "auto", NULL};
         VtDaemon *daemon = user_data;
+        GError *error = NULL;
         VtDaemonGuest *dg;
         guint64 bytes = 0;
         gboolean has_bytes = FALSE, is_auto = FALSE, has_auto = FALSE;
-        json_object *o;
 
         (void)server;
-        if (!vt_control_args_check(args, allowed, error))
-                return NULL;
-        dg = lookup_arg(daemon, args, error);
-        if (dg == NULL ||
+        if (!vt_control_args_check(args, allowed, &error) ||
+            (dg = lookup_arg(daemon, args, &error)) == NULL ||
             !vt_control_args_get_optional_size(args, "bytes", 1, MAX_BYTES, &bytes, &has_bytes,
-                                               error) ||
-            !vt_control_args_get_optional_bool(args, "auto", &is_auto, &has_auto, error))
-                return NULL;
-        if (has_bytes == (has_auto && is_auto)) {
-                g_set_error_literal(error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
-                                    "give either 'bytes' or 'auto': true");
-                return NULL;
+                                               &error) ||
+            !vt_control_args_get_optional_bool(args, "auto", &is_auto, &has_auto, &error)) {
+                vt_control_reply_return_error(reply, error);
+                return;
         }
-        o = json_object_new_object();
+        if (has_bytes == (has_auto && is_auto)) {
+                vt_control_reply_return_error(
+                    reply, g_error_new_literal(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                                               "give either 'bytes' or 'auto': true"));
+                return;
+        }
         if (!has_bytes) {
                 vt_daemon_clear_manual(daemon, dg);
-                return o;
+                vt_control_reply_return(reply, json_object_new_object());
+                return;
         }
-        if (!vt_daemon_set_manual(daemon, dg, bytes, error)) {
-                json_object_put(o);
-                return NULL;
-        }
-        json_object_object_add(o, "target", json_bytes(dg->manual_target));
-        return o;
+        vt_daemon_set_manual_async(daemon, dg, bytes, on_manual_set, reply);
 }
 
 static json_object *
@@ -494,8 +581,6 @@ vt_daemon_register_commands(VtDaemon *daemon)
             {"query-status", cmd_query_status},
             {"query-guests", cmd_query_guests},
             {"query-guest", cmd_query_guest},
-            {"set-policy", cmd_set_policy},
-            {"set-target", cmd_set_target},
             {"pause", cmd_pause},
             {"resume", cmd_resume},
             {"query-ksm", cmd_query_ksm},
@@ -504,4 +589,7 @@ vt_daemon_register_commands(VtDaemon *daemon)
         for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
                 vt_control_server_add_command(daemon->control, commands[i].name,
                                               commands[i].handler, daemon);
+        /* These answer once the guest's backend has answered. */
+        vt_control_server_add_async_command(daemon->control, "set-target", cmd_set_target, daemon);
+        vt_control_server_add_async_command(daemon->control, "set-policy", cmd_set_policy, daemon);
 }

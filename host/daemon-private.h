@@ -51,6 +51,7 @@ typedef struct {
         VtDaemonGuestState state;
         VtBalloonGuestConfig policy;
         gboolean ksm_opt_out;
+        const char *policy_source; /* "defaults", "configuration", "domain metadata", ... */
         gboolean manual;
         guint64 manual_target;
         VtBalloonTarget last;
@@ -59,7 +60,7 @@ typedef struct {
         gint64 ksm_merging_pages;
         gint64 ksm_profit;
         gboolean refreshing;
-        gulong handlers[6];
+        gulong handlers[7];
         VtAgentReader *agent;
         gulong agent_hello;
         gboolean announced;
@@ -99,7 +100,9 @@ struct _VtDaemon {
 void vt_daemon_register_commands(VtDaemon *daemon);
 GPtrArray *vt_daemon_sorted_guests(VtDaemon *daemon);
 void vt_daemon_set_paused(VtDaemon *daemon, gboolean paused);
-gboolean vt_daemon_set_manual(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes, GError **error);
+void vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes,
+                                GAsyncReadyCallback callback, gpointer user_data);
+gboolean vt_daemon_set_manual_finish(GAsyncResult *result, guint64 *ret_target, GError **error);
 void vt_daemon_clear_manual(VtDaemon *daemon, VtDaemonGuest *dg);
 void vt_daemon_tick_soon(VtDaemon *daemon, const char *why);
 void vt_daemon_emit(VtDaemon *daemon, const char *event, json_object *data);

@@ -40,8 +40,10 @@
 #include <glib-unix.h>
 #include <string.h>
 
+#include "host/backend-libvirt.h"
 #include "host/backend-qmp.h"
 #include "host/guest-qmp.h"
+#include "qmp/qmp-error.h"
 #include "qmp/qmp-message.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -320,10 +322,34 @@ apply_guest_config(VtDaemon *daemon, VtDaemonGuest *dg)
 
         dg->policy = (VtBalloonGuestConfig){0};
         dg->ksm_opt_out = FALSE;
+        dg->policy_source = "defaults";
+        /* A libvirt domain's own policy (its metadata) comes first. */
+        if (vt_guest_get_stored_policy(dg->guest, &dg->policy, &dg->ksm_opt_out)) {
+                dg->policy_source = "domain metadata";
+                return;
+        }
         if (gc == NULL)
                 return;
         dg->policy = gc->balloon;
         dg->ksm_opt_out = gc->ksm_opt_out;
+        dg->policy_source = "configuration";
+}
+
+/* The backend read the guest's own policy (a domain's metadata changed). */
+static void
+on_guest_policy_changed(VtGuest *guest, gpointer user_data)
+{
+        VtDaemonGuest *dg = user_data;
+
+        apply_guest_config(dg->daemon, dg);
+        vt_guest_set_config(guest, &dg->policy);
+        g_message("guest '%s': policy from its %s: min %.0f MiB, max %.0f MiB, shares %u%s%s",
+                  dg->name, dg->policy_source, (double)dg->policy.min_bytes / MIB,
+                  (double)dg->policy.max_bytes / MIB,
+                  dg->policy.shares > 0 ? dg->policy.shares : 1000,
+                  dg->policy.opt_out ? ", balloon opted out" : "",
+                  dg->ksm_opt_out ? ", KSM opted out" : "");
+        vt_daemon_tick_soon(dg->daemon, "policy changed");
 }
 
 static void
@@ -356,6 +382,8 @@ on_guest_added(VtBackend *backend, VtGuest *guest, gpointer user_data)
             g_signal_connect(guest, "move-stuck", G_CALLBACK(on_guest_move_stuck), dg);
         dg->handlers[5] =
             g_signal_connect(guest, "notify::agent-path", G_CALLBACK(on_guest_agent_path), dg);
+        dg->handlers[6] =
+            g_signal_connect(guest, "policy-changed", G_CALLBACK(on_guest_policy_changed), dg);
         watch_agent(dg);
         g_hash_table_insert(daemon->guests, dg->name, dg);
         g_debug("guest '%s': found, starting", name);
@@ -368,9 +396,10 @@ on_guest_removed(VtBackend *backend, VtGuest *guest, gpointer user_data)
         VtDaemon *daemon = user_data;
         VtDaemonGuest *dg = g_hash_table_lookup(daemon->guests, vt_guest_get_name(guest));
 
-        (void)backend;
         if (dg != NULL && dg->guest == guest)
-                drop_guest(daemon, dg, "its sockets are gone");
+                drop_guest(daemon, dg,
+                           VT_IS_BACKEND_QMP(backend) ? "its sockets are gone"
+                                                      : "its domain is gone");
 }
 
 typedef struct {
@@ -411,27 +440,123 @@ refresh_guest(VtDaemon *daemon, VtDaemonGuest *dg)
         vt_guest_refresh_async(dg->guest, on_refreshed, ctx);
 }
 
+/*
+ * A balloon target asked of a guest's backend, until the backend answers.
+ * @daemon may be gone by then: it is used only while the guest is still
+ * started, since dropping a guest (and so freeing the daemon) stops it.
+ */
+typedef struct {
+        VtDaemon *daemon;
+        char *name;
+        guint64 bytes;
+        GTask *task;         /* (nullable): a target set by hand: its caller */
+        gboolean had_manual; /* with @task: the hold before it */
+        guint64 had_manual_target;
+} TargetCtx;
+
+static void
+target_ctx_free(TargetCtx *ctx)
+{
+        g_clear_object(&ctx->task);
+        g_free(ctx->name);
+        g_free(ctx);
+}
+
+/*
+ * A target set by hand that the backend refused: the guest is not held at
+ * a size it never reached. It gets back the hold it had before (none:
+ * automation), as VtGuest gets back its previous target, unless a later
+ * request changed the hold meanwhile. Returns where that leaves the
+ * guest, for the client.
+ */
+static char *
+undo_manual(VtDaemonGuest *dg, TargetCtx *ctx)
+{
+        if (!dg->manual)
+                return g_strdup("it is under automatic control");
+        if (dg->manual_target != ctx->bytes)
+                return g_strdup_printf("a later target holds it at %.0f MiB",
+                                       (double)dg->manual_target / MIB);
+        dg->manual = ctx->had_manual;
+        dg->manual_target = ctx->had_manual_target;
+        vt_daemon_tick_soon(dg->daemon, "target by hand refused");
+        if (!dg->manual) {
+                g_message("guest '%s': back to automation (its target by hand was refused)",
+                          dg->name);
+                return g_strdup("it is back under automatic control");
+        }
+        g_message("guest '%s': held by hand at %.0f MiB again", dg->name,
+                  (double)dg->manual_target / MIB);
+        return g_strdup_printf("it stays held by hand at %.0f MiB",
+                               (double)dg->manual_target / MIB);
+}
+
 static void
 on_target_set(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GError) error = NULL;
-        g_autofree char *name = user_data;
+        TargetCtx *ctx = user_data;
+        VtGuest *guest = VT_GUEST(source);
+        VtDaemonGuest *dg = NULL;
 
-        if (vt_guest_set_target_finish(VT_GUEST(source), result, &error))
+        if (vt_guest_set_target_finish(guest, result, &error)) {
+                if (ctx->task != NULL)
+                        g_task_return_boolean(ctx->task, TRUE);
+                target_ctx_free(ctx);
                 return;
-        /* A guest that went away says so once, when it is dropped. */
-        if (vt_guest_is_gone(VT_GUEST(source)))
-                g_debug("guest '%s': balloon: %s", name, error->message);
-        else
-                g_message("guest '%s': balloon refused: %s", name, error->message);
+        }
+        if (vt_guest_is_started(guest)) {
+                dg = g_hash_table_lookup(ctx->daemon->guests, ctx->name);
+                if (dg != NULL && dg->guest != guest)
+                        dg = NULL;
+        }
+        /* A guest that went away (its connection first) says so once,
+         * when it is dropped; its hold goes with it. */
+        if (dg == NULL || vt_guest_is_gone(guest) ||
+            g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED)) {
+                g_debug("guest '%s': balloon: %s", ctx->name, error->message);
+                if (ctx->task != NULL)
+                        g_task_return_new_error(ctx->task, VT_CONTROL_ERROR,
+                                                VT_CONTROL_ERROR_GENERIC,
+                                                "guest '%s' went away before its balloon target "
+                                                "was taken (%s)",
+                                                ctx->name, error->message);
+                target_ctx_free(ctx);
+                return;
+        }
+        g_message("guest '%s': balloon refused: %s", ctx->name, error->message);
+        if (ctx->task != NULL) {
+                g_autofree char *state = undo_manual(dg, ctx);
+                const char *backend = ctx->daemon->backend != NULL
+                                          ? vt_backend_get_name(ctx->daemon->backend)
+                                          : "qmp";
+
+                g_task_return_new_error(ctx->task, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                                        "%s refused the balloon target of %.0f MiB (%s); %s",
+                                        g_str_equal(backend, "qmp") ? "QEMU" : backend,
+                                        (double)ctx->bytes / MIB, error->message, state);
+        }
+        target_ctx_free(ctx);
+}
+
+/* Asks @dg's backend for @ctx's target (@ctx: transfer full). */
+static void
+set_target_ctx(VtDaemon *daemon, VtDaemonGuest *dg, TargetCtx *ctx, gint64 now_us)
+{
+        ctx->daemon = daemon;
+        ctx->name = g_strdup(dg->name);
+        dg->last_change_us = now_us;
+        daemon->n_actions++;
+        vt_guest_set_target_async(dg->guest, ctx->bytes, now_us, on_target_set, ctx);
 }
 
 static void
 set_target(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes, gint64 now_us)
 {
-        dg->last_change_us = now_us;
-        daemon->n_actions++;
-        vt_guest_set_target_async(dg->guest, bytes, now_us, on_target_set, g_strdup(dg->name));
+        TargetCtx *ctx = g_new0(TargetCtx, 1);
+
+        ctx->bytes = bytes;
+        set_target_ctx(daemon, dg, ctx, now_us);
 }
 
 static void
@@ -689,33 +814,48 @@ vt_daemon_set_paused(VtDaemon *daemon, gboolean paused)
 }
 
 /**
- * vt_daemon_set_manual:
+ * vt_daemon_set_manual_async:
  * @daemon: the daemon
  * @dg: a guest
  * @bytes: the balloon size to hold it at (clamped to 64 MiB .. its maximum)
- * @error: return location for a #GError
+ * @callback: called once the backend took the target, or refused it
+ * @user_data: for @callback
  *
- * Returns: %FALSE when the guest cannot be moved (not running, no balloon)
+ * Holds the guest at @bytes (automation leaves it alone) and asks its
+ * backend for that size at once, logged and sent as a DECISION. If the
+ * backend refuses, the guest is not left held at a size it never reached:
+ * it gets back the hold it had before, or automation. Finish with
+ * vt_daemon_set_manual_finish().
  */
-gboolean
-vt_daemon_set_manual(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes, GError **error)
+void
+vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes,
+                           GAsyncReadyCallback callback, gpointer user_data)
 {
+        g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
         guint64 max = vt_guest_get_max_bytes(dg->guest);
         guint64 from = vt_guest_get_actual_bytes(dg->guest);
         gint64 now_us = g_get_monotonic_time();
         VtBalloonTarget t = {.action = VT_BALLOON_ACTION_NONE};
+        TargetCtx *ctx;
 
+        g_task_set_source_tag(task, vt_daemon_set_manual_async);
         if (dg->state != VT_DAEMON_GUEST_RUNNING) {
-                g_set_error(error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
-                            "guest '%s' is not running", dg->name);
-                return FALSE;
+                g_task_return_new_error(task, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                                        "guest '%s' is not running", dg->name);
+                return;
         }
         if (!vt_guest_has_balloon(dg->guest)) {
-                g_set_error(error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
-                            "guest '%s' has no active balloon", dg->name);
-                return FALSE;
+                g_task_return_new_error(task, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
+                                        "guest '%s' has no active balloon", dg->name);
+                return;
         }
         bytes = CLAMP(bytes, MIN(G_GUINT64_CONSTANT(64) << 20, max), max);
+        g_task_set_task_data(task, g_memdup2(&bytes, sizeof(bytes)), g_free);
+        ctx = g_new0(TargetCtx, 1);
+        ctx->bytes = bytes;
+        ctx->task = g_steal_pointer(&task);
+        ctx->had_manual = dg->manual;
+        ctx->had_manual_target = dg->manual_target;
         dg->manual = TRUE;
         dg->manual_target = bytes;
         t.action = bytes >= from ? VT_BALLOON_ACTION_GIVE : VT_BALLOON_ACTION_RECLAIM;
@@ -726,8 +866,30 @@ vt_daemon_set_manual(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes, GError 
                   t.reason);
         dg->last = t;
         dg->has_last = TRUE;
-        set_target(daemon, dg, bytes, now_us);
+        set_target_ctx(daemon, dg, ctx, now_us);
         emit_decision(daemon, dg, from, &t, now_us);
+}
+
+/**
+ * vt_daemon_set_manual_finish:
+ * @result: the result passed to the callback
+ * @ret_target: (out) (optional): the target asked for, after clamping
+ * @error: %VT_CONTROL_ERROR_GENERIC: the guest is not running, has no
+ *     balloon, went away, or its backend refused (the message says why
+ *     and where the guest is left)
+ *
+ * Returns: %TRUE once the backend took the target
+ */
+gboolean
+vt_daemon_set_manual_finish(GAsyncResult *result, guint64 *ret_target, GError **error)
+{
+        g_return_val_if_fail(g_task_is_valid(result, NULL), FALSE);
+        g_return_val_if_fail(g_async_result_is_tagged(result, vt_daemon_set_manual_async), FALSE);
+
+        if (!g_task_propagate_boolean(G_TASK(result), error))
+                return FALSE;
+        if (ret_target != NULL)
+                *ret_target = *(const guint64 *)g_task_get_task_data(G_TASK(result));
         return TRUE;
 }
 
@@ -786,16 +948,70 @@ vt_daemon_new(VtDaemonConfig *config, GError **error)
 }
 
 static void
-add_static_guests(VtDaemon *daemon, VtBackendQmp *backend)
+add_static_guests(const VtDaemonConfig *config, VtBackendQmp *backend)
 {
-        const VtDaemonConfig *config = daemon->config;
-
         for (guint i = 0; i < config->guests->len; i++) {
                 const VtDaemonGuestConfig *gc = g_ptr_array_index(config->guests, i);
 
                 if (gc->qmp_path != NULL)
                         vt_backend_qmp_add_static(backend, gc->name, gc->qmp_path, gc->agent_path);
         }
+}
+
+/* The backend the configuration names. */
+static VtBackend *
+new_backend(const VtDaemonConfig *config, GError **error)
+{
+        VtBackend *backend;
+
+        if (config->backend == VT_DAEMON_BACKEND_LIBVIRT) {
+                /* [guest:NAME] groups give policy by domain name; their
+                 * QMP sockets are the QMP-direct backend's. */
+                for (guint i = 0; i < config->guests->len; i++) {
+                        const VtDaemonGuestConfig *gc = g_ptr_array_index(config->guests, i);
+
+                        if (gc->qmp_path != NULL)
+                                g_warning("%s: [guest:%s]: qmp-socket is ignored with backend "
+                                          "libvirt",
+                                          config->origin, gc->name);
+                }
+                return vt_backend_libvirt_new(config->libvirt_uri, config->stats_interval_s);
+        }
+        /* The directory guests put their sockets in: made if missing, as
+         * the systemd unit's RuntimeDirectory would. */
+        if (config->qmp_dir != NULL && !g_file_test(config->qmp_dir, G_FILE_TEST_EXISTS) &&
+            g_mkdir_with_parents(config->qmp_dir, 0755) < 0) {
+                int errsv = errno;
+
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
+                            "creating the guest socket directory '%s': %s", config->qmp_dir,
+                            g_strerror(errsv));
+                return NULL;
+        }
+        backend = vt_backend_qmp_new(config->qmp_dir, config->stats_interval_s);
+        add_static_guests(config, VT_BACKEND_QMP(backend));
+        return backend;
+}
+
+/* libvirtd came or went: logged, and told to the control socket. */
+static void
+on_backend_connection(VtBackend *backend, gboolean connected, const char *message,
+                      gpointer user_data)
+{
+        VtDaemon *daemon = user_data;
+        json_object *data = json_object_new_object();
+
+        if (connected)
+                g_message("%s", message);
+        else
+                g_warning("%s", message);
+        json_object_object_add(data, "backend",
+                               json_object_new_string(vt_backend_get_name(backend)));
+        json_object_object_add(data, "connected", json_object_new_boolean(connected));
+        json_object_object_add(data, "message", json_object_new_string(message));
+        vt_daemon_emit(daemon, "BACKEND", data);
+        if (connected)
+                vt_daemon_tick_soon(daemon, "backend connected");
 }
 
 /**
@@ -816,34 +1032,19 @@ vt_daemon_start(VtDaemon *daemon, GError **error)
 
         g_return_val_if_fail(daemon != NULL && !daemon->started, FALSE);
 
-        if (config->backend != VT_DAEMON_BACKEND_QMP) {
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                            "%s: backend '%s' is not available in this vmtided (use 'qmp')",
-                            config->origin, vt_daemon_backend_to_string(config->backend));
-                return FALSE;
-        }
-
         daemon->control =
             vt_control_server_new(config->control_socket, config->control_socket_mode, error);
         if (daemon->control == NULL)
                 return FALSE;
         vt_daemon_register_commands(daemon);
 
-        /* The directory guests put their sockets in: made if missing, as
-         * the systemd unit's RuntimeDirectory would. */
-        if (config->qmp_dir != NULL && !g_file_test(config->qmp_dir, G_FILE_TEST_EXISTS) &&
-            g_mkdir_with_parents(config->qmp_dir, 0755) < 0) {
-                int errsv = errno;
-
-                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv),
-                            "creating the guest socket directory '%s': %s", config->qmp_dir,
-                            g_strerror(errsv));
+        daemon->backend = new_backend(config, error);
+        if (daemon->backend == NULL)
                 return FALSE;
-        }
-        daemon->backend = vt_backend_qmp_new(config->qmp_dir, config->stats_interval_s);
-        add_static_guests(daemon, VT_BACKEND_QMP(daemon->backend));
         g_signal_connect(daemon->backend, "guest-added", G_CALLBACK(on_guest_added), daemon);
         g_signal_connect(daemon->backend, "guest-removed", G_CALLBACK(on_guest_removed), daemon);
+        g_signal_connect(daemon->backend, "connection-changed", G_CALLBACK(on_backend_connection),
+                         daemon);
         if (!vt_backend_start(daemon->backend, error))
                 return FALSE;
 

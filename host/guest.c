@@ -53,6 +53,11 @@ typedef struct {
         gboolean stopped;
         gboolean gone;
         gboolean pressure;
+        gboolean unreachable;
+
+        gboolean has_stored_policy;
+        VtBalloonGuestConfig stored_policy;
+        gboolean stored_ksm_opt_out;
 
         guint64 target_bytes;  /* the last target asked for; 0: none */
         gboolean last_reclaim; /* that target was below the size then */
@@ -84,6 +89,7 @@ enum {
         SIGNAL_GONE,
         SIGNAL_MOVE_DONE,
         SIGNAL_MOVE_STUCK,
+        SIGNAL_POLICY_CHANGED,
         SIGNAL_LAST,
 };
 
@@ -738,6 +744,8 @@ vt_guest_snapshot(VtGuest *guest, gint64 now_us, VtBalloonGuest *ret_snapshot)
                 s.flags |= VT_BALLOON_GUEST_LAST_RECLAIM;
         if (priv->stuck && now_us - priv->stuck_since_us < VT_GUEST_STUCK_RETRY_US)
                 s.flags |= VT_BALLOON_GUEST_STUCK;
+        if (priv->unreachable)
+                s.flags |= VT_BALLOON_GUEST_UNREACHABLE;
         s.max_bytes = priv->max_bytes;
         s.actual_bytes = priv->actual_bytes;
         s.target_bytes = priv->target_bytes;
@@ -956,6 +964,167 @@ vt_guest_emit_gone(VtGuest *guest, const GError *error)
         g_signal_emit(guest, signals[SIGNAL_GONE], 0, error);
 }
 
+/**
+ * vt_guest_is_reachable:
+ * @guest: a guest
+ *
+ * Returns: %FALSE while its backend cannot drive it (libvirtd restarting)
+ */
+gboolean
+vt_guest_is_reachable(VtGuest *guest)
+{
+        VtGuestPrivate *priv;
+
+        g_return_val_if_fail(VT_IS_GUEST(guest), FALSE);
+        priv = vt_guest_get_instance_private(guest);
+        return !priv->unreachable;
+}
+
+/**
+ * vt_guest_set_reachable:
+ * @guest: a guest
+ * @reachable: whether the backend can drive it now
+ *
+ * For backends: an unreachable guest keeps its last state and is shown to
+ * the policy with %VT_BALLOON_GUEST_UNREACHABLE. A move under way stays
+ * under way: the balloon may still get there.
+ */
+void
+vt_guest_set_reachable(VtGuest *guest, gboolean reachable)
+{
+        VtGuestPrivate *priv;
+
+        g_return_if_fail(VT_IS_GUEST(guest));
+        priv = vt_guest_get_instance_private(guest);
+        priv->unreachable = !reachable;
+}
+
+/**
+ * vt_guest_get_stored_policy:
+ * @guest: a guest
+ * @ret_balloon: (out caller-allocates) (optional): its balloon policy
+ * @ret_ksm_opt_out: (out) (optional): whether it is left out of KSM
+ *
+ * Returns: %TRUE if the backend keeps a policy for the guest (a libvirt
+ *     domain with vmtide's metadata element)
+ */
+gboolean
+vt_guest_get_stored_policy(VtGuest *guest, VtBalloonGuestConfig *ret_balloon,
+                           gboolean *ret_ksm_opt_out)
+{
+        VtGuestPrivate *priv;
+
+        g_return_val_if_fail(VT_IS_GUEST(guest), FALSE);
+        priv = vt_guest_get_instance_private(guest);
+        if (!priv->has_stored_policy)
+                return FALSE;
+        if (ret_balloon != NULL)
+                *ret_balloon = priv->stored_policy;
+        if (ret_ksm_opt_out != NULL)
+                *ret_ksm_opt_out = priv->stored_ksm_opt_out;
+        return TRUE;
+}
+
+/**
+ * vt_guest_set_stored_policy:
+ * @guest: a guest
+ * @balloon: (nullable): the policy the backend keeps for it; %NULL: none
+ * @ksm_opt_out: with @balloon, whether it is left out of KSM
+ *
+ * For backends. Emits "policy-changed" when it differs from the last one.
+ */
+void
+vt_guest_set_stored_policy(VtGuest *guest, const VtBalloonGuestConfig *balloon,
+                           gboolean ksm_opt_out)
+{
+        VtGuestPrivate *priv;
+        gboolean has = balloon != NULL;
+
+        g_return_if_fail(VT_IS_GUEST(guest));
+        priv = vt_guest_get_instance_private(guest);
+
+        if (!has)
+                ksm_opt_out = FALSE;
+        if (has == priv->has_stored_policy && ksm_opt_out == priv->stored_ksm_opt_out &&
+            (!has || (balloon->min_bytes == priv->stored_policy.min_bytes &&
+                      balloon->max_bytes == priv->stored_policy.max_bytes &&
+                      balloon->shares == priv->stored_policy.shares &&
+                      balloon->opt_out == priv->stored_policy.opt_out)))
+                return;
+        priv->has_stored_policy = has;
+        priv->stored_policy = has ? *balloon : (VtBalloonGuestConfig){0};
+        priv->stored_ksm_opt_out = ksm_opt_out;
+        if (!priv->stopped)
+                g_signal_emit(guest, signals[SIGNAL_POLICY_CHANGED], 0);
+}
+
+/**
+ * vt_guest_can_store_policy:
+ * @guest: a guest
+ *
+ * Returns: %TRUE if its backend keeps a policy with it
+ *     (vt_guest_store_policy_async())
+ */
+gboolean
+vt_guest_can_store_policy(VtGuest *guest)
+{
+        g_return_val_if_fail(VT_IS_GUEST(guest), FALSE);
+        return VT_GUEST_GET_CLASS(guest)->store_policy_async != NULL;
+}
+
+/**
+ * vt_guest_store_policy_async:
+ * @guest: a started guest
+ * @balloon: the balloon policy to keep (copied)
+ * @ksm_opt_out: whether to leave it out of KSM
+ * @callback: called when stored or refused
+ * @user_data: for @callback
+ *
+ * Keeps the policy with the guest (libvirt: writes vmtide's element of
+ * the domain's metadata, and nothing else). The stored policy is updated,
+ * and "policy-changed" emitted, when the backend reads it back.
+ */
+void
+vt_guest_store_policy_async(VtGuest *guest, const VtBalloonGuestConfig *balloon,
+                            gboolean ksm_opt_out, GAsyncReadyCallback callback, gpointer user_data)
+{
+        VtGuestClass *klass;
+
+        g_return_if_fail(VT_IS_GUEST(guest));
+        g_return_if_fail(balloon != NULL);
+        klass = VT_GUEST_GET_CLASS(guest);
+
+        if (klass->store_policy_async == NULL) {
+                g_task_report_new_error(guest, callback, user_data, vt_guest_store_policy_async,
+                                        G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                                        "guest '%s': its backend keeps no policy",
+                                        vt_guest_get_name(guest));
+                return;
+        }
+        klass->store_policy_async(guest, balloon, ksm_opt_out, callback, user_data);
+}
+
+/**
+ * vt_guest_store_policy_finish:
+ * @guest: a guest
+ * @result: the result passed to the callback
+ * @error: %G_IO_ERROR_NOT_SUPPORTED, or the backend's error
+ *
+ * Returns: %TRUE if the policy was stored
+ */
+gboolean
+vt_guest_store_policy_finish(VtGuest *guest, GAsyncResult *result, GError **error)
+{
+        VtGuestClass *klass;
+
+        g_return_val_if_fail(VT_IS_GUEST(guest), FALSE);
+        klass = VT_GUEST_GET_CLASS(guest);
+        if (g_async_result_is_tagged(result, vt_guest_store_policy_async) ||
+            klass->store_policy_finish == NULL)
+                return g_task_propagate_boolean(G_TASK(result), error);
+        return klass->store_policy_finish(guest, result, error);
+}
+
 static void
 vt_guest_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -1109,4 +1278,13 @@ vt_guest_class_init(VtGuestClass *klass)
         signals[SIGNAL_MOVE_STUCK] =
             g_signal_new("move-stuck", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                          NULL, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
+        /**
+         * VtGuest::policy-changed:
+         * @guest: the guest
+         *
+         * The policy its backend keeps for it was read or changed.
+         */
+        signals[SIGNAL_POLICY_CHANGED] =
+            g_signal_new("policy-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                         NULL, NULL, G_TYPE_NONE, 0);
 }

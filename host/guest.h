@@ -57,6 +57,9 @@ G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
  * - `gone (gpointer error)`: the guest is unusable: its start failed or
  *   its connection was lost; @error is a `const GError *` (or %NULL).
  *   Emitted once; the agent reader is stopped
+ * - `policy-changed ()`: the policy the backend keeps for the guest (a
+ *   libvirt domain's metadata) was read or changed; see
+ *   vt_guest_get_stored_policy()
  */
 
 /**
@@ -73,6 +76,9 @@ G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
  * @set_balloon_finish: ...; a guest whose balloon is not active fails with
  *     %VT_QMP_ERROR_DEVICE_NOT_ACTIVE (or the backend's equivalent code)
  * @stop: disconnect; no signal is emitted after this
+ * @store_policy_async: (nullable): keep a policy with the guest (libvirt:
+ *     in the domain's metadata); %NULL when the backend keeps none
+ * @store_policy_finish: ...
  *
  * What a backend implements. The base class keeps the state the policy
  * needs, tracks moves (confirmed, stuck) and reads the agent. A subclass
@@ -89,8 +95,12 @@ struct _VtGuestClass {
                                   gpointer user_data);
         gboolean (*set_balloon_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
         void (*stop)(VtGuest *guest);
+        void (*store_policy_async)(VtGuest *guest, const VtBalloonGuestConfig *balloon,
+                                   gboolean ksm_opt_out, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+        gboolean (*store_policy_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
 
-        gpointer padding[8];
+        gpointer padding[6];
 };
 
 /* Public API (the daemon). */
@@ -125,7 +135,20 @@ gboolean vt_guest_is_gone(VtGuest *guest);
 void vt_guest_set_stuck_timeout(VtGuest *guest, gint64 stuck_us);
 gint64 vt_guest_get_stuck_timeout(VtGuest *guest);
 
+/* The policy a backend keeps with the guest (libvirt domain metadata). */
+gboolean vt_guest_get_stored_policy(VtGuest *guest, VtBalloonGuestConfig *ret_balloon,
+                                    gboolean *ret_ksm_opt_out);
+gboolean vt_guest_can_store_policy(VtGuest *guest);
+void vt_guest_store_policy_async(VtGuest *guest, const VtBalloonGuestConfig *balloon,
+                                 gboolean ksm_opt_out, GAsyncReadyCallback callback,
+                                 gpointer user_data);
+gboolean vt_guest_store_policy_finish(VtGuest *guest, GAsyncResult *result, GError **error);
+gboolean vt_guest_is_reachable(VtGuest *guest);
+
 /* For backends. */
+void vt_guest_set_reachable(VtGuest *guest, gboolean reachable);
+void vt_guest_set_stored_policy(VtGuest *guest, const VtBalloonGuestConfig *balloon,
+                                gboolean ksm_opt_out);
 void vt_guest_set_pid(VtGuest *guest, GPid pid);
 void vt_guest_set_max_bytes(VtGuest *guest, guint64 bytes);
 void vt_guest_set_has_balloon(VtGuest *guest, gboolean has_balloon);

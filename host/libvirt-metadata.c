@@ -14,8 +14,9 @@
  *     <vmtide:ksm opt-out="yes"/>
  *   </vmtide:policy>
  *
- * Every child is optional. Sizes take libvirt's units (`b`/`bytes`, `KiB`
- * or `k`, `MiB`/`M`, `GiB`/`G`, `TiB`/`T`, with libvirt's default KiB);
+ * Every child is optional. Sizes take libvirt's units, read by
+ * vt_libvirt_parse_scaled() (`b`/`bytes`, `KiB` or `k`, `MiB`/`M`, `KB`
+ * for 1000, ... with libvirt's default KiB);
  * the prefix may be any, or none: elements are matched by local name.
  * The element is written by hand or by `vmtide policy` through the
  * daemon, so a mistake in it (an unknown element, a bad number) is an
@@ -62,32 +63,99 @@ static void G_GNUC_PRINTF(3, 4)
                     "vmtide policy metadata, line %d: %s", line, what);
 }
 
-/* libvirt's memory units, as a multiplier; 0 when unknown. */
+/*
+ * libvirt's unit suffixes, as virScaleInteger() reads them: any case; `b`,
+ * `byte` or `bytes`; a prefix (k, m, g, t, p, e) alone or followed by `iB`
+ * is a power of 1024, followed by `B` a power of 1000. No unit is KiB, the
+ * default of <memory> and of libvirt's other memory elements.
+ *
+ * Returns: the multiplier, or 0 when @unit is not one of libvirt's
+ */
 static guint64
-unit_bytes(const char *unit)
+scaled_unit_bytes(const char *unit)
 {
-        static const struct {
-                const char *name;
-                guint64 bytes;
-        } units[] = {
-            {"b", 1},
-            {"bytes", 1},
-            {"k", G_GUINT64_CONSTANT(1) << 10},
-            {"KiB", G_GUINT64_CONSTANT(1) << 10},
-            {"M", G_GUINT64_CONSTANT(1) << 20},
-            {"MiB", G_GUINT64_CONSTANT(1) << 20},
-            {"G", G_GUINT64_CONSTANT(1) << 30},
-            {"GiB", G_GUINT64_CONSTANT(1) << 30},
-            {"T", G_GUINT64_CONSTANT(1) << 40},
-            {"TiB", G_GUINT64_CONSTANT(1) << 40},
-        };
+        static const char prefixes[] = "kmgtpe";
+        const char *prefix;
+        guint64 base, scale = 1;
 
-        if (unit == NULL)
-                return G_GUINT64_CONSTANT(1) << 10; /* libvirt's default */
-        for (guint i = 0; i < G_N_ELEMENTS(units); i++)
-                if (strcmp(unit, units[i].name) == 0)
-                        return units[i].bytes;
-        return 0;
+        if (unit == NULL || unit[0] == '\0')
+                return 1024;
+        if (g_ascii_strcasecmp(unit, "b") == 0 || g_ascii_strcasecmp(unit, "byte") == 0 ||
+            g_ascii_strcasecmp(unit, "bytes") == 0)
+                return 1;
+        prefix = strchr(prefixes, g_ascii_tolower(unit[0]));
+        if (prefix == NULL)
+                return 0;
+        if (unit[1] == '\0' || g_ascii_strcasecmp(unit + 1, "iB") == 0)
+                base = 1024;
+        else if (g_ascii_strcasecmp(unit + 1, "B") == 0)
+                base = 1000;
+        else
+                return 0;
+        /* At most 1024^6 = 2^60: no overflow. */
+        for (const char *c = prefixes; c <= prefix; c++)
+                scale *= base;
+        return scale;
+}
+
+/**
+ * vt_libvirt_parse_scaled:
+ * @value: the element's text, decimal digits only (as libvirt writes and
+ *     accepts it: no sign, no blanks)
+ * @unit: (nullable): its `unit` attribute; %NULL or empty for KiB
+ * @ret_bytes: (out): @value × @unit in bytes, written only on success
+ * @error: %G_MARKUP_ERROR_INVALID_CONTENT when @unit is not one of
+ *     libvirt's (`unknown unit`), @value is not digits or the product does
+ *     not fit in 64 bits (both `is not a size`)
+ *
+ * Reads a libvirt scaled integer such as `<memory unit='MiB'>512</memory>`
+ * with libvirt's own units: `KB` is 1000 bytes, `K`, `k` and `KiB` are
+ * 1024, likewise `MB`, `M`, `MiB` up to `E`, in any case.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+vt_libvirt_parse_scaled(const char *value, const char *unit, guint64 *ret_bytes, GError **error)
+{
+        guint64 scale, number = 0;
+
+        g_return_val_if_fail(value != NULL && ret_bytes != NULL, FALSE);
+
+        scale = scaled_unit_bytes(unit);
+        if (scale == 0) {
+                g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                            "unknown unit '%s' (libvirt's are b, KB, KiB, MB, MiB, ... EiB)", unit);
+                return FALSE;
+        }
+        if (value[0] == '\0') {
+                g_set_error_literal(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                                    "'' is not a size (expected digits)");
+                return FALSE;
+        }
+        for (const char *c = value; *c != '\0'; c++) {
+                guint digit;
+
+                if (!g_ascii_isdigit(*c)) {
+                        g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                                    "'%s' is not a size (expected digits)", value);
+                        return FALSE;
+                }
+                digit = (guint)(*c - '0');
+                if (number > (G_MAXUINT64 - digit) / 10) {
+                        g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                                    "'%s' is not a size that fits in 64 bits", value);
+                        return FALSE;
+                }
+                number = number * 10 + digit;
+        }
+        if (number > G_MAXUINT64 / scale) {
+                g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                            "'%s' %s is not a size that fits in 64 bits", value,
+                            unit != NULL && unit[0] != '\0' ? unit : "KiB");
+                return FALSE;
+        }
+        *ret_bytes = number * scale;
+        return TRUE;
 }
 
 static gboolean
@@ -176,7 +244,9 @@ on_end(GMarkupParseContext *context, const char *element_name, gpointer user_dat
 {
         Parser *p = user_data;
         const char *name = local_name(element_name);
-        guint64 value = 0, unit;
+        g_autoptr(GError) local_error = NULL;
+        g_autofree char *text = NULL;
+        guint64 value = 0;
 
         p->depth--;
         if (p->depth != 1)
@@ -192,25 +262,26 @@ on_end(GMarkupParseContext *context, const char *element_name, gpointer user_dat
         }
         if (strcmp(name, "min") != 0 && strcmp(name, "max") != 0)
                 return;
-        unit = unit_bytes(p->unit);
-        if (unit == 0) {
-                set_invalid(context, error, "<%s unit='%s'>: unknown unit", name, p->unit);
+        /* Hand-written: blanks around the number are forgiven. */
+        text = g_strstrip(g_strdup(p->text->str));
+        if (!vt_libvirt_parse_scaled(text, p->unit, &value, &local_error)) {
+                set_invalid(context, error, "<%s>: %s", name, local_error->message);
                 return;
         }
-        if (!parse_u64(p->text->str, &value) || value > MAX_BYTES / unit) {
+        if (value > MAX_BYTES) {
                 set_invalid(context, error, "<%s>: '%s' is not a size of at most 16 TiB", name,
-                            p->text->str);
+                            text);
                 return;
         }
         if (strcmp(name, "min") == 0) {
-                p->policy.balloon.min_bytes = value * unit;
+                p->policy.balloon.min_bytes = value;
                 p->has_min = TRUE;
         } else {
                 if (value == 0) {
                         set_invalid(context, error, "<max>: cannot be 0");
                         return;
                 }
-                p->policy.balloon.max_bytes = value * unit;
+                p->policy.balloon.max_bytes = value;
                 p->has_max = TRUE;
         }
 }
@@ -273,18 +344,21 @@ static void
 append_size(GString *xml, const char *name, guint64 bytes)
 {
         if (bytes % (G_GUINT64_CONSTANT(1) << 20) == 0)
-                g_string_append_printf(xml, "  <%s:%s unit='MiB'>%" G_GUINT64_FORMAT "</%s:%s>\n",
-                                       VT_LIBVIRT_METADATA_PREFIX, name, bytes >> 20,
-                                       VT_LIBVIRT_METADATA_PREFIX, name);
+                g_string_append_printf(xml, "  <%s unit='MiB'>%" G_GUINT64_FORMAT "</%s>\n", name,
+                                       bytes >> 20, name);
         else
-                g_string_append_printf(xml, "  <%s:%s unit='b'>%" G_GUINT64_FORMAT "</%s:%s>\n",
-                                       VT_LIBVIRT_METADATA_PREFIX, name, bytes,
-                                       VT_LIBVIRT_METADATA_PREFIX, name);
+                g_string_append_printf(xml, "  <%s unit='b'>%" G_GUINT64_FORMAT "</%s>\n", name,
+                                       bytes, name);
 }
 
 /**
  * vt_libvirt_policy_format:
  * @policy: a policy
+ *
+ * The element is written without a namespace: virDomainSetMetadata() puts
+ * it, and its children, in the namespace it is given
+ * (%VT_LIBVIRT_METADATA_URI, prefix %VT_LIBVIRT_METADATA_PREFIX), and
+ * refuses an element that declares one itself.
  *
  * Returns: (transfer full): the element to give virDomainSetMetadata(), in
  *     the form vt_libvirt_policy_parse() reads back; fields at their
@@ -299,23 +373,17 @@ vt_libvirt_policy_format(const VtLibvirtPolicy *policy)
         g_return_val_if_fail(policy != NULL, NULL);
 
         b = &policy->balloon;
-        xml = g_string_new(NULL);
-        g_string_append_printf(xml, "<%s:policy xmlns:%s='%s'>\n", VT_LIBVIRT_METADATA_PREFIX,
-                               VT_LIBVIRT_METADATA_PREFIX, VT_LIBVIRT_METADATA_URI);
+        xml = g_string_new("<policy>\n");
         if (b->min_bytes > 0)
                 append_size(xml, "min", b->min_bytes);
         if (b->max_bytes > 0)
                 append_size(xml, "max", b->max_bytes);
         if (b->shares > 0)
-                g_string_append_printf(xml, "  <%s:shares>%u</%s:shares>\n",
-                                       VT_LIBVIRT_METADATA_PREFIX, b->shares,
-                                       VT_LIBVIRT_METADATA_PREFIX);
+                g_string_append_printf(xml, "  <shares>%u</shares>\n", b->shares);
         if (b->opt_out)
-                g_string_append_printf(xml, "  <%s:balloon opt-out='yes'/>\n",
-                                       VT_LIBVIRT_METADATA_PREFIX);
+                g_string_append(xml, "  <balloon opt-out='yes'/>\n");
         if (policy->ksm_opt_out)
-                g_string_append_printf(xml, "  <%s:ksm opt-out='yes'/>\n",
-                                       VT_LIBVIRT_METADATA_PREFIX);
-        g_string_append_printf(xml, "</%s:policy>\n", VT_LIBVIRT_METADATA_PREFIX);
+                g_string_append(xml, "  <ksm opt-out='yes'/>\n");
+        g_string_append(xml, "</policy>\n");
         return g_string_free(xml, FALSE);
 }

@@ -28,4 +28,7 @@ typedef struct {
 gboolean vt_libvirt_policy_parse(const char *xml, VtLibvirtPolicy *ret_policy, GError **error);
 char *vt_libvirt_policy_format(const VtLibvirtPolicy *policy);
 
+gboolean vt_libvirt_parse_scaled(const char *value, const char *unit, guint64 *ret_bytes,
+                                 GError **error);
+
 G_END_DECLS

@@ -20,6 +20,10 @@ log_handler(const char *domain, GLogLevelFlags level, const char *message, gpoin
         /* GLib's levels grow less severe as their bits grow. */
         if ((level & G_LOG_LEVEL_MASK) > log_level)
                 return;
+        /* libvirt-glib's event loop logs each timer update without a
+         * domain: noise, even at debug level. */
+        if (domain == NULL && (level & G_LOG_LEVEL_DEBUG))
+                return;
         g_log_default_handler(domain, level, message, data);
 }
 

@@ -4,7 +4,8 @@
  * temp socket, on the test's main loop, with scripted command handlers.
  * Clients are VtQmpClient (what the CLI uses) and raw sockets that send
  * what a broken or hostile client would. Every test ends by checking that
- * the server still answers a fresh client.
+ * the server still answers a fresh client. Asynchronous commands hand
+ * their reply to the fixture, and the test returns it when it chooses.
  */
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
@@ -30,6 +31,7 @@ typedef struct {
         char *path;
         VtControlServer *server;
         guint n_calls;
+        GQueue held; /* VtControlReply *: replies of `later`, not returned yet */
 } Fixture;
 
 /* Scripted commands. */
@@ -50,13 +52,10 @@ handle_count(VtControlServer *server, json_object *arguments, gpointer user_data
         return ret;
 }
 
-static json_object *
-handle_fail(VtControlServer *server, json_object *arguments, gpointer user_data, GError **error)
+/* The error each `how` of the error cases stands for. */
+static void
+set_error_how(GError **error, const char *how)
 {
-        const char *how = vt_control_args_get_string(arguments, "how", error);
-
-        if (how == NULL)
-                return NULL;
         if (g_str_equal(how, "guest"))
                 vt_control_set_error_guest_not_found(error, "web9");
         else if (g_str_equal(how, "generic"))
@@ -66,7 +65,47 @@ handle_fail(VtControlServer *server, json_object *arguments, gpointer user_data,
                             "no such thing");
         else
                 g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "disk on fire");
+}
+
+static json_object *
+handle_fail(VtControlServer *server, json_object *arguments, gpointer user_data, GError **error)
+{
+        const char *how = vt_control_args_get_string(arguments, "how", error);
+
+        if (how == NULL)
+                return NULL;
+        set_error_how(error, how);
         return NULL;
+}
+
+/* Asynchronous: the test returns the reply when it chooses. */
+static void
+handle_later(VtControlServer *server, json_object *arguments, VtControlReply *reply,
+             gpointer user_data)
+{
+        Fixture *f = user_data;
+
+        g_queue_push_tail(&f->held, reply);
+}
+
+/* Asynchronous, but answers before its handler returns. */
+static void
+handle_now(VtControlServer *server, json_object *arguments, VtControlReply *reply,
+           gpointer user_data)
+{
+        g_autoptr(GError) error = NULL;
+        const char *how = NULL;
+
+        if (!vt_control_args_get_optional_string(arguments, "how", &how, NULL, &error)) {
+                vt_control_reply_return_error(reply, g_steal_pointer(&error));
+                return;
+        }
+        if (how != NULL) {
+                set_error_how(&error, how);
+                vt_control_reply_return_error(reply, g_steal_pointer(&error));
+                return;
+        }
+        vt_control_reply_return(reply, arguments != NULL ? json_object_get(arguments) : NULL);
 }
 
 /* Reads every kind of argument, as set-policy and set-target will. */
@@ -114,6 +153,8 @@ server_new(Fixture *f, const char *path, guint mode)
         vt_control_server_add_command(server, "count", handle_count, f);
         vt_control_server_add_command(server, "fail", handle_fail, f);
         vt_control_server_add_command(server, "typed", handle_typed, f);
+        vt_control_server_add_async_command(server, "later", handle_later, f);
+        vt_control_server_add_async_command(server, "now", handle_now, f);
         return server;
 }
 
@@ -122,6 +163,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 {
         g_autoptr(GError) error = NULL;
 
+        g_queue_init(&f->held);
         f->dir = g_dir_make_tmp("vt-control-XXXXXX", &error);
         g_assert_no_error(error);
         /* The server makes the missing "run" directory. */
@@ -132,9 +174,14 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
+        VtControlReply *reply;
+
         g_clear_pointer(&f->server, vt_control_server_free);
         /* The server removed its socket. */
         g_assert_false(g_file_test(f->path, G_FILE_TEST_EXISTS));
+        /* Replies a test left: returned after the server, they are only freed. */
+        while ((reply = g_queue_pop_head(&f->held)) != NULL)
+                vt_control_reply_return(reply, NULL);
         vt_test_remove_tree(f->dir);
         g_free(f->path);
         g_free(f->dir);
@@ -1030,6 +1077,299 @@ test_replaced_socket_kept(Fixture *f, gconstpointer data)
         assert_alive(f->server);
 }
 
+/* Asynchronous commands. */
+
+typedef struct {
+        GQueue *queue;
+        guint n;
+} QueueCount;
+
+static gboolean
+queue_length_is(gpointer data)
+{
+        QueueCount *c = data;
+
+        return g_queue_get_length(c->queue) == c->n;
+}
+
+/* Waits until `later` holds @n replies. */
+static void
+wait_held(Fixture *f, guint n)
+{
+        QueueCount c = {&f->held, n};
+
+        run_until(queue_length_is, &c);
+}
+
+/* The reply `later` took first. */
+static VtControlReply *
+take_held(Fixture *f)
+{
+        wait_held(f, 1);
+        return g_queue_pop_head(&f->held);
+}
+
+/* The next message is a return with @id (JSON) whose value has @key. */
+static void
+assert_return(json_object *object, const char *id, const char *key)
+{
+        VtQmpMessage message = raw_parse(object);
+        g_autoptr(json_object) expected = json_tokener_parse(id);
+
+        g_assert_cmpint(message.kind, ==, VT_QMP_MESSAGE_RETURN);
+        g_assert_true(json_object_equal(message.id, expected));
+        if (key != NULL)
+                g_assert_true(json_object_object_get_ex(message.value, key, NULL));
+        else
+                g_assert_cmpint(json_object_object_length(message.value), ==, 0);
+}
+
+/* The reply comes when the command returns it, after the loop ran. */
+static void
+test_async_later(Fixture *f, gconstpointer data)
+{
+        g_autoptr(RawClient) raw = raw_connect_negotiated(f->path);
+        g_autoptr(json_object) reply = NULL;
+        json_object *value = json_object_new_object();
+        VtControlReply *held;
+        json_object *done = NULL;
+
+        raw_send(raw, "{\"execute\": \"later\", \"id\": {\"n\": 1}}\n");
+        held = take_held(f);
+        /* Another client is served meanwhile, and this one hears nothing. */
+        assert_alive(f->server);
+        g_assert_true(g_queue_is_empty(&raw->messages));
+
+        json_object_object_add(value, "done", json_object_new_boolean(TRUE));
+        vt_control_reply_return(held, value);
+        reply = raw_next(raw);
+        assert_return(reply, "{\"n\": 1}", "done");
+        g_assert_true(json_object_object_get_ex(raw_parse(reply).value, "done", &done));
+        g_assert_true(json_object_get_boolean(done));
+
+        /* A NULL value is {}; the client goes on as before. */
+        g_clear_pointer(&reply, json_object_put);
+        raw_send(raw, "{\"execute\": \"later\", \"id\": 2}\n");
+        vt_control_reply_return(take_held(f), NULL);
+        reply = raw_next(raw);
+        assert_return(reply, "2", NULL);
+        assert_alive(f->server);
+}
+
+/* A command that answers during its call works through VtQmpClient. */
+static void
+test_async_now(Fixture *f, gconstpointer data)
+{
+        g_autoptr(VtQmpClient) client = client_connect(f->path);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply = client_execute(client, "now", "{\"x\": 7}", &error);
+        json_object *x = NULL;
+
+        g_assert_no_error(error);
+        g_assert_true(json_object_object_get_ex(reply, "x", &x));
+        g_assert_cmpint(json_object_get_int64(x), ==, 7);
+        g_clear_pointer(&reply, json_object_put);
+
+        reply = client_execute(client, "now", "{\"how\": \"guest\"}", &error);
+        g_assert_null(reply);
+        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_GENERIC);
+        g_assert_cmpstr(error->message, ==, "no guest named 'web9'");
+        assert_alive(f->server);
+}
+
+/*
+ * Pipelined in one write: replies keep the order of the requests, an
+ * asynchronous one holding back everything after it (a malformed line's
+ * error included), and one that holds again in the middle of the kept
+ * input holding back the rest.
+ */
+static void
+test_async_order(Fixture *f, gconstpointer data)
+{
+        g_autoptr(RawClient) raw = raw_connect_negotiated(f->path);
+        g_autoptr(json_object) reply = NULL;
+
+        raw_send(raw,
+                 "{\"execute\": \"later\", \"id\": \"a\"}\n"
+                 "{\"execute\": \"count\", \"id\": \"b\"}\n"
+                 "this is not json\n"
+                 "{\"execute\": \"now\", \"arguments\": {\"c\": \"/\\u0000\"}, \"id\": \"c\"}\n"
+                 "{\"execute\": \"later\", \"id\": \"d\"}\n"
+                 "{\"execute\": \"count\", \"id\": \"e\"}\n");
+        wait_held(f, 1);
+        assert_alive(f->server);
+        g_assert_cmpuint(f->n_calls, ==, 0);
+        g_assert_true(g_queue_is_empty(&raw->messages));
+
+        vt_control_reply_return(g_queue_pop_head(&f->held), NULL);
+        reply = raw_next(raw);
+        assert_return(reply, "\"a\"", NULL);
+        g_clear_pointer(&reply, json_object_put);
+        reply = raw_next(raw);
+        assert_return(reply, "\"b\"", "n");
+        g_clear_pointer(&reply, json_object_put);
+        reply = raw_next(raw);
+        assert_error(reply, "GenericError", "malformed JSON", NULL);
+        g_clear_pointer(&reply, json_object_put);
+        reply = raw_next(raw);
+        assert_return(reply, "\"c\"", "c");
+        /* Kept as text and read back: the arguments are the same. */
+        {
+                json_object *c = NULL;
+
+                g_assert_true(json_object_object_get_ex(raw_parse(reply).value, "c", &c));
+                g_assert_cmpint(json_object_get_string_len(c), ==, 2);
+                g_assert_cmpmem(json_object_get_string(c), 2, "/\0", 2);
+        }
+        g_clear_pointer(&reply, json_object_put);
+
+        /* `d` holds again: `e` waits for it. */
+        wait_held(f, 1);
+        assert_alive(f->server);
+        g_assert_cmpuint(f->n_calls, ==, 1);
+        g_assert_true(g_queue_is_empty(&raw->messages));
+        vt_control_reply_return(g_queue_pop_head(&f->held), NULL);
+        reply = raw_next(raw);
+        assert_return(reply, "\"d\"", NULL);
+        g_clear_pointer(&reply, json_object_put);
+        reply = raw_next(raw);
+        assert_return(reply, "\"e\"", "n");
+        g_assert_cmpuint(f->n_calls, ==, 2);
+        assert_alive(f->server);
+}
+
+/* An error returned later: mapped to its class as for a sync command,
+ * with the request's id. */
+static void
+test_async_errors(Fixture *f, gconstpointer data)
+{
+        const ErrorCase *c = data;
+        g_autoptr(RawClient) raw = raw_connect_negotiated(f->path);
+        g_autoptr(json_object) reply = NULL;
+        GError *error = NULL;
+
+        raw_send(raw, "{\"execute\": \"later\", \"id\": 7}\n");
+        set_error_how(&error, c->how);
+        vt_control_reply_return_error(take_held(f), error);
+        reply = raw_next(raw);
+        assert_error(reply, c->error_class, c->desc, "7");
+        g_assert_cmpstr(raw_parse(reply).error_desc, ==, c->desc);
+        assert_alive(f->server);
+}
+
+/* The client hangs up with a reply outstanding (and a request behind it):
+ * returning it later does nothing, the request never runs. */
+static void
+test_async_client_gone(Fixture *f, gconstpointer data)
+{
+        g_autoptr(RawClient) raw = raw_connect_negotiated(f->path);
+        g_autoptr(RawClient) other = raw_connect_negotiated(f->path);
+        GError *error = NULL;
+
+        raw_send(raw, "{\"execute\": \"later\"}\n{\"execute\": \"count\"}\n");
+        raw_send(other, "{\"execute\": \"later\"}\n");
+        wait_held(f, 2);
+        g_clear_pointer(&raw, raw_free);
+        g_clear_pointer(&other, raw_free);
+        wait_n_clients(f->server, 0);
+        vt_control_reply_return(g_queue_pop_head(&f->held), json_object_new_object());
+        g_set_error(&error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC, "too late");
+        vt_control_reply_return_error(g_queue_pop_head(&f->held), error);
+        assert_alive(f->server);
+        g_assert_cmpuint(f->n_calls, ==, 0);
+}
+
+/* The server is freed with replies outstanding: returning them later
+ * does nothing. */
+static void
+test_async_server_freed(Fixture *f, gconstpointer data)
+{
+        g_autofree char *path = g_build_filename(f->dir, "second.sock", NULL);
+        VtControlServer *second = server_new(f, path, 0);
+        g_autoptr(RawClient) raw = raw_connect_negotiated(path);
+        GError *error = NULL;
+
+        raw_send(raw, "{\"execute\": \"later\"}\n{\"execute\": \"count\"}\n");
+        raw_send(raw, "{\"execute\": \"count\"}\n");
+        wait_held(f, 1);
+        vt_control_server_free(second);
+        run_until(raw_is_closed, raw);
+        vt_control_reply_return(g_queue_pop_head(&f->held), json_object_new_object());
+
+        g_clear_pointer(&raw, raw_free);
+        second = server_new(f, path, 0);
+        raw = raw_connect_negotiated(path);
+        raw_send(raw, "{\"execute\": \"later\"}\n");
+        wait_held(f, 1);
+        g_clear_pointer(&second, vt_control_server_free);
+        g_set_error(&error, VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC, "too late");
+        vt_control_reply_return_error(g_queue_pop_head(&f->held), error);
+        g_assert_cmpuint(f->n_calls, ==, 0);
+        assert_alive(f->server);
+}
+
+/* Events reach a client whose reply is outstanding, before the reply. */
+static void
+test_async_events(Fixture *f, gconstpointer data)
+{
+        g_autoptr(RawClient) raw = raw_connect_negotiated(f->path);
+        g_autoptr(json_object) event = NULL;
+        g_autoptr(json_object) reply = NULL;
+        VtQmpMessage message;
+
+        raw_send(raw, "{\"execute\": \"later\", \"id\": 1}\n");
+        wait_held(f, 1);
+        vt_control_server_emit_event(f->server, "BALLOON_DONE", NULL);
+        event = raw_next(raw);
+        message = raw_parse(event);
+        g_assert_cmpint(message.kind, ==, VT_QMP_MESSAGE_EVENT);
+        g_assert_cmpstr(message.name, ==, "BALLOON_DONE");
+        vt_control_reply_return(g_queue_pop_head(&f->held), NULL);
+        reply = raw_next(raw);
+        assert_return(reply, "1", NULL);
+        assert_alive(f->server);
+}
+
+/* Requests piling up behind an outstanding reply are bounded: past
+ * VT_CONTROL_SERVER_MAX_QUEUED the client is cut off; below, all run. */
+static void
+test_async_flood(Fixture *f, gconstpointer data)
+{
+        const gsize pad = 60 * 1024;
+        const guint n_fit = VT_CONTROL_SERVER_MAX_QUEUED / (pad + 128);
+        g_autoptr(RawClient) raw = raw_connect_negotiated(f->path);
+        g_autofree char *padding = g_strnfill(pad, 'p');
+        g_autofree char *request = g_strdup_printf(
+            "{\"execute\": \"count\", \"arguments\": {\"pad\": \"%s\"}}\n", padding);
+        gboolean written = TRUE;
+
+        /* Within the bound: every request is answered once the reply left. */
+        raw_send(raw, "{\"execute\": \"later\"}\n");
+        wait_held(f, 1);
+        for (guint i = 0; i < n_fit; i++)
+                raw_send(raw, request);
+        assert_alive(f->server);
+        g_assert_cmpuint(f->n_calls, ==, 0);
+        vt_control_reply_return(g_queue_pop_head(&f->held), NULL);
+        for (guint i = 0; i <= n_fit; i++) {
+                g_autoptr(json_object) reply = raw_next(raw);
+
+                g_assert_cmpint(raw_parse(reply).kind, ==, VT_QMP_MESSAGE_RETURN);
+        }
+        g_assert_cmpuint(f->n_calls, ==, n_fit);
+
+        /* Past it: cut off; the reply returned later does nothing. */
+        raw_send(raw, "{\"execute\": \"later\"}\n");
+        wait_held(f, 1);
+        for (guint i = 0; written && i < 2 * n_fit; i++)
+                written = raw_write(raw, request, strlen(request));
+        run_until(raw_is_closed, raw);
+        wait_n_clients(f->server, 0);
+        vt_control_reply_return(g_queue_pop_head(&f->held), NULL);
+        g_assert_cmpuint(f->n_calls, ==, n_fit);
+        assert_alive(f->server);
+}
+
 #define ADD(path, test, data) g_test_add(path, Fixture, data, fixture_setup, test, fixture_teardown)
 
 int
@@ -1071,5 +1411,18 @@ main(int argc, char **argv)
         ADD("/control/server/not-a-socket", test_not_a_socket, NULL);
         ADD("/control/server/bad-paths", test_bad_paths, NULL);
         ADD("/control/server/replaced-socket-kept", test_replaced_socket_kept, NULL);
+        ADD("/control/server/async/later", test_async_later, NULL);
+        ADD("/control/server/async/now", test_async_now, NULL);
+        ADD("/control/server/async/order", test_async_order, NULL);
+        for (guint i = 0; i < G_N_ELEMENTS(error_cases); i++) {
+                g_autofree char *path =
+                    g_strdup_printf("/control/server/async/errors/%s", error_cases[i].how);
+
+                ADD(path, test_async_errors, &error_cases[i]);
+        }
+        ADD("/control/server/async/client-gone", test_async_client_gone, NULL);
+        ADD("/control/server/async/server-freed", test_async_server_freed, NULL);
+        ADD("/control/server/async/events", test_async_events, NULL);
+        ADD("/control/server/async/flood", test_async_flood, NULL);
         return g_test_run();
 }

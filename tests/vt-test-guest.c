@@ -26,6 +26,24 @@
  * QEMU gets PR_SET_PDEATHSIG(SIGKILL), so it dies with the thread that
  * started it even if the test crashes; teardown kills it by pid, reaps it and
  * removes the temp dir.
+ *
+ * Libvirt mode (options->libvirt_uri) runs the same machine as a transient
+ * libvirt domain instead: libvirt binds the channel sockets itself (the
+ * workload one at the same path in the temp dir, the agent one under
+ * libvirt's channel dir, found from the domain XML), QEMU runs as root
+ * (a static DAC seclabel: no relabelling of the build and temp dirs) and is
+ * libvirtd's, not ours. The launcher reads its pid from libvirt's pidfile
+ * and holds a pidfd (pidfd_open() works on any process), so death detection
+ * works as in direct mode, but there is no exit status to reap and no QMP
+ * socket of ours (libvirt holds the monitor). The workload socket exists
+ * once virDomainCreateXML() returns; the connect is retried within the boot
+ * guard all the same, watching the pidfd. Teardown destroys the domain
+ * through a fresh connection (libvirtd may have been restarted since), or
+ * SIGKILLs QEMU through the pidfd if libvirtd does not answer.
+ *
+ * A libvirt-mode QEMU does not die with a crashed test: every domain carries
+ * its owner's pid in its <metadata> (OWNER_URI), and the next libvirt-mode
+ * start on the host destroys the domains whose owner is gone.
  */
 
 #define G_LOG_DOMAIN "vt-test-guest"
@@ -46,6 +64,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "vt-test-libvirt.h"
+
 #define DEFAULT_MEMORY_BYTES    (512 * G_GUINT64_CONSTANT(1024) * 1024)
 #define DEFAULT_BOOT_TIMEOUT_US (60 * G_USEC_PER_SEC)
 #define DEFAULT_REPLY_TIMEOUT   (60 * G_USEC_PER_SEC)
@@ -55,6 +78,12 @@
 #define LOG_TAIL_BYTES          2048
 #define WORKLOAD_PORT           "org.vmtide.test.workload"
 #define AGENT_PORT              "org.vmtide.agent.0"
+#define OWNER_URI               "https://vmtide.org/xmlns/test-owner/1"
+#define OWNER_PREFIX            "vttestowner"
+#define LIBVIRT_RUN_DIR         "/run/libvirt/qemu"
+#define LIBVIRT_LOG_DIR         "/var/log/libvirt/qemu"
+#define CONNECT_RETRY_US        (50 * 1000)
+#define EXIT_GUARD_US           (30 * G_USEC_PER_SEC)
 
 struct _VtTestGuest {
         char *name;
@@ -64,9 +93,11 @@ struct _VtTestGuest {
         char *workload_path;
         char *console_path;
         char *qemu_log_path;
-        GPid pid;          /* 0 before spawning */
-        gboolean reaped;   /* waitpid() done, pid no longer ours */
-        int wait_status;   /* valid once reaped */
+        char *libvirt_uri;                         /* NULL: QEMU is our child (direct mode) */
+        char libvirt_uuid[VIR_UUID_STRING_BUFLEN]; /* "" until the domain is created */
+        GPid pid;                                  /* 0 before spawning */
+        gboolean reaped;   /* direct: waitpid() done, pid no longer ours; libvirt: exited */
+        int wait_status;   /* valid once reaped, in direct mode only */
         int pidfd;         /* readable when QEMU exits; -1 if none */
         int workload_fd;   /* connected to workload.sock; -1 if none */
         GString *rbuf;     /* bytes received from the workload, not yet a line */
@@ -258,15 +289,28 @@ file_tail(const char *path, gsize max_bytes)
         return g_strstrip(g_strdup_printf("...%s", contents + len - max_bytes));
 }
 
+static gboolean qemu_wait_exit(VtTestGuest *guest, gint64 deadline_us);
+
 /**
  * guest_reap() - Wait for QEMU to exit (it must be exiting) and record its status.
  * @guest: the guest
+ *
+ * In libvirt mode QEMU is not our child: this waits (at most EXIT_GUARD_US)
+ * for its pidfd to say it exited, and there is no status.
  */
 static void
 guest_reap(VtTestGuest *guest)
 {
         if (guest->pid == 0 || guest->reaped)
                 return;
+        if (guest->libvirt_uri != NULL) {
+                if (guest->pidfd >= 0 &&
+                    !qemu_wait_exit(guest, g_get_monotonic_time() + EXIT_GUARD_US))
+                        g_debug("guest '%s': QEMU pid %d still there after %d s", guest->name,
+                                (int)guest->pid, (int)(EXIT_GUARD_US / G_USEC_PER_SEC));
+                guest->reaped = TRUE;
+                return;
+        }
         while (waitpid(guest->pid, &guest->wait_status, 0) < 0) {
                 if (errno != EINTR) {
                         /* Someone else reaped it: it is gone either way. */
@@ -292,7 +336,10 @@ set_error_qemu_exited(VtTestGuest *guest, const char *what, GError **error)
         g_autofree char *console_tail = NULL;
 
         guest_reap(guest);
-        if (WIFEXITED(guest->wait_status))
+        if (guest->libvirt_uri != NULL)
+                status =
+                    g_strdup_printf("(domain '%s', pid %d) exited", guest->name, (int)guest->pid);
+        else if (WIFEXITED(guest->wait_status))
                 status = g_strdup_printf("exited with status %d", WEXITSTATUS(guest->wait_status));
         else if (WIFSIGNALED(guest->wait_status))
                 status = g_strdup_printf("was killed by signal %d", WTERMSIG(guest->wait_status));
@@ -301,8 +348,9 @@ set_error_qemu_exited(VtTestGuest *guest, const char *what, GError **error)
         stderr_tail = file_tail(guest->qemu_log_path, LOG_TAIL_BYTES);
         console_tail = file_tail(guest->console_path, LOG_TAIL_BYTES);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
-                    "QEMU of guest '%s' %s %s\n--- QEMU stderr:\n%s\n--- guest console (tail):\n%s",
-                    guest->name, status, what, stderr_tail, console_tail);
+                    "QEMU of guest '%s' %s %s\n--- QEMU stderr ('%s'):\n%s\n--- guest console "
+                    "(tail):\n%s",
+                    guest->name, status, what, guest->qemu_log_path, stderr_tail, console_tail);
 }
 
 /**
@@ -546,98 +594,36 @@ reap_orphan_dirs(void)
 }
 
 /**
- * vt_test_guest_start() - Boot a test guest and wait until its workload is ready.
- * @options: (optional) how to start it; NULL takes every default
+ * guest_spawn_qemu() - Direct mode: bind the guest's sockets and spawn QEMU on them.
+ * @guest: the guest, its dir and paths set
+ * @qemu: the QEMU binary
+ * @kernel: the guest kernel
+ * @initrd: the guest initramfs
+ * @append: the kernel command line
+ * @memory_bytes: guest RAM, a multiple of 1 MiB
+ * @no_balloon: omit the virtio-balloon device
  * @error: return location for a GError
  *
- * Creates a temp dir `vt-guest-<name>-XXXXXX` holding `qmp.sock`,
- * `agent.sock` (port org.vmtide.agent.0), `workload.sock` (port
- * org.vmtide.test.workload), `console.log` (ttyS0) and `qemu.log` (QEMU's
- * stdout and stderr), starts QEMU ($VT_QEMU, accelerator $VT_TEST_ACCEL,
- * default tcg) on the image in $VT_GUEST_DIR, and waits for the workload's
- * "ready" line or for @options->boot_timeout_us. The QMP and agent sockets
- * accept connections as soon as this returns (even before, in fact); nobody
- * is connected to them.
- *
- * QEMU dies with the calling thread (PR_SET_PDEATHSIG): call this from a
- * thread that outlives the guest, such as the test's main thread.
- *
- * Return: the running guest (transfer full, free with vt_test_guest_free()),
- *         or NULL with @error set; on error nothing is left behind
+ * Return: TRUE with guest->pid and guest->pidfd set, else FALSE with @error set
  */
-VtTestGuest *
-vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
+static gboolean
+guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const char *initrd,
+                 const char *append, guint64 memory_bytes, gboolean no_balloon, GError **error)
 {
-        static const VtTestGuestOptions defaults = {0};
-        g_autoptr(VtTestGuest) guest = NULL;
-        g_autofree char *reason = NULL;
-        g_autofree char *qemu = NULL;
-        g_autofree char *kernel = NULL;
-        g_autofree char *initrd = NULL;
-        g_autofree char *template = NULL;
         g_autofree char *memory = NULL;
         g_autofree char *console_opt = NULL;
         g_autofree char *qmp_opt = NULL;
         g_autofree char *agent_opt = NULL;
         g_autofree char *workload_opt = NULL;
-        g_autofree char *append = NULL;
-        g_autofree char *owner_path = NULL;
-        g_autofree char *owner = NULL;
         g_autoptr(GPtrArray) argv = NULL;
-        g_autoptr(GError) local_error = NULL;
         const char *accel;
-        guint64 memory_bytes;
-        gint64 boot_timeout_us, start_us;
         int listen_fds[3] = {-1, -1, -1};
         int log_fd;
         gboolean spawned;
 
-        if (options == NULL)
-                options = &defaults;
-        guest = g_new0(VtTestGuest, 1);
-        guest->pidfd = -1;
-        guest->workload_fd = -1;
-        guest->rbuf = g_string_new(NULL);
-        guest->name = g_strdup(options->name != NULL ? options->name : "guest");
-        memory_bytes = options->memory_bytes != 0 ? options->memory_bytes : DEFAULT_MEMORY_BYTES;
-        boot_timeout_us =
-            options->boot_timeout_us > 0 ? options->boot_timeout_us : DEFAULT_BOOT_TIMEOUT_US;
         accel = g_getenv("VT_TEST_ACCEL");
         if (accel == NULL || *accel == '\0')
                 accel = "tcg";
-
-        if (!name_is_valid(guest->name)) {
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                            "invalid guest name '%s' (1-%d of [A-Za-z0-9_-])", guest->name,
-                            NAME_MAX_CHARS);
-                return NULL;
-        }
-        if (memory_bytes % MIB != 0) {
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                            "guest memory %" G_GUINT64_FORMAT " is not a multiple of 1 MiB",
-                            memory_bytes);
-                return NULL;
-        }
-        qemu = find_qemu(&reason);
-        if (qemu == NULL || !find_image(&kernel, &initrd, &reason)) {
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s", reason);
-                return NULL;
-        }
-
-        reap_orphan_dirs();
-        template = g_strdup_printf("vt-guest-%s-XXXXXX", guest->name);
-        guest->dir = g_dir_make_tmp(template, error);
-        if (guest->dir == NULL)
-                return NULL;
-        owner_path = g_build_filename(guest->dir, "owner.pid", NULL);
-        owner = g_strdup_printf("%d\n", (int)getpid());
-        if (!g_file_set_contents(owner_path, owner, -1, error))
-                return NULL;
-        guest->qmp_path = g_build_filename(guest->dir, "qmp.sock", NULL);
-        guest->agent_path = g_build_filename(guest->dir, "agent.sock", NULL);
-        guest->workload_path = g_build_filename(guest->dir, "workload.sock", NULL);
-        guest->console_path = g_build_filename(guest->dir, "console.log", NULL);
-        guest->qemu_log_path = g_build_filename(guest->dir, "qemu.log", NULL);
 
         listen_fds[0] = listen_unix(guest->qmp_path, error);
         if (listen_fds[0] >= 0)
@@ -649,7 +635,7 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                         if (listen_fds[i] >= 0)
                                 close(listen_fds[i]);
                 }
-                return NULL;
+                return FALSE;
         }
         log_fd = open(guest->qemu_log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (log_fd < 0) {
@@ -660,7 +646,7 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                 g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
                             "cannot create '%s': %s", guest->qemu_log_path,
                             g_strerror(saved_errno));
-                return NULL;
+                return FALSE;
         }
 
         memory = g_strdup_printf("%" G_GUINT64_FORMAT "M", memory_bytes / MIB);
@@ -670,7 +656,7 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         workload_opt =
             g_strdup_printf("socket,id=workload,fd=%d,server=on,wait=off", listen_fds[2]);
         argv = g_ptr_array_new();
-        g_ptr_array_add(argv, qemu);
+        g_ptr_array_add(argv, (char *)qemu);
         g_ptr_array_add(argv, "-name");
         g_ptr_array_add(argv, guest->name);
         g_ptr_array_add(argv, "-accel");
@@ -685,13 +671,11 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         g_ptr_array_add(argv, "none");
         g_ptr_array_add(argv, "-no-reboot");
         g_ptr_array_add(argv, "-kernel");
-        g_ptr_array_add(argv, kernel);
+        g_ptr_array_add(argv, (char *)kernel);
         g_ptr_array_add(argv, "-initrd");
-        g_ptr_array_add(argv, initrd);
+        g_ptr_array_add(argv, (char *)initrd);
         g_ptr_array_add(argv, "-append");
-        append = g_strjoin(" ", "console=ttyS0 quiet panic=-1",
-                           options->kernel_args != NULL ? options->kernel_args : "", NULL);
-        g_ptr_array_add(argv, append);
+        g_ptr_array_add(argv, (char *)append);
         g_ptr_array_add(argv, "-chardev");
         g_ptr_array_add(argv, console_opt);
         g_ptr_array_add(argv, "-serial");
@@ -710,13 +694,12 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         g_ptr_array_add(argv, workload_opt);
         g_ptr_array_add(argv, "-device");
         g_ptr_array_add(argv, "virtserialport,bus=vser0.0,chardev=workload,name=" WORKLOAD_PORT);
-        if (!options->no_balloon) {
+        if (!no_balloon) {
                 g_ptr_array_add(argv, "-device");
                 g_ptr_array_add(argv, "virtio-balloon-pci,id=balloon0");
         }
         g_ptr_array_add(argv, NULL);
 
-        start_us = g_get_monotonic_time();
         /* Identity fd mapping: GLib clears FD_CLOEXEC on them in the child only. */
         spawned = g_spawn_async_with_pipes_and_fds(
             NULL, (const char *const *)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup,
@@ -727,7 +710,7 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                 close(listen_fds[i]);
         if (!spawned) {
                 guest->pid = 0;
-                return NULL;
+                return FALSE;
         }
         g_debug("guest '%s': QEMU pid %d in '%s'", guest->name, (int)guest->pid, guest->dir);
 
@@ -737,9 +720,380 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
 
                 g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
                             "pidfd_open(%d): %s", (int)guest->pid, g_strerror(saved_errno));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/**
+ * domain_log_path() - Where libvirt keeps a domain's QEMU log (its stderr).
+ * @name: the domain name
+ *
+ * Return: the path (transfer full)
+ */
+static char *
+domain_log_path(const char *name)
+{
+        g_autofree char *file = g_strdup_printf("%s.log", name);
+
+        return g_build_filename(LIBVIRT_LOG_DIR, file, NULL);
+}
+
+/**
+ * reap_orphan_domains() - Destroy the running test domains whose owner process is gone.
+ * @conn: a connection
+ *
+ * A test that crashes leaves its libvirt-mode QEMU running (it is libvirtd's
+ * child, not the test's); its domain's metadata names the owner's pid.
+ * Domains without that element are never touched.
+ */
+static void
+reap_orphan_domains(virConnectPtr conn)
+{
+        virDomainPtr *domains = NULL;
+        int n = virConnectListAllDomains(conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+
+        for (int i = 0; i < n; i++) {
+                char *owner = virDomainGetMetadata(domains[i], VIR_DOMAIN_METADATA_ELEMENT,
+                                                   OWNER_URI, VIR_DOMAIN_AFFECT_LIVE);
+                const char *attr = owner != NULL ? strstr(owner, " pid=") : NULL;
+                gint64 pid = 0;
+
+                if (attr != NULL && (attr[5] == '\'' || attr[5] == '"'))
+                        pid = g_ascii_strtoll(attr + 6, NULL, 10);
+                if (pid > 0 && pid <= G_MAXINT && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+                        const char *name = virDomainGetName(domains[i]);
+
+                        g_debug("destroying domain '%s', left behind by process %" G_GINT64_FORMAT,
+                                name, pid);
+                        if (virDomainDestroy(domains[i]) == 0) {
+                                g_autofree char *log_path = domain_log_path(name);
+
+                                g_unlink(log_path);
+                        } else {
+                                g_debug("cannot destroy domain '%s': %s", name,
+                                        virGetLastErrorMessage());
+                        }
+                }
+                free(owner);
+                virDomainFree(domains[i]);
+        }
+        free(domains);
+}
+
+/**
+ * domain_xml_build() - The XML of the libvirt-mode domain: the direct mode's machine.
+ * @guest: the guest, its name and paths set
+ * @options: the options (no_balloon, libvirt_metadata)
+ * @kernel: the guest kernel, an absolute path
+ * @initrd: the guest initramfs, an absolute path
+ * @append: the kernel command line
+ * @memory_bytes: guest RAM, a multiple of 1 MiB
+ *
+ * Everything inserted is XML-escaped but @options->libvirt_metadata, which
+ * is XML. $VT_TEST_ACCEL=kvm gives a KVM domain, anything else TCG.
+ *
+ * Return: the XML (transfer full)
+ */
+static char *
+domain_xml_build(VtTestGuest *guest, const VtTestGuestOptions *options, const char *kernel,
+                 const char *initrd, const char *append, guint64 memory_bytes)
+{
+        GString *xml = g_string_new(NULL);
+        g_autofree char *body = NULL;
+
+        body = g_markup_printf_escaped(
+            "<domain type='%s'>\n"
+            "  <name>%s</name>\n"
+            "  <memory unit='MiB'>%" G_GUINT64_FORMAT "</memory>\n"
+            "  <vcpu>1</vcpu>\n"
+            "  <os>\n"
+            "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+            "    <kernel>%s</kernel>\n"
+            "    <initrd>%s</initrd>\n"
+            "    <cmdline>%s</cmdline>\n"
+            "  </os>\n"
+            "  <on_poweroff>destroy</on_poweroff>\n"
+            "  <on_reboot>destroy</on_reboot>\n"
+            "  <on_crash>destroy</on_crash>\n"
+            "  <devices>\n"
+            "    <serial type='file'><source path='%s'/><target port='0'/></serial>\n"
+            "    <controller type='usb' model='none'/>\n"
+            "    <controller type='virtio-serial' index='0'/>\n"
+            "    <channel type='unix'><source mode='bind'/>"
+            "<target type='virtio' name='" AGENT_PORT "'/></channel>\n"
+            "    <channel type='unix'><source mode='bind' path='%s'/>"
+            "<target type='virtio' name='" WORKLOAD_PORT "'/></channel>\n",
+            g_strcmp0(g_getenv("VT_TEST_ACCEL"), "kvm") == 0 ? "kvm" : "qemu", guest->name,
+            memory_bytes / MIB, kernel, initrd, append, guest->console_path, guest->workload_path);
+        g_string_append(xml, body);
+        if (options->no_balloon)
+                g_string_append(xml, "    <memballoon model='none'/>\n");
+        else
+                g_string_append(xml, "    <memballoon model='virtio'><stats period='2'/>"
+                                     "</memballoon>\n");
+        g_string_append(xml, "  </devices>\n"
+                             "  <seclabel type='static' model='dac' relabel='no'>"
+                             "<label>+0:+0</label></seclabel>\n"
+                             "  <metadata>\n");
+        if (options->libvirt_metadata != NULL)
+                g_string_append_printf(xml, "    %s\n", options->libvirt_metadata);
+        g_string_append_printf(xml,
+                               "    <" OWNER_PREFIX ":owner xmlns:" OWNER_PREFIX "='" OWNER_URI
+                               "' pid='%d'/>\n"
+                               "  </metadata>\n"
+                               "</domain>\n",
+                               (int)getpid());
+        return g_string_free(xml, FALSE);
+}
+
+/**
+ * guest_read_pid() - Libvirt mode: find QEMU's pid in libvirt's pidfile and open a pidfd.
+ * @guest: the guest, whose domain was just created
+ * @error: return location for a GError
+ *
+ * Return: TRUE with guest->pid and guest->pidfd set, else FALSE with @error set
+ */
+static gboolean
+guest_read_pid(VtTestGuest *guest, GError **error)
+{
+        g_autofree char *file = g_strdup_printf("%s.pid", guest->name);
+        g_autofree char *pid_path = g_build_filename(LIBVIRT_RUN_DIR, file, NULL);
+        g_autofree char *contents = NULL;
+        g_autofree char *proc = NULL;
+        guint64 pid;
+
+        if (!g_file_get_contents(pid_path, &contents, NULL, error))
+                return FALSE;
+        if (!g_ascii_string_to_unsigned(g_strstrip(contents), 10, 1, G_MAXINT, &pid, NULL)) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "'%s' holds no pid: '%s'",
+                            pid_path, contents);
+                return FALSE;
+        }
+        proc = g_strdup_printf("/proc/%d", (int)pid);
+        if (!g_file_test(proc, G_FILE_TEST_IS_DIR)) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                            "QEMU of domain '%s' (pid %d, from '%s') is not running", guest->name,
+                            (int)pid, pid_path);
+                return FALSE;
+        }
+        guest->pid = (GPid)pid;
+        guest->pidfd = (int)syscall(SYS_pidfd_open, guest->pid, 0);
+        if (guest->pidfd < 0) {
+                int saved_errno = errno;
+
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                            "pidfd_open(%d): %s", (int)guest->pid, g_strerror(saved_errno));
+                return FALSE;
+        }
+        g_debug("guest '%s': domain %s, QEMU pid %d", guest->name, guest->libvirt_uuid,
+                (int)guest->pid);
+        return TRUE;
+}
+
+/**
+ * guest_create_domain() - Libvirt mode: create the transient domain and find its QEMU.
+ * @guest: the guest, its dir, paths and libvirt_uri set
+ * @options: the options
+ * @kernel: the guest kernel
+ * @initrd: the guest initramfs
+ * @append: the kernel command line
+ * @memory_bytes: guest RAM, a multiple of 1 MiB
+ * @error: return location for a GError
+ *
+ * Return: TRUE with guest->libvirt_uuid, ->pid and ->pidfd set, else FALSE
+ *         with @error set (the domain, if created, is destroyed by vt_test_guest_free())
+ */
+static gboolean
+guest_create_domain(VtTestGuest *guest, const VtTestGuestOptions *options, const char *kernel,
+                    const char *initrd, const char *append, guint64 memory_bytes, GError **error)
+{
+        struct sockaddr_un addr;
+        g_autofree char *abs_kernel = g_canonicalize_filename(kernel, NULL);
+        g_autofree char *abs_initrd = g_canonicalize_filename(initrd, NULL);
+        g_autofree char *xml = NULL;
+        g_autofree char *message = NULL;
+        virConnectPtr conn;
+        virDomainPtr domain;
+        int ret = 0;
+
+        if (strlen(guest->workload_path) >= sizeof(addr.sun_path)) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG,
+                            "socket path '%s' is too long (set TMPDIR to a shorter dir)",
+                            guest->workload_path);
+                return FALSE;
+        }
+        conn = vt_test_libvirt_connect(guest->libvirt_uri, error);
+        if (conn == NULL)
+                return FALSE;
+        reap_orphan_domains(conn);
+        xml = domain_xml_build(guest, options, abs_kernel, abs_initrd, append, memory_bytes);
+        domain = virDomainCreateXML(conn, xml, VIR_DOMAIN_NONE);
+        if (domain != NULL)
+                ret = virDomainGetUUIDString(domain, guest->libvirt_uuid);
+        if (domain == NULL || ret < 0)
+                message = g_strdup(virGetLastErrorMessage());
+        if (domain != NULL)
+                virDomainFree(domain);
+        virConnectClose(conn);
+        if (message != NULL) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                            "cannot create domain '%s' through '%s': %s", guest->name,
+                            guest->libvirt_uri, message);
+                return FALSE;
+        }
+        return guest_read_pid(guest, error);
+}
+
+/**
+ * workload_connect_retry() - Libvirt mode: connect to the workload socket libvirt binds.
+ * @guest: the guest, whose QEMU is running
+ * @deadline_us: monotonic time to give up at
+ * @error: return location for a GError
+ *
+ * Retries every CONNECT_RETRY_US until @deadline_us while watching QEMU's
+ * pidfd (the socket normally accepts at the first try).
+ *
+ * Return: the connected fd, or -1 with @error set
+ */
+static int
+workload_connect_retry(VtTestGuest *guest, gint64 deadline_us, GError **error)
+{
+        for (;;) {
+                g_autoptr(GError) local_error = NULL;
+                int fd = connect_unix(guest->workload_path, &local_error);
+                gint64 now_us;
+
+                if (fd >= 0)
+                        return fd;
+                now_us = g_get_monotonic_time();
+                if (now_us >= deadline_us) {
+                        g_propagate_prefixed_error(
+                            error, g_steal_pointer(&local_error),
+                            "guest '%s' (within the boot timeout): ", guest->name);
+                        return -1;
+                }
+                if (qemu_wait_exit(guest, MIN(now_us + CONNECT_RETRY_US, deadline_us))) {
+                        set_error_qemu_exited(guest, "before its workload socket accepted", error);
+                        return -1;
+                }
+        }
+}
+
+/**
+ * vt_test_guest_start() - Boot a test guest and wait until its workload is ready.
+ * @options: (optional) how to start it; NULL takes every default
+ * @error: return location for a GError
+ *
+ * Creates a temp dir `vt-guest-<name>-XXXXXX` holding `qmp.sock`,
+ * `agent.sock` (port org.vmtide.agent.0), `workload.sock` (port
+ * org.vmtide.test.workload), `console.log` (ttyS0) and `qemu.log` (QEMU's
+ * stdout and stderr), starts QEMU ($VT_QEMU, accelerator $VT_TEST_ACCEL,
+ * default tcg) on the image in $VT_GUEST_DIR, and waits for the workload's
+ * "ready" line or for @options->boot_timeout_us. The QMP and agent sockets
+ * accept connections as soon as this returns (even before, in fact); nobody
+ * is connected to them.
+ *
+ * QEMU dies with the calling thread (PR_SET_PDEATHSIG): call this from a
+ * thread that outlives the guest, such as the test's main thread.
+ *
+ * With @options->libvirt_uri, the same machine is created as a transient
+ * libvirt domain named @options->name (unique on the host; libvirt's
+ * default emulator; kvm if $VT_TEST_ACCEL is "kvm", else TCG). The temp dir
+ * then holds `workload.sock` (bound by libvirt) and `console.log` only:
+ * there is no QMP socket of ours (libvirt holds the monitor), the agent
+ * socket is libvirt's (its path is in the domain XML), QEMU's stderr is in
+ * libvirt's log (/var/log/libvirt/qemu/NAME.log, removed with the guest),
+ * and QEMU does not die with the test (the next libvirt-mode start destroys
+ * the domains of dead tests). The domain's <metadata> holds
+ * @options->libvirt_metadata and an element naming this process.
+ *
+ * Return: the running guest (transfer full, free with vt_test_guest_free()),
+ *         or NULL with @error set; on error nothing is left behind
+ */
+VtTestGuest *
+vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
+{
+        static const VtTestGuestOptions defaults = {0};
+        g_autoptr(VtTestGuest) guest = NULL;
+        g_autofree char *reason = NULL;
+        g_autofree char *qemu = NULL;
+        g_autofree char *kernel = NULL;
+        g_autofree char *initrd = NULL;
+        g_autofree char *template = NULL;
+        g_autofree char *append = NULL;
+        g_autofree char *owner_path = NULL;
+        g_autofree char *owner = NULL;
+        guint64 memory_bytes;
+        gint64 boot_timeout_us, start_us;
+
+        if (options == NULL)
+                options = &defaults;
+        guest = g_new0(VtTestGuest, 1);
+        guest->pidfd = -1;
+        guest->workload_fd = -1;
+        guest->rbuf = g_string_new(NULL);
+        guest->name = g_strdup(options->name != NULL ? options->name : "guest");
+        guest->libvirt_uri = g_strdup(options->libvirt_uri);
+        memory_bytes = options->memory_bytes != 0 ? options->memory_bytes : DEFAULT_MEMORY_BYTES;
+        boot_timeout_us =
+            options->boot_timeout_us > 0 ? options->boot_timeout_us : DEFAULT_BOOT_TIMEOUT_US;
+
+        if (!name_is_valid(guest->name)) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                            "invalid guest name '%s' (1-%d of [A-Za-z0-9_-])", guest->name,
+                            NAME_MAX_CHARS);
                 return NULL;
         }
-        guest->workload_fd = connect_unix(guest->workload_path, error);
+        if (memory_bytes % MIB != 0) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                            "guest memory %" G_GUINT64_FORMAT " is not a multiple of 1 MiB",
+                            memory_bytes);
+                return NULL;
+        }
+        /* Libvirt mode runs libvirt's emulator, not ours. */
+        if (guest->libvirt_uri == NULL)
+                qemu = find_qemu(&reason);
+        if ((guest->libvirt_uri == NULL && qemu == NULL) ||
+            !find_image(&kernel, &initrd, &reason)) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s", reason);
+                return NULL;
+        }
+
+        reap_orphan_dirs();
+        template = g_strdup_printf("vt-guest-%s-XXXXXX", guest->name);
+        guest->dir = g_dir_make_tmp(template, error);
+        if (guest->dir == NULL)
+                return NULL;
+        owner_path = g_build_filename(guest->dir, "owner.pid", NULL);
+        owner = g_strdup_printf("%d\n", (int)getpid());
+        if (!g_file_set_contents(owner_path, owner, -1, error))
+                return NULL;
+        guest->workload_path = g_build_filename(guest->dir, "workload.sock", NULL);
+        guest->console_path = g_build_filename(guest->dir, "console.log", NULL);
+        if (guest->libvirt_uri == NULL) {
+                guest->qmp_path = g_build_filename(guest->dir, "qmp.sock", NULL);
+                guest->agent_path = g_build_filename(guest->dir, "agent.sock", NULL);
+                guest->qemu_log_path = g_build_filename(guest->dir, "qemu.log", NULL);
+        } else {
+                guest->qemu_log_path = domain_log_path(guest->name);
+        }
+        append = g_strjoin(" ", "console=ttyS0 quiet panic=-1",
+                           options->kernel_args != NULL ? options->kernel_args : "", NULL);
+
+        start_us = g_get_monotonic_time();
+        if (guest->libvirt_uri == NULL) {
+                if (!guest_spawn_qemu(guest, qemu, kernel, initrd, append, memory_bytes,
+                                      options->no_balloon, error))
+                        return NULL;
+                guest->workload_fd = connect_unix(guest->workload_path, error);
+        } else {
+                if (!guest_create_domain(guest, options, kernel, initrd, append, memory_bytes,
+                                         error))
+                        return NULL;
+                guest->workload_fd =
+                    workload_connect_retry(guest, start_us + boot_timeout_us, error);
+        }
         if (guest->workload_fd < 0)
                 return NULL;
         if (!guest_wait_ready(guest, start_us + boot_timeout_us, error))
@@ -780,7 +1134,8 @@ vt_test_guest_get_dir(VtTestGuest *guest)
  * vt_test_guest_get_qmp_path() - QEMU's QMP socket; accepts one client at a time.
  * @guest: the guest
  *
- * Return: (transfer none) the socket path
+ * Return: (transfer none) the socket path; NULL in libvirt mode (libvirt
+ *         holds QEMU's monitor)
  */
 const char *
 vt_test_guest_get_qmp_path(VtTestGuest *guest)
@@ -793,7 +1148,8 @@ vt_test_guest_get_qmp_path(VtTestGuest *guest)
  * vt_test_guest_get_agent_path() - Host end of the org.vmtide.agent.0 port.
  * @guest: the guest
  *
- * Return: (transfer none) the socket path
+ * Return: (transfer none) the socket path; NULL in libvirt mode (libvirt
+ *         chose the path: it is in the domain XML's channel element)
  */
 const char *
 vt_test_guest_get_agent_path(VtTestGuest *guest)
@@ -816,10 +1172,27 @@ vt_test_guest_get_console_path(VtTestGuest *guest)
 }
 
 /**
+ * vt_test_guest_get_libvirt_name() - The libvirt domain's name, in libvirt mode.
+ * @guest: the guest
+ *
+ * Return: (transfer none) the domain name (the guest's name), or NULL if
+ *         QEMU was spawned directly
+ */
+const char *
+vt_test_guest_get_libvirt_name(VtTestGuest *guest)
+{
+        g_return_val_if_fail(guest != NULL, NULL);
+        return guest->libvirt_uri != NULL ? guest->name : NULL;
+}
+
+/**
  * vt_test_guest_get_pid() - QEMU's pid (for /proc/<pid>/ksm_stat and the like).
  * @guest: the guest
  *
- * Return: the pid; it may have been reaped after vt_test_guest_kill()
+ * In libvirt mode it is libvirtd's QEMU, read from libvirt's pidfile.
+ *
+ * Return: the pid; it may have been reaped (or, in libvirt mode, have
+ *         exited) after vt_test_guest_kill()
  */
 GPid
 vt_test_guest_get_pid(VtTestGuest *guest)
@@ -985,18 +1358,66 @@ vt_test_guest_read_console(VtTestGuest *guest)
 }
 
 /**
+ * guest_destroy_domain() - Libvirt mode: destroy the domain, or kill its QEMU, and wait.
+ * @guest: the guest
+ *
+ * Opens a fresh connection (libvirtd may have been restarted since the
+ * start). If libvirtd does not answer or the destroy fails, SIGKILLs QEMU
+ * through its pidfd: libvirtd notices when it comes back. Removes the
+ * domain's libvirt log once the domain is gone.
+ */
+static void
+guest_destroy_domain(VtTestGuest *guest)
+{
+        g_autoptr(GError) error = NULL;
+        virConnectPtr conn;
+        gboolean destroyed = FALSE;
+
+        if (guest->libvirt_uuid[0] == '\0')
+                return;
+        conn = vt_test_libvirt_connect(guest->libvirt_uri, &error);
+        if (conn != NULL) {
+                virDomainPtr domain = virDomainLookupByUUIDString(conn, guest->libvirt_uuid);
+
+                /* Not found: it is gone already. */
+                destroyed = domain == NULL || virDomainIsActive(domain) == 0 ||
+                            virDomainDestroy(domain) == 0;
+                if (!destroyed)
+                        g_debug("guest '%s': cannot destroy the domain: %s", guest->name,
+                                virGetLastErrorMessage());
+                if (domain != NULL)
+                        virDomainFree(domain);
+                virConnectClose(conn);
+        } else {
+                g_debug("guest '%s': %s", guest->name, error->message);
+        }
+        if (!destroyed && guest->pidfd >= 0 && !qemu_wait_exit(guest, 0) &&
+            syscall(SYS_pidfd_send_signal, guest->pidfd, SIGKILL, NULL, 0) < 0)
+                g_debug("guest '%s': cannot kill QEMU pid %d: %s", guest->name, (int)guest->pid,
+                        g_strerror(errno));
+        guest_reap(guest);
+        if (g_unlink(guest->qemu_log_path) < 0 && errno != ENOENT)
+                g_debug("cannot remove '%s': %s", guest->qemu_log_path, g_strerror(errno));
+        guest->libvirt_uuid[0] = '\0';
+}
+
+/**
  * vt_test_guest_kill() - SIGKILL QEMU and reap it. Idempotent.
  * @guest: the guest
  *
- * The temp dir stays until vt_test_guest_free(); vt_test_guest_workload()
- * fails from now on.
+ * In libvirt mode: destroy the domain (virDomainDestroy() through a fresh
+ * connection; if libvirtd does not answer, SIGKILL QEMU) and wait for QEMU
+ * to exit. The temp dir stays until vt_test_guest_free();
+ * vt_test_guest_workload() fails from now on.
  */
 void
 vt_test_guest_kill(VtTestGuest *guest)
 {
         g_return_if_fail(guest != NULL);
 
-        if (guest->pid != 0 && !guest->reaped)
+        if (guest->libvirt_uri != NULL)
+                guest_destroy_domain(guest);
+        else if (guest->pid != 0 && !guest->reaped)
                 kill(guest->pid, SIGKILL);
         guest_reap(guest);
         if (guest->workload_fd >= 0) {
@@ -1039,6 +1460,8 @@ remove_tree(const char *path)
 /**
  * vt_test_guest_free() - Kill QEMU if still running, reap it, remove the temp dir.
  * @guest: (nullable) the guest
+ *
+ * In libvirt mode the domain is destroyed first (see vt_test_guest_kill()).
  */
 void
 vt_test_guest_free(VtTestGuest *guest)
@@ -1050,6 +1473,7 @@ vt_test_guest_free(VtTestGuest *guest)
                 remove_tree(guest->dir);
         g_string_free(guest->rbuf, TRUE);
         g_free(guest->name);
+        g_free(guest->libvirt_uri);
         g_free(guest->dir);
         g_free(guest->qmp_path);
         g_free(guest->agent_path);

@@ -16,6 +16,12 @@ G_BEGIN_DECLS
  * @boot_timeout_us: guard timeout for the workload's "ready"; 0 means 60 s
  * @kernel_args: more kernel command line, or NULL; `vt.agent=ARG` passes
  *        ARG to vmtide-agent (e.g. `vt.agent=--sample-ms=200`)
+ * @libvirt_uri: NULL: spawn QEMU directly. Else run the guest as a transient
+ *        libvirt domain named @name through this URI (qemu:///system only,
+ *        e.g. vt_test_libvirt_get_uri()); @name must then be unique on the
+ *        host, e.g. "vt-lv-<pid>-<n>"
+ * @libvirt_metadata: with @libvirt_uri: raw XML elements (each in its own
+ *        namespace) to put in the domain's <metadata>, or NULL
  */
 typedef struct {
         const char *name;
@@ -23,10 +29,13 @@ typedef struct {
         gboolean no_balloon;
         gint64 boot_timeout_us;
         const char *kernel_args;
+        const char *libvirt_uri;
+        const char *libvirt_metadata;
 } VtTestGuestOptions;
 
 /**
- * VtTestGuest - A running QEMU guest, its temp dir and its listening sockets (opaque).
+ * VtTestGuest - A running QEMU guest (spawned, or a libvirt domain), its temp dir and sockets
+ * (opaque).
  */
 typedef struct _VtTestGuest VtTestGuest;
 
@@ -39,6 +48,7 @@ const char *vt_test_guest_get_dir(VtTestGuest *guest);
 const char *vt_test_guest_get_qmp_path(VtTestGuest *guest);
 const char *vt_test_guest_get_agent_path(VtTestGuest *guest);
 const char *vt_test_guest_get_console_path(VtTestGuest *guest);
+const char *vt_test_guest_get_libvirt_name(VtTestGuest *guest);
 GPid vt_test_guest_get_pid(VtTestGuest *guest);
 guint64 vt_test_guest_get_mem_total(VtTestGuest *guest);
 gint64 vt_test_guest_get_ready_us(VtTestGuest *guest);

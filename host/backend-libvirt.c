@@ -1,0 +1,854 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The libvirt backend: guests are the running domains of a libvirt
+ * connection (`[libvirt] uri`, default qemu:///system), driven through
+ * libvirt's API (host/guest-libvirt.c).
+ *
+ * Theory of operation: libvirt-glib's gvir_event_register() runs libvirt's
+ * event loop on GLib's default main context, so domain events and
+ * keepalive probes are handled by vmtided's own loop. Blocking calls
+ * (connecting, listing) run on the backend's serial worker.
+ *
+ * Connecting opens the connection, turns keepalive on, registers for
+ * lifecycle, BALLOON_CHANGE and METADATA_CHANGE events and for the
+ * connection's close, then lists the running domains. The main thread
+ * then reconciles (by UUID) what the listing shows with the guests it
+ * follows:
+ *
+ * - a domain not followed yet: a new guest, announced with "guest-added";
+ * - a guest followed: it gets the new connection's domain back;
+ * - a guest not listed, and followed since before the listing was asked
+ *   for: its domain stopped unseen; the guest is gone.
+ *
+ * After that, events keep the set: a domain started (or resumed: an
+ * incoming migration is taken when it resumes, once its memory is there)
+ * is added; one stopped (shut down, destroyed, crashed, migrated away,
+ * saved) or crashed is gone; a guest whose calls find the domain gone is
+ * gone too. A gone guest is announced with "guest-removed".
+ *
+ * When libvirtd goes away (its socket closes, or keepalive gives up), the
+ * guests stay, with their last state, unreachable (the policy leaves them
+ * alone) while their agents keep reporting: the agent channel is QEMU's,
+ * not libvirtd's. Connecting is tried again after VT_BACKEND_LIBVIRT_
+ * RETRY_MIN_US, doubling to _MAX_US, and the reconciliation above brings
+ * every guest back. "connection-changed" tells the daemon each change
+ * (and the first failure of a spell).
+ *
+ * Each connection has its own Link, which libvirt's callbacks get as
+ * their opaque pointer: a callback whose link does not point to the
+ * backend (the connection is not taken yet, or was dropped, or the
+ * backend stopped) does nothing; the listing and the next rescan cover
+ * what such a callback would have said. The close callback may come on any thread and is passed to
+ * the main context.
+ *
+ * Every signal is emitted from an idle source, in the order the changes
+ * were seen, never from within a call the daemon made.
+ */
+#include "host/backend-libvirt.h"
+
+#include <libvirt-glib/libvirt-glib.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdlib.h>
+
+#include "host/guest-libvirt.h"
+#include "host/libvirt-error.h"
+#include "host/libvirt-metadata.h"
+#include "host/libvirt-pid.h"
+#include "host/serial-worker.h"
+
+typedef struct {
+        gatomicrefcount ref;
+        VtBackendLibvirt *backend; /* main thread only; set once the connection
+                                    * is taken, NULL once dropped */
+        GMainContext *context;
+        gint closed; /* atomic: libvirt closed the connection */
+} Link;
+
+typedef struct {
+        VtGuest *guest;
+        gulong gone_id;
+        guint64 born; /* the listing serial when it was added */
+        VtBackendLibvirt *self;
+} Entry;
+
+typedef struct {
+        gboolean added;
+        VtGuest *guest; /* owned */
+} Notice;
+
+struct _VtBackendLibvirt {
+        GObject parent_instance;
+
+        char *uri;
+        char *pid_dir;
+        guint stats_interval_s;
+        GMainContext *context;
+        VtSerialWorker *worker;
+        gboolean running;
+
+        virConnectPtr conn; /* NULL while disconnected */
+        Link *link;         /* the connection's */
+        gboolean connecting;
+        gboolean listing;
+        guint64 list_serial;
+        gboolean failure_reported; /* in this spell without a connection */
+        gint64 retry_min_us;
+        gint64 retry_max_us;
+        gint64 backoff_us;
+        GSource *retry_source;
+
+        GHashTable *entries;    /* UUID → Entry *, owned */
+        GQueue notices;         /* Notice *, oldest first */
+        GSource *notify_source; /* flushes @notices */
+};
+
+static void backend_libvirt_iface_init(VtBackendInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE(VtBackendLibvirt, vt_backend_libvirt, G_TYPE_OBJECT,
+                              G_IMPLEMENT_INTERFACE(VT_TYPE_BACKEND, backend_libvirt_iface_init))
+
+static void backend_connect(VtBackendLibvirt *self);
+
+static Link *
+link_new(VtBackendLibvirt *self)
+{
+        Link *link = g_new0(Link, 1);
+
+        g_atomic_ref_count_init(&link->ref);
+        link->context = g_main_context_ref(self->context);
+        return link;
+}
+
+static Link *
+link_ref(Link *link)
+{
+        g_atomic_ref_count_inc(&link->ref);
+        return link;
+}
+
+/* Any thread: libvirt frees its callbacks' opaque pointers where it likes. */
+static void
+link_unref(void *data)
+{
+        Link *link = data;
+
+        if (!g_atomic_ref_count_dec(&link->ref))
+                return;
+        g_main_context_unref(link->context);
+        g_free(link);
+}
+
+static void
+notice_free(Notice *notice)
+{
+        g_object_unref(notice->guest);
+        g_free(notice);
+}
+
+static void
+entry_free(Entry *entry)
+{
+        g_clear_signal_handler(&entry->gone_id, entry->guest);
+        g_clear_object(&entry->guest);
+        g_free(entry);
+}
+
+static gboolean
+backend_on_notify(gpointer user_data)
+{
+        g_autoptr(VtBackendLibvirt) self = g_object_ref(user_data);
+        Notice *notice;
+
+        g_clear_pointer(&self->notify_source, g_source_unref);
+        /* A handler may stop the backend, which empties the queue. */
+        while (self->running && (notice = g_queue_pop_head(&self->notices)) != NULL) {
+                if (notice->added)
+                        vt_backend_emit_guest_added(VT_BACKEND(self), notice->guest);
+                else
+                        vt_backend_emit_guest_removed(VT_BACKEND(self), notice->guest);
+                notice_free(notice);
+        }
+        return G_SOURCE_REMOVE;
+}
+
+static void
+backend_notify(VtBackendLibvirt *self, gboolean added, VtGuest *guest)
+{
+        Notice *notice = g_new0(Notice, 1);
+
+        notice->added = added;
+        notice->guest = g_object_ref(guest);
+        g_queue_push_tail(&self->notices, notice);
+        if (self->notify_source != NULL)
+                return;
+        self->notify_source = g_idle_source_new();
+        g_source_set_callback(self->notify_source, backend_on_notify, self, NULL);
+        g_source_attach(self->notify_source, self->context);
+}
+
+static void
+on_guest_gone(VtGuest *guest, gpointer error, gpointer user_data)
+{
+        Entry *entry = user_data;
+        VtBackendLibvirt *self = entry->self;
+        const char *uuid = vt_guest_libvirt_get_uuid(VT_GUEST_LIBVIRT(guest));
+
+        (void)error;
+        backend_notify(self, FALSE, guest);
+        /* Frees the entry, and disconnects this handler. */
+        g_hash_table_remove(self->entries, uuid);
+}
+
+static void
+backend_add(VtBackendLibvirt *self, virDomainPtr domain)
+{
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        Entry *entry;
+        VtGuest *guest;
+
+        if (virDomainGetUUIDString(domain, uuid) < 0 || g_hash_table_contains(self->entries, uuid))
+                return;
+        guest = vt_guest_libvirt_new(domain, self->pid_dir, self->stats_interval_s);
+        if (guest == NULL)
+                return;
+        entry = g_new0(Entry, 1);
+        entry->self = self;
+        entry->guest = guest;
+        entry->born = self->list_serial;
+        entry->gone_id = g_signal_connect(guest, "gone", G_CALLBACK(on_guest_gone), entry);
+        g_hash_table_insert(self->entries, g_strdup(uuid), entry);
+        g_debug("libvirt: domain '%s' (%s) found", vt_guest_get_name(guest), uuid);
+        backend_notify(self, TRUE, guest);
+}
+
+static Entry *
+backend_lookup(VtBackendLibvirt *self, virDomainPtr domain)
+{
+        char uuid[VIR_UUID_STRING_BUFLEN];
+
+        if (virDomainGetUUIDString(domain, uuid) < 0)
+                return NULL;
+        return g_hash_table_lookup(self->entries, uuid);
+}
+
+static void
+backend_gone(VtBackendLibvirt *self, virDomainPtr domain, const char *why)
+{
+        Entry *entry = backend_lookup(self, domain);
+
+        if (entry == NULL)
+                return;
+        g_debug("libvirt: domain '%s' %s", vt_guest_get_name(entry->guest), why);
+        /* "gone" removes the entry. */
+        vt_guest_libvirt_stopped(VT_GUEST_LIBVIRT(entry->guest), why);
+}
+
+/* What the listing found, against what is followed. @serial: the
+ * listing's; guests added since are not judged by it. */
+static void
+backend_reconcile(VtBackendLibvirt *self, virDomainPtr *domains, int n, guint64 serial)
+{
+        g_autoptr(GHashTable) listed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func(g_object_unref);
+        GHashTableIter iter;
+        gpointer key, value;
+
+        for (int i = 0; i < n; i++) {
+                char uuid[VIR_UUID_STRING_BUFLEN];
+                Entry *entry;
+
+                if (virDomainGetUUIDString(domains[i], uuid) < 0)
+                        continue;
+                g_hash_table_add(listed, g_strdup(uuid));
+                entry = g_hash_table_lookup(self->entries, uuid);
+                if (entry != NULL)
+                        vt_guest_libvirt_set_domain(VT_GUEST_LIBVIRT(entry->guest), domains[i]);
+                else
+                        backend_add(self, domains[i]);
+        }
+        g_hash_table_iter_init(&iter, self->entries);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+                Entry *entry = value;
+
+                if (entry->born < serial && !g_hash_table_contains(listed, key))
+                        g_ptr_array_add(vanished, g_object_ref(entry->guest));
+        }
+        /* Not while iterating: "gone" removes entries. */
+        for (guint i = 0; i < vanished->len; i++)
+                vt_guest_libvirt_stopped(g_ptr_array_index(vanished, i),
+                                         "stopped while vmtided did not see it");
+}
+
+static const char *
+stopped_why(int detail)
+{
+        switch (detail) {
+        case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN:
+                return "shut down";
+        case VIR_DOMAIN_EVENT_STOPPED_DESTROYED:
+                return "destroyed";
+        case VIR_DOMAIN_EVENT_STOPPED_CRASHED:
+                return "crashed";
+        case VIR_DOMAIN_EVENT_STOPPED_MIGRATED:
+                return "migrated away";
+        case VIR_DOMAIN_EVENT_STOPPED_SAVED:
+                return "saved";
+        case VIR_DOMAIN_EVENT_STOPPED_FAILED:
+                return "failed";
+        case VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT:
+                return "reverted to a snapshot";
+        default:
+                return "stopped";
+        }
+}
+
+/* libvirt's event loop (the main context) calls these. */
+static int
+on_lifecycle(virConnectPtr conn, virDomainPtr domain, int event, int detail, void *opaque)
+{
+        Link *link = opaque;
+        VtBackendLibvirt *self = link->backend;
+
+        (void)conn;
+        if (self == NULL || !self->running)
+                return 0;
+        switch (event) {
+        case VIR_DOMAIN_EVENT_STARTED:
+                /* An incoming migration is taken when it resumes. */
+                if (detail != VIR_DOMAIN_EVENT_STARTED_MIGRATED)
+                        backend_add(self, domain);
+                break;
+        case VIR_DOMAIN_EVENT_RESUMED:
+                backend_add(self, domain);
+                break;
+        case VIR_DOMAIN_EVENT_STOPPED:
+                backend_gone(self, domain, stopped_why(detail));
+                break;
+        case VIR_DOMAIN_EVENT_CRASHED:
+                backend_gone(self, domain, "crashed");
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+static void
+on_balloon_change(virConnectPtr conn, virDomainPtr domain, unsigned long long actual_kib,
+                  void *opaque)
+{
+        Link *link = opaque;
+        Entry *entry;
+
+        (void)conn;
+        if (link->backend == NULL || !link->backend->running)
+                return;
+        entry = backend_lookup(link->backend, domain);
+        if (entry != NULL)
+                vt_guest_libvirt_balloon_changed(VT_GUEST_LIBVIRT(entry->guest), actual_kib);
+}
+
+static void
+on_metadata_change(virConnectPtr conn, virDomainPtr domain, int type, const char *nsuri,
+                   void *opaque)
+{
+        Link *link = opaque;
+        Entry *entry;
+
+        (void)conn;
+        if (link->backend == NULL || !link->backend->running ||
+            type != VIR_DOMAIN_METADATA_ELEMENT || g_strcmp0(nsuri, VT_LIBVIRT_METADATA_URI) != 0)
+                return;
+        entry = backend_lookup(link->backend, domain);
+        if (entry != NULL)
+                vt_guest_libvirt_reload_policy(VT_GUEST_LIBVIRT(entry->guest));
+}
+
+static void backend_schedule_retry(VtBackendLibvirt *self);
+
+/* Drops the connection; its guests stay, unreachable. */
+static void
+backend_disconnect(VtBackendLibvirt *self)
+{
+        GHashTableIter iter;
+        gpointer value;
+
+        if (self->conn == NULL)
+                return;
+        self->link->backend = NULL;
+        g_clear_pointer(&self->link, link_unref);
+        /* Frees the connection once its domains are let go of. */
+        virConnectClose(self->conn);
+        self->conn = NULL;
+        g_hash_table_iter_init(&iter, self->entries);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                Entry *entry = value;
+
+                vt_guest_libvirt_set_domain(VT_GUEST_LIBVIRT(entry->guest), NULL);
+        }
+}
+
+typedef struct {
+        Link *link;
+        int reason;
+} Closed;
+
+static gboolean
+on_closed_main(gpointer user_data)
+{
+        Closed *closed = user_data;
+        VtBackendLibvirt *self = closed->link->backend;
+        g_autofree char *message = NULL;
+
+        if (self == NULL || !self->running || closed->link != self->link)
+                return G_SOURCE_REMOVE;
+        message = g_strdup_printf(
+            "lost the connection to libvirt at %s (%s); its %u guests are "
+            "left as they are until it is back",
+            self->uri,
+            closed->reason == VIR_CONNECT_CLOSE_REASON_KEEPALIVE ? "libvirtd stopped answering"
+            : closed->reason == VIR_CONNECT_CLOSE_REASON_EOF     ? "libvirtd closed it"
+                                                                 : "connection error",
+            g_hash_table_size(self->entries));
+        backend_disconnect(self);
+        self->failure_reported = TRUE;
+        self->backoff_us = self->retry_min_us;
+        vt_backend_emit_connection_changed(VT_BACKEND(self), FALSE, message);
+        backend_schedule_retry(self);
+        return G_SOURCE_REMOVE;
+}
+
+static void
+closed_free(gpointer data)
+{
+        Closed *closed = data;
+
+        link_unref(closed->link);
+        g_free(closed);
+}
+
+/* Any thread: libvirt calls it where it notices. */
+static void
+on_close(virConnectPtr conn, int reason, void *opaque)
+{
+        Link *link = opaque;
+        Closed *closed = g_new0(Closed, 1);
+
+        (void)conn;
+        g_atomic_int_set(&link->closed, TRUE);
+        closed->link = link_ref(link);
+        closed->reason = reason;
+        g_main_context_invoke_full(link->context, G_PRIORITY_DEFAULT, on_closed_main, closed,
+                                   closed_free);
+}
+
+typedef struct {
+        char *uri;
+        Link *link;
+        virConnectPtr conn;
+        virDomainPtr *domains;
+        int n_domains;
+        guint64 serial;
+} ConnectJob;
+
+static void
+connect_job_free(ConnectJob *job)
+{
+        for (int i = 0; i < job->n_domains; i++)
+                virDomainFree(job->domains[i]);
+        free(job->domains);
+        if (job->conn != NULL)
+                virConnectClose(job->conn);
+        if (job->link != NULL)
+                link_unref(job->link);
+        g_free(job->uri);
+        g_free(job);
+}
+
+/* On the worker: the running domains, less those paused for an incoming
+ * migration (taken when they resume). */
+static gboolean
+list_domains(ConnectJob *job, GError **error)
+{
+        virDomainPtr *domains = NULL;
+        int n = virConnectListAllDomains(job->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+        int kept = 0;
+
+        if (n < 0) {
+                vt_libvirt_set_error(error, "virConnectListAllDomains");
+                return FALSE;
+        }
+        for (int i = 0; i < n; i++) {
+                int state = 0, reason = 0;
+
+                if (virDomainGetState(domains[i], &state, &reason, 0) == 0 &&
+                    state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_MIGRATION) {
+                        virDomainFree(domains[i]);
+                        continue;
+                }
+                domains[kept++] = domains[i];
+        }
+        job->domains = domains;
+        job->n_domains = kept;
+        return TRUE;
+}
+
+static void
+connect_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+        ConnectJob *job = task_data;
+        g_autoptr(GError) error = NULL;
+        static const struct {
+                int id;
+                virConnectDomainEventGenericCallback callback;
+        } events[] = {
+            {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle)},
+            {VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change)},
+            {VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change)},
+        };
+
+        (void)source;
+        (void)cancellable;
+        job->conn = virConnectOpen(job->uri);
+        if (job->conn == NULL) {
+                vt_libvirt_set_error(&error, "virConnectOpen");
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        /* Not every driver has keepalive (test:///, local drivers). */
+        (void)virConnectSetKeepAlive(job->conn, VT_BACKEND_LIBVIRT_KEEPALIVE_INTERVAL_S,
+                                     VT_BACKEND_LIBVIRT_KEEPALIVE_COUNT);
+        if (virConnectRegisterCloseCallback(job->conn, on_close, link_ref(job->link), link_unref) <
+            0) {
+                link_unref(job->link);
+                vt_libvirt_set_error(&error, "virConnectRegisterCloseCallback");
+                g_debug("libvirt: %s", error->message);
+                g_clear_error(&error);
+        }
+        for (gsize i = 0; i < G_N_ELEMENTS(events); i++) {
+                if (virConnectDomainEventRegisterAny(job->conn, NULL, events[i].id,
+                                                     events[i].callback, link_ref(job->link),
+                                                     link_unref) < 0) {
+                        link_unref(job->link);
+                        vt_libvirt_set_error(&error, "virConnectDomainEventRegisterAny");
+                        g_task_return_error(task, g_steal_pointer(&error));
+                        return;
+                }
+        }
+        if (!list_domains(job, &error)) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        g_task_return_boolean(task, TRUE);
+}
+
+static gboolean
+on_retry(gpointer user_data)
+{
+        VtBackendLibvirt *self = user_data;
+
+        g_clear_pointer(&self->retry_source, g_source_unref);
+        backend_connect(self);
+        return G_SOURCE_REMOVE;
+}
+
+static void
+backend_schedule_retry(VtBackendLibvirt *self)
+{
+        if (!self->running || self->retry_source != NULL)
+                return;
+        self->retry_source = g_timeout_source_new((guint)(self->backoff_us / 1000));
+        g_source_set_callback(self->retry_source, on_retry, self, NULL);
+        g_source_attach(self->retry_source, self->context);
+        self->backoff_us = MIN(self->backoff_us * 2, self->retry_max_us);
+}
+
+static void
+on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(source);
+        ConnectJob *job = g_task_get_task_data(G_TASK(result));
+        g_autoptr(GError) error = NULL;
+        g_autofree char *message = NULL;
+
+        (void)user_data;
+        self->connecting = FALSE;
+        if (g_task_propagate_boolean(G_TASK(result), &error) &&
+            g_atomic_int_get(&job->link->closed))
+                g_set_error(&error, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_DISCONNECTED,
+                            "libvirtd closed the connection at once");
+        if (error != NULL) {
+                /* The job's link never was the backend's: events on the
+                 * connection did nothing, and it closes with the job. */
+                if (!self->running)
+                        return;
+                if (!self->failure_reported) {
+                        self->failure_reported = TRUE;
+                        message = g_strdup_printf("cannot connect to libvirt at %s: %s; trying "
+                                                  "again, every %.0f s at most",
+                                                  self->uri, error->message,
+                                                  (double)self->retry_max_us / G_USEC_PER_SEC);
+                        vt_backend_emit_connection_changed(VT_BACKEND(self), FALSE, message);
+                } else {
+                        g_debug("libvirt: connecting to %s: %s", self->uri, error->message);
+                }
+                backend_schedule_retry(self);
+                return;
+        }
+        if (!self->running)
+                return;
+        self->conn = g_steal_pointer(&job->conn);
+        self->link = link_ref(job->link);
+        self->link->backend = self;
+        self->failure_reported = FALSE;
+        self->backoff_us = self->retry_min_us;
+        backend_reconcile(self, job->domains, job->n_domains, job->serial);
+        message = g_strdup_printf("connected to libvirt at %s: %d running domains", self->uri,
+                                  job->n_domains);
+        vt_backend_emit_connection_changed(VT_BACKEND(self), TRUE, message);
+}
+
+static void
+backend_connect(VtBackendLibvirt *self)
+{
+        GTask *task;
+        ConnectJob *job;
+
+        if (!self->running || self->connecting || self->conn != NULL)
+                return;
+        self->connecting = TRUE;
+        job = g_new0(ConnectJob, 1);
+        job->uri = g_strdup(self->uri);
+        job->link = link_new(self);
+        job->serial = ++self->list_serial;
+        task = g_task_new(self, NULL, on_connected, NULL);
+        g_task_set_task_data(task, job, (GDestroyNotify)connect_job_free);
+        vt_serial_worker_run(self->worker, task, connect_thread);
+}
+
+static void
+list_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+        g_autoptr(GError) error = NULL;
+
+        (void)source;
+        (void)cancellable;
+        if (!list_domains(task_data, &error))
+                g_task_return_error(task, g_steal_pointer(&error));
+        else
+                g_task_return_boolean(task, TRUE);
+}
+
+static void
+on_listed(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(source);
+        ConnectJob *job = g_task_get_task_data(G_TASK(result));
+        g_autoptr(GError) error = NULL;
+
+        (void)user_data;
+        self->listing = FALSE;
+        if (!g_task_propagate_boolean(G_TASK(result), &error)) {
+                g_debug("libvirt: listing domains: %s", error->message);
+                return;
+        }
+        /* A listing from a connection since dropped says nothing. */
+        if (!self->running || job->link != self->link)
+                return;
+        backend_reconcile(self, job->domains, job->n_domains, job->serial);
+}
+
+static void
+backend_libvirt_rescan(VtBackend *backend)
+{
+        VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(backend);
+        GTask *task;
+        ConnectJob *job;
+
+        if (!self->running || self->conn == NULL || self->listing)
+                return;
+        self->listing = TRUE;
+        job = g_new0(ConnectJob, 1);
+        job->conn = self->conn;
+        virConnectRef(job->conn);
+        job->link = link_ref(self->link);
+        job->serial = ++self->list_serial;
+        task = g_task_new(self, NULL, on_listed, NULL);
+        g_task_set_task_data(task, job, (GDestroyNotify)connect_job_free);
+        vt_serial_worker_run(self->worker, task, list_thread);
+}
+
+static gboolean
+backend_libvirt_start(VtBackend *backend, GError **error)
+{
+        VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(backend);
+
+        (void)error;
+        if (self->running)
+                return TRUE;
+        vt_libvirt_error_init();
+        /* libvirt's events and keepalive on GLib's default main context. */
+        gvir_event_register();
+        self->running = TRUE;
+        self->backoff_us = self->retry_min_us;
+        backend_connect(self);
+        return TRUE;
+}
+
+static void
+backend_libvirt_stop(VtBackend *backend)
+{
+        VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(backend);
+
+        if (!self->running)
+                return;
+        self->running = FALSE;
+        if (self->retry_source != NULL) {
+                g_source_destroy(self->retry_source);
+                g_clear_pointer(&self->retry_source, g_source_unref);
+        }
+        if (self->notify_source != NULL) {
+                g_source_destroy(self->notify_source);
+                g_clear_pointer(&self->notify_source, g_source_unref);
+        }
+        g_queue_clear_full(&self->notices, (GDestroyNotify)notice_free);
+        g_hash_table_remove_all(self->entries);
+        if (self->conn != NULL) {
+                virConnectUnregisterCloseCallback(self->conn, on_close);
+                backend_disconnect(self);
+        }
+}
+
+static const char *
+backend_libvirt_get_name(VtBackend *backend)
+{
+        (void)backend;
+        return "libvirt";
+}
+
+static gboolean
+backend_libvirt_is_connected(VtBackend *backend)
+{
+        return VT_BACKEND_LIBVIRT(backend)->conn != NULL;
+}
+
+static void
+backend_libvirt_iface_init(VtBackendInterface *iface)
+{
+        iface->start = backend_libvirt_start;
+        iface->stop = backend_libvirt_stop;
+        iface->rescan = backend_libvirt_rescan;
+        iface->get_name = backend_libvirt_get_name;
+        iface->is_connected = backend_libvirt_is_connected;
+}
+
+/**
+ * vt_backend_libvirt_new:
+ * @uri: the libvirt connection URI (qemu:///system on a host)
+ * @stats_interval_s: the balloon statistics period set on domains that
+ *     have none (0: leave them)
+ *
+ * Returns: (transfer full): a backend bound to the thread-default main
+ *     context, which must be GLib's default one (libvirt's events run
+ *     there); call vt_backend_start()
+ */
+VtBackend *
+vt_backend_libvirt_new(const char *uri, guint stats_interval_s)
+{
+        VtBackendLibvirt *self;
+
+        g_return_val_if_fail(uri != NULL, NULL);
+
+        self = g_object_new(VT_TYPE_BACKEND_LIBVIRT, NULL);
+        self->uri = g_strdup(uri);
+        self->pid_dir = vt_libvirt_pid_dir_for_uri(uri);
+        self->stats_interval_s = stats_interval_s;
+        return VT_BACKEND(self);
+}
+
+/**
+ * vt_backend_libvirt_get_uri:
+ * @backend: a backend
+ *
+ * Returns: its connection URI
+ */
+const char *
+vt_backend_libvirt_get_uri(VtBackendLibvirt *backend)
+{
+        g_return_val_if_fail(VT_IS_BACKEND_LIBVIRT(backend), NULL);
+        return backend->uri;
+}
+
+/**
+ * vt_backend_libvirt_set_retry:
+ * @backend: a backend
+ * @min_us: the first wait before connecting again, > 0
+ * @max_us: the longest, >= @min_us
+ *
+ * Tests shorten the defaults (%VT_BACKEND_LIBVIRT_RETRY_MIN_US, _MAX_US).
+ */
+void
+vt_backend_libvirt_set_retry(VtBackendLibvirt *backend, gint64 min_us, gint64 max_us)
+{
+        g_return_if_fail(VT_IS_BACKEND_LIBVIRT(backend));
+        g_return_if_fail(min_us > 0 && max_us >= min_us);
+        backend->retry_min_us = min_us;
+        backend->retry_max_us = max_us;
+        backend->backoff_us = min_us;
+}
+
+/**
+ * vt_backend_libvirt_get_n_guests:
+ * @backend: a backend
+ *
+ * Returns: how many domains it follows
+ */
+guint
+vt_backend_libvirt_get_n_guests(VtBackendLibvirt *backend)
+{
+        g_return_val_if_fail(VT_IS_BACKEND_LIBVIRT(backend), 0);
+        return g_hash_table_size(backend->entries);
+}
+
+static void
+vt_backend_libvirt_dispose(GObject *object)
+{
+        backend_libvirt_stop(VT_BACKEND(object));
+        G_OBJECT_CLASS(vt_backend_libvirt_parent_class)->dispose(object);
+}
+
+static void
+vt_backend_libvirt_finalize(GObject *object)
+{
+        VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(object);
+
+        /* Jobs hold the backend: none is left by now. */
+        vt_serial_worker_free(self->worker);
+        g_hash_table_destroy(self->entries);
+        g_free(self->uri);
+        g_free(self->pid_dir);
+        g_main_context_unref(self->context);
+        G_OBJECT_CLASS(vt_backend_libvirt_parent_class)->finalize(object);
+}
+
+static void
+vt_backend_libvirt_init(VtBackendLibvirt *self)
+{
+        self->context = g_main_context_ref_thread_default();
+        self->worker = vt_serial_worker_new();
+        self->retry_min_us = VT_BACKEND_LIBVIRT_RETRY_MIN_US;
+        self->retry_max_us = VT_BACKEND_LIBVIRT_RETRY_MAX_US;
+        self->entries =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)entry_free);
+        g_queue_init(&self->notices);
+}
+
+static void
+vt_backend_libvirt_class_init(VtBackendLibvirtClass *klass)
+{
+        GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+        object_class->dispose = vt_backend_libvirt_dispose;
+        object_class->finalize = vt_backend_libvirt_finalize;
+}

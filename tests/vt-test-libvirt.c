@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A libvirtd for the integration tests: the host's if it answers, else one the harness runs. */
+
+/*
+ * Theory of operation
+ *
+ * vt_test_libvirt_ensure() first asks qemu:///system for its hypervisor
+ * version. If that answers, the host's libvirtd is used as it is and the
+ * harness never stops, starts or signals it. Otherwise the harness runs its
+ * own: virtlogd first (QEMU's logs go through it) unless its socket already
+ * accepts connections, then libvirtd, both in the foreground (no -d) so that
+ * they stay our children: we know their pids, hold pidfds to see them die,
+ * and reap them. Their output goes to log files in a temp dir
+ * `vt-libvirt-XXXXXX` (with owner.pid; a dir whose owner died is removed by
+ * the next vt_test_libvirt_ensure()).
+ *
+ * Readiness is a condition, not an event libvirtd offers: the harness tries
+ * to connect every 50 ms while polling the daemon's pidfd, so a daemon that
+ * exits during start-up (a locked pidfile, a bad config) is reported at once
+ * with its log, and a daemon that never answers is reported after the guard.
+ * libvirtd takes its pidfile with an fcntl() lock, so a pidfile left by a
+ * killed run does not stop it; one held by a live libvirtd does.
+ *
+ * The spawned daemons get PR_SET_PDEATHSIG(SIGKILL): a test that crashes
+ * takes them with it. QEMU processes of running domains are not libvirtd's
+ * children in that sense (libvirtd daemonizes them) and survive, as they do
+ * a libvirtd restart; vt-test-guest.c destroys such orphaned test domains.
+ *
+ * libvirt reports every error to stderr by default; the harness installs a
+ * silent handler once and turns errors into GErrors itself.
+ */
+
+#define G_LOG_DOMAIN "vt-test-libvirt"
+
+#include "vt-test-libvirt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <libvirt/virterror.h>
+
+#include "vt-test-guest.h"
+
+#define LIBVIRT_URI      "qemu:///system"
+#define LIBVIRTD_PATH    "/usr/sbin/libvirtd"
+#define VIRTLOGD_PATH    "/usr/sbin/virtlogd"
+#define VIRTLOGD_SOCKET  "/run/libvirt/virtlogd-sock"
+#define START_GUARD_US   (30 * G_USEC_PER_SEC)
+#define STOP_GUARD_US    (30 * G_USEC_PER_SEC)
+#define KILL_GUARD_US    (10 * G_USEC_PER_SEC)
+#define POLL_INTERVAL_MS 50
+#define LOG_TAIL_BYTES   4096
+#define DIR_PREFIX       "vt-libvirt-"
+
+/* A daemon the harness spawned. */
+typedef struct {
+        const char *name; /* for messages: "libvirtd" */
+        const char *path; /* the executable */
+        char *log_path;   /* its stdout and stderr, appended to */
+        GPid pid;         /* 0: not running (or never started) */
+        int pidfd;        /* readable once it exits; -1 when pid is 0 */
+} Daemon;
+
+struct _VtTestLibvirt {
+        char *dir; /* NULL when the host's libvirtd is used */
+        Daemon libvirtd;
+        Daemon virtlogd;
+        gboolean owns_libvirtd;
+};
+
+typedef gboolean (*AnswersFunc)(void);
+
+static void
+libvirt_error_silence(void *user_data, virErrorPtr error)
+{
+}
+
+/**
+ * libvirt_init_once() - Initialize libvirt and keep it from printing errors.
+ */
+static void
+libvirt_init_once(void)
+{
+        static gsize initialized = 0;
+
+        if (g_once_init_enter(&initialized)) {
+                if (virInitialize() < 0)
+                        g_debug("virInitialize() failed: %s", virGetLastErrorMessage());
+                virSetErrorFunc(NULL, libvirt_error_silence);
+                g_once_init_leave(&initialized, 1);
+        }
+}
+
+/**
+ * vt_test_libvirt_connect() - Open a connection, with libvirt's error printing silenced.
+ * @uri: the URI, e.g. vt_test_libvirt_get_uri()
+ * @error: return location for a GError
+ *
+ * Installs (once per process) a libvirt error handler that prints nothing:
+ * callers report libvirt's errors themselves (virGetLastErrorMessage()).
+ *
+ * Return: the connection (transfer full, virConnectClose() it), or NULL with
+ *         @error set (G_IO_ERROR_CONNECTION_REFUSED and libvirt's message)
+ */
+virConnectPtr
+vt_test_libvirt_connect(const char *uri, GError **error)
+{
+        virConnectPtr conn;
+
+        g_return_val_if_fail(uri != NULL, NULL);
+        g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+        libvirt_init_once();
+        conn = virConnectOpen(uri);
+        if (conn == NULL)
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
+                            "cannot connect to '%s': %s", uri, virGetLastErrorMessage());
+        return conn;
+}
+
+/**
+ * libvirtd_answers() - Whether qemu:///system accepts a connection and answers a call.
+ *
+ * Return: TRUE if it does
+ */
+static gboolean
+libvirtd_answers(void)
+{
+        virConnectPtr conn = vt_test_libvirt_connect(LIBVIRT_URI, NULL);
+        unsigned long version = 0;
+        gboolean answers;
+
+        if (conn == NULL)
+                return FALSE;
+        answers = virConnectGetVersion(conn, &version) == 0;
+        virConnectClose(conn);
+        return answers;
+}
+
+/**
+ * virtlogd_answers() - Whether virtlogd's socket accepts a connection.
+ *
+ * Return: TRUE if it does
+ */
+static gboolean
+virtlogd_answers(void)
+{
+        struct sockaddr_un addr = {.sun_family = AF_UNIX, .sun_path = VIRTLOGD_SOCKET};
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        gboolean answers;
+
+        if (fd < 0)
+                return FALSE;
+        answers = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+        close(fd);
+        return answers;
+}
+
+/**
+ * vt_test_libvirt_available() - Whether the libvirt integration tests can run here.
+ * @ret_reason: (optional) receives, on FALSE only, why not (transfer full)
+ *
+ * Needs root, /usr/sbin/libvirtd and /usr/sbin/virtlogd (package
+ * libvirt-daemon-system), and what vt_test_guest_available() needs.
+ *
+ * Return: TRUE if vt_test_libvirt_ensure() and libvirt-mode guests can work
+ */
+gboolean
+vt_test_libvirt_available(char **ret_reason)
+{
+        g_autofree char *reason = NULL;
+
+        if (geteuid() != 0)
+                reason = g_strdup("needs root (qemu:///system)");
+        else if (!g_file_test(LIBVIRTD_PATH, G_FILE_TEST_IS_EXECUTABLE))
+                reason = g_strdup(LIBVIRTD_PATH " not found (install libvirt-daemon-system)");
+        else if (!g_file_test(VIRTLOGD_PATH, G_FILE_TEST_IS_EXECUTABLE))
+                reason = g_strdup(VIRTLOGD_PATH " not found (install libvirt-daemon-system)");
+        else
+                vt_test_guest_available(&reason);
+        if (reason == NULL)
+                return TRUE;
+        if (ret_reason != NULL)
+                *ret_reason = g_steal_pointer(&reason);
+        return FALSE;
+}
+
+/**
+ * child_setup() - In a daemon's process before exec: die with the spawning thread.
+ * @user_data: the parent's pid
+ */
+static void
+child_setup(gpointer user_data)
+{
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                _exit(127);
+        /* The parent may have died before prctl(): then nothing would kill us. */
+        if (getppid() != (pid_t)GPOINTER_TO_INT(user_data))
+                _exit(127);
+}
+
+/**
+ * file_tail() - The last @max_bytes of a text file, for error messages.
+ * @path: (nullable) file to read
+ * @max_bytes: how much to keep
+ *
+ * Return: the tail (transfer full), "" if the file is missing or empty
+ */
+static char *
+file_tail(const char *path, gsize max_bytes)
+{
+        g_autofree char *contents = NULL;
+        gsize len = 0;
+
+        if (path == NULL || !g_file_get_contents(path, &contents, &len, NULL) || len == 0)
+                return g_strdup("");
+        if (len <= max_bytes)
+                return g_strstrip(g_steal_pointer(&contents));
+        return g_strstrip(g_strdup_printf("...%s", contents + len - max_bytes));
+}
+
+/**
+ * daemon_spawn() - Start a daemon in the foreground, its output appended to its log.
+ * @daemon: a daemon that is not running
+ * @error: return location for a GError
+ *
+ * Return: TRUE with @daemon->pid and @daemon->pidfd set, else FALSE with @error set
+ */
+static gboolean
+daemon_spawn(Daemon *daemon, GError **error)
+{
+        const char *argv[] = {daemon->path, NULL};
+        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+        g_autofree char *stamp = g_date_time_format(now, "%F %T");
+        g_autofree char *header = NULL;
+        int log_fd, saved_errno;
+        gboolean spawned;
+
+        g_assert(daemon->pid == 0);
+        log_fd = open(daemon->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (log_fd < 0) {
+                saved_errno = errno;
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                            "cannot open '%s': %s", daemon->log_path, g_strerror(saved_errno));
+                return FALSE;
+        }
+        header = g_strdup_printf("--- %s: %s started by the test harness\n", stamp, daemon->name);
+        if (write(log_fd, header, strlen(header)) < 0)
+                g_debug("cannot write to '%s': %s", daemon->log_path, g_strerror(errno));
+        spawned = g_spawn_async_with_pipes_and_fds(
+            "/", argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, GINT_TO_POINTER(getpid()), -1,
+            log_fd, log_fd, NULL, NULL, 0, &daemon->pid, NULL, NULL, NULL, error);
+        close(log_fd);
+        if (!spawned) {
+                daemon->pid = 0;
+                return FALSE;
+        }
+        daemon->pidfd = (int)syscall(SYS_pidfd_open, daemon->pid, 0);
+        if (daemon->pidfd < 0) {
+                saved_errno = errno;
+                /* Without a pidfd we cannot wait for it: do not leave it running. */
+                kill(daemon->pid, SIGKILL);
+                waitpid(daemon->pid, NULL, 0);
+                g_spawn_close_pid(daemon->pid);
+                daemon->pid = 0;
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                            "pidfd_open(%s): %s", daemon->name, g_strerror(saved_errno));
+                return FALSE;
+        }
+        g_debug("%s started, pid %d, log '%s'", daemon->name, (int)daemon->pid, daemon->log_path);
+        return TRUE;
+}
+
+/**
+ * daemon_wait_exit() - Wait until a daemon exits or @timeout_ms passes.
+ * @daemon: a running daemon
+ * @timeout_ms: how long to wait at most
+ *
+ * Return: TRUE if it has exited (not reaped yet)
+ */
+static gboolean
+daemon_wait_exit(Daemon *daemon, int timeout_ms)
+{
+        struct pollfd pfd = {.fd = daemon->pidfd, .events = POLLIN};
+        gint64 deadline_us = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+        for (;;) {
+                gint64 left_us = deadline_us - g_get_monotonic_time();
+                int ret = poll(&pfd, 1, left_us <= 0 ? 0 : (int)((left_us + 999) / 1000));
+
+                if (ret < 0 && errno == EINTR)
+                        continue;
+                return ret > 0;
+        }
+}
+
+/**
+ * daemon_reap() - Reap a daemon that has exited.
+ * @daemon: a daemon whose pidfd is readable
+ *
+ * Return: a description of its end ("exited with status 1"; transfer full)
+ */
+static char *
+daemon_reap(Daemon *daemon)
+{
+        int status = 0;
+
+        while (waitpid(daemon->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        g_spawn_close_pid(daemon->pid);
+        daemon->pid = 0;
+        close(daemon->pidfd);
+        daemon->pidfd = -1;
+        if (WIFEXITED(status))
+                return g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+        if (WIFSIGNALED(status))
+                return g_strdup_printf("was killed by signal %d", WTERMSIG(status));
+        return g_strdup("ended");
+}
+
+/**
+ * daemon_stop() - SIGTERM a daemon, wait for it (then SIGKILL it), reap it.
+ * @daemon: a daemon; nothing happens if it is not running
+ * @error: return location for a GError
+ *
+ * Return: TRUE once it is gone, FALSE with @error set if it would not die
+ */
+static gboolean
+daemon_stop(Daemon *daemon, GError **error)
+{
+        g_autofree char *how = NULL;
+
+        if (daemon->pid == 0)
+                return TRUE;
+        /* Our unreaped child: its pid cannot have been reused. */
+        kill(daemon->pid, SIGTERM);
+        if (!daemon_wait_exit(daemon, STOP_GUARD_US / 1000)) {
+                g_debug("%s (pid %d) ignored SIGTERM for %d s: SIGKILL", daemon->name,
+                        (int)daemon->pid, (int)(STOP_GUARD_US / G_USEC_PER_SEC));
+                kill(daemon->pid, SIGKILL);
+                if (!daemon_wait_exit(daemon, KILL_GUARD_US / 1000)) {
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                    "%s (pid %d) does not die, even of SIGKILL", daemon->name,
+                                    (int)daemon->pid);
+                        return FALSE;
+                }
+        }
+        how = daemon_reap(daemon);
+        g_debug("%s %s", daemon->name, how);
+        return TRUE;
+}
+
+/**
+ * daemon_wait_ready() - Wait until @answers holds, the daemon exits, or the guard passes.
+ * @daemon: a daemon just spawned
+ * @answers: the readiness check, tried every POLL_INTERVAL_MS
+ * @error: return location for a GError
+ *
+ * Return: TRUE once it answers, else FALSE with @error set (with the log's
+ *         tail); a daemon that did not answer in time is left running
+ */
+static gboolean
+daemon_wait_ready(Daemon *daemon, AnswersFunc answers, GError **error)
+{
+        gint64 deadline_us = g_get_monotonic_time() + START_GUARD_US;
+
+        while (!answers()) {
+                if (daemon_wait_exit(daemon, POLL_INTERVAL_MS)) {
+                        g_autofree char *how = daemon_reap(daemon);
+                        g_autofree char *tail = file_tail(daemon->log_path, LOG_TAIL_BYTES);
+
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                                    "%s %s while starting\n--- its log (tail):\n%s", daemon->name,
+                                    how, tail);
+                        return FALSE;
+                }
+                if (g_get_monotonic_time() > deadline_us) {
+                        g_autofree char *tail = file_tail(daemon->log_path, LOG_TAIL_BYTES);
+
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                    "%s (pid %d) did not answer within %d s\n--- its log "
+                                    "(tail):\n%s",
+                                    daemon->name, (int)daemon->pid,
+                                    (int)(START_GUARD_US / G_USEC_PER_SEC), tail);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+/**
+ * remove_dir() - Remove a flat directory (the harness's temp dir) and its files.
+ * @path: the directory
+ */
+static void
+remove_dir(const char *path)
+{
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *entry;
+
+        while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
+                g_autofree char *file = g_build_filename(path, entry, NULL);
+
+                if (g_unlink(file) < 0)
+                        g_debug("cannot remove '%s': %s", file, g_strerror(errno));
+        }
+        if (g_rmdir(path) < 0)
+                g_debug("cannot remove '%s': %s", path, g_strerror(errno));
+}
+
+/**
+ * reap_orphan_dirs() - Remove the temp dirs of test processes that died.
+ *
+ * Their daemons died with them (PR_SET_PDEATHSIG); their logs stay until
+ * here. Live owners' dirs are never touched.
+ */
+static void
+reap_orphan_dirs(void)
+{
+        g_autoptr(GDir) tmp = g_dir_open(g_get_tmp_dir(), 0, NULL);
+        const char *entry;
+
+        while (tmp != NULL && (entry = g_dir_read_name(tmp)) != NULL) {
+                g_autofree char *dir = NULL;
+                g_autofree char *owner_path = NULL;
+                g_autofree char *owner = NULL;
+                gint64 pid;
+
+                if (!g_str_has_prefix(entry, DIR_PREFIX))
+                        continue;
+                dir = g_build_filename(g_get_tmp_dir(), entry, NULL);
+                owner_path = g_build_filename(dir, "owner.pid", NULL);
+                if (!g_file_get_contents(owner_path, &owner, NULL, NULL))
+                        continue;
+                pid = g_ascii_strtoll(owner, NULL, 10);
+                if (pid <= 0 || pid > G_MAXINT || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                g_debug("removing '%s', left behind by process %" G_GINT64_FORMAT, dir, pid);
+                remove_dir(dir);
+        }
+}
+
+/**
+ * vt_test_libvirt_ensure() - Make sure qemu:///system answers, starting libvirtd if needed.
+ * @error: return location for a GError
+ *
+ * If qemu:///system answers, the host's libvirtd is used and nothing is
+ * started (vt_test_libvirt_owns_daemon() is FALSE). Otherwise virtlogd
+ * (unless /run/libvirt/virtlogd-sock answers) and libvirtd are spawned as
+ * children of the calling thread, which they die with
+ * (PR_SET_PDEATHSIG): call this from the test's main thread. Waits at most
+ * 30 s for each to answer.
+ *
+ * Return: the handle (transfer full, free with vt_test_libvirt_free()), or
+ *         NULL with @error set (with the daemon's log); on error nothing
+ *         started is left running
+ */
+VtTestLibvirt *
+vt_test_libvirt_ensure(GError **error)
+{
+        g_autoptr(VtTestLibvirt) lv = NULL;
+        g_autofree char *owner_path = NULL;
+        g_autofree char *owner = NULL;
+
+        g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+        libvirt_init_once();
+        lv = g_new0(VtTestLibvirt, 1);
+        lv->libvirtd = (Daemon){.name = "libvirtd", .path = LIBVIRTD_PATH, .pidfd = -1};
+        lv->virtlogd = (Daemon){.name = "virtlogd", .path = VIRTLOGD_PATH, .pidfd = -1};
+        if (libvirtd_answers()) {
+                g_debug("using the running libvirtd at '%s'", LIBVIRT_URI);
+                return g_steal_pointer(&lv);
+        }
+
+        reap_orphan_dirs();
+        lv->dir = g_dir_make_tmp(DIR_PREFIX "XXXXXX", error);
+        if (lv->dir == NULL)
+                return NULL;
+        owner_path = g_build_filename(lv->dir, "owner.pid", NULL);
+        owner = g_strdup_printf("%d\n", (int)getpid());
+        if (!g_file_set_contents(owner_path, owner, -1, error))
+                return NULL;
+        lv->libvirtd.log_path = g_build_filename(lv->dir, "libvirtd.log", NULL);
+        lv->virtlogd.log_path = g_build_filename(lv->dir, "virtlogd.log", NULL);
+
+        if (!virtlogd_answers()) {
+                if (!daemon_spawn(&lv->virtlogd, error) ||
+                    !daemon_wait_ready(&lv->virtlogd, virtlogd_answers, error))
+                        return NULL;
+        }
+        lv->owns_libvirtd = TRUE;
+        if (!daemon_spawn(&lv->libvirtd, error) ||
+            !daemon_wait_ready(&lv->libvirtd, libvirtd_answers, error))
+                return NULL;
+        return g_steal_pointer(&lv);
+}
+
+/**
+ * vt_test_libvirt_owns_daemon() - Whether this harness started libvirtd.
+ * @lv: the handle
+ *
+ * Return: TRUE if vt_test_libvirt_stop_daemon() and _start_daemon() may be used
+ */
+gboolean
+vt_test_libvirt_owns_daemon(VtTestLibvirt *lv)
+{
+        g_return_val_if_fail(lv != NULL, FALSE);
+        return lv->owns_libvirtd;
+}
+
+/**
+ * vt_test_libvirt_stop_daemon() - Stop the harness's libvirtd; running domains keep running.
+ * @lv: the handle
+ * @error: return location for a GError
+ *
+ * SIGTERMs libvirtd by its pid, waits for it to exit (30 s, then SIGKILL)
+ * and reaps it. virtlogd stays. Idempotent.
+ *
+ * Return: TRUE once libvirtd is gone, FALSE with @error set if the harness
+ *         does not own it (G_IO_ERROR_NOT_SUPPORTED) or it would not die
+ */
+gboolean
+vt_test_libvirt_stop_daemon(VtTestLibvirt *lv, GError **error)
+{
+        g_return_val_if_fail(lv != NULL, FALSE);
+        g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+        if (!lv->owns_libvirtd) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                            "libvirtd was not started by the test harness: not stopping it");
+                return FALSE;
+        }
+        return daemon_stop(&lv->libvirtd, error);
+}
+
+/**
+ * vt_test_libvirt_start_daemon() - Start the harness's libvirtd again and wait until it answers.
+ * @lv: the handle
+ * @error: return location for a GError
+ *
+ * Does nothing if it is running. Like vt_test_libvirt_ensure(), waits at
+ * most 30 s; libvirtd reconnects to the QEMU of running domains.
+ *
+ * Return: TRUE once qemu:///system answers, FALSE with @error set if the
+ *         harness does not own libvirtd (G_IO_ERROR_NOT_SUPPORTED) or it
+ *         did not start (with its log)
+ */
+gboolean
+vt_test_libvirt_start_daemon(VtTestLibvirt *lv, GError **error)
+{
+        g_return_val_if_fail(lv != NULL, FALSE);
+        g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+        if (!lv->owns_libvirtd) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                            "libvirtd was not started by the test harness: not starting it");
+                return FALSE;
+        }
+        if (lv->libvirtd.pid != 0)
+                return TRUE;
+        return daemon_spawn(&lv->libvirtd, error) &&
+               daemon_wait_ready(&lv->libvirtd, libvirtd_answers, error);
+}
+
+/**
+ * vt_test_libvirt_get_uri() - The connection URI the tests use.
+ * @lv: the handle
+ *
+ * Return: (transfer none) "qemu:///system"
+ */
+const char *
+vt_test_libvirt_get_uri(VtTestLibvirt *lv)
+{
+        g_return_val_if_fail(lv != NULL, NULL);
+        return LIBVIRT_URI;
+}
+
+/**
+ * vt_test_libvirt_read_log() - libvirtd's output so far, for failure messages.
+ * @lv: the handle
+ *
+ * Return: the log of every libvirtd this handle started (transfer full),
+ *         or a note saying the host's libvirtd is used
+ */
+char *
+vt_test_libvirt_read_log(VtTestLibvirt *lv)
+{
+        g_autofree char *contents = NULL;
+
+        g_return_val_if_fail(lv != NULL, NULL);
+        if (!lv->owns_libvirtd)
+                return g_strdup("(the host's libvirtd is used: see its own log)\n");
+        if (!g_file_get_contents(lv->libvirtd.log_path, &contents, NULL, NULL))
+                return g_strdup("");
+        return g_steal_pointer(&contents);
+}
+
+/**
+ * vt_test_libvirt_free() - Stop what the harness started (libvirtd, then virtlogd), clean up.
+ * @lv: (nullable) the handle
+ *
+ * Stops only the daemons this handle spawned, by pid, and removes its temp
+ * dir. The host's libvirtd is left alone. Free the test's domains first.
+ */
+void
+vt_test_libvirt_free(VtTestLibvirt *lv)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (lv == NULL)
+                return;
+        if (!daemon_stop(&lv->libvirtd, &error)) {
+                g_message("%s", error->message);
+                g_clear_error(&error);
+        }
+        if (!daemon_stop(&lv->virtlogd, &error))
+                g_message("%s", error->message);
+        if (lv->dir != NULL)
+                remove_dir(lv->dir);
+        g_free(lv->libvirtd.log_path);
+        g_free(lv->virtlogd.log_path);
+        g_free(lv->dir);
+        g_free(lv);
+}
