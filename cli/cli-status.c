@@ -47,6 +47,7 @@ vt_cli_status(VtCli *cli, int argc, char **argv)
         const char *reason;
         char *budget;
         gboolean paused = FALSE;
+        gboolean connected = TRUE;
         double some = -1, full = -1;
 
         if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 0, 0))
@@ -64,9 +65,13 @@ vt_cli_status(VtCli *cli, int argc, char **argv)
         uptime = vt_cli_json_format_duration(status, "uptime_ms");
         vt_cli_table_add_field(
             table, "Daemon:",
-            g_strdup_printf("vmtided %s, backend %s, up %s",
+            g_strdup_printf("vmtided %s, backend %s%s, up %s",
                             vt_cli_or_dash(vt_cli_json_get_string(status, "version")),
                             vt_cli_or_dash(vt_cli_json_get_string(status, "backend")),
+                            vt_cli_json_get_bool(status, "backend_connected", &connected) &&
+                                    !connected
+                                ? " (not connected: guests left as they are)"
+                                : "",
                             vt_cli_or_dash(uptime)));
         vt_cli_json_get_bool(status, "paused", &paused);
         vt_cli_table_add_field(

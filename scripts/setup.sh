@@ -16,6 +16,9 @@ packages=(
         libglib2.0-dev libjson-c-dev libvirt-dev libvirt-glib-1.0-dev
         # the test guest and the integration tests
         qemu-system-x86 busybox-static cpio gzip xz-utils zstd kmod ca-certificates
+        # the libvirt integration tests run a real libvirtd (started by the
+        # test harness when none runs; no systemd needed)
+        libvirt-daemon-system
 )
 
 missing=()

@@ -1006,7 +1006,9 @@ workload_connect_retry(VtTestGuest *guest, gint64 deadline_us, GError **error)
  * libvirt's log (/var/log/libvirt/qemu/NAME.log, removed with the guest),
  * and QEMU does not die with the test (the next libvirt-mode start destroys
  * the domains of dead tests). The domain's <metadata> holds
- * @options->libvirt_metadata and an element naming this process.
+ * @options->libvirt_metadata and an element naming this process. The boot
+ * timeout and vt_test_guest_get_ready_us() count from virDomainCreateXML()'s
+ * return.
  *
  * Return: the running guest (transfer full, free with vt_test_guest_free()),
  *         or NULL with @error set; on error nothing is left behind
@@ -1091,6 +1093,8 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                 if (!guest_create_domain(guest, options, kernel, initrd, append, memory_bytes,
                                          error))
                         return NULL;
+                /* QEMU starts now: libvirt's own start-up is not the guest's boot. */
+                start_us = g_get_monotonic_time();
                 guest->workload_fd =
                     workload_connect_retry(guest, start_us + boot_timeout_us, error);
         }

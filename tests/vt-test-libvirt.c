@@ -11,7 +11,7 @@
  * accepts connections, then libvirtd, both in the foreground (no -d) so that
  * they stay our children: we know their pids, hold pidfds to see them die,
  * and reap them. Their output goes to log files in a temp dir
- * `vt-libvirt-XXXXXX` (with owner.pid; a dir whose owner died is removed by
+ * `vt-test-libvirtd-XXXXXX` (with owner.pid; a dir whose owner died is removed by
  * the next vt_test_libvirt_ensure()).
  *
  * Readiness is a condition, not an event libvirtd offers: the harness tries
@@ -28,6 +28,19 @@
  *
  * libvirt reports every error to stderr by default; the harness installs a
  * silent handler once and turns errors into GErrors itself.
+ *
+ * /dev/kvm and libvirt's QEMU user: libvirt probes QEMU's capabilities as
+ * its QEMU user (libvirt-qemu) and later checks that this user can open
+ * /dev/kvm. On a host without udev, /dev/kvm stays root:root 0600, the
+ * probe and the check disagree, and libvirt throws its capabilities away
+ * and probes QEMU again (about 4 s under TCG) on every lookup: starting a
+ * domain then takes a minute. udev's rule (root:kvm 0660) fixes that; the
+ * harness does not change the host's /dev/kvm but, when it starts libvirtd
+ * itself and finds the device closed to libvirt-qemu, runs libvirtd in a
+ * mount namespace of its own where /dev/kvm is a root:kvm 0660 node on a
+ * tmpfs (mounted on `dev` in the harness's temp dir, in that namespace
+ * only). Everything else, sockets and state included, is shared with the
+ * host. A libvirtd the harness did not start is used as it is.
  */
 
 #define G_LOG_DOMAIN "vt-test-libvirt"
@@ -40,8 +53,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -61,13 +80,29 @@
 #define KILL_GUARD_US    (10 * G_USEC_PER_SEC)
 #define POLL_INTERVAL_MS 50
 #define LOG_TAIL_BYTES   4096
-#define DIR_PREFIX       "vt-libvirt-"
+#define DIR_PREFIX       "vt-test-libvirtd-"
+#define KVM_DEVICE       "/dev/kvm"
+#define QEMU_USER        "libvirt-qemu"
+#define KVM_GROUP        "kvm"
+
+/*
+ * What a daemon's process does before exec. Prepared in the parent: the
+ * child may only make async-signal-safe calls.
+ */
+typedef struct {
+        pid_t parent;   /* the spawning process */
+        char *kvm_dir;  /* NULL: leave /dev/kvm alone; else a dir for the tmpfs */
+        char *kvm_node; /* the node to create in it */
+        dev_t kvm_rdev; /* /dev/kvm's device number */
+        gid_t kvm_gid;  /* the group to give it */
+} ChildSetup;
 
 /* A daemon the harness spawned. */
 typedef struct {
         const char *name; /* for messages: "libvirtd" */
         const char *path; /* the executable */
         char *log_path;   /* its stdout and stderr, appended to */
+        ChildSetup setup; /* for its process */
         GPid pid;         /* 0: not running (or never started) */
         int pidfd;        /* readable once it exits; -1 when pid is 0 */
 } Daemon;
@@ -197,17 +232,95 @@ vt_test_libvirt_available(char **ret_reason)
 }
 
 /**
+ * kvm_closed_to_qemu_user() - Whether /dev/kvm exists but libvirt's QEMU user cannot open it.
+ * @ret_rdev: receives /dev/kvm's device number, on TRUE
+ * @ret_gid: receives the kvm group's gid, on TRUE
+ *
+ * Return: TRUE if libvirtd would re-probe QEMU on every lookup (see the
+ *         theory of operation) and the kvm group, which libvirt-qemu is in,
+ *         can fix it
+ */
+static gboolean
+kvm_closed_to_qemu_user(dev_t *ret_rdev, gid_t *ret_gid)
+{
+        struct passwd *user;
+        struct group *kvm;
+        gid_t groups[64];
+        int n_groups = G_N_ELEMENTS(groups);
+        gboolean in_kvm = FALSE;
+        struct stat st;
+
+        if (stat(KVM_DEVICE, &st) < 0 || !S_ISCHR(st.st_mode))
+                return FALSE;
+        user = getpwnam(QEMU_USER);
+        kvm = getgrnam(KVM_GROUP);
+        if (user == NULL || kvm == NULL)
+                return FALSE;
+        if ((st.st_mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH) ||
+            (st.st_uid == user->pw_uid &&
+             (st.st_mode & (S_IRUSR | S_IWUSR)) == (S_IRUSR | S_IWUSR)))
+                return FALSE;
+        if (getgrouplist(QEMU_USER, user->pw_gid, groups, &n_groups) < 0)
+                return FALSE;
+        for (int i = 0; i < n_groups; i++) {
+                if (groups[i] == st.st_gid &&
+                    (st.st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP))
+                        return FALSE;
+                if (groups[i] == kvm->gr_gid)
+                        in_kvm = TRUE;
+        }
+        if (!in_kvm)
+                return FALSE;
+        *ret_rdev = st.st_rdev;
+        *ret_gid = kvm->gr_gid;
+        return TRUE;
+}
+
+/**
+ * kvm_open_to_qemu_user() - In the child: a private /dev/kvm that the kvm group can open.
+ * @setup: the prepared paths and ids
+ *
+ * Async-signal-safe. On failure the daemon runs on with the host's /dev/kvm.
+ *
+ * Return: TRUE on success
+ */
+static gboolean
+kvm_open_to_qemu_user(const ChildSetup *setup)
+{
+        return unshare(CLONE_NEWNS) == 0 &&
+               mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+               mount("vt-test-kvm", setup->kvm_dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") ==
+                   0 &&
+               mknod(setup->kvm_node, S_IFCHR | 0600, setup->kvm_rdev) == 0 &&
+               chown(setup->kvm_node, 0, setup->kvm_gid) == 0 &&
+               chmod(setup->kvm_node, 0660) == 0 &&
+               mount(setup->kvm_node, KVM_DEVICE, NULL, MS_BIND, NULL) == 0;
+}
+
+/**
  * child_setup() - In a daemon's process before exec: die with the spawning thread.
- * @user_data: the parent's pid
+ * @user_data: the daemon's #ChildSetup
+ *
+ * Also gives libvirtd its own /dev/kvm when the setup asks for it.
  */
 static void
 child_setup(gpointer user_data)
 {
+        const ChildSetup *setup = user_data;
+        static const char message[] = "vt-test-libvirt: cannot give the daemon its own " KVM_DEVICE
+                                      "; libvirt may re-probe QEMU on every call\n";
+
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 _exit(127);
         /* The parent may have died before prctl(): then nothing would kill us. */
-        if (getppid() != (pid_t)GPOINTER_TO_INT(user_data))
+        if (getppid() != setup->parent)
                 _exit(127);
+        /* stderr is the daemon's log by now; if even that fails, there is no one to tell. */
+        if (setup->kvm_dir != NULL && !kvm_open_to_qemu_user(setup)) {
+                ssize_t ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
+
+                (void)ignored;
+        }
 }
 
 /**
@@ -248,6 +361,7 @@ daemon_spawn(Daemon *daemon, GError **error)
         gboolean spawned;
 
         g_assert(daemon->pid == 0);
+        daemon->setup.parent = getpid();
         log_fd = open(daemon->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) {
                 saved_errno = errno;
@@ -259,8 +373,8 @@ daemon_spawn(Daemon *daemon, GError **error)
         if (write(log_fd, header, strlen(header)) < 0)
                 g_debug("cannot write to '%s': %s", daemon->log_path, g_strerror(errno));
         spawned = g_spawn_async_with_pipes_and_fds(
-            "/", argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, GINT_TO_POINTER(getpid()), -1,
-            log_fd, log_fd, NULL, NULL, 0, &daemon->pid, NULL, NULL, NULL, error);
+            "/", argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, &daemon->setup, -1, log_fd,
+            log_fd, NULL, NULL, 0, &daemon->pid, NULL, NULL, NULL, error);
         close(log_fd);
         if (!spawned) {
                 daemon->pid = 0;
@@ -400,7 +514,7 @@ daemon_wait_ready(Daemon *daemon, AnswersFunc answers, GError **error)
 }
 
 /**
- * remove_dir() - Remove a flat directory (the harness's temp dir) and its files.
+ * remove_dir() - Remove the harness's temp dir: files and empty dirs.
  * @path: the directory
  */
 static void
@@ -412,7 +526,7 @@ remove_dir(const char *path)
         while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
                 g_autofree char *file = g_build_filename(path, entry, NULL);
 
-                if (g_unlink(file) < 0)
+                if (g_unlink(file) < 0 && (errno != EISDIR || g_rmdir(file) < 0))
                         g_debug("cannot remove '%s': %s", file, g_strerror(errno));
         }
         if (g_rmdir(path) < 0)
@@ -494,6 +608,20 @@ vt_test_libvirt_ensure(GError **error)
                 return NULL;
         lv->libvirtd.log_path = g_build_filename(lv->dir, "libvirtd.log", NULL);
         lv->virtlogd.log_path = g_build_filename(lv->dir, "virtlogd.log", NULL);
+        if (kvm_closed_to_qemu_user(&lv->libvirtd.setup.kvm_rdev, &lv->libvirtd.setup.kvm_gid)) {
+                lv->libvirtd.setup.kvm_dir = g_build_filename(lv->dir, "dev", NULL);
+                lv->libvirtd.setup.kvm_node =
+                    g_build_filename(lv->libvirtd.setup.kvm_dir, "kvm", NULL);
+                if (g_mkdir(lv->libvirtd.setup.kvm_dir, 0700) < 0) {
+                        int saved_errno = errno;
+
+                        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                                    "cannot create '%s': %s", lv->libvirtd.setup.kvm_dir,
+                                    g_strerror(saved_errno));
+                        return NULL;
+                }
+                g_debug(KVM_DEVICE " is closed to " QEMU_USER ": libvirtd gets its own");
+        }
 
         if (!virtlogd_answers()) {
                 if (!daemon_spawn(&lv->virtlogd, error) ||
@@ -630,6 +758,8 @@ vt_test_libvirt_free(VtTestLibvirt *lv)
         if (lv->dir != NULL)
                 remove_dir(lv->dir);
         g_free(lv->libvirtd.log_path);
+        g_free(lv->libvirtd.setup.kvm_dir);
+        g_free(lv->libvirtd.setup.kvm_node);
         g_free(lv->virtlogd.log_path);
         g_free(lv->dir);
         g_free(lv);
