@@ -331,8 +331,12 @@ on_policy_stored(GObject *source, GAsyncResult *result, gpointer user_data)
                     ctx->reply, g_error_new_literal(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
                                                     error->message));
         } else {
-                /* Read back from the domain: "policy-changed" applied it. */
-                dg = g_hash_table_lookup(ctx->daemon->guests, ctx->name);
+                /* Read back from the domain: "policy-changed" applied it.
+                 * A guest dropped (or a daemon freed) stopped the guest
+                 * first: then the daemon is not touched. */
+                dg = vt_guest_is_started(VT_GUEST(source))
+                         ? g_hash_table_lookup(ctx->daemon->guests, ctx->name)
+                         : NULL;
                 if (dg != NULL && dg->guest == VT_GUEST(source)) {
                         vt_control_reply_return(ctx->reply, policy_to_json(dg));
                 } else {

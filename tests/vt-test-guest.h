@@ -13,7 +13,8 @@ G_BEGIN_DECLS
  *        NULL means "guest"
  * @memory_bytes: guest RAM, a multiple of 1 MiB; 0 means 512 MiB
  * @no_balloon: omit the virtio-balloon device (to test DeviceNotActive)
- * @boot_timeout_us: guard timeout for the workload's "ready"; 0 means 60 s
+ * @boot_timeout_us: guard timeout for the workload's "ready" (from QEMU's
+ *        start: in libvirt mode, once virDomainCreateXML() returned); 0 means 60 s
  * @kernel_args: more kernel command line, or NULL; `vt.agent=ARG` passes
  *        ARG to vmtide-agent (e.g. `vt.agent=--sample-ms=200`)
  * @libvirt_uri: NULL: spawn QEMU directly. Else run the guest as a transient

@@ -287,14 +287,14 @@ kvm_closed_to_qemu_user(dev_t *ret_rdev, gid_t *ret_gid)
 static gboolean
 kvm_open_to_qemu_user(const ChildSetup *setup)
 {
-        return unshare(CLONE_NEWNS) == 0 &&
-               mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
-               mount("vt-test-kvm", setup->kvm_dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") ==
-                   0 &&
-               mknod(setup->kvm_node, S_IFCHR | 0600, setup->kvm_rdev) == 0 &&
-               chown(setup->kvm_node, 0, setup->kvm_gid) == 0 &&
-               chmod(setup->kvm_node, 0660) == 0 &&
-               mount(setup->kvm_node, KVM_DEVICE, NULL, MS_BIND, NULL) == 0;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return FALSE;
+        if (mount("vt-test-kvm", setup->kvm_dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+                return FALSE;
+        if (mknod(setup->kvm_node, S_IFCHR | 0600, setup->kvm_rdev) < 0 ||
+            chown(setup->kvm_node, 0, setup->kvm_gid) < 0 || chmod(setup->kvm_node, 0660) < 0)
+                return FALSE;
+        return mount(setup->kvm_node, KVM_DEVICE, NULL, MS_BIND, NULL) == 0;
 }
 
 /**
