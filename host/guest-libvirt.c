@@ -375,8 +375,14 @@ guest_libvirt_start_finish(VtGuest *guest, GAsyncResult *result, GError **error)
 static void
 guest_check_gone(VtGuestLibvirt *self, const GError *error)
 {
-        if (g_error_matches(error, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_NO_DOMAIN) && !self->stopped)
-                vt_guest_emit_gone(VT_GUEST(self), error);
+        g_autoptr(GError) gone = NULL;
+
+        if (!g_error_matches(error, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_NO_DOMAIN) || self->stopped)
+                return;
+        /* Usually before libvirt's lifecycle event says how. */
+        gone = g_error_new(VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_NO_DOMAIN, "the domain is gone (%s)",
+                           error->message);
+        vt_guest_emit_gone(VT_GUEST(self), gone);
 }
 
 static void
