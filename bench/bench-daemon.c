@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define CONFIRM_SLACK (4 * VT_BENCH_MIB)
 
 /* The daemon's configuration: the one of tests/test-vmtided.c, and a policy. */
 static const char config_format[] = "[daemon]\n"
+                                    "%s"
                                     "tick-interval-ms = 1000\n"
                                     "agent-interval-ms = 1000\n"
                                     "[budget]\n"
@@ -31,17 +33,9 @@ static const char config_format[] = "[daemon]\n"
                                     "[policy]\n"
                                     "algorithm = %s\n";
 
-/**
- * vt_bench_new:
- * @prefix: the guests' names are @prefix0, @prefix1, @prefix2
- *
- * Boots the three test guests (about 5 s each under TCG), one after the
- * other. Ends the program if one does not boot.
- *
- * Returns: (transfer full): the bench, without a daemon yet
- */
-VtBench *
-vt_bench_new(const char *prefix)
+/* Boots the guests: QEMU processes, or libvirt domains. */
+static VtBench *
+bench_new(const char *prefix, gboolean libvirt)
 {
         g_autoptr(GError) error = NULL;
         VtBench *bench = g_new0(VtBench, 1);
@@ -49,16 +43,58 @@ vt_bench_new(const char *prefix)
         bench->dir = g_dir_make_tmp("vt-bench-XXXXXX", &error);
         if (bench->dir == NULL)
                 g_error("%s", error->message);
+        if (libvirt) {
+                bench->libvirt = vt_test_libvirt_ensure(&error);
+                if (bench->libvirt == NULL)
+                        g_error("%s", error->message);
+        }
         for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
-                g_autofree char *name = g_strdup_printf("%s%u", prefix, i);
-                const VtTestGuestOptions options = {.name = name,
-                                                    .memory_bytes = VT_BENCH_GUEST_BYTES};
+                /* Domain names are the host's: made unique. */
+                g_autofree char *name = libvirt
+                                            ? g_strdup_printf("%s-%d-%u", prefix, (int)getpid(), i)
+                                            : g_strdup_printf("%s%u", prefix, i);
+                const VtTestGuestOptions options = {
+                    .name = name,
+                    .memory_bytes = VT_BENCH_GUEST_BYTES,
+                    .libvirt_uri = libvirt ? vt_test_libvirt_get_uri(bench->libvirt) : NULL,
+                };
 
                 bench->guests[i] = vt_test_guest_start(&options, &error);
                 if (bench->guests[i] == NULL)
                         g_error("%s", error->message);
         }
         return bench;
+}
+
+/**
+ * vt_bench_new:
+ * @prefix: the guests' names are @prefix0, @prefix1, @prefix2
+ *
+ * Boots the three test guests (about 5 s each under TCG), one after the
+ * other, for the daemon's QMP-direct backend. Ends the program if one does
+ * not boot.
+ *
+ * Returns: (transfer full): the bench, without a daemon yet
+ */
+VtBench *
+vt_bench_new(const char *prefix)
+{
+        return bench_new(prefix, FALSE);
+}
+
+/**
+ * vt_bench_new_libvirt:
+ * @prefix: the domains' names are @prefix-PID-0 and so on
+ *
+ * As vt_bench_new(), the guests being libvirt domains (libvirtd started
+ * if none runs) and the daemon running its libvirt backend.
+ *
+ * Returns: (transfer full): the bench, without a daemon yet
+ */
+VtBench *
+vt_bench_new_libvirt(const char *prefix)
+{
+        return bench_new(prefix, TRUE);
 }
 
 /**
@@ -77,6 +113,7 @@ vt_bench_free(VtBench *bench)
         vt_bench_daemon_stop(bench);
         for (guint i = 0; i < VT_BENCH_N_GUESTS; i++)
                 g_clear_pointer(&bench->guests[i], vt_test_guest_free);
+        g_clear_pointer(&bench->libvirt, vt_test_libvirt_free);
         if (bench->dir != NULL && g_getenv("VT_BENCH_KEEP") != NULL)
                 fprintf(stderr, "kept %s\n", bench->dir);
         else if (bench->dir != NULL)
@@ -124,7 +161,8 @@ vt_bench_daemon_start(VtBench *bench, const char *algorithm)
         g_autoptr(GError) error = NULL;
         g_autofree char *dir =
             g_strdup_printf("%s/%u-%s", bench->dir, bench->n_daemons++, algorithm);
-        g_autofree char *config = g_strdup_printf(config_format, algorithm);
+        g_autofree char *config = g_strdup_printf(
+            config_format, bench->libvirt != NULL ? "backend = libvirt\n" : "", algorithm);
 
         g_return_if_fail(bench->daemon == NULL);
         if (g_mkdir_with_parents(dir, 0755) < 0)
@@ -132,7 +170,8 @@ vt_bench_daemon_start(VtBench *bench, const char *algorithm)
         bench->daemon = vt_test_daemon_start(dir, config, &error);
         if (bench->daemon == NULL)
                 g_error("%s", error->message);
-        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++)
+        /* Domains are found through libvirt; QEMU guests by their sockets. */
+        for (guint i = 0; i < VT_BENCH_N_GUESTS && bench->libvirt == NULL; i++)
                 if (!vt_test_daemon_add_guest(bench->daemon, bench->guests[i], &error))
                         g_error("%s", error->message);
         for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {

@@ -4,6 +4,7 @@
 
 #include "tests/vt-test-daemon.h"
 #include "tests/vt-test-guest.h"
+#include "tests/vt-test-libvirt.h"
 
 G_BEGIN_DECLS
 
@@ -20,18 +21,23 @@ G_BEGIN_DECLS
  * @guests: the test guests, booted once
  * @daemon: the daemon running now, or %NULL
  * @n_daemons: how many daemons were started, for their subdirs
+ * @libvirt: (nullable): the libvirtd whose domains the guests are, when
+ *     the daemon runs its libvirt backend
  *
  * Three 512 MiB test guests and the vmtided that manages them under a
- * 1200 MiB budget, as in tests/test-vmtided.c.
+ * 1200 MiB budget, as in tests/test-vmtided.c (or, with libvirt, as in
+ * tests/test-libvirt-daemon.c).
  */
 typedef struct {
         char *dir;
         VtTestGuest *guests[VT_BENCH_N_GUESTS];
         VtTestDaemon *daemon;
         guint n_daemons;
+        VtTestLibvirt *libvirt;
 } VtBench;
 
 VtBench *vt_bench_new(const char *prefix);
+VtBench *vt_bench_new_libvirt(const char *prefix);
 void vt_bench_free(VtBench *bench);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtBench, vt_bench_free)
 

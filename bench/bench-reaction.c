@@ -27,7 +27,11 @@
  * settled at first, and no balloon moves for 5 s (past the daemon's 4 s
  * settle time): every run starts from the same place.
  *
- * Usage: bench-reaction [RUNS]   (default 15)
+ * With --libvirt the guests are libvirt domains and vmtided runs its
+ * libvirt backend (tests/test-libvirt-daemon.c): the same runs, through
+ * libvirt's API and events.
+ *
+ * Usage: bench-reaction [--libvirt] [RUNS]   (default 15)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,7 +283,8 @@ oom_kills(VtBench *bench)
 int
 main(int argc, char **argv)
 {
-        guint n_runs = argc > 1 ? (guint)atoi(argv[1]) : 15;
+        gboolean libvirt = argc > 1 && g_str_equal(argv[1], "--libvirt");
+        guint n_runs = argc > 1 + libvirt ? (guint)atoi(argv[1 + libvirt]) : 15;
         g_autofree char *reason = NULL;
         g_autoptr(VtBench) bench = NULL;
         g_autofree Run *runs = NULL;
@@ -288,12 +293,14 @@ main(int argc, char **argv)
         guint n_by_daemon = 0, n_failed = 0, n_no_give = 0;
 
         setvbuf(stdout, NULL, _IOLBF, 0);
-        if (n_runs == 0 || !vt_test_guest_available(&reason)) {
+        if (n_runs == 0 ||
+            !(libvirt ? vt_test_libvirt_available(&reason) : vt_test_guest_available(&reason))) {
                 fprintf(stderr, "bench-reaction: %s\n", n_runs == 0 ? "RUNS must be > 0" : reason);
                 return 1;
         }
         runs = g_new0(Run, n_runs);
-        bench = vt_bench_new("react");
+        bench = libvirt ? vt_bench_new_libvirt("vt-react") : vt_bench_new("react");
+        printf("backend: %s\n", libvirt ? "libvirt" : "qmp");
         vt_bench_daemon_start(bench, "vmtide");
 
         /* The daemon reclaims the idle guests, from 1536 MiB to the budget and below. */
