@@ -249,6 +249,9 @@ phase_cli_policy(Fixture *fx)
                 g_assert_nonnull(strstr(out, guest_name(fx, i)));
         g_clear_pointer(&out, g_free);
 
+        /* The QEMU pid, for KSM's per-process figures, found locally. */
+        for (guint i = 0; i < N_GUESTS; i++)
+                g_assert_cmpint(guest_int(fx, i, "pid"), ==, vt_test_guest_get_pid(fx->guests[i]));
         /* What the domain's metadata said at start. */
         value = guest_member(fx, 1, "policy", "shares");
         g_assert_cmpint(json_object_get_int(value), ==, 2000);
