@@ -65,6 +65,17 @@ typedef struct {
         gint closed; /* atomic: libvirt closed the connection */
 } Link;
 
+#define N_EVENTS 3
+
+/* A connection with vmtided's callbacks on it. Its close is blocking (RPCs
+ * to deregister), so it runs on a worker: conn_close(). */
+typedef struct {
+        virConnectPtr conn;
+        Link *link;
+        int event_ids[N_EVENTS]; /* -1: not registered */
+        gboolean close_registered;
+} Conn;
+
 typedef struct {
         VtGuest *guest;
         gulong gone_id;
@@ -87,8 +98,7 @@ struct _VtBackendLibvirt {
         VtSerialWorker *worker;
         gboolean running;
 
-        virConnectPtr conn; /* NULL while disconnected */
-        Link *link;         /* the connection's */
+        Conn *conn; /* NULL while disconnected */
         gboolean connecting;
         gboolean listing;
         guint64 list_serial;
@@ -244,13 +254,16 @@ backend_gone(VtBackendLibvirt *self, virDomainPtr domain, const char *why)
         vt_guest_libvirt_stopped(VT_GUEST_LIBVIRT(entry->guest), why);
 }
 
-/* What the listing found, against what is followed. @serial: the
+/* What the listing found, against what is followed. @incoming: per
+ * domain, paused for an incoming migration (not taken yet). @serial: the
  * listing's; guests added since are not judged by it. */
 static void
-backend_reconcile(VtBackendLibvirt *self, virDomainPtr *domains, int n, guint64 serial)
+backend_reconcile(VtBackendLibvirt *self, virDomainPtr *domains, const gboolean *incoming, int n,
+                  guint64 serial)
 {
         g_autoptr(GHashTable) listed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func(g_object_unref);
+        g_autoptr(GPtrArray) restarted = g_ptr_array_new_with_free_func(g_object_unref);
         GHashTableIter iter;
         gpointer key, value;
 
@@ -262,10 +275,16 @@ backend_reconcile(VtBackendLibvirt *self, virDomainPtr *domains, int n, guint64 
                         continue;
                 g_hash_table_add(listed, g_strdup(uuid));
                 entry = g_hash_table_lookup(self->entries, uuid);
-                if (entry != NULL)
-                        vt_guest_libvirt_set_domain(VT_GUEST_LIBVIRT(entry->guest), domains[i]);
-                else
-                        backend_add(self, domains[i]);
+                if (entry == NULL)
+                        continue;
+                /* Another run of the domain (a new id): a new QEMU, pid,
+                 * agent socket; the old guest goes, a new one comes. */
+                if (vt_guest_libvirt_get_domain_id(VT_GUEST_LIBVIRT(entry->guest)) !=
+                    (unsigned int)virDomainGetID(domains[i])) {
+                        g_ptr_array_add(restarted, g_object_ref(entry->guest));
+                        continue;
+                }
+                vt_guest_libvirt_set_domain(VT_GUEST_LIBVIRT(entry->guest), domains[i]);
         }
         g_hash_table_iter_init(&iter, self->entries);
         while (g_hash_table_iter_next(&iter, &key, &value)) {
@@ -274,10 +293,18 @@ backend_reconcile(VtBackendLibvirt *self, virDomainPtr *domains, int n, guint64 
                 if (entry->born < serial && !g_hash_table_contains(listed, key))
                         g_ptr_array_add(vanished, g_object_ref(entry->guest));
         }
-        /* Not while iterating: "gone" removes entries. */
+        /* Not while iterating ("gone" removes entries), and before the
+         * additions: a guest replaced under the same name must be removed
+         * before its successor is announced. */
         for (guint i = 0; i < vanished->len; i++)
                 vt_guest_libvirt_stopped(g_ptr_array_index(vanished, i),
                                          "stopped while vmtided did not see it");
+        for (guint i = 0; i < restarted->len; i++)
+                vt_guest_libvirt_stopped(g_ptr_array_index(restarted, i),
+                                         "restarted while vmtided did not see it");
+        for (int i = 0; i < n; i++)
+                if (!incoming[i])
+                        backend_add(self, domains[i]);
 }
 
 static const char *
@@ -325,9 +352,8 @@ on_lifecycle(virConnectPtr conn, virDomainPtr domain, int event, int detail, voi
         case VIR_DOMAIN_EVENT_STOPPED:
                 backend_gone(self, domain, stopped_why(detail));
                 break;
-        case VIR_DOMAIN_EVENT_CRASHED:
-                backend_gone(self, domain, "crashed");
-                break;
+        /* CRASHED: the guest may well run on (kdump loaded, or a panic
+         * with on_crash=preserve); STOPPED follows if it does not. */
         default:
                 break;
         }
@@ -367,6 +393,46 @@ on_metadata_change(virConnectPtr conn, virDomainPtr domain, int type, const char
 
 static void backend_schedule_retry(VtBackendLibvirt *self);
 
+static void on_close(virConnectPtr conn, int reason, void *opaque);
+
+/* On a worker: deregisters what vmtided registered, then closes. The
+ * callbacks hold references on the connection: without this it would
+ * never be freed. On a dead connection the RPCs fail; the callbacks are
+ * still removed locally. */
+static void
+conn_close(Conn *c)
+{
+        for (guint i = 0; i < N_EVENTS; i++)
+                if (c->event_ids[i] >= 0)
+                        (void)virConnectDomainEventDeregisterAny(c->conn, c->event_ids[i]);
+        if (c->close_registered)
+                (void)virConnectUnregisterCloseCallback(c->conn, on_close);
+        /* Freed for good once the guests let go of their domains. */
+        virConnectClose(c->conn);
+        link_unref(c->link);
+        g_free(c);
+}
+
+static void
+close_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+        (void)source;
+        (void)cancellable;
+        conn_close(task_data);
+        g_task_return_boolean(task, TRUE);
+}
+
+/* Closes @c on the worker; the task holds nothing of the backend's. */
+static void
+backend_close_later(VtBackendLibvirt *self, Conn *c)
+{
+        GTask *task = g_task_new(NULL, NULL, NULL, NULL);
+
+        c->link->backend = NULL;
+        g_task_set_task_data(task, c, NULL);
+        vt_serial_worker_run(self->worker, task, close_thread);
+}
+
 /* Drops the connection; its guests stay, unreachable. */
 static void
 backend_disconnect(VtBackendLibvirt *self)
@@ -376,11 +442,7 @@ backend_disconnect(VtBackendLibvirt *self)
 
         if (self->conn == NULL)
                 return;
-        self->link->backend = NULL;
-        g_clear_pointer(&self->link, link_unref);
-        /* Frees the connection once its domains are let go of. */
-        virConnectClose(self->conn);
-        self->conn = NULL;
+        backend_close_later(self, g_steal_pointer(&self->conn));
         g_hash_table_iter_init(&iter, self->entries);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
                 Entry *entry = value;
@@ -401,7 +463,8 @@ on_closed_main(gpointer user_data)
         VtBackendLibvirt *self = closed->link->backend;
         g_autofree char *message = NULL;
 
-        if (self == NULL || !self->running || closed->link != self->link)
+        if (self == NULL || !self->running || self->conn == NULL ||
+            closed->link != self->conn->link)
                 return G_SOURCE_REMOVE;
         message = g_strdup_printf(
             "lost the connection to libvirt at %s (%s); its %u guests are "
@@ -434,20 +497,28 @@ on_close(virConnectPtr conn, int reason, void *opaque)
 {
         Link *link = opaque;
         Closed *closed = g_new0(Closed, 1);
+        GSource *source;
 
         (void)conn;
         g_atomic_int_set(&link->closed, TRUE);
         closed->link = link_ref(link);
         closed->reason = reason;
-        g_main_context_invoke_full(link->context, G_PRIORITY_DEFAULT, on_closed_main, closed,
-                                   closed_free);
+        /* Never at once: libvirt holds its lock while it calls this, and
+         * this thread may not be the main loop's. */
+        source = g_idle_source_new();
+        g_source_set_priority(source, G_PRIORITY_DEFAULT);
+        g_source_set_callback(source, on_closed_main, closed, closed_free);
+        g_source_attach(source, link->context);
+        g_source_unref(source);
 }
 
 typedef struct {
         char *uri;
         Link *link;
-        virConnectPtr conn;
+        Conn *conn;         /* connecting: the new connection, until taken */
+        virConnectPtr list; /* listing: a reference on the connection */
         virDomainPtr *domains;
+        gboolean *incoming; /* per domain: paused for an incoming migration */
         int n_domains;
         guint64 serial;
 } ConnectJob;
@@ -458,39 +529,41 @@ connect_job_free(ConnectJob *job)
         for (int i = 0; i < job->n_domains; i++)
                 virDomainFree(job->domains[i]);
         free(job->domains);
+        g_free(job->incoming);
+        /* Not taken: closed on the worker by on_connected(); this is the
+         * last resort. */
         if (job->conn != NULL)
-                virConnectClose(job->conn);
+                conn_close(job->conn);
+        if (job->list != NULL)
+                virConnectClose(job->list);
         if (job->link != NULL)
                 link_unref(job->link);
         g_free(job->uri);
         g_free(job);
 }
 
-/* On the worker: the running domains, less those paused for an incoming
- * migration (taken when they resume). */
+/* On the worker: the running domains, each marked when it is paused for
+ * an incoming migration (taken only once it resumes, its memory here). */
 static gboolean
-list_domains(ConnectJob *job, GError **error)
+list_domains(ConnectJob *job, virConnectPtr conn, GError **error)
 {
         virDomainPtr *domains = NULL;
-        int n = virConnectListAllDomains(job->conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-        int kept = 0;
+        int n = virConnectListAllDomains(conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 
         if (n < 0) {
                 vt_libvirt_set_error(error, "virConnectListAllDomains");
                 return FALSE;
         }
+        job->domains = domains;
+        job->n_domains = n;
+        job->incoming = g_new0(gboolean, MAX(n, 1));
         for (int i = 0; i < n; i++) {
                 int state = 0, reason = 0;
 
-                if (virDomainGetState(domains[i], &state, &reason, 0) == 0 &&
-                    state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_MIGRATION) {
-                        virDomainFree(domains[i]);
-                        continue;
-                }
-                domains[kept++] = domains[i];
+                job->incoming[i] = virDomainGetState(domains[i], &state, &reason, 0) == 0 &&
+                                   state == VIR_DOMAIN_PAUSED &&
+                                   reason == VIR_DOMAIN_PAUSED_MIGRATION;
         }
-        job->domains = domains;
-        job->n_domains = kept;
         return TRUE;
 }
 
@@ -502,44 +575,54 @@ connect_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *c
         static const struct {
                 int id;
                 virConnectDomainEventGenericCallback callback;
-        } events[] = {
+        } events[N_EVENTS] = {
             {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle)},
             {VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change)},
             {VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change)},
         };
+        virConnectPtr conn;
+        Conn *c;
 
         (void)source;
         (void)cancellable;
-        job->conn = virConnectOpen(job->uri);
-        if (job->conn == NULL) {
+        conn = virConnectOpen(job->uri);
+        if (conn == NULL) {
                 vt_libvirt_set_error(&error, "virConnectOpen");
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
+        c = g_new0(Conn, 1);
+        c->conn = conn;
+        c->link = link_ref(job->link);
+        for (guint i = 0; i < N_EVENTS; i++)
+                c->event_ids[i] = -1;
         /* Not every driver has keepalive (test:///, local drivers). */
-        (void)virConnectSetKeepAlive(job->conn, VT_BACKEND_LIBVIRT_KEEPALIVE_INTERVAL_S,
+        (void)virConnectSetKeepAlive(conn, VT_BACKEND_LIBVIRT_KEEPALIVE_INTERVAL_S,
                                      VT_BACKEND_LIBVIRT_KEEPALIVE_COUNT);
-        if (virConnectRegisterCloseCallback(job->conn, on_close, link_ref(job->link), link_unref) <
-            0) {
+        if (virConnectRegisterCloseCallback(conn, on_close, link_ref(job->link), link_unref) == 0) {
+                c->close_registered = TRUE;
+        } else {
                 link_unref(job->link);
                 vt_libvirt_set_error(&error, "virConnectRegisterCloseCallback");
                 g_debug("libvirt: %s", error->message);
                 g_clear_error(&error);
         }
-        for (gsize i = 0; i < G_N_ELEMENTS(events); i++) {
-                if (virConnectDomainEventRegisterAny(job->conn, NULL, events[i].id,
-                                                     events[i].callback, link_ref(job->link),
-                                                     link_unref) < 0) {
+        for (guint i = 0; i < N_EVENTS && error == NULL; i++) {
+                c->event_ids[i] = virConnectDomainEventRegisterAny(
+                    conn, NULL, events[i].id, events[i].callback, link_ref(job->link), link_unref);
+                if (c->event_ids[i] < 0) {
                         link_unref(job->link);
                         vt_libvirt_set_error(&error, "virConnectDomainEventRegisterAny");
-                        g_task_return_error(task, g_steal_pointer(&error));
-                        return;
                 }
         }
-        if (!list_domains(job, &error)) {
+        if (error == NULL)
+                list_domains(job, conn, &error);
+        if (error != NULL) {
+                conn_close(c);
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
+        job->conn = c;
         g_task_return_boolean(task, TRUE);
 }
 
@@ -580,7 +663,9 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
                             "libvirtd closed the connection at once");
         if (error != NULL) {
                 /* The job's link never was the backend's: events on the
-                 * connection did nothing, and it closes with the job. */
+                 * connection did nothing. */
+                if (job->conn != NULL)
+                        backend_close_later(self, g_steal_pointer(&job->conn));
                 if (!self->running)
                         return;
                 if (!self->failure_reported) {
@@ -596,14 +681,15 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
                 backend_schedule_retry(self);
                 return;
         }
-        if (!self->running)
+        if (!self->running) {
+                backend_close_later(self, g_steal_pointer(&job->conn));
                 return;
+        }
         self->conn = g_steal_pointer(&job->conn);
-        self->link = link_ref(job->link);
-        self->link->backend = self;
+        self->conn->link->backend = self;
         self->failure_reported = FALSE;
         self->backoff_us = self->retry_min_us;
-        backend_reconcile(self, job->domains, job->n_domains, job->serial);
+        backend_reconcile(self, job->domains, job->incoming, job->n_domains, job->serial);
         message = g_strdup_printf("connected to libvirt at %s: %d running domains", self->uri,
                                   job->n_domains);
         vt_backend_emit_connection_changed(VT_BACKEND(self), TRUE, message);
@@ -634,7 +720,7 @@ list_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 
         (void)source;
         (void)cancellable;
-        if (!list_domains(task_data, &error))
+        if (!list_domains(task_data, ((ConnectJob *)task_data)->list, &error))
                 g_task_return_error(task, g_steal_pointer(&error));
         else
                 g_task_return_boolean(task, TRUE);
@@ -654,9 +740,9 @@ on_listed(GObject *source, GAsyncResult *result, gpointer user_data)
                 return;
         }
         /* A listing from a connection since dropped says nothing. */
-        if (!self->running || job->link != self->link)
+        if (!self->running || self->conn == NULL || job->link != self->conn->link)
                 return;
-        backend_reconcile(self, job->domains, job->n_domains, job->serial);
+        backend_reconcile(self, job->domains, job->incoming, job->n_domains, job->serial);
 }
 
 static void
@@ -670,9 +756,9 @@ backend_libvirt_rescan(VtBackend *backend)
                 return;
         self->listing = TRUE;
         job = g_new0(ConnectJob, 1);
-        job->conn = self->conn;
-        virConnectRef(job->conn);
-        job->link = link_ref(self->link);
+        job->list = self->conn->conn;
+        virConnectRef(job->list);
+        job->link = link_ref(self->conn->link);
         job->serial = ++self->list_serial;
         task = g_task_new(self, NULL, on_listed, NULL);
         g_task_set_task_data(task, job, (GDestroyNotify)connect_job_free);
@@ -714,10 +800,9 @@ backend_libvirt_stop(VtBackend *backend)
         }
         g_queue_clear_full(&self->notices, (GDestroyNotify)notice_free);
         g_hash_table_remove_all(self->entries);
-        if (self->conn != NULL) {
-                virConnectUnregisterCloseCallback(self->conn, on_close);
-                backend_disconnect(self);
-        }
+        backend_disconnect(self);
+        self->connecting = FALSE;
+        self->listing = FALSE;
 }
 
 static const char *

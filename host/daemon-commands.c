@@ -326,7 +326,7 @@ on_policy_stored(GObject *source, GAsyncResult *result, gpointer user_data)
 
         if (!vt_guest_store_policy_finish(VT_GUEST(source), result, &error)) {
                 g_message("guest '%s': policy not stored: %s", ctx->name, error->message);
-                g_prefix_error(&error, "the domain's metadata was not written: ");
+                g_prefix_error(&error, "the policy in the domain's metadata: ");
                 vt_control_reply_return_error(
                     ctx->reply, g_error_new_literal(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
                                                     error->message));

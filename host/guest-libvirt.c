@@ -51,6 +51,7 @@ struct _VtGuestLibvirt {
 
         virDomainPtr domain; /* NULL while libvirtd is unreachable */
         char *uuid;
+        unsigned int domain_id; /* this run of the domain */
         char *pid_dir;
         guint stats_interval_s;
         GMainContext *context;
@@ -456,11 +457,10 @@ poll_on_done(GObject *source, GAsyncResult *result, gpointer user_data)
         if (!g_task_propagate_boolean(G_TASK(result), &error)) {
                 g_debug("guest '%s': balloon poll: %s", guest_name(self), error->message);
                 guest_check_gone(self, error);
-                return;
+        } else if (!self->stopped) {
+                guest_apply_memory_stats(self, g_task_get_task_data(G_TASK(result)));
         }
-        if (self->stopped)
-                return;
-        guest_apply_memory_stats(self, g_task_get_task_data(G_TASK(result)));
+        /* A failed poll is tried again: the move may still get there. */
         poll_schedule(self);
 }
 
@@ -507,8 +507,13 @@ set_memory_thread(GTask *task, gpointer source, gpointer task_data, GCancellable
 
         (void)source;
         (void)cancellable;
-        if (job->set_kib > G_MAXULONG ||
-            virDomainSetMemoryFlags(job->domain, (unsigned long)job->set_kib,
+        if (job->set_kib > G_MAXULONG) {
+                g_task_return_new_error(task, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_FAILED,
+                                        "%" G_GUINT64_FORMAT " KiB is more than libvirt can take",
+                                        job->set_kib);
+                return;
+        }
+        if (virDomainSetMemoryFlags(job->domain, (unsigned long)job->set_kib,
                                     VIR_DOMAIN_AFFECT_LIVE) < 0) {
                 vt_libvirt_set_error(&error, "virDomainSetMemoryFlags");
                 g_task_return_error(task, g_steal_pointer(&error));
@@ -721,6 +726,7 @@ vt_guest_libvirt_new(virDomainPtr domain, const char *pid_dir, guint stats_inter
         virDomainRef(domain);
         self->domain = domain;
         self->uuid = g_strdup(uuid);
+        self->domain_id = virDomainGetID(domain);
         self->pid_dir = g_strdup(pid_dir);
         self->stats_interval_s = stats_interval_s;
         return VT_GUEST(self);
@@ -751,14 +757,36 @@ vt_guest_libvirt_get_uuid(VtGuestLibvirt *guest)
 void
 vt_guest_libvirt_set_domain(VtGuestLibvirt *guest, virDomainPtr domain)
 {
+        gboolean was_unreachable;
+
         g_return_if_fail(VT_IS_GUEST_LIBVIRT(guest));
 
+        was_unreachable = guest->domain == NULL;
         if (domain != NULL)
                 virDomainRef(domain);
         if (guest->domain != NULL)
                 virDomainFree(guest->domain);
         guest->domain = domain;
         vt_guest_set_reachable(VT_GUEST(guest), domain != NULL);
+        if (domain == NULL || !was_unreachable || guest->stopped)
+                return;
+        /* Back: what changed meanwhile came without events. */
+        vt_guest_libvirt_reload_policy(guest);
+        poll_schedule(guest);
+}
+
+/**
+ * vt_guest_libvirt_get_domain_id:
+ * @guest: a guest
+ *
+ * Returns: the domain's id when the guest was made: another id for the
+ *     same UUID is another run of the domain (a new QEMU)
+ */
+unsigned int
+vt_guest_libvirt_get_domain_id(VtGuestLibvirt *guest)
+{
+        g_return_val_if_fail(VT_IS_GUEST_LIBVIRT(guest), 0);
+        return guest->domain_id;
 }
 
 /**

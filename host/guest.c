@@ -457,6 +457,12 @@ guest_on_started(GObject *source, GAsyncResult *result, gpointer user_data)
                                         "guest '%s' was stopped while starting", priv->name);
                 return;
         }
+        /* Its domain or QEMU went away meanwhile ("gone" said so). */
+        if (priv->gone) {
+                g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                                        "guest '%s' went away while starting", priv->name);
+                return;
+        }
         priv->started = TRUE;
         if (priv->agent != NULL)
                 vt_agent_reader_start(priv->agent);

@@ -42,14 +42,11 @@ vt_libvirt_error_init(void)
 static VtLibvirtError
 classify(const virError *e)
 {
+        /* Whatever the remote driver says, the connection is the trouble. */
+        if (e->domain == VIR_FROM_RPC || e->domain == VIR_FROM_REMOTE)
+                return VT_LIBVIRT_ERROR_DISCONNECTED;
         switch (e->code) {
         case VIR_ERR_NO_DOMAIN:
-                return VT_LIBVIRT_ERROR_NO_DOMAIN;
-        case VIR_ERR_OPERATION_INVALID:
-                /* "domain is not running", and setting the memory of a
-                 * domain without a working balloon. */
-                if (e->message != NULL && strstr(e->message, "balloon") != NULL)
-                        return VT_LIBVIRT_ERROR_NO_BALLOON;
                 return VT_LIBVIRT_ERROR_NO_DOMAIN;
         case VIR_ERR_NO_SUPPORT:
                 return VT_LIBVIRT_ERROR_UNSUPPORTED;
@@ -59,14 +56,15 @@ classify(const virError *e)
         case VIR_ERR_AUTH_FAILED:
         case VIR_ERR_AUTH_CANCELLED:
                 return VT_LIBVIRT_ERROR_DISCONNECTED;
-        case VIR_ERR_SYSTEM_ERROR:
-                /* The remote driver's I/O errors on a closed socket. */
-                if (e->domain == VIR_FROM_RPC || e->domain == VIR_FROM_REMOTE)
-                        return VT_LIBVIRT_ERROR_DISCONNECTED;
-                return VT_LIBVIRT_ERROR_FAILED;
         default:
-                /* QEMU's DeviceNotActive, passed through by libvirt. */
-                if (e->message != NULL && strstr(e->message, "No balloon device") != NULL)
+                /* A domain without a working balloon: libvirt's "without the
+                 * balloon device and guest OS balloon driver", or QEMU's
+                 * DeviceNotActive passed on. Not a domain that is gone: that
+                 * is only ever VIR_ERR_NO_DOMAIN, or libvirt's lifecycle
+                 * event (a domain not running is VIR_ERR_OPERATION_INVALID,
+                 * which also means many other things). */
+                if (e->message != NULL && (strstr(e->message, "balloon driver") != NULL ||
+                                           strstr(e->message, "No balloon device") != NULL))
                         return VT_LIBVIRT_ERROR_NO_BALLOON;
                 return VT_LIBVIRT_ERROR_FAILED;
         }

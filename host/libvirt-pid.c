@@ -8,13 +8,17 @@
  * directory (`/run/libvirt/qemu` for qemu:///system). That pid is trusted
  * only if the process's command line carries the domain's `-uuid`, as
  * every QEMU libvirt starts does; otherwise (no pid file: another libvirt
- * layout) /proc is searched for the QEMU with that `-uuid`. A remote URI
- * has no local process: 0.
+ * layout) /proc is searched for the QEMU with that `-uuid` whose binary
+ * is a qemu-* run by root or libvirt's QEMU user (anybody could start a
+ * process with that argument). A remote URI has no local process: 0.
  */
 #include "host/libvirt-pid.h"
 
+#include <glib/gstdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Longest command line read, bytes (QEMU's run to a few KiB). */
 #define CMDLINE_MAX (256 * 1024)
@@ -95,6 +99,32 @@ parse_pid(const char *text)
         return *end == '\0' ? (GPid)value : 0;
 }
 
+/* A QEMU run by libvirt: its binary is a qemu-*, and it runs as root or
+ * as libvirt's QEMU user, not as anybody who can put a -uuid on a
+ * command line. */
+static gboolean
+pid_is_libvirt_qemu(GPid pid)
+{
+        g_autofree char *dir = g_strdup_printf("/proc/%d", (int)pid);
+        g_autofree char *exe_link = g_build_filename(dir, "exe", NULL);
+        g_autofree char *exe = g_file_read_link(exe_link, NULL);
+        g_autofree char *base = exe != NULL ? g_path_get_basename(exe) : NULL;
+        static const char *const users[] = {"libvirt-qemu", "qemu"};
+        struct stat st;
+
+        if (base == NULL || !g_str_has_prefix(base, "qemu") || g_stat(dir, &st) < 0)
+                return FALSE;
+        if (st.st_uid == 0)
+                return TRUE;
+        for (gsize i = 0; i < G_N_ELEMENTS(users); i++) {
+                const struct passwd *pw = getpwnam(users[i]);
+
+                if (pw != NULL && pw->pw_uid == st.st_uid)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
 static GPid
 search_proc(const char *uuid)
 {
@@ -106,7 +136,7 @@ search_proc(const char *uuid)
         while ((entry = g_dir_read_name(dir)) != NULL) {
                 GPid pid = parse_pid(entry);
 
-                if (pid != 0 && pid_has_uuid(pid, uuid))
+                if (pid != 0 && pid_has_uuid(pid, uuid) && pid_is_libvirt_qemu(pid))
                         return pid;
         }
         return 0;
