@@ -83,11 +83,6 @@ typedef struct {
         VtBackendLibvirt *self;
 } Entry;
 
-typedef struct {
-        gboolean added;
-        VtGuest *guest; /* owned */
-} Notice;
-
 struct _VtBackendLibvirt {
         GObject parent_instance;
 
@@ -108,9 +103,8 @@ struct _VtBackendLibvirt {
         gint64 backoff_us;
         GSource *retry_source;
 
-        GHashTable *entries;    /* UUID → Entry *, owned */
-        GQueue notices;         /* Notice *, oldest first */
-        GSource *notify_source; /* flushes @notices */
+        GHashTable *entries; /* UUID → Entry *, owned */
+        VtBackendAnnouncer *announcer;
 };
 
 static void backend_libvirt_iface_init(VtBackendInterface *iface);
@@ -150,13 +144,6 @@ link_unref(void *data)
 }
 
 static void
-notice_free(Notice *notice)
-{
-        g_object_unref(notice->guest);
-        g_free(notice);
-}
-
-static void
 entry_free(Entry *entry)
 {
         g_clear_signal_handler(&entry->gone_id, entry->guest);
@@ -164,37 +151,10 @@ entry_free(Entry *entry)
         g_free(entry);
 }
 
-static gboolean
-backend_on_notify(gpointer user_data)
-{
-        g_autoptr(VtBackendLibvirt) self = g_object_ref(user_data);
-        Notice *notice;
-
-        g_clear_pointer(&self->notify_source, g_source_unref);
-        /* A handler may stop the backend, which empties the queue. */
-        while (self->running && (notice = g_queue_pop_head(&self->notices)) != NULL) {
-                if (notice->added)
-                        vt_backend_emit_guest_added(VT_BACKEND(self), notice->guest);
-                else
-                        vt_backend_emit_guest_removed(VT_BACKEND(self), notice->guest);
-                notice_free(notice);
-        }
-        return G_SOURCE_REMOVE;
-}
-
 static void
 backend_notify(VtBackendLibvirt *self, gboolean added, VtGuest *guest)
 {
-        Notice *notice = g_new0(Notice, 1);
-
-        notice->added = added;
-        notice->guest = g_object_ref(guest);
-        g_queue_push_tail(&self->notices, notice);
-        if (self->notify_source != NULL)
-                return;
-        self->notify_source = g_idle_source_new();
-        g_source_set_callback(self->notify_source, backend_on_notify, self, NULL);
-        g_source_attach(self->notify_source, self->context);
+        vt_backend_announcer_push(self->announcer, added, guest);
 }
 
 static void
@@ -794,11 +754,7 @@ backend_libvirt_stop(VtBackend *backend)
                 g_source_destroy(self->retry_source);
                 g_clear_pointer(&self->retry_source, g_source_unref);
         }
-        if (self->notify_source != NULL) {
-                g_source_destroy(self->notify_source);
-                g_clear_pointer(&self->notify_source, g_source_unref);
-        }
-        g_queue_clear_full(&self->notices, (GDestroyNotify)notice_free);
+        vt_backend_announcer_clear(self->announcer);
         g_hash_table_remove_all(self->entries);
         backend_disconnect(self);
         self->connecting = FALSE;
@@ -911,6 +867,7 @@ vt_backend_libvirt_finalize(GObject *object)
         /* Jobs hold the backend: none is left by now. */
         vt_serial_worker_free(self->worker);
         g_hash_table_destroy(self->entries);
+        vt_backend_announcer_free(self->announcer);
         g_free(self->uri);
         g_free(self->pid_dir);
         g_main_context_unref(self->context);
@@ -926,7 +883,7 @@ vt_backend_libvirt_init(VtBackendLibvirt *self)
         self->retry_max_us = VT_BACKEND_LIBVIRT_RETRY_MAX_US;
         self->entries =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)entry_free);
-        g_queue_init(&self->notices);
+        self->announcer = vt_backend_announcer_new(VT_BACKEND(self), self->context);
 }
 
 static void

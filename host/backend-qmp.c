@@ -70,11 +70,6 @@ typedef struct {
         VtBackendQmp *self; /* borrowed */
 } Entry;
 
-typedef struct {
-        gboolean added;
-        VtGuest *guest; /* owned */
-} Notice;
-
 struct _VtBackendQmp {
         GObject parent_instance;
 
@@ -86,10 +81,9 @@ struct _VtBackendQmp {
         gint64 retry_max_us;
 
         GFileMonitor *monitor;
-        GSource *scan_source;   /* a scan scheduled after a monitor event */
-        GSource *notify_source; /* flushes @notices */
-        GQueue notices;         /* Notice *, oldest first */
-        GHashTable *entries;    /* name → Entry *, owned */
+        GSource *scan_source; /* a scan scheduled after a monitor event */
+        VtBackendAnnouncer *announcer;
+        GHashTable *entries; /* name → Entry *, owned */
         gboolean overflow_logged;
 };
 
@@ -99,13 +93,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(VtBackendQmp, vt_backend_qmp, G_TYPE_OBJECT,
                               G_IMPLEMENT_INTERFACE(VT_TYPE_BACKEND, backend_qmp_iface_init))
 
 static void backend_qmp_rescan(VtBackend *backend);
-
-static void
-notice_free(Notice *notice)
-{
-        g_object_unref(notice->guest);
-        g_free(notice);
-}
 
 /* Lets go of the live guest, without announcing anything. */
 static void
@@ -182,37 +169,10 @@ file_id_equal(const FileId *a, const FileId *b)
                a->link_ino == b->link_ino && a->link_mtime_ns == b->link_mtime_ns;
 }
 
-static gboolean
-backend_on_notify(gpointer user_data)
-{
-        g_autoptr(VtBackendQmp) self = g_object_ref(user_data);
-        Notice *notice;
-
-        g_clear_pointer(&self->notify_source, g_source_unref);
-        /* A handler may stop the backend, which empties the queue. */
-        while (self->running && (notice = g_queue_pop_head(&self->notices)) != NULL) {
-                if (notice->added)
-                        vt_backend_emit_guest_added(VT_BACKEND(self), notice->guest);
-                else
-                        vt_backend_emit_guest_removed(VT_BACKEND(self), notice->guest);
-                notice_free(notice);
-        }
-        return G_SOURCE_REMOVE;
-}
-
 static void
 backend_queue(VtBackendQmp *self, gboolean added, VtGuest *guest)
 {
-        Notice *notice = g_new0(Notice, 1);
-
-        notice->added = added;
-        notice->guest = g_object_ref(guest);
-        g_queue_push_tail(&self->notices, notice);
-        if (self->notify_source != NULL)
-                return;
-        self->notify_source = g_idle_source_new();
-        g_source_set_callback(self->notify_source, backend_on_notify, self, NULL);
-        g_source_attach(self->notify_source, self->context);
+        vt_backend_announcer_push(self->announcer, added, guest);
 }
 
 /* Announces the removal of the entry's live guest. */
@@ -486,8 +446,7 @@ backend_qmp_stop(VtBackend *backend)
                 g_clear_object(&self->monitor);
         }
         backend_clear_source(&self->scan_source);
-        backend_clear_source(&self->notify_source);
-        g_queue_clear_full(&self->notices, (GDestroyNotify)notice_free);
+        vt_backend_announcer_clear(self->announcer);
         /* The guests are the daemon's: forget them, keep the configuration. */
         g_hash_table_iter_init(&iter, self->entries);
         while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry)) {
@@ -626,6 +585,7 @@ vt_backend_qmp_finalize(GObject *object)
         VtBackendQmp *self = VT_BACKEND_QMP(object);
 
         g_hash_table_unref(self->entries);
+        vt_backend_announcer_free(self->announcer);
         g_main_context_unref(self->context);
         g_free(self->dir);
         G_OBJECT_CLASS(vt_backend_qmp_parent_class)->finalize(object);
@@ -639,7 +599,7 @@ vt_backend_qmp_init(VtBackendQmp *self)
         self->retry_max_us = VT_BACKEND_QMP_RETRY_MAX_US;
         self->entries =
             g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)entry_free);
-        g_queue_init(&self->notices);
+        self->announcer = vt_backend_announcer_new(VT_BACKEND(self), self->context);
 }
 
 static void

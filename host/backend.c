@@ -168,3 +168,114 @@ vt_backend_emit_connection_changed(VtBackend *backend, gboolean connected, const
         g_return_if_fail(VT_IS_BACKEND(backend));
         g_signal_emit(backend, signals[SIGNAL_CONNECTION_CHANGED], 0, connected, message);
 }
+
+typedef struct {
+        gboolean added;
+        VtGuest *guest; /* owned */
+} Announcement;
+
+struct _VtBackendAnnouncer {
+        VtBackend *backend; /* the owner: not referenced */
+        GMainContext *context;
+        GQueue queue;    /* Announcement *, oldest first */
+        GSource *source; /* flushes @queue */
+};
+
+static void
+announcement_free(Announcement *announcement)
+{
+        g_object_unref(announcement->guest);
+        g_free(announcement);
+}
+
+static gboolean
+announcer_flush(gpointer user_data)
+{
+        VtBackendAnnouncer *announcer = user_data;
+        /* A handler may drop the last other reference to the backend. */
+        g_autoptr(VtBackend) backend = g_object_ref(announcer->backend);
+        Announcement *announcement;
+
+        g_clear_pointer(&announcer->source, g_source_unref);
+        /* A handler may stop the backend, which clears the queue. */
+        while ((announcement = g_queue_pop_head(&announcer->queue)) != NULL) {
+                if (announcement->added)
+                        vt_backend_emit_guest_added(backend, announcement->guest);
+                else
+                        vt_backend_emit_guest_removed(backend, announcement->guest);
+                announcement_free(announcement);
+        }
+        return G_SOURCE_REMOVE;
+}
+
+/**
+ * vt_backend_announcer_new:
+ * @backend: the backend that owns it (not referenced)
+ * @context: the main context to emit on
+ *
+ * Returns: (transfer full): an announcer with nothing queued
+ */
+VtBackendAnnouncer *
+vt_backend_announcer_new(VtBackend *backend, GMainContext *context)
+{
+        VtBackendAnnouncer *announcer = g_new0(VtBackendAnnouncer, 1);
+
+        announcer->backend = backend;
+        announcer->context = g_main_context_ref(context);
+        g_queue_init(&announcer->queue);
+        return announcer;
+}
+
+/**
+ * vt_backend_announcer_push:
+ * @announcer: an announcer
+ * @added: "guest-added" (else "guest-removed")
+ * @guest: the guest (a reference is taken)
+ *
+ * Queues the signal; it is emitted from the main context soon, after
+ * those queued before it.
+ */
+void
+vt_backend_announcer_push(VtBackendAnnouncer *announcer, gboolean added, VtGuest *guest)
+{
+        Announcement *announcement = g_new0(Announcement, 1);
+
+        announcement->added = added;
+        announcement->guest = g_object_ref(guest);
+        g_queue_push_tail(&announcer->queue, announcement);
+        if (announcer->source != NULL)
+                return;
+        announcer->source = g_idle_source_new();
+        g_source_set_callback(announcer->source, announcer_flush, announcer, NULL);
+        g_source_attach(announcer->source, announcer->context);
+}
+
+/**
+ * vt_backend_announcer_clear:
+ * @announcer: an announcer
+ *
+ * Drops what is queued (the backend stops): nothing more is emitted.
+ */
+void
+vt_backend_announcer_clear(VtBackendAnnouncer *announcer)
+{
+        if (announcer->source != NULL) {
+                g_source_destroy(announcer->source);
+                g_clear_pointer(&announcer->source, g_source_unref);
+        }
+        g_queue_clear_full(&announcer->queue, (GDestroyNotify)announcement_free);
+}
+
+/**
+ * vt_backend_announcer_free:
+ * @announcer: (nullable): an announcer
+ */
+void
+vt_backend_announcer_free(VtBackendAnnouncer *announcer)
+{
+        if (announcer == NULL)
+                return;
+        vt_backend_announcer_clear(announcer);
+        g_main_context_unref(announcer->context);
+        g_free(announcer);
+}

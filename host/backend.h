@@ -52,4 +52,16 @@ void vt_backend_emit_guest_removed(VtBackend *backend, VtGuest *guest);
 void vt_backend_emit_connection_changed(VtBackend *backend, gboolean connected,
                                         const char *message);
 
+/*
+ * For implementations: announcements queued and emitted from an idle
+ * source on the backend's main context, in order, never from within a
+ * call the daemon made or from a guest's signal.
+ */
+typedef struct _VtBackendAnnouncer VtBackendAnnouncer;
+
+VtBackendAnnouncer *vt_backend_announcer_new(VtBackend *backend, GMainContext *context);
+void vt_backend_announcer_push(VtBackendAnnouncer *announcer, gboolean added, VtGuest *guest);
+void vt_backend_announcer_clear(VtBackendAnnouncer *announcer);
+void vt_backend_announcer_free(VtBackendAnnouncer *announcer);
+
 G_END_DECLS
