@@ -24,10 +24,10 @@
  *   the QEMU pid              host/libvirt-pid.c, local URIs only
  *
  * A refresh is virDomainMemoryStats. A move is virDomainSetMemoryFlags(
- * VIR_DOMAIN_AFFECT_LIVE); while it is under way the balloon is read again
- * every VT_GUEST_LIBVIRT_POLL_US, since QEMU's BALLOON_CHANGE (which the
- * backend passes on through vt_guest_libvirt_balloon_changed()) comes at
- * most once a second.
+ * VIR_DOMAIN_AFFECT_LIVE); while it is under way the base class polls
+ * (host/guest.c), and a poll here is virDomainMemoryStats too, since
+ * QEMU's BALLOON_CHANGE (which the backend passes on through
+ * vt_guest_libvirt_balloon_changed()) comes at most once a second.
  *
  * The backend owns the connection: it sets the domain to %NULL while
  * libvirtd is unreachable (the guest is then unreachable and its calls
@@ -58,9 +58,6 @@ struct _VtGuestLibvirt {
         VtSerialWorker *worker;
         gboolean balloon_device; /* the domain's XML has one */
 
-        GSource *poll_source;
-        gboolean poll_in_flight;
-        gint64 poll_since_us;
         gboolean stopped;
 };
 
@@ -444,59 +441,43 @@ guest_libvirt_refresh_finish(VtGuest *guest, GAsyncResult *result, GError **erro
         return g_task_propagate_boolean(G_TASK(result), error);
 }
 
-static void poll_schedule(VtGuestLibvirt *self);
-
 static void
-poll_on_done(GObject *source, GAsyncResult *result, gpointer user_data)
+guest_on_polled(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
+        g_autoptr(GTask) task = user_data;
         g_autoptr(GError) error = NULL;
 
-        (void)user_data;
-        self->poll_in_flight = FALSE;
         if (!g_task_propagate_boolean(G_TASK(result), &error)) {
-                g_debug("guest '%s': balloon poll: %s", guest_name(self), error->message);
                 guest_check_gone(self, error);
-        } else if (!self->stopped) {
-                guest_apply_memory_stats(self, g_task_get_task_data(G_TASK(result)));
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
         }
-        /* A failed poll is tried again: the move may still get there. */
-        poll_schedule(self);
+        if (!self->stopped)
+                guest_apply_memory_stats(self, g_task_get_task_data(G_TASK(result)));
+        g_task_return_boolean(task, TRUE);
 }
 
-static gboolean
-poll_on_timeout(gpointer user_data)
+/* A poll while a move is under way: libvirt runs query-balloon for it. */
+static void
+guest_libvirt_poll_balloon_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data)
 {
-        VtGuestLibvirt *self = user_data;
+        VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
+        GTask *outer = g_task_new(guest, NULL, callback, user_data);
         GTask *task;
         Job *job;
 
-        g_clear_pointer(&self->poll_source, g_source_unref);
-        if (self->poll_in_flight || self->stopped || !vt_guest_is_moving(VT_GUEST(self)))
-                return G_SOURCE_REMOVE;
-        task = job_task_new(self, poll_on_timeout, poll_on_done, NULL, &job);
-        if (task == NULL)
-                return G_SOURCE_REMOVE;
-        self->poll_in_flight = TRUE;
-        vt_serial_worker_run(self->worker, task, stats_thread);
-        return G_SOURCE_REMOVE;
+        g_task_set_source_tag(outer, guest_libvirt_poll_balloon_async);
+        task = job_task_new(self, guest_libvirt_poll_balloon_async, guest_on_polled, outer, &job);
+        if (task != NULL)
+                vt_serial_worker_run(self->worker, task, stats_thread);
 }
 
-/* Reads the balloon again soon while the move is under way. */
-static void
-poll_schedule(VtGuestLibvirt *self)
+static gboolean
+guest_libvirt_poll_balloon_finish(VtGuest *guest, GAsyncResult *result, GError **error)
 {
-        VtGuest *guest = VT_GUEST(self);
-        gint64 delay_us = VT_GUEST_LIBVIRT_POLL_US;
-
-        if (self->stopped || self->poll_source != NULL || self->poll_in_flight ||
-            !vt_guest_is_moving(guest))
-                return;
-        if (g_get_monotonic_time() - self->poll_since_us > vt_guest_get_stuck_timeout(guest))
-                delay_us = VT_GUEST_LIBVIRT_SLOW_POLL_US;
-        self->poll_source = g_timeout_source_new((guint)(delay_us / 1000));
-        g_source_set_callback(self->poll_source, poll_on_timeout, self, NULL);
-        g_source_attach(self->poll_source, self->context);
+        (void)guest;
+        return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 static void
@@ -534,8 +515,6 @@ guest_on_memory_set(GObject *source, GAsyncResult *result, gpointer user_data)
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
-        self->poll_since_us = g_get_monotonic_time();
-        poll_schedule(self);
         g_task_return_boolean(task, TRUE);
 }
 
@@ -693,10 +672,6 @@ guest_libvirt_stop(VtGuest *guest)
         if (self->stopped)
                 return;
         self->stopped = TRUE;
-        if (self->poll_source != NULL) {
-                g_source_destroy(self->poll_source);
-                g_clear_pointer(&self->poll_source, g_source_unref);
-        }
 }
 
 /**
@@ -772,7 +747,7 @@ vt_guest_libvirt_set_domain(VtGuestLibvirt *guest, virDomainPtr domain)
                 return;
         /* Back: what changed meanwhile came without events. */
         vt_guest_libvirt_reload_policy(guest);
-        poll_schedule(guest);
+        vt_guest_resume_polling(VT_GUEST(guest));
 }
 
 /**
@@ -896,4 +871,6 @@ vt_guest_libvirt_class_init(VtGuestLibvirtClass *klass)
         guest_class->stop = guest_libvirt_stop;
         guest_class->store_policy_async = guest_libvirt_store_policy_async;
         guest_class->store_policy_finish = guest_libvirt_store_policy_finish;
+        guest_class->poll_balloon_async = guest_libvirt_poll_balloon_async;
+        guest_class->poll_balloon_finish = guest_libvirt_poll_balloon_finish;
 }

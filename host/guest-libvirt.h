@@ -8,11 +8,6 @@
 
 G_BEGIN_DECLS
 
-/* While a move is under way, the balloon is read this often. */
-#define VT_GUEST_LIBVIRT_POLL_US (100 * 1000)
-/* ... and this often once the move is past the stuck timeout. */
-#define VT_GUEST_LIBVIRT_SLOW_POLL_US G_USEC_PER_SEC
-
 #define VT_TYPE_GUEST_LIBVIRT (vt_guest_libvirt_get_type())
 G_DECLARE_FINAL_TYPE(VtGuestLibvirt, vt_guest_libvirt, VT, GUEST_LIBVIRT, VtGuest)
 

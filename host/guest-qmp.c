@@ -22,13 +22,9 @@
  * listen() on its QMP socket, also on one a launcher handed it.
  *
  * Moves: `balloon` returns at once; QEMU then sends BALLOON_CHANGE, but at
- * most one a second (docs/benchmarks.md), so the event with the final
- * size may come a second after the balloon got there. While a move is
- * under way the guest therefore polls `query-balloon` every
- * VT_GUEST_QMP_POLL_US (one poll in flight at most), slowing down to
- * VT_GUEST_QMP_SLOW_POLL_US after the stuck timeout, until the base class
- * calls the move done or stuck. Events and polls both feed
- * vt_guest_update_balloon().
+ * most one a second (docs/benchmarks.md). While a move is under way the
+ * base class polls (host/guest.c), and a poll here is `query-balloon`.
+ * Events and polls both feed vt_guest_update_balloon().
  *
  * A QEMU that goes away fails whatever is in flight with
  * %VT_QMP_ERROR_DISCONNECTED and the client's "disconnected" makes the
@@ -61,9 +57,6 @@ struct _VtGuestQmp {
         gboolean interval_tried;   /* guest-stats-polling-interval set on that path */
         gboolean balloon_searched; /* the path search ran since the balloon appeared */
 
-        GSource *poll_source;
-        gboolean poll_in_flight;
-        gint64 poll_since_us; /* when the move being polled was accepted */
         gboolean stopped;
 };
 
@@ -464,10 +457,7 @@ guest_on_disconnected(VtQmpClient *client, const GError *error, gpointer user_da
 {
         VtGuestQmp *self = user_data;
 
-        if (self->poll_source != NULL) {
-                g_source_destroy(self->poll_source);
-                g_clear_pointer(&self->poll_source, g_source_unref);
-        }
+        /* Stops the base class's polling too. */
         vt_guest_emit_gone(VT_GUEST(self), error);
 }
 
@@ -533,69 +523,56 @@ guest_qmp_refresh_finish(VtGuest *guest, GAsyncResult *result, GError **error)
         return g_task_propagate_boolean(G_TASK(result), error);
 }
 
-static void poll_schedule(VtGuestQmp *self);
-
 static void
-poll_on_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+guest_on_poll_reply(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-        g_autoptr(VtGuestQmp) self = user_data;
+        g_autoptr(GTask) task = user_data;
+        VtGuestQmp *self = g_task_get_source_object(task);
         g_autoptr(GError) error = NULL;
         g_autoptr(json_object) reply =
             vt_qmp_client_execute_finish(VT_QMP_CLIENT(source), result, &error);
         guint64 actual = 0;
 
-        self->poll_in_flight = FALSE;
-        if (self->stopped)
+        if (error != NULL) {
+                /* "disconnected" makes the guest gone on its own. */
+                if (g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_ACTIVE) &&
+                    !self->stopped)
+                        vt_guest_set_has_balloon(VT_GUEST(self), FALSE);
+                g_task_return_error(task, g_steal_pointer(&error));
                 return;
-        if (g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED))
-                return; /* "disconnected" makes the guest gone */
-        if (g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_ACTIVE))
-                vt_guest_set_has_balloon(VT_GUEST(self), FALSE);
-        else if (error != NULL)
-                g_debug("guest '%s': balloon poll: %s", guest_name(self), error->message);
-        else if (!json_get_size(reply, "actual", &actual))
-                g_debug("guest '%s': query-balloon without an actual size", guest_name(self));
-        else
+        }
+        if (!json_get_size(reply, "actual", &actual)) {
+                g_task_return_error(task,
+                                    protocol_error("query-balloon", "without an actual size"));
+                return;
+        }
+        if (!self->stopped)
                 vt_guest_update_balloon(VT_GUEST(self), actual, g_get_monotonic_time());
-        poll_schedule(self);
+        g_task_return_boolean(task, TRUE);
+}
+
+static void
+guest_qmp_poll_balloon_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data)
+{
+        VtGuestQmp *self = VT_GUEST_QMP(guest);
+        GTask *task = g_task_new(guest, NULL, callback, user_data);
+
+        g_task_set_source_tag(task, guest_qmp_poll_balloon_async);
+        vt_qmp_client_execute_async(self->client, "query-balloon", NULL, 0, guest_on_poll_reply,
+                                    task);
 }
 
 static gboolean
-poll_on_timeout(gpointer user_data)
+guest_qmp_poll_balloon_finish(VtGuest *guest, GAsyncResult *result, GError **error)
 {
-        VtGuestQmp *self = user_data;
-
-        g_clear_pointer(&self->poll_source, g_source_unref);
-        if (self->poll_in_flight || !vt_guest_is_moving(VT_GUEST(self)))
-                return G_SOURCE_REMOVE;
-        self->poll_in_flight = TRUE;
-        vt_qmp_client_execute_async(self->client, "query-balloon", NULL, 0, poll_on_reply,
-                                    g_object_ref(self));
-        return G_SOURCE_REMOVE;
-}
-
-/* Polls again soon while the move is under way (one poll at a time). */
-static void
-poll_schedule(VtGuestQmp *self)
-{
-        VtGuest *guest = VT_GUEST(self);
-        gint64 delay_us = VT_GUEST_QMP_POLL_US;
-
-        if (self->stopped || self->poll_source != NULL || self->poll_in_flight ||
-            !vt_guest_is_moving(guest))
-                return;
-        if (g_get_monotonic_time() - self->poll_since_us > vt_guest_get_stuck_timeout(guest))
-                delay_us = VT_GUEST_QMP_SLOW_POLL_US;
-        self->poll_source = g_timeout_source_new((guint)(delay_us / 1000));
-        g_source_set_callback(self->poll_source, poll_on_timeout, self, NULL);
-        g_source_attach(self->poll_source, self->context);
+        (void)guest;
+        return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 static void
 guest_on_balloon_reply(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GTask) task = user_data;
-        VtGuestQmp *self = g_task_get_source_object(task);
         g_autoptr(GError) error = NULL;
         g_autoptr(json_object) reply =
             vt_qmp_client_execute_finish(VT_QMP_CLIENT(source), result, &error);
@@ -604,8 +581,6 @@ guest_on_balloon_reply(GObject *source, GAsyncResult *result, gpointer user_data
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
-        self->poll_since_us = g_get_monotonic_time();
-        poll_schedule(self);
         g_task_return_boolean(task, TRUE);
 }
 
@@ -636,10 +611,6 @@ guest_qmp_stop(VtGuest *guest)
         if (self->stopped)
                 return;
         self->stopped = TRUE;
-        if (self->poll_source != NULL) {
-                g_source_destroy(self->poll_source);
-                g_clear_pointer(&self->poll_source, g_source_unref);
-        }
         if (self->client == NULL)
                 return;
         g_clear_signal_handler(&self->event_id, self->client);
@@ -757,4 +728,6 @@ vt_guest_qmp_class_init(VtGuestQmpClass *klass)
         guest_class->set_balloon_async = guest_qmp_set_balloon_async;
         guest_class->set_balloon_finish = guest_qmp_set_balloon_finish;
         guest_class->stop = guest_qmp_stop;
+        guest_class->poll_balloon_async = guest_qmp_poll_balloon_async;
+        guest_class->poll_balloon_finish = guest_qmp_poll_balloon_finish;
 }

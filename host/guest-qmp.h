@@ -12,10 +12,6 @@ G_BEGIN_DECLS
 /* How long one QMP command (and the connect) may take: a hung QEMU fails
  * its commands instead of hanging the daemon. */
 #define VT_GUEST_QMP_TIMEOUT_US (5 * G_USEC_PER_SEC)
-/* While a move is under way, the balloon is polled this often... */
-#define VT_GUEST_QMP_POLL_US (100 * 1000)
-/* ... for the stuck timeout, then this often until the move ends. */
-#define VT_GUEST_QMP_SLOW_POLL_US G_USEC_PER_SEC
 
 #define VT_TYPE_GUEST_QMP (vt_guest_qmp_get_type())
 G_DECLARE_FINAL_TYPE(VtGuestQmp, vt_guest_qmp, VT, GUEST_QMP, VtGuest)

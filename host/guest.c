@@ -27,9 +27,14 @@
  * move with %VT_QMP_ERROR_DEVICE_NOT_ACTIVE (no balloon device) marks the
  * guest as having no balloon until a refresh finds one.
  *
- * The base class reads no clock to judge moves when it is given the time;
- * the backend's polling while a move is under way is what brings the
- * updates that let a move end (done or stuck).
+ * The base class reads no clock to judge moves when it is given the time.
+ * What brings the updates that let a move end (done or stuck) is polling:
+ * once the backend took a move, the base class asks it to read the
+ * balloon (@poll_balloon_async) every %VT_GUEST_POLL_US, one read at a
+ * time, slowing to %VT_GUEST_SLOW_POLL_US past the stuck timeout, until
+ * the move ends; QEMU's BALLOON_CHANGE comes at most once a second, so the
+ * event with the final size may come a second after the balloon got
+ * there.
  */
 #include "host/guest.h"
 
@@ -69,6 +74,11 @@ typedef struct {
         gboolean stuck;
         gint64 stuck_since_us;
         gint64 stuck_timeout_us;
+
+        GMainContext *context;
+        GSource *poll_source;
+        gboolean poll_in_flight;
+        gint64 poll_since_us; /* when the move being polled was taken */
 } VtGuestPrivate;
 
 enum {
@@ -587,6 +597,79 @@ vt_guest_refresh_finish(VtGuest *guest, GAsyncResult *result, GError **error)
         return g_task_propagate_boolean(G_TASK(result), error);
 }
 
+static void guest_poll_schedule(VtGuest *guest);
+
+static void
+guest_on_polled(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        VtGuest *guest = VT_GUEST(source);
+        VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
+        g_autoptr(GError) error = NULL;
+
+        (void)user_data;
+        priv->poll_in_flight = FALSE;
+        if (!VT_GUEST_GET_CLASS(guest)->poll_balloon_finish(guest, result, &error))
+                g_debug("guest '%s': balloon poll: %s", priv->name, error->message);
+        /* A failed poll is tried again: the move may still get there. */
+        guest_poll_schedule(guest);
+}
+
+static gboolean
+guest_on_poll_timeout(gpointer user_data)
+{
+        VtGuest *guest = user_data;
+        VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
+
+        g_clear_pointer(&priv->poll_source, g_source_unref);
+        if (priv->poll_in_flight || !priv->moving || priv->stopped || priv->gone)
+                return G_SOURCE_REMOVE;
+        priv->poll_in_flight = TRUE;
+        VT_GUEST_GET_CLASS(guest)->poll_balloon_async(guest, guest_on_polled, NULL);
+        return G_SOURCE_REMOVE;
+}
+
+/* Reads the balloon again soon while the move is under way. */
+static void
+guest_poll_schedule(VtGuest *guest)
+{
+        VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
+        gint64 delay_us = VT_GUEST_POLL_US;
+
+        if (VT_GUEST_GET_CLASS(guest)->poll_balloon_async == NULL || priv->stopped || priv->gone ||
+            priv->poll_source != NULL || priv->poll_in_flight || !priv->moving)
+                return;
+        if (g_get_monotonic_time() - priv->poll_since_us > priv->stuck_timeout_us)
+                delay_us = VT_GUEST_SLOW_POLL_US;
+        priv->poll_source = g_timeout_source_new((guint)(delay_us / 1000));
+        g_source_set_callback(priv->poll_source, guest_on_poll_timeout, guest, NULL);
+        g_source_attach(priv->poll_source, priv->context);
+}
+
+static void
+guest_poll_stop(VtGuest *guest)
+{
+        VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
+
+        if (priv->poll_source == NULL)
+                return;
+        g_source_destroy(priv->poll_source);
+        g_clear_pointer(&priv->poll_source, g_source_unref);
+}
+
+/**
+ * vt_guest_resume_polling:
+ * @guest: a guest
+ *
+ * For backends: a move under way is polled again (a backend that could
+ * not reach its guest for a while).
+ */
+void
+vt_guest_resume_polling(VtGuest *guest)
+{
+        g_return_if_fail(VT_IS_GUEST(guest));
+        guest_poll_schedule(guest);
+}
+
 typedef struct {
         guint64 serial;
         guint64 previous_target;
@@ -620,6 +703,10 @@ guest_on_balloon_set(GObject *source, GAsyncResult *result, gpointer user_data)
         /* Already there (or a backend that confirms synchronously). */
         if (current && priv->moving)
                 guest_check_move(guest, g_get_monotonic_time());
+        if (current && priv->moving) {
+                priv->poll_since_us = g_get_monotonic_time();
+                guest_poll_schedule(guest);
+        }
         g_task_return_boolean(task, TRUE);
 }
 
@@ -712,6 +799,7 @@ vt_guest_stop(VtGuest *guest)
         priv->stopped = TRUE;
         priv->started = FALSE;
         priv->moving = FALSE;
+        guest_poll_stop(guest);
         if (priv->agent != NULL)
                 vt_agent_reader_stop(priv->agent);
         VT_GUEST_GET_CLASS(guest)->stop(guest);
@@ -964,6 +1052,7 @@ vt_guest_emit_gone(VtGuest *guest, const GError *error)
                 return;
         priv->gone = TRUE;
         priv->moving = FALSE;
+        guest_poll_stop(guest);
         if (priv->agent != NULL)
                 vt_agent_reader_stop(priv->agent);
         g_debug("guest '%s' is gone: %s", priv->name, error != NULL ? error->message : "-");
@@ -1192,6 +1281,7 @@ vt_guest_dispose(GObject *object)
 
         /* Subclasses stop in their own dispose, before their state goes. */
         priv->stopped = TRUE;
+        guest_poll_stop(guest);
         guest_drop_agent(guest);
         G_OBJECT_CLASS(vt_guest_parent_class)->dispose(object);
 }
@@ -1203,6 +1293,7 @@ vt_guest_finalize(GObject *object)
 
         g_free(priv->name);
         g_free(priv->agent_path);
+        g_main_context_unref(priv->context);
         G_OBJECT_CLASS(vt_guest_parent_class)->finalize(object);
 }
 
@@ -1212,6 +1303,7 @@ vt_guest_init(VtGuest *guest)
         VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
 
         priv->stuck_timeout_us = VT_GUEST_STUCK_US;
+        priv->context = g_main_context_ref_thread_default();
 }
 
 static void

@@ -15,6 +15,11 @@ G_BEGIN_DECLS
 #define VT_GUEST_STUCK_US (10 * G_USEC_PER_SEC)
 /* A stuck balloon is tried again after this long (a driver may load). */
 #define VT_GUEST_STUCK_RETRY_US (300 * G_USEC_PER_SEC)
+/* While a move is under way its balloon is read this often (QEMU's
+ * BALLOON_CHANGE comes at most once a second)... */
+#define VT_GUEST_POLL_US (100 * 1000)
+/* ... and this often once the move is past the stuck timeout. */
+#define VT_GUEST_SLOW_POLL_US G_USEC_PER_SEC
 
 /**
  * VtGuestStats:
@@ -76,6 +81,10 @@ G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
  * @set_balloon_finish: ...; a guest whose balloon is not active fails with
  *     %VT_QMP_ERROR_DEVICE_NOT_ACTIVE (or the backend's equivalent code)
  * @stop: disconnect; no signal is emitted after this
+ * @poll_balloon_async: (nullable): read the balloon's size once and report
+ *     it through vt_guest_update_balloon(); the base class calls it every
+ *     %VT_GUEST_POLL_US while a move is under way (one at a time)
+ * @poll_balloon_finish: ...; an error is only logged (the next poll comes)
  * @store_policy_async: (nullable): keep a policy with the guest (libvirt:
  *     in the domain's metadata); %NULL when the backend keeps none
  * @store_policy_finish: ...
@@ -99,8 +108,11 @@ struct _VtGuestClass {
                                    gboolean ksm_opt_out, GAsyncReadyCallback callback,
                                    gpointer user_data);
         gboolean (*store_policy_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
+        void (*poll_balloon_async)(VtGuest *guest, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+        gboolean (*poll_balloon_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
 
-        gpointer padding[6];
+        gpointer padding[4];
 };
 
 /* Public API (the daemon). */
@@ -147,6 +159,7 @@ gboolean vt_guest_is_reachable(VtGuest *guest);
 
 /* For backends. */
 void vt_guest_set_reachable(VtGuest *guest, gboolean reachable);
+void vt_guest_resume_polling(VtGuest *guest);
 void vt_guest_set_stored_policy(VtGuest *guest, const VtBalloonGuestConfig *balloon,
                                 gboolean ksm_opt_out);
 void vt_guest_set_pid(VtGuest *guest, GPid pid);
