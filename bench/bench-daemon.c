@@ -138,12 +138,7 @@ vt_bench_guest_name(VtBench *bench, guint i)
 void
 vt_bench_daemon_dump_log(VtBench *bench)
 {
-        g_autofree char *log = NULL;
-
-        if (bench->daemon == NULL)
-                return;
-        log = vt_test_daemon_read_log(bench->daemon);
-        fprintf(stderr, "vmtided's log:\n%s\n", log);
+        vt_test_daemon_dump_log(bench->daemon);
 }
 
 /**

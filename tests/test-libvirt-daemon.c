@@ -59,20 +59,6 @@ typedef struct {
         VtTestDaemon *daemon;
 } Fixture;
 
-static void say(const char *format, ...) G_GNUC_PRINTF(1, 2);
-
-static void
-say(const char *format, ...)
-{
-        g_autofree char *text = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        text = g_strdup_vprintf(format, ap);
-        va_end(ap);
-        g_printerr("# %s\n", text);
-}
-
 static const char *
 guest_name(Fixture *fx, guint i)
 {
@@ -85,81 +71,21 @@ guest_int(Fixture *fx, guint i, const char *member)
         return vt_test_daemon_guest_int(fx->daemon, guest_name(fx, i), member);
 }
 
-/* A member of an object inside query-guest's reply ("agent", "policy"). */
-static json_object *
-guest_member(Fixture *fx, guint i, const char *object, const char *member)
-{
-        json_object *guest = vt_test_daemon_query_guest(fx->daemon, guest_name(fx, i), NULL);
-        json_object *inner, *value = NULL;
-
-        if (guest != NULL && json_object_object_get_ex(guest, object, &inner) &&
-            json_object_object_get_ex(inner, member, &value))
-                value = json_object_get(value);
-        json_object_put(guest);
-        return value;
-}
-
 static gint64
 agent_int(Fixture *fx, guint i, const char *member)
 {
-        json_object *value = guest_member(fx, i, "agent", member);
-        gint64 ret = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -1;
-
-        json_object_put(value);
-        return ret;
+        return vt_test_daemon_guest_member_int(fx->daemon, guest_name(fx, i), "agent", member);
 }
 
-static guint64
-sum_actual(Fixture *fx)
-{
-        guint64 sum = 0;
-
-        for (guint i = 0; i < N_GUESTS; i++)
-                if (fx->guests[i] != NULL)
-                        sum += (guint64)MAX(guest_int(fx, i, "actual"), 0);
-        return sum;
-}
-
+/* Shown after vmtided's log when the test fails. */
 static void
-fixture_dump_log(Fixture *fx)
+dump_libvirtd_log(gpointer user_data)
 {
-        g_autofree char *log = NULL;
-        g_autofree char *lv_log = NULL;
+        g_autofree char *log = vt_test_libvirt_read_log(user_data);
 
-        if (fx->daemon != NULL) {
-                log = vt_test_daemon_read_log(fx->daemon);
-                g_printerr("# vmtided's log:\n%s\n", log);
-        }
-        if (fx->libvirt != NULL) {
-                lv_log = vt_test_libvirt_read_log(fx->libvirt);
-                if (lv_log != NULL && lv_log[0] != '\0')
-                        g_printerr("# libvirtd's log (tail):\n%s\n",
-                                   strlen(lv_log) > 4096 ? lv_log + strlen(lv_log) - 4096 : lv_log);
-        }
-}
-
-static const VtTestDaemonEvent *
-must_wait_event(Fixture *fx, guint *from, const char *name, const char *guest)
-{
-        const VtTestDaemonEvent *event =
-            vt_test_daemon_wait_event(fx->daemon, from, name, guest, PHASE_US);
-
-        if (event == NULL) {
-                say("no %s event for %s", name, guest != NULL ? guest : "any guest");
-                fixture_dump_log(fx);
-                g_assert_not_reached();
-        }
-        return event;
-}
-
-static const char *
-event_string(const VtTestDaemonEvent *event, const char *member)
-{
-        json_object *value;
-
-        if (!json_object_object_get_ex(event->data, member, &value))
-                return "";
-        return json_object_get_string(value);
+        if (log != NULL && log[0] != '\0')
+                g_printerr("# libvirtd's log (tail):\n%s\n",
+                           strlen(log) > 4096 ? log + strlen(log) - 4096 : log);
 }
 
 static void
@@ -167,15 +93,18 @@ phase_reclaim(Fixture *fx)
 {
         guint from = 0;
 
-        say("reclaim: 3 x 512 MiB domains under a %u MiB budget", BUDGET_MIB);
-        while (sum_actual(fx) > (guint64)BUDGET_MIB * MIB)
-                must_wait_event(fx, &from, "BALLOON_DONE", NULL);
-        say("reclaim: domains at %" G_GUINT64_FORMAT " MiB in all after %u confirmed moves",
-            sum_actual(fx) / MIB, vt_test_daemon_count_events(fx->daemon, 0, "BALLOON_DONE", NULL));
+        vt_test_say("reclaim: 3 x 512 MiB domains under a %u MiB budget", BUDGET_MIB);
+        while (vt_test_daemon_sum_actual(fx->daemon, fx->guests, N_GUESTS) >
+               (guint64)BUDGET_MIB * MIB)
+                vt_test_daemon_assert_event(fx->daemon, &from, "BALLOON_DONE", NULL, PHASE_US);
+        vt_test_say("reclaim: domains at %" G_GUINT64_FORMAT " MiB in all after %u confirmed moves",
+                    vt_test_daemon_sum_actual(fx->daemon, fx->guests, N_GUESTS) / MIB,
+                    vt_test_daemon_count_events(fx->daemon, 0, "BALLOON_DONE", NULL));
         for (guint i = 0; i < N_GUESTS; i++) {
                 gint64 actual = guest_int(fx, i, "actual");
 
-                say("  %s: %" G_GINT64_FORMAT " MiB", guest_name(fx, i), actual / (gint64)MIB);
+                vt_test_say("  %s: %" G_GINT64_FORMAT " MiB", guest_name(fx, i),
+                            actual / (gint64)MIB);
                 g_assert_cmpint(actual, >=, (gint64)(GUEST_BYTES / 4));
                 g_assert_cmpint(actual, <=, (gint64)GUEST_BYTES);
         }
@@ -253,10 +182,10 @@ phase_cli_policy(Fixture *fx)
         for (guint i = 0; i < N_GUESTS; i++)
                 g_assert_cmpint(guest_int(fx, i, "pid"), ==, vt_test_guest_get_pid(fx->guests[i]));
         /* What the domain's metadata said at start. */
-        value = guest_member(fx, 1, "policy", "shares");
+        value = vt_test_daemon_guest_member(fx->daemon, guest_name(fx, 1), "policy", "shares");
         g_assert_cmpint(json_object_get_int(value), ==, 2000);
         json_object_put(value);
-        value = guest_member(fx, 1, "policy", "source");
+        value = vt_test_daemon_guest_member(fx->daemon, guest_name(fx, 1), "policy", "source");
         g_assert_cmpstr(json_object_get_string(value), ==, "domain metadata");
         json_object_put(value);
         /* libvirt's books match the balloon vmtided set (once QEMU's
@@ -265,26 +194,26 @@ phase_cli_policy(Fixture *fx)
                 BooksWait w = {fx, i};
 
                 if (!vt_test_daemon_poll_until(books_match, &w, PHASE_US)) {
-                        say("%s: libvirt says %" G_GUINT64_FORMAT " MiB, vmtided %" G_GINT64_FORMAT
-                            " MiB",
-                            guest_name(fx, i), libvirt_memory(fx, i) / MIB,
-                            guest_int(fx, i, "actual") / (gint64)MIB);
-                        fixture_dump_log(fx);
+                        vt_test_say("%s: libvirt says %" G_GUINT64_FORMAT
+                                    " MiB, vmtided %" G_GINT64_FORMAT " MiB",
+                                    guest_name(fx, i), libvirt_memory(fx, i) / MIB,
+                                    guest_int(fx, i, "actual") / (gint64)MIB);
+                        vt_test_daemon_dump_log(fx->daemon);
                         g_assert_not_reached();
                 }
         }
 
-        say("policy: vmtide policy %s --shares 500 --ksm-opt-out", guest_name(fx, 2));
+        vt_test_say("policy: vmtide policy %s --shares 500 --ksm-opt-out", guest_name(fx, 2));
         from = vt_test_daemon_get_n_events(fx->daemon);
         g_assert_cmpint(vt_test_daemon_run_cli(fx->daemon, &out, NULL, "policy", guest_name(fx, 2),
                                                "--shares", "500", "--ksm-opt-out", NULL),
                         ==, 0);
-        say("policy: %s", g_strstrip(out));
+        vt_test_say("policy: %s", g_strstrip(out));
         g_assert_nonnull(strstr(out, "shares 500"));
         g_assert_nonnull(strstr(out, "from domain metadata"));
         policy = libvirt_metadata(fx, 2, POLICY_NS);
         g_assert_nonnull(policy);
-        say("policy: in the domain: %s", policy);
+        vt_test_say("policy: in the domain: %s", policy);
         g_assert_nonnull(strstr(policy, "<shares>500</shares>"));
         g_assert_nonnull(strstr(policy, "opt-out=\"yes\""));
 
@@ -302,54 +231,6 @@ phase_cli_policy(Fixture *fx)
         (void)from;
 }
 
-static gboolean
-agent_reported(gpointer data)
-{
-        Fixture *fx = data;
-
-        for (guint i = 0; i < N_GUESTS; i++)
-                if (agent_int(fx, i, "oom_kill") < 0)
-                        return FALSE;
-        return TRUE;
-}
-
-static void
-wait_quiet(Fixture *fx)
-{
-        gint64 guard = g_get_monotonic_time() + PHASE_US;
-
-        for (;;) {
-                guint from = vt_test_daemon_get_n_events(fx->daemon);
-
-                if (vt_test_daemon_wait_event(fx->daemon, &from, "DECISION", NULL,
-                                              QUIET_WINDOW_US) == NULL)
-                        return;
-                if (g_get_monotonic_time() > guard) {
-                        fixture_dump_log(fx);
-                        g_assert_not_reached();
-                }
-        }
-}
-
-typedef struct {
-        Fixture *fx;
-        gint64 since_us;
-} FreshWait;
-
-static gboolean
-agents_fresh(gpointer data)
-{
-        FreshWait *w = data;
-
-        for (guint i = 0; i < N_GUESTS; i++) {
-                gint64 age_ms = agent_int(w->fx, i, "age_ms");
-
-                if (age_ms < 0 || age_ms * 1000 >= g_get_monotonic_time() - w->since_us)
-                        return FALSE;
-        }
-        return TRUE;
-}
-
 static void
 phase_pressure(Fixture *fx)
 {
@@ -362,13 +243,16 @@ phase_pressure(Fixture *fx)
         gint64 alloc, actual;
         const VtTestDaemonEvent *give = NULL, *done;
         json_object *ms;
-        FreshWait fresh;
         guint from;
 
-        g_assert_true(vt_test_daemon_poll_until(agent_reported, fx, PHASE_US));
+        g_assert_true(
+            vt_test_daemon_wait_agents(fx->daemon, fx->guests, N_GUESTS, "oom_kill", 0, PHASE_US));
         for (guint i = 0; i < N_GUESTS; i++)
                 oom[i] = agent_int(fx, i, "oom_kill");
-        wait_quiet(fx);
+        if (!vt_test_daemon_wait_quiet(fx->daemon, QUIET_WINDOW_US, PHASE_US)) {
+                vt_test_daemon_dump_log(fx->daemon);
+                g_assert_not_reached();
+        }
         /* The smallest domain: its workload needs the balloon to give. */
         for (guint i = 1; i < N_GUESTS; i++)
                 if (guest_int(fx, i, "actual") < guest_int(fx, p, "actual"))
@@ -378,8 +262,8 @@ phase_pressure(Fixture *fx)
         alloc = agent_int(fx, p, "mem_available") + 64 * (gint64)MIB;
         alloc = (alloc + ALLOC_STEP - 1) / ALLOC_STEP * ALLOC_STEP;
         g_assert_cmpint(alloc, <=, (gint64)GUEST_BYTES - 128 * (gint64)MIB);
-        say("pressure: %s at %" G_GINT64_FORMAT " MiB allocates %" G_GINT64_FORMAT " MiB", name,
-            actual / (gint64)MIB, alloc / (gint64)MIB);
+        vt_test_say("pressure: %s at %" G_GINT64_FORMAT " MiB allocates %" G_GINT64_FORMAT " MiB",
+                    name, actual / (gint64)MIB, alloc / (gint64)MIB);
 
         from = vt_test_daemon_get_n_events(fx->daemon);
         for (gint64 step = 0; step < alloc; step += ALLOC_STEP) {
@@ -389,22 +273,22 @@ phase_pressure(Fixture *fx)
                 reply = vt_test_guest_workload(fx->guests[p], command, PHASE_US, &error);
                 g_assert_no_error(error);
                 if (!g_str_has_prefix(reply, "ok"))
-                        fixture_dump_log(fx);
+                        vt_test_daemon_dump_log(fx->daemon);
                 g_assert_true(g_str_has_prefix(reply, "ok"));
         }
         do
-                give = must_wait_event(fx, &from, "DECISION", name);
-        while (g_strcmp0(event_string(give, "action"), "give") != 0);
-        say("pressure: %s", event_string(give, "reason"));
-        g_assert_nonnull(strstr(event_string(give, "reason"), "pressure"));
-        done = must_wait_event(fx, &from, "BALLOON_DONE", name);
+                give = vt_test_daemon_assert_event(fx->daemon, &from, "DECISION", name, PHASE_US);
+        while (g_strcmp0(vt_test_daemon_event_string(give, "action"), "give") != 0);
+        vt_test_say("pressure: %s", vt_test_daemon_event_string(give, "reason"));
+        g_assert_nonnull(strstr(vt_test_daemon_event_string(give, "reason"), "pressure"));
+        done = vt_test_daemon_assert_event(fx->daemon, &from, "BALLOON_DONE", name, PHASE_US);
         g_assert_true(json_object_object_get_ex(done->data, "ms", &ms));
-        say("pressure: the balloon gave back in %" G_GINT64_FORMAT " ms from the decision "
-            "(the agent's report was %s ms old then)",
-            json_object_get_int64(ms), event_string(give, "agent_age_ms"));
+        vt_test_say("pressure: the balloon gave back in %" G_GINT64_FORMAT " ms from the decision "
+                    "(the agent's report was %s ms old then)",
+                    json_object_get_int64(ms), vt_test_daemon_event_string(give, "agent_age_ms"));
 
-        fresh = (FreshWait){fx, g_get_monotonic_time()};
-        g_assert_true(vt_test_daemon_poll_until(agents_fresh, &fresh, PHASE_US));
+        g_assert_true(vt_test_daemon_wait_agents(fx->daemon, fx->guests, N_GUESTS, NULL,
+                                                 g_get_monotonic_time(), PHASE_US));
         for (guint i = 0; i < N_GUESTS; i++)
                 g_assert_cmpint(agent_int(fx, i, "oom_kill"), ==, oom[i]);
         g_free(reply);
@@ -452,17 +336,17 @@ phase_libvirtd_restart(Fixture *fx)
 
         if (!vt_test_libvirt_owns_daemon(fx->libvirt)) {
                 /* The host's libvirtd is not the test's to restart. */
-                say("libvirtd restart: skipped, libvirtd is the host's");
+                vt_test_say("libvirtd restart: skipped, libvirtd is the host's");
                 g_assert_true(vt_test_skip_unless(FALSE, "libvirtd is the host's, not the test's"));
                 return;
         }
-        say("libvirtd restart: stopping libvirtd");
+        vt_test_say("libvirtd restart: stopping libvirtd");
         from = vt_test_daemon_get_n_events(fx->daemon);
         g_assert_true(vt_test_libvirt_stop_daemon(fx->libvirt, &error));
         g_assert_no_error(error);
-        event = must_wait_event(fx, &from, "BACKEND", NULL);
-        say("libvirtd restart: %s", event_string(event, "message"));
-        g_assert_cmpstr(event_string(event, "connected"), ==, "false");
+        event = vt_test_daemon_assert_event(fx->daemon, &from, "BACKEND", NULL, PHASE_US);
+        vt_test_say("libvirtd restart: %s", vt_test_daemon_event_string(event, "message"));
+        g_assert_cmpstr(vt_test_daemon_event_string(event, "connected"), ==, "false");
         /* The guests stay, with their last state, left alone. */
         status = vt_test_daemon_execute(fx->daemon, "query-status", NULL, &error);
         g_assert_no_error(error);
@@ -472,13 +356,13 @@ phase_libvirtd_restart(Fixture *fx)
         g_assert_true(vt_test_daemon_poll_until(all_reachable_is, &w, PHASE_US));
         g_assert_cmpint(guest_int(fx, 2, "actual"), ==, before);
 
-        say("libvirtd restart: starting libvirtd");
+        vt_test_say("libvirtd restart: starting libvirtd");
         g_assert_true(vt_test_libvirt_start_daemon(fx->libvirt, &error));
         g_assert_no_error(error);
         do
-                event = must_wait_event(fx, &from, "BACKEND", NULL);
-        while (g_strcmp0(event_string(event, "connected"), "true") != 0);
-        say("libvirtd restart: %s", event_string(event, "message"));
+                event = vt_test_daemon_assert_event(fx->daemon, &from, "BACKEND", NULL, PHASE_US);
+        while (g_strcmp0(vt_test_daemon_event_string(event, "connected"), "true") != 0);
+        vt_test_say("libvirtd restart: %s", vt_test_daemon_event_string(event, "message"));
         w.reachable = TRUE;
         g_assert_true(vt_test_daemon_poll_until(all_reachable_is, &w, PHASE_US));
         g_assert_cmpuint(vt_test_daemon_count_events(fx->daemon, from, "GUEST_REMOVED", NULL), ==,
@@ -487,11 +371,11 @@ phase_libvirtd_restart(Fixture *fx)
         /* And it carries on: a move through the new connection. */
         target = MAX(before - 64 * (gint64)MIB, (gint64)(GUEST_BYTES / 4) + 16 * (gint64)MIB);
         size = g_strdup_printf("%" G_GINT64_FORMAT "M", target / (gint64)MIB);
-        say("libvirtd restart: vmtide setmem %s %s", guest_name(fx, 2), size);
+        vt_test_say("libvirtd restart: vmtide setmem %s %s", guest_name(fx, 2), size);
         g_assert_cmpint(
             vt_test_daemon_run_cli(fx->daemon, NULL, NULL, "setmem", guest_name(fx, 2), size, NULL),
             ==, 0);
-        must_wait_event(fx, &from, "BALLOON_DONE", guest_name(fx, 2));
+        vt_test_daemon_assert_event(fx->daemon, &from, "BALLOON_DONE", guest_name(fx, 2), PHASE_US);
         w2 = (BooksWait){fx, 2};
         g_assert_true(vt_test_daemon_poll_until(books_match, &w2, PHASE_US));
         g_assert_cmpint(ABS(guest_int(fx, 2, "actual") - target), <=, (gint64)(4 * MIB));
@@ -509,14 +393,15 @@ phase_domain_destroyed(Fixture *fx)
         const VtTestDaemonEvent *event;
         json_object *status;
 
-        say("domain destroyed: %s", name);
+        vt_test_say("domain destroyed: %s", name);
         vt_test_guest_kill(fx->guests[last]);
-        event = must_wait_event(fx, &from, "GUEST_REMOVED", name);
-        say("domain destroyed: %s", event_string(event, "reason"));
+        event = vt_test_daemon_assert_event(fx->daemon, &from, "GUEST_REMOVED", name, PHASE_US);
+        vt_test_say("domain destroyed: %s", vt_test_daemon_event_string(event, "reason"));
         /* Said by libvirt's event, or by the first call that found the
          * domain gone, whichever came first. */
-        g_assert_true(strstr(event_string(event, "reason"), "domain destroyed") != NULL ||
-                      strstr(event_string(event, "reason"), "the domain is gone") != NULL);
+        g_assert_true(
+            strstr(vt_test_daemon_event_string(event, "reason"), "domain destroyed") != NULL ||
+            strstr(vt_test_daemon_event_string(event, "reason"), "the domain is gone") != NULL);
         g_clear_pointer(&fx->guests[last], vt_test_guest_free);
         status = vt_test_daemon_execute(fx->daemon, "query-status", NULL, NULL);
         g_assert_nonnull(status);
@@ -528,7 +413,7 @@ phase_sigterm(Fixture *fx)
 {
         int status = -1;
 
-        say("SIGTERM");
+        vt_test_say("SIGTERM");
         vt_test_daemon_kill(fx->daemon, SIGTERM);
         g_assert_true(vt_test_daemon_wait_exit(fx->daemon, PHASE_US, &status));
         g_assert_true(WIFEXITED(status));
@@ -562,11 +447,8 @@ test_libvirt_daemon(void)
         }
         fx.daemon = vt_test_daemon_start(fx.dir, config_text, &error);
         g_assert_no_error(error);
-        for (guint i = 0; i < N_GUESTS; i++) {
-                guint from = 0;
-
-                must_wait_event(&fx, &from, "GUEST_ADDED", guest_name(&fx, i));
-        }
+        vt_test_daemon_set_dump_func(fx.daemon, dump_libvirtd_log, fx.libvirt);
+        vt_test_daemon_assert_guests_added(fx.daemon, fx.guests, N_GUESTS, 0, PHASE_US);
 
         phase_reclaim(&fx);
         phase_cli_policy(&fx);

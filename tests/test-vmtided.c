@@ -45,20 +45,6 @@ typedef struct {
         VtTestDaemon *daemon;
 } Fixture;
 
-static void say(const char *format, ...) G_GNUC_PRINTF(1, 2);
-
-static void
-say(const char *format, ...)
-{
-        g_autofree char *text = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        text = g_strdup_vprintf(format, ap);
-        va_end(ap);
-        g_printerr("# %s\n", text);
-}
-
 static const char *
 guest_name(Fixture *fx, guint i)
 {
@@ -75,39 +61,7 @@ guest_int(Fixture *fx, guint i, const char *member)
 static gint64
 agent_int(Fixture *fx, guint i, const char *member)
 {
-        g_autoptr(GError) error = NULL;
-        json_object *guest = vt_test_daemon_query_guest(fx->daemon, guest_name(fx, i), &error);
-        json_object *agent, *value;
-        gint64 ret = -1;
-
-        if (guest != NULL && json_object_object_get_ex(guest, "agent", &agent) &&
-            json_object_object_get_ex(agent, member, &value) &&
-            json_object_is_type(value, json_type_int))
-                ret = json_object_get_int64(value);
-        json_object_put(guest);
-        return ret;
-}
-
-static guint64
-sum_actual(Fixture *fx)
-{
-        guint64 sum = 0;
-
-        for (guint i = 0; i < N_GUESTS; i++)
-                if (fx->guests[i] != NULL)
-                        sum += (guint64)MAX(guest_int(fx, i, "actual"), 0);
-        return sum;
-}
-
-static void
-fixture_dump_log(Fixture *fx)
-{
-        g_autofree char *log = NULL;
-
-        if (fx->daemon == NULL)
-                return;
-        log = vt_test_daemon_read_log(fx->daemon);
-        g_printerr("# vmtided's log:\n%s\n", log);
+        return vt_test_daemon_guest_member_int(fx->daemon, guest_name(fx, i), "agent", member);
 }
 
 /* Waits for a BALLOON_DONE of @guest after event @from; its actual size. */
@@ -115,30 +69,11 @@ static gint64
 wait_done(Fixture *fx, guint *from, const char *guest)
 {
         const VtTestDaemonEvent *event =
-            vt_test_daemon_wait_event(fx->daemon, from, "BALLOON_DONE", guest, PHASE_US);
+            vt_test_daemon_assert_event(fx->daemon, from, "BALLOON_DONE", guest, PHASE_US);
         json_object *actual;
 
-        if (event == NULL)
-                fixture_dump_log(fx);
-        g_assert_nonnull(event);
         g_assert_true(json_object_object_get_ex(event->data, "actual", &actual));
         return json_object_get_int64(actual);
-}
-
-typedef struct {
-        Fixture *fx;
-        guint64 below;
-        guint *from;
-} ReclaimWait;
-
-/* The guests' sizes add up to no more than w->below. Each BALLOON_DONE
- * is a reason to look again. */
-static gboolean
-reclaimed_below(gpointer data)
-{
-        ReclaimWait *w = data;
-
-        return sum_actual(w->fx) <= w->below;
 }
 
 static void
@@ -146,24 +81,20 @@ phase_reclaim(Fixture *fx)
 {
         guint from = 0;
         guint n_done;
-        ReclaimWait w = {.fx = fx, .below = (guint64)BUDGET_MIB * MIB, .from = &from};
 
-        say("reclaim: 3 x 512 MiB under a %u MiB budget", BUDGET_MIB);
+        vt_test_say("reclaim: 3 x 512 MiB under a %u MiB budget", BUDGET_MIB);
         /* Wait on events: each confirmed move is a moment to look. */
-        while (!reclaimed_below(&w)) {
-                if (vt_test_daemon_wait_event(fx->daemon, &from, "BALLOON_DONE", NULL, PHASE_US) ==
-                    NULL) {
-                        fixture_dump_log(fx);
-                        g_assert_not_reached();
-                }
-        }
+        while (vt_test_daemon_sum_actual(fx->daemon, fx->guests, N_GUESTS) >
+               (guint64)BUDGET_MIB * MIB)
+                vt_test_daemon_assert_event(fx->daemon, &from, "BALLOON_DONE", NULL, PHASE_US);
         n_done = vt_test_daemon_count_events(fx->daemon, 0, "BALLOON_DONE", NULL);
-        say("reclaim: guests at %" G_GUINT64_FORMAT " MiB in all after %u confirmed moves",
-            sum_actual(fx) / MIB, n_done);
+        vt_test_say("reclaim: guests at %" G_GUINT64_FORMAT " MiB in all after %u confirmed moves",
+                    vt_test_daemon_sum_actual(fx->daemon, fx->guests, N_GUESTS) / MIB, n_done);
         for (guint i = 0; i < N_GUESTS; i++) {
                 gint64 actual = guest_int(fx, i, "actual");
 
-                say("  %s: %" G_GINT64_FORMAT " MiB", guest_name(fx, i), actual / (gint64)MIB);
+                vt_test_say("  %s: %" G_GINT64_FORMAT " MiB", guest_name(fx, i),
+                            actual / (gint64)MIB);
                 /* The default minimum is a quarter of the maximum. */
                 g_assert_cmpint(actual, >=, (gint64)(GUEST_BYTES / 4));
                 g_assert_cmpint(actual, <=, (gint64)GUEST_BYTES);
@@ -242,8 +173,9 @@ phase_pause(Fixture *fx)
         ReasonWait w;
         guint from;
 
-        say("pause: %s at %" G_GINT64_FORMAT " MiB, minimum raised to %" G_GINT64_FORMAT " MiB",
-            name, actual / (gint64)MIB, min / (gint64)MIB);
+        vt_test_say("pause: %s at %" G_GINT64_FORMAT " MiB, minimum raised to %" G_GINT64_FORMAT
+                    " MiB",
+                    name, actual / (gint64)MIB, min / (gint64)MIB);
         g_assert_cmpint(vt_test_daemon_run_cli(fx->daemon, NULL, NULL, "pause", NULL), ==, 0);
         from = vt_test_daemon_get_n_events(fx->daemon);
         reply = vt_test_daemon_execute(fx->daemon, "set-policy", policy_args(name, min), &error);
@@ -253,74 +185,23 @@ phase_pause(Fixture *fx)
          * does not make it. */
         w = (ReasonWait){fx, 1, "paused; would give"};
         if (!vt_test_daemon_poll_until(reason_contains, &w, PHASE_US)) {
-                fixture_dump_log(fx);
+                vt_test_daemon_dump_log(fx->daemon);
                 g_assert_not_reached();
         }
         g_assert_cmpuint(vt_test_daemon_count_events(fx->daemon, from, "DECISION", name), ==, 0);
         reply = vt_test_daemon_query_guest(fx->daemon, name, &error);
         g_assert_no_error(error);
         g_assert_true(json_object_object_get_ex(reply, "reason", &reason));
-        say("pause: %s", json_object_get_string(reason));
+        vt_test_say("pause: %s", json_object_get_string(reason));
         json_object_put(reply);
 
         from = vt_test_daemon_get_n_events(fx->daemon);
         g_assert_cmpint(vt_test_daemon_run_cli(fx->daemon, NULL, NULL, "resume", NULL), ==, 0);
-        if (vt_test_daemon_wait_event(fx->daemon, &from, "DECISION", name, PHASE_US) == NULL) {
-                fixture_dump_log(fx);
-                g_assert_not_reached();
-        }
+        vt_test_daemon_assert_event(fx->daemon, &from, "DECISION", name, PHASE_US);
         g_assert_cmpint(wait_done(fx, &from, name), >=, min - (gint64)(4 * MIB));
         reply = vt_test_daemon_execute(fx->daemon, "set-policy", policy_args(name, 0), &error);
         g_assert_no_error(error);
         json_object_put(reply);
-}
-
-typedef struct {
-        Fixture *fx;
-        guint i;
-} AgentWait;
-
-static gboolean
-agent_reported(gpointer data)
-{
-        AgentWait *w = data;
-
-        return agent_int(w->fx, w->i, "oom_kill") >= 0;
-}
-
-/* Waits until the daemon has moved nothing for QUIET_WINDOW_US. */
-static void
-wait_quiet(Fixture *fx)
-{
-        gint64 guard = g_get_monotonic_time() + PHASE_US;
-
-        for (;;) {
-                guint from = vt_test_daemon_get_n_events(fx->daemon);
-
-                if (vt_test_daemon_wait_event(fx->daemon, &from, "DECISION", NULL,
-                                              QUIET_WINDOW_US) == NULL)
-                        return;
-                if (g_get_monotonic_time() > guard) {
-                        fixture_dump_log(fx);
-                        g_assert_not_reached();
-                }
-        }
-}
-
-typedef struct {
-        Fixture *fx;
-        guint i;
-        gint64 since_us;
-} FreshWait;
-
-/* The agent's latest report arrived after w->since_us. */
-static gboolean
-agent_fresh(gpointer data)
-{
-        FreshWait *w = data;
-        gint64 age_ms = agent_int(w->fx, w->i, "age_ms");
-
-        return age_ms >= 0 && age_ms * 1000 < g_get_monotonic_time() - w->since_us;
 }
 
 static void
@@ -337,23 +218,24 @@ phase_pressure(Fixture *fx)
         const VtTestDaemonEvent *give = NULL;
         json_object *reason = NULL;
 
-        for (guint i = 0; i < N_GUESTS; i++) {
-                AgentWait w = {fx, i};
-
-                g_assert_true(vt_test_daemon_poll_until(agent_reported, &w, PHASE_US));
+        g_assert_true(
+            vt_test_daemon_wait_agents(fx->daemon, fx->guests, N_GUESTS, "oom_kill", 0, PHASE_US));
+        for (guint i = 0; i < N_GUESTS; i++)
                 oom[i] = agent_int(fx, i, "oom_kill");
-        }
         /* Start from a settled daemon: a reclaim decided on the report from
          * before the workload would race it. */
-        wait_quiet(fx);
+        if (!vt_test_daemon_wait_quiet(fx->daemon, QUIET_WINDOW_US, PHASE_US)) {
+                vt_test_daemon_dump_log(fx->daemon);
+                g_assert_not_reached();
+        }
         actual = guest_int(fx, 0, "actual");
         /* More than the guest has available now (it needs the balloon to
          * give), well within what the budget can fund at once. */
         alloc = agent_int(fx, 0, "mem_available") + 96 * (gint64)MIB;
         alloc = (alloc + ALLOC_STEP - 1) / ALLOC_STEP * ALLOC_STEP;
         g_assert_cmpint(alloc, <, (gint64)GUEST_BYTES - 128 * (gint64)MIB);
-        say("pressure: %s at %" G_GINT64_FORMAT " MiB allocates %" G_GINT64_FORMAT " MiB", name,
-            actual / (gint64)MIB, alloc / (gint64)MIB);
+        vt_test_say("pressure: %s at %" G_GINT64_FORMAT " MiB allocates %" G_GINT64_FORMAT " MiB",
+                    name, actual / (gint64)MIB, alloc / (gint64)MIB);
 
         from = vt_test_daemon_get_n_events(fx->daemon);
         /* In steps, as programs grow: one mmap larger than the guest's
@@ -365,38 +247,28 @@ phase_pressure(Fixture *fx)
                 reply = vt_test_guest_workload(fx->guests[0], command, PHASE_US, &error);
                 g_assert_no_error(error);
                 if (!g_str_has_prefix(reply, "ok")) {
-                        say("pressure: the workload says '%s' after %" G_GINT64_FORMAT " MiB",
-                            reply, done / (gint64)MIB);
-                        fixture_dump_log(fx);
+                        vt_test_say("pressure: the workload says '%s' after %" G_GINT64_FORMAT
+                                    " MiB",
+                                    reply, done / (gint64)MIB);
+                        vt_test_daemon_dump_log(fx->daemon);
                 }
                 g_assert_true(g_str_has_prefix(reply, "ok"));
         }
 
         /* The daemon gave memory back because the agent pushed. */
-        for (;;) {
-                json_object *action;
-
-                give = vt_test_daemon_wait_event(fx->daemon, &from, "DECISION", name, PHASE_US);
-                if (give == NULL) {
-                        fixture_dump_log(fx);
-                        g_assert_not_reached();
-                }
-                if (json_object_object_get_ex(give->data, "action", &action) &&
-                    g_strcmp0(json_object_get_string(action), "give") == 0)
-                        break;
-        }
+        do
+                give = vt_test_daemon_assert_event(fx->daemon, &from, "DECISION", name, PHASE_US);
+        while (g_strcmp0(vt_test_daemon_event_string(give, "action"), "give") != 0);
         g_assert_true(json_object_object_get_ex(give->data, "reason", &reason));
-        say("pressure: %s", json_object_get_string(reason));
+        vt_test_say("pressure: %s", json_object_get_string(reason));
         g_assert_nonnull(strstr(json_object_get_string(reason), "pressure"));
         wait_done(fx, &from, name);
 
         /* Reports sent after the allocation: nobody was OOM-killed. */
-        for (guint i = 0; i < N_GUESTS; i++) {
-                FreshWait w = {fx, i, g_get_monotonic_time()};
-
-                g_assert_true(vt_test_daemon_poll_until(agent_fresh, &w, PHASE_US));
+        g_assert_true(vt_test_daemon_wait_agents(fx->daemon, fx->guests, N_GUESTS, NULL,
+                                                 g_get_monotonic_time(), PHASE_US));
+        for (guint i = 0; i < N_GUESTS; i++)
                 g_assert_cmpint(agent_int(fx, i, "oom_kill"), ==, oom[i]);
-        }
         g_free(reply);
         reply = vt_test_guest_workload(fx->guests[0], "free", PHASE_US, &error);
         g_assert_no_error(error);
@@ -413,12 +285,12 @@ phase_quiet(Fixture *fx)
         vt_test_daemon_wait_event(fx->daemon, &from, "BALLOON_DONE", guest_name(fx, 0),
                                   30 * G_USEC_PER_SEC);
         start = from = vt_test_daemon_get_n_events(fx->daemon);
-        say("quiet: watching %d s of idle guests", (int)(QUIET_US / G_USEC_PER_SEC));
+        vt_test_say("quiet: watching %d s of idle guests", (int)(QUIET_US / G_USEC_PER_SEC));
         /* An observation window, not a wait for something to happen. */
         g_assert_null(
             vt_test_daemon_wait_event(fx->daemon, &from, "NO_SUCH_EVENT", NULL, QUIET_US));
         n = vt_test_daemon_count_events(fx->daemon, start, "DECISION", NULL);
-        say("quiet: %u balloon moves in a quiet minute", n);
+        vt_test_say("quiet: %u balloon moves in a quiet minute", n);
         g_assert_cmpuint(n, <=, 4);
 }
 
@@ -432,7 +304,7 @@ phase_restart(Fixture *fx)
 
         for (guint i = 0; i < N_GUESTS; i++)
                 before[i] = guest_int(fx, i, "actual");
-        say("restart: SIGKILL vmtided");
+        vt_test_say("restart: SIGKILL vmtided");
         vt_test_daemon_kill(fx->daemon, SIGKILL);
         g_assert_true(vt_test_daemon_wait_exit(fx->daemon, PHASE_US, &status));
         g_assert_true(WIFSIGNALED(status));
@@ -440,20 +312,12 @@ phase_restart(Fixture *fx)
         from = vt_test_daemon_get_n_events(fx->daemon);
         g_assert_true(vt_test_daemon_restart(fx->daemon, &error));
         g_assert_no_error(error);
-        for (guint i = 0; i < N_GUESTS; i++) {
-                guint at = from;
-
-                if (vt_test_daemon_wait_event(fx->daemon, &at, "GUEST_ADDED", guest_name(fx, i),
-                                              PHASE_US) == NULL) {
-                        fixture_dump_log(fx);
-                        g_assert_not_reached();
-                }
-        }
+        vt_test_daemon_assert_guests_added(fx->daemon, fx->guests, N_GUESTS, from, PHASE_US);
         for (guint i = 0; i < N_GUESTS; i++) {
                 gint64 after = guest_int(fx, i, "actual");
 
-                say("  %s: %" G_GINT64_FORMAT " MiB before, %" G_GINT64_FORMAT " MiB after",
-                    guest_name(fx, i), before[i] / (gint64)MIB, after / (gint64)MIB);
+                vt_test_say("  %s: %" G_GINT64_FORMAT " MiB before, %" G_GINT64_FORMAT " MiB after",
+                            guest_name(fx, i), before[i] / (gint64)MIB, after / (gint64)MIB);
                 /* Picked up where it was, not reset to its maximum. */
                 g_assert_cmpint(after, <, (gint64)GUEST_BYTES);
                 g_assert_cmpint(ABS(after - before[i]), <=, (gint64)(64 * MIB));
@@ -468,12 +332,9 @@ phase_guest_killed(Fixture *fx)
         guint from = vt_test_daemon_get_n_events(fx->daemon);
         json_object *status;
 
-        say("guest killed: %s", name);
+        vt_test_say("guest killed: %s", name);
         vt_test_guest_kill(fx->guests[last]);
-        if (vt_test_daemon_wait_event(fx->daemon, &from, "GUEST_REMOVED", name, PHASE_US) == NULL) {
-                fixture_dump_log(fx);
-                g_assert_not_reached();
-        }
+        vt_test_daemon_assert_event(fx->daemon, &from, "GUEST_REMOVED", name, PHASE_US);
         g_clear_pointer(&fx->guests[last], vt_test_guest_free);
         status = vt_test_daemon_execute(fx->daemon, "query-status", NULL, NULL);
         g_assert_nonnull(status);
@@ -510,7 +371,7 @@ phase_bad_input(Fixture *fx)
         g_autofree char *big = g_malloc(big_len);
         json_object *status;
 
-        say("bad input on the control socket");
+        vt_test_say("bad input on the control socket");
         for (guint i = 0; i < G_N_ELEMENTS(inputs); i++)
                 send_raw(path, inputs[i], strlen(inputs[i]));
         memset(big, '[', big_len);
@@ -527,7 +388,7 @@ phase_sigterm(Fixture *fx)
 {
         int status = -1;
 
-        say("SIGTERM");
+        vt_test_say("SIGTERM");
         vt_test_daemon_kill(fx->daemon, SIGTERM);
         g_assert_true(vt_test_daemon_wait_exit(fx->daemon, PHASE_US, &status));
         g_assert_true(WIFEXITED(status));
@@ -559,15 +420,7 @@ test_vmtided_guests(void)
                 vt_test_daemon_add_guest(fx.daemon, fx.guests[i], &error);
                 g_assert_no_error(error);
         }
-        for (guint i = 0; i < N_GUESTS; i++) {
-                guint from = 0;
-
-                if (vt_test_daemon_wait_event(fx.daemon, &from, "GUEST_ADDED", guest_name(&fx, i),
-                                              PHASE_US) == NULL) {
-                        fixture_dump_log(&fx);
-                        g_assert_not_reached();
-                }
-        }
+        vt_test_daemon_assert_guests_added(fx.daemon, fx.guests, N_GUESTS, 0, PHASE_US);
 
         phase_reclaim(&fx);
         phase_cli(&fx);

@@ -43,6 +43,8 @@ struct _VtTestDaemon {
         int status;
         VtQmpClient *client;
         GPtrArray *events;
+        VtTestDaemonDumpFunc dump_func;
+        gpointer dump_data;
 };
 
 static void
@@ -336,6 +338,74 @@ vt_test_daemon_guest_int(VtTestDaemon *daemon, const char *name, const char *mem
         return ret;
 }
 
+/**
+ * vt_test_daemon_guest_member:
+ * @daemon: the daemon
+ * @name: the guest
+ * @object: an object member of query-guest's reply (`agent`, `policy`)
+ * @member: a member of that object
+ *
+ * Returns: (transfer full) (nullable): @object.@member of query-guest
+ *     @name, or %NULL when the guest, the object or the member is absent
+ */
+json_object *
+vt_test_daemon_guest_member(VtTestDaemon *daemon, const char *name, const char *object,
+                            const char *member)
+{
+        json_object *guest = vt_test_daemon_query_guest(daemon, name, NULL);
+        json_object *inner, *value = NULL;
+
+        if (guest != NULL && json_object_object_get_ex(guest, object, &inner) &&
+            json_object_object_get_ex(inner, member, &value))
+                value = json_object_get(value);
+        json_object_put(guest);
+        return value;
+}
+
+/**
+ * vt_test_daemon_guest_member_int:
+ * @daemon: the daemon
+ * @name: the guest
+ * @object: an object member of query-guest's reply (`agent`, `stats`)
+ * @member: an integer member of that object (`oom_kill`, `age_ms`)
+ *
+ * Returns: @object.@member of query-guest @name, or -1 when it is absent,
+ *     null or not an integer
+ */
+gint64
+vt_test_daemon_guest_member_int(VtTestDaemon *daemon, const char *name, const char *object,
+                                const char *member)
+{
+        json_object *value = vt_test_daemon_guest_member(daemon, name, object, member);
+        gint64 ret = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : -1;
+
+        json_object_put(value);
+        return ret;
+}
+
+/**
+ * vt_test_daemon_sum_actual:
+ * @daemon: the daemon
+ * @guests: the guests; %NULL entries (guests gone) are skipped
+ * @n_guests: how many entries @guests has
+ *
+ * Returns: the sum of the guests' balloon sizes (`actual`) in bytes, a
+ *     guest the daemon does not know counting as 0
+ */
+guint64
+vt_test_daemon_sum_actual(VtTestDaemon *daemon, VtTestGuest *const *guests, guint n_guests)
+{
+        guint64 sum = 0;
+
+        for (guint i = 0; i < n_guests; i++)
+                if (guests[i] != NULL)
+                        sum +=
+                            (guint64)MAX(vt_test_daemon_guest_int(
+                                             daemon, vt_test_guest_get_name(guests[i]), "actual"),
+                                         0);
+        return sum;
+}
+
 guint
 vt_test_daemon_get_n_events(VtTestDaemon *daemon)
 {
@@ -407,6 +477,165 @@ vt_test_daemon_wait_event(VtTestDaemon *daemon, guint *from, const char *name, c
 
         vt_test_run_until(event_arrived, &w, guard_us);
         return w.found;
+}
+
+/**
+ * vt_test_daemon_assert_event:
+ * @daemon: the daemon
+ * @from: (inout): as for vt_test_daemon_wait_event()
+ * @name: the event's name
+ * @guest: (nullable): its `guest` member, or %NULL for any
+ * @guard_us: how long to wait at most
+ *
+ * As vt_test_daemon_wait_event(), for an event the test cannot go on
+ * without: at the guard it says which event did not come, dumps the logs
+ * (vt_test_daemon_dump_log()) and fails the test.
+ *
+ * Returns: (transfer none): the event
+ */
+const VtTestDaemonEvent *
+vt_test_daemon_assert_event(VtTestDaemon *daemon, guint *from, const char *name, const char *guest,
+                            gint64 guard_us)
+{
+        const VtTestDaemonEvent *event =
+            vt_test_daemon_wait_event(daemon, from, name, guest, guard_us);
+
+        if (event == NULL) {
+                vt_test_say("no %s event for %s", name, guest != NULL ? guest : "any guest");
+                vt_test_daemon_dump_log(daemon);
+                g_assert_not_reached();
+        }
+        return event;
+}
+
+/**
+ * vt_test_daemon_assert_guests_added:
+ * @daemon: the daemon
+ * @guests: the guests it should manage; %NULL entries are skipped
+ * @n_guests: how many entries @guests has
+ * @from: the first event index to look at
+ * @guard_us: how long to wait for each guest at most
+ *
+ * Waits for a GUEST_ADDED of each guest, in any order, from event @from
+ * on, as vt_test_daemon_assert_event() does: a guest not taken on fails
+ * the test.
+ */
+void
+vt_test_daemon_assert_guests_added(VtTestDaemon *daemon, VtTestGuest *const *guests, guint n_guests,
+                                   guint from, gint64 guard_us)
+{
+        for (guint i = 0; i < n_guests; i++) {
+                guint at = from;
+
+                if (guests[i] != NULL)
+                        vt_test_daemon_assert_event(daemon, &at, "GUEST_ADDED",
+                                                    vt_test_guest_get_name(guests[i]), guard_us);
+        }
+}
+
+/**
+ * vt_test_daemon_event_string:
+ * @event: an event
+ * @member: a member of its data
+ *
+ * Returns: (transfer none): the member as a string (JSON text for what is
+ *     not a string), or "" when the event has no such member
+ */
+const char *
+vt_test_daemon_event_string(const VtTestDaemonEvent *event, const char *member)
+{
+        json_object *value;
+
+        if (!json_object_object_get_ex(event->data, member, &value))
+                return "";
+        return json_object_get_string(value);
+}
+
+/**
+ * vt_test_daemon_wait_quiet:
+ * @daemon: the daemon
+ * @window_us: how long no DECISION may come; longer than the policy's
+ *     settle time, so that a move still to come would show
+ * @guard_us: how long to keep trying at most
+ *
+ * Waits until the daemon has decided no balloon move for @window_us: the
+ * next move is the test's doing, not the end of an earlier one. The guard
+ * is checked after each DECISION, so this may take @guard_us + @window_us.
+ *
+ * Returns: %TRUE once quiet, %FALSE if moves still came at the guard
+ */
+gboolean
+vt_test_daemon_wait_quiet(VtTestDaemon *daemon, gint64 window_us, gint64 guard_us)
+{
+        gint64 deadline_us = g_get_monotonic_time() + guard_us;
+
+        for (;;) {
+                guint from = vt_test_daemon_get_n_events(daemon);
+
+                if (vt_test_daemon_wait_event(daemon, &from, "DECISION", NULL, window_us) == NULL)
+                        return TRUE;
+                if (g_get_monotonic_time() > deadline_us)
+                        return FALSE;
+        }
+}
+
+typedef struct {
+        VtTestDaemon *daemon;
+        VtTestGuest *const *guests;
+        guint n_guests;
+        const char *member;
+        gint64 since_us;
+} AgentsWait;
+
+/* Every guest's agent report has w->member and arrived after w->since_us. */
+static gboolean
+agents_reported(gpointer data)
+{
+        AgentsWait *w = data;
+
+        for (guint i = 0; i < w->n_guests; i++) {
+                const char *name;
+                gint64 age_ms;
+
+                if (w->guests[i] == NULL)
+                        continue;
+                name = vt_test_guest_get_name(w->guests[i]);
+                if (w->member != NULL &&
+                    vt_test_daemon_guest_member_int(w->daemon, name, "agent", w->member) < 0)
+                        return FALSE;
+                if (w->since_us == 0)
+                        continue;
+                age_ms = vt_test_daemon_guest_member_int(w->daemon, name, "agent", "age_ms");
+                if (age_ms < 0 || age_ms * 1000 >= g_get_monotonic_time() - w->since_us)
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+/**
+ * vt_test_daemon_wait_agents:
+ * @daemon: the daemon
+ * @guests: the guests; %NULL entries are skipped
+ * @n_guests: how many entries @guests has
+ * @member: (nullable): an integer every agent report must have
+ *     (`oom_kill`), or %NULL for any report
+ * @since_us: a monotonic time the reports must have arrived after (the
+ *     daemon's `age_ms` says when), or 0 for any time
+ * @guard_us: how long to wait at most
+ *
+ * Agent reports come with no event: the daemon is asked every 250 ms
+ * (vt_test_daemon_poll_until()) until it holds a report from every guest
+ * with @member, arrived after @since_us.
+ *
+ * Returns: %TRUE if it did before the guard
+ */
+gboolean
+vt_test_daemon_wait_agents(VtTestDaemon *daemon, VtTestGuest *const *guests, guint n_guests,
+                           const char *member, gint64 since_us, gint64 guard_us)
+{
+        AgentsWait w = {daemon, guests, n_guests, member, since_us};
+
+        return vt_test_daemon_poll_until(agents_reported, &w, guard_us);
 }
 
 /* How many events named @name (for @guest, if not %NULL) arrived from @from on. */
@@ -482,6 +711,42 @@ vt_test_daemon_wait_exit(VtTestDaemon *daemon, gint64 guard_us, int *ret_status)
         if (ret_status != NULL)
                 *ret_status = daemon->status;
         return TRUE;
+}
+
+/**
+ * vt_test_daemon_set_dump_func:
+ * @daemon: the daemon
+ * @func: (nullable): prints what else a failure should show (another
+ *     daemon's log), or %NULL for nothing
+ * @user_data: for @func; it must outlive @daemon or be unset first
+ *
+ * Sets what vt_test_daemon_dump_log() prints after vmtided's log.
+ */
+void
+vt_test_daemon_set_dump_func(VtTestDaemon *daemon, VtTestDaemonDumpFunc func, gpointer user_data)
+{
+        daemon->dump_func = func;
+        daemon->dump_data = user_data;
+}
+
+/**
+ * vt_test_daemon_dump_log:
+ * @daemon: (nullable): the daemon
+ *
+ * Before a test fails: prints vmtided's log so far on stderr, then what
+ * the dump function (vt_test_daemon_set_dump_func()) prints.
+ */
+void
+vt_test_daemon_dump_log(VtTestDaemon *daemon)
+{
+        g_autofree char *log = NULL;
+
+        if (daemon == NULL)
+                return;
+        log = vt_test_daemon_read_log(daemon);
+        g_printerr("# vmtided's log:\n%s\n", log);
+        if (daemon->dump_func != NULL)
+                daemon->dump_func(daemon->dump_data);
 }
 
 /* Its log so far; (transfer full) */

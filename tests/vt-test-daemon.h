@@ -24,6 +24,14 @@ typedef struct {
 
 typedef struct _VtTestDaemon VtTestDaemon;
 
+/**
+ * VtTestDaemonDumpFunc:
+ * @user_data: as given to vt_test_daemon_set_dump_func()
+ *
+ * Prints, on stderr, what a failing test should show beside vmtided's log.
+ */
+typedef void (*VtTestDaemonDumpFunc)(gpointer user_data);
+
 VtTestDaemon *vt_test_daemon_start(const char *dir, const char *config, GError **error);
 gboolean vt_test_daemon_restart(VtTestDaemon *daemon, GError **error);
 const char *vt_test_daemon_get_socket(VtTestDaemon *daemon);
@@ -35,6 +43,11 @@ json_object *vt_test_daemon_execute(VtTestDaemon *daemon, const char *command,
                                     json_object *arguments, GError **error);
 json_object *vt_test_daemon_query_guest(VtTestDaemon *daemon, const char *name, GError **error);
 gint64 vt_test_daemon_guest_int(VtTestDaemon *daemon, const char *name, const char *member);
+json_object *vt_test_daemon_guest_member(VtTestDaemon *daemon, const char *name, const char *object,
+                                         const char *member);
+gint64 vt_test_daemon_guest_member_int(VtTestDaemon *daemon, const char *name, const char *object,
+                                       const char *member);
+guint64 vt_test_daemon_sum_actual(VtTestDaemon *daemon, VtTestGuest *const *guests, guint n_guests);
 
 guint vt_test_daemon_get_n_events(VtTestDaemon *daemon);
 const VtTestDaemonEvent *vt_test_daemon_get_event(VtTestDaemon *daemon, guint index);
@@ -43,11 +56,24 @@ const VtTestDaemonEvent *vt_test_daemon_wait_event(VtTestDaemon *daemon, guint *
                                                    gint64 guard_us);
 guint vt_test_daemon_count_events(VtTestDaemon *daemon, guint from, const char *name,
                                   const char *guest);
+const VtTestDaemonEvent *vt_test_daemon_assert_event(VtTestDaemon *daemon, guint *from,
+                                                     const char *name, const char *guest,
+                                                     gint64 guard_us);
+void vt_test_daemon_assert_guests_added(VtTestDaemon *daemon, VtTestGuest *const *guests,
+                                        guint n_guests, guint from, gint64 guard_us);
+const char *vt_test_daemon_event_string(const VtTestDaemonEvent *event, const char *member);
+gboolean vt_test_daemon_wait_quiet(VtTestDaemon *daemon, gint64 window_us, gint64 guard_us);
+gboolean vt_test_daemon_wait_agents(VtTestDaemon *daemon, VtTestGuest *const *guests,
+                                    guint n_guests, const char *member, gint64 since_us,
+                                    gint64 guard_us);
 
 gboolean vt_test_daemon_poll_until(VtTestCondition done, gpointer data, gint64 guard_us);
 void vt_test_daemon_kill(VtTestDaemon *daemon, int signo);
 gboolean vt_test_daemon_wait_exit(VtTestDaemon *daemon, gint64 guard_us, int *ret_status);
 char *vt_test_daemon_read_log(VtTestDaemon *daemon);
+void vt_test_daemon_set_dump_func(VtTestDaemon *daemon, VtTestDaemonDumpFunc func,
+                                  gpointer user_data);
+void vt_test_daemon_dump_log(VtTestDaemon *daemon);
 int vt_test_daemon_run_cli(VtTestDaemon *daemon, char **ret_stdout, char **ret_stderr,
                            const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 void vt_test_daemon_free(VtTestDaemon *daemon);

@@ -7,6 +7,7 @@
 #include "tests/vt-test-util.h"
 
 #include <glib/gstdio.h>
+#include <stdarg.h>
 
 static gboolean
 util_on_guard(gpointer user_data)
@@ -199,4 +200,24 @@ vt_test_default_srcdir(void)
         srcdir = g_path_is_absolute(file_dir) ? g_strdup(file_dir)
                                               : g_build_filename(build, file_dir, NULL);
         g_setenv("G_TEST_SRCDIR", srcdir, FALSE);
+}
+
+/**
+ * vt_test_say:
+ * @format: printf-style format of one line, without its newline
+ * @...: its arguments
+ *
+ * Tells whoever reads the test's output what happens, as a TAP comment
+ * (`# ...`) on stderr: stdout is TAP.
+ */
+void
+vt_test_say(const char *format, ...)
+{
+        g_autofree char *text = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        text = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        g_printerr("# %s\n", text);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Helpers shared by the tests: waiting on the main loop for an event. */
+/* Helpers shared by the tests: waiting on the main loop for an event, saying what happens. */
 #pragma once
 
 #include <gio/gio.h>
@@ -31,5 +31,6 @@ void vt_test_waiter_clear(VtTestWaiter *waiter);
 gboolean vt_test_skip_unless(gboolean available, const char *reason);
 void vt_test_remove_tree(const char *path);
 void vt_test_default_srcdir(void);
+void vt_test_say(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 G_END_DECLS
