@@ -16,6 +16,8 @@ list_format_state(json_object *guest)
                 g_string_append(state, ",no-balloon");
         if (vt_cli_json_get_bool(guest, "stuck", &flag) && flag)
                 g_string_append(state, ",stuck");
+        if (vt_cli_json_get_bool(guest, "reachable", &flag) && !flag)
+                g_string_append(state, ",unreachable");
         if (vt_cli_json_get_bool(guest, "manual", &flag) && flag)
                 g_string_append(state, ",manual");
         if (vt_cli_json_get_bool(guest, "policy.opt_out", &flag) && flag)

@@ -200,9 +200,11 @@ test_table(void)
         "\"action\": \"reclaim\", \"reason\": \"tight: spare 150 MiB, step 26 MiB\", "             \
         "\"last_change_ms_ago\": 4000}"
 
-/* A guest held by hand, without balloon statistics or agent. */
+/* A guest held by hand, without balloon statistics or agent, its backend
+ * unreachable (libvirtd restarting). */
 #define GUEST_DB1                                                                                  \
         "{\"name\": \"db1\", \"pid\": 4343, \"state\": \"running\", \"has_balloon\": true, "       \
+        "\"reachable\": false, "                                                                   \
         "\"stuck\": false, \"manual\": true, \"max\": 2147483648, \"actual\": 1073741824, "        \
         "\"target\": 1073741824, \"want\": 1073741824, "                                           \
         "\"policy\": {\"min\": 536870912, \"max\": 2147483648, \"shares\": 2000, "                 \
@@ -518,7 +520,7 @@ static const CliCase cli_cases[] = {
     {"list",
      {"list"},
      0,
-     {"NAME", "web1", "db1", "384.0 MiB", "running,manual"},
+     {"NAME", "web1", "db1", "384.0 MiB", "running,unreachable,manual"},
      NULL,
      "query-guests"},
     {"list-columns",
