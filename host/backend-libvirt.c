@@ -104,6 +104,7 @@ struct _VtBackendLibvirt {
         GSource *retry_source;
 
         GHashTable *entries; /* UUID → Entry *, owned */
+        GHashTable *refused; /* UUID → the domain id whose start failed */
         VtBackendAnnouncer *announcer;
 };
 
@@ -163,8 +164,21 @@ on_guest_gone(VtGuest *guest, gpointer error, gpointer user_data)
         Entry *entry = user_data;
         VtBackendLibvirt *self = entry->self;
         const char *uuid = vt_guest_libvirt_get_uuid(VT_GUEST_LIBVIRT(guest));
+        const GError *why = error;
 
-        (void)error;
+        /* A domain that cannot be started on (unreadable XML, say) is
+         * said once and left alone until its next run, instead of being
+         * tried at every listing. libvirtd going away is not its fault. */
+        if (!vt_guest_is_started(guest) &&
+            !g_error_matches(why, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_DISCONNECTED) &&
+            !g_error_matches(why, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_NO_DOMAIN)) {
+                g_warning("libvirt: domain '%s' cannot be managed: %s; left alone until it "
+                          "runs again",
+                          vt_guest_get_name(guest), why != NULL ? why->message : "unknown error");
+                g_hash_table_insert(
+                    self->refused, g_strdup(uuid),
+                    GUINT_TO_POINTER(vt_guest_libvirt_get_domain_id(VT_GUEST_LIBVIRT(guest))));
+        }
         backend_notify(self, FALSE, guest);
         /* Frees the entry, and disconnects this handler. */
         g_hash_table_remove(self->entries, uuid);
@@ -179,6 +193,12 @@ backend_add(VtBackendLibvirt *self, virDomainPtr domain)
 
         if (virDomainGetUUIDString(domain, uuid) < 0 || g_hash_table_contains(self->entries, uuid))
                 return;
+        if (g_hash_table_contains(self->refused, uuid)) {
+                if (GPOINTER_TO_UINT(g_hash_table_lookup(self->refused, uuid)) ==
+                    (guint)virDomainGetID(domain))
+                        return;
+                g_hash_table_remove(self->refused, uuid);
+        }
         guest = vt_guest_libvirt_new(domain, self->pid_dir, self->stats_interval_s);
         if (guest == NULL)
                 return;
@@ -867,6 +887,7 @@ vt_backend_libvirt_finalize(GObject *object)
         /* Jobs hold the backend: none is left by now. */
         vt_serial_worker_free(self->worker);
         g_hash_table_destroy(self->entries);
+        g_hash_table_destroy(self->refused);
         vt_backend_announcer_free(self->announcer);
         g_free(self->uri);
         g_free(self->pid_dir);
@@ -883,6 +904,7 @@ vt_backend_libvirt_init(VtBackendLibvirt *self)
         self->retry_max_us = VT_BACKEND_LIBVIRT_RETRY_MAX_US;
         self->entries =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)entry_free);
+        self->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->announcer = vt_backend_announcer_new(VT_BACKEND(self), self->context);
 }
 
