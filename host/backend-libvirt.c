@@ -579,10 +579,13 @@ connect_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *c
         /* Not every driver has keepalive (test:///, local drivers). */
         (void)virConnectSetKeepAlive(conn, VT_BACKEND_LIBVIRT_KEEPALIVE_INTERVAL_S,
                                      VT_BACKEND_LIBVIRT_KEEPALIVE_COUNT);
-        if (virConnectRegisterCloseCallback(conn, on_close, link_ref(job->link), link_unref) == 0) {
+        /* The close callback borrows the Conn's own reference to the link:
+         * conn_close() unregisters it before letting go. (Drivers without
+         * close callbacks, test:/// and the local ones, accept it and never
+         * call a free function.) */
+        if (virConnectRegisterCloseCallback(conn, on_close, c->link, NULL) == 0) {
                 c->close_registered = TRUE;
         } else {
-                link_unref(job->link);
                 vt_libvirt_set_error(&error, "virConnectRegisterCloseCallback");
                 g_debug("libvirt: %s", error->message);
                 g_clear_error(&error);
