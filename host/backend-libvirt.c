@@ -35,11 +35,12 @@
  * (and the first failure of a spell).
  *
  * Each connection has its own Link, which libvirt's callbacks get as
- * their opaque pointer: a callback whose link does not point to the
- * backend (the connection is not taken yet, or was dropped, or the
- * backend stopped) does nothing; the listing and the next rescan cover
- * what such a callback would have said. The close callback may come on any thread and is passed to
- * the main context.
+ * their opaque pointer. Events count from the moment they are registered,
+ * before the listing, so none falls between the listing and the taking of
+ * the connection (what the listing shows again is not added twice). A
+ * callback whose link no longer points to the backend (the connection
+ * failed or was dropped, or the backend stopped) does nothing. The close
+ * callback may come on any thread and is passed to the main context.
  *
  * Every signal is emitted from an idle source, in the order the changes
  * were seen, never from within a call the daemon made.
@@ -59,8 +60,8 @@
 
 typedef struct {
         gatomicrefcount ref;
-        VtBackendLibvirt *backend; /* main thread only; set once the connection
-                                    * is taken, NULL once dropped */
+        VtBackendLibvirt *backend; /* main thread only; NULL once the connection
+                                    * failed or was dropped */
         GMainContext *context;
         gint closed; /* atomic: libvirt closed the connection */
 } Link;
@@ -121,6 +122,7 @@ link_new(VtBackendLibvirt *self)
         Link *link = g_new0(Link, 1);
 
         g_atomic_ref_count_init(&link->ref);
+        link->backend = self;
         link->context = g_main_context_ref(self->context);
         return link;
 }
@@ -647,6 +649,7 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
         if (error != NULL) {
                 /* The job's link never was the backend's: events on the
                  * connection did nothing. */
+                job->link->backend = NULL;
                 if (job->conn != NULL)
                         backend_close_later(self, g_steal_pointer(&job->conn));
                 if (!self->running)
