@@ -415,22 +415,30 @@ backend_close_later(VtBackendLibvirt *self, Conn *c)
         vt_serial_worker_run(self->worker, task, close_thread);
 }
 
-/* Drops the connection; its guests stay, unreachable. */
+/* The guests stay, unreachable, until a connection gives their domains
+ * back. */
 static void
-backend_disconnect(VtBackendLibvirt *self)
+backend_release_domains(VtBackendLibvirt *self)
 {
         GHashTableIter iter;
         gpointer value;
 
-        if (self->conn == NULL)
-                return;
-        backend_close_later(self, g_steal_pointer(&self->conn));
         g_hash_table_iter_init(&iter, self->entries);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
                 Entry *entry = value;
 
                 vt_guest_libvirt_set_domain(VT_GUEST_LIBVIRT(entry->guest), NULL);
         }
+}
+
+/* Drops the connection; its guests stay, unreachable. */
+static void
+backend_disconnect(VtBackendLibvirt *self)
+{
+        if (self->conn == NULL)
+                return;
+        backend_close_later(self, g_steal_pointer(&self->conn));
+        backend_release_domains(self);
 }
 
 typedef struct {
@@ -652,6 +660,8 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
                 job->link->backend = NULL;
                 if (job->conn != NULL)
                         backend_close_later(self, g_steal_pointer(&job->conn));
+                /* Guests its events added hold its domains. */
+                backend_release_domains(self);
                 if (!self->running)
                         return;
                 if (!self->failure_reported) {
