@@ -362,8 +362,9 @@ guest_libvirt_start_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer
         vt_serial_worker_run(self->worker, task, start_thread);
 }
 
+/* The finish of every operation that returns a plain boolean task. */
 static gboolean
-guest_libvirt_start_finish(VtGuest *guest, GAsyncResult *result, GError **error)
+guest_libvirt_task_finish(VtGuest *guest, GAsyncResult *result, GError **error)
 {
         (void)guest;
         return g_task_propagate_boolean(G_TASK(result), error);
@@ -396,8 +397,9 @@ stats_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *can
                 g_task_return_boolean(task, TRUE);
 }
 
+/* A statistics read done (a refresh or a poll): applied, or the error. */
 static void
-guest_on_refreshed(GObject *source, GAsyncResult *result, gpointer user_data)
+guest_on_stats_read(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
         g_autoptr(GTask) task = user_data;
@@ -429,33 +431,9 @@ guest_libvirt_refresh_async(VtGuest *guest, GAsyncReadyCallback callback, gpoint
                 g_object_unref(outer);
                 return;
         }
-        task = job_task_new(self, guest_libvirt_refresh_async, guest_on_refreshed, outer, &job);
+        task = job_task_new(self, guest_libvirt_refresh_async, guest_on_stats_read, outer, &job);
         if (task != NULL)
                 vt_serial_worker_run(self->worker, task, stats_thread);
-}
-
-static gboolean
-guest_libvirt_refresh_finish(VtGuest *guest, GAsyncResult *result, GError **error)
-{
-        (void)guest;
-        return g_task_propagate_boolean(G_TASK(result), error);
-}
-
-static void
-guest_on_polled(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-        VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
-        g_autoptr(GTask) task = user_data;
-        g_autoptr(GError) error = NULL;
-
-        if (!g_task_propagate_boolean(G_TASK(result), &error)) {
-                guest_check_gone(self, error);
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        if (!self->stopped)
-                guest_apply_memory_stats(self, g_task_get_task_data(G_TASK(result)));
-        g_task_return_boolean(task, TRUE);
 }
 
 /* A poll while a move is under way: libvirt runs query-balloon for it. */
@@ -468,16 +446,10 @@ guest_libvirt_poll_balloon_async(VtGuest *guest, GAsyncReadyCallback callback, g
         Job *job;
 
         g_task_set_source_tag(outer, guest_libvirt_poll_balloon_async);
-        task = job_task_new(self, guest_libvirt_poll_balloon_async, guest_on_polled, outer, &job);
+        task =
+            job_task_new(self, guest_libvirt_poll_balloon_async, guest_on_stats_read, outer, &job);
         if (task != NULL)
                 vt_serial_worker_run(self->worker, task, stats_thread);
-}
-
-static gboolean
-guest_libvirt_poll_balloon_finish(VtGuest *guest, GAsyncResult *result, GError **error)
-{
-        (void)guest;
-        return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 static void
@@ -655,13 +627,6 @@ guest_libvirt_store_policy_async(VtGuest *guest, const VtBalloonGuestConfig *bal
                 return;
         job->policy_xml = vt_libvirt_policy_format(&policy);
         vt_serial_worker_run(self->worker, task, store_thread);
-}
-
-static gboolean
-guest_libvirt_store_policy_finish(VtGuest *guest, GAsyncResult *result, GError **error)
-{
-        (void)guest;
-        return g_task_propagate_boolean(G_TASK(result), error);
 }
 
 static void
@@ -863,14 +828,14 @@ vt_guest_libvirt_class_init(VtGuestLibvirtClass *klass)
         object_class->finalize = vt_guest_libvirt_finalize;
 
         guest_class->start_async = guest_libvirt_start_async;
-        guest_class->start_finish = guest_libvirt_start_finish;
+        guest_class->start_finish = guest_libvirt_task_finish;
         guest_class->refresh_async = guest_libvirt_refresh_async;
-        guest_class->refresh_finish = guest_libvirt_refresh_finish;
+        guest_class->refresh_finish = guest_libvirt_task_finish;
         guest_class->set_balloon_async = guest_libvirt_set_balloon_async;
         guest_class->set_balloon_finish = guest_libvirt_set_balloon_finish;
         guest_class->stop = guest_libvirt_stop;
         guest_class->store_policy_async = guest_libvirt_store_policy_async;
-        guest_class->store_policy_finish = guest_libvirt_store_policy_finish;
+        guest_class->store_policy_finish = guest_libvirt_task_finish;
         guest_class->poll_balloon_async = guest_libvirt_poll_balloon_async;
-        guest_class->poll_balloon_finish = guest_libvirt_poll_balloon_finish;
+        guest_class->poll_balloon_finish = guest_libvirt_task_finish;
 }

@@ -89,20 +89,8 @@ channel_clear(Channel *channel)
         memset(channel, 0, sizeof(*channel));
 }
 
-static void G_GNUC_PRINTF(3, 4)
-    set_invalid(GMarkupParseContext *context, GError **error, const char *format, ...)
-{
-        g_autofree char *what = NULL;
-        int line = 0, column = 0;
-        va_list ap;
-
-        va_start(ap, format);
-        what = g_strdup_vprintf(format, ap);
-        va_end(ap);
-        g_markup_parse_context_get_position(context, &line, &column);
-        g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                    "libvirt domain XML, line %d: %s", line, what);
-}
+#define set_invalid(context, error, ...)                                                           \
+        vt_libvirt_set_markup_error(context, error, "libvirt domain XML", __VA_ARGS__)
 
 /* The value of attribute @name, or NULL. */
 static const char *

@@ -48,8 +48,19 @@ local_name(const char *name)
         return colon != NULL ? colon + 1 : name;
 }
 
-static void G_GNUC_PRINTF(3, 4)
-    set_invalid(GMarkupParseContext *context, GError **error, const char *format, ...)
+/**
+ * vt_libvirt_set_markup_error:
+ * @context: the parse under way
+ * @error: (nullable): set to %G_MARKUP_ERROR_INVALID_CONTENT
+ * @document: what is parsed, for the message ("libvirt domain XML")
+ * @format: what is wrong, printf-style
+ * @...: its arguments
+ *
+ * The error of both libvirt XML parsers: the document and the line first.
+ */
+void
+vt_libvirt_set_markup_error(GMarkupParseContext *context, GError **error, const char *document,
+                            const char *format, ...)
 {
         g_autofree char *what = NULL;
         int line = 0, column = 0;
@@ -59,9 +70,12 @@ static void G_GNUC_PRINTF(3, 4)
         what = g_strdup_vprintf(format, ap);
         va_end(ap);
         g_markup_parse_context_get_position(context, &line, &column);
-        g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
-                    "vmtide policy metadata, line %d: %s", line, what);
+        g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT, "%s, line %d: %s",
+                    document, line, what);
 }
+
+#define set_invalid(context, error, ...)                                                           \
+        vt_libvirt_set_markup_error(context, error, "vmtide policy metadata", __VA_ARGS__)
 
 /*
  * libvirt's unit suffixes, as virScaleInteger() reads them: any case; `b`,

@@ -31,4 +31,7 @@ char *vt_libvirt_policy_format(const VtLibvirtPolicy *policy);
 gboolean vt_libvirt_parse_scaled(const char *value, const char *unit, guint64 *ret_bytes,
                                  GError **error);
 
+void vt_libvirt_set_markup_error(GMarkupParseContext *context, GError **error, const char *document,
+                                 const char *format, ...) G_GNUC_PRINTF(4, 5);
+
 G_END_DECLS
