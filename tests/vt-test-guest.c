@@ -68,6 +68,7 @@
 #include <libvirt/virterror.h>
 
 #include "vt-test-libvirt.h"
+#include "vt-test-tmpdir.h"
 
 #define DEFAULT_MEMORY_BYTES    (512 * G_GUINT64_CONSTANT(1024) * 1024)
 #define DEFAULT_BOOT_TIMEOUT_US (60 * G_USEC_PER_SEC)
@@ -557,42 +558,6 @@ name_is_valid(const char *name)
         return TRUE;
 }
 
-static void remove_tree(const char *path);
-
-/**
- * reap_orphan_dirs() - Remove the temp dirs of test processes that died.
- *
- * A test that aborts on a failed assertion never reaches its teardown: its
- * QEMU dies with it (PR_SET_PDEATHSIG), but its temp dir stays. Each dir
- * records its owner's pid; a dir whose owner is gone is removed by the next
- * guest started on this machine. Live owners' dirs are never touched.
- */
-static void
-reap_orphan_dirs(void)
-{
-        g_autoptr(GDir) tmp = g_dir_open(g_get_tmp_dir(), 0, NULL);
-        const char *entry;
-
-        while (tmp != NULL && (entry = g_dir_read_name(tmp)) != NULL) {
-                g_autofree char *dir = NULL;
-                g_autofree char *owner_path = NULL;
-                g_autofree char *owner = NULL;
-                gint64 pid;
-
-                if (!g_str_has_prefix(entry, "vt-guest-"))
-                        continue;
-                dir = g_build_filename(g_get_tmp_dir(), entry, NULL);
-                owner_path = g_build_filename(dir, "owner.pid", NULL);
-                if (!g_file_get_contents(owner_path, &owner, NULL, NULL))
-                        continue;
-                pid = g_ascii_strtoll(owner, NULL, 10);
-                if (pid <= 0 || pid > G_MAXINT || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                g_debug("removing '%s', left behind by process %" G_GINT64_FORMAT, dir, pid);
-                remove_tree(dir);
-        }
-}
-
 /**
  * guest_spawn_qemu() - Direct mode: bind the guest's sockets and spawn QEMU on them.
  * @guest: the guest, its dir and paths set
@@ -1022,10 +987,7 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         g_autofree char *qemu = NULL;
         g_autofree char *kernel = NULL;
         g_autofree char *initrd = NULL;
-        g_autofree char *template = NULL;
         g_autofree char *append = NULL;
-        g_autofree char *owner_path = NULL;
-        g_autofree char *owner = NULL;
         guint64 memory_bytes;
         gint64 boot_timeout_us, start_us;
 
@@ -1062,14 +1024,8 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                 return NULL;
         }
 
-        reap_orphan_dirs();
-        template = g_strdup_printf("vt-guest-%s-XXXXXX", guest->name);
-        guest->dir = g_dir_make_tmp(template, error);
+        guest->dir = vt_test_owned_dir_new("vt-guest-", guest->name, error);
         if (guest->dir == NULL)
-                return NULL;
-        owner_path = g_build_filename(guest->dir, "owner.pid", NULL);
-        owner = g_strdup_printf("%d\n", (int)getpid());
-        if (!g_file_set_contents(owner_path, owner, -1, error))
                 return NULL;
         guest->workload_path = g_build_filename(guest->dir, "workload.sock", NULL);
         guest->console_path = g_build_filename(guest->dir, "console.log", NULL);
@@ -1435,33 +1391,6 @@ vt_test_guest_kill(VtTestGuest *guest)
 }
 
 /**
- * remove_tree() - Remove @path and, if it is a directory, everything under it.
- * @path: what to remove; symlinks are removed, not followed
- */
-static void
-remove_tree(const char *path)
-{
-        GStatBuf st;
-
-        if (g_lstat(path, &st) < 0)
-                return;
-        if (S_ISDIR(st.st_mode)) {
-                g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-                const char *entry;
-
-                while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
-                        g_autofree char *child = g_build_filename(path, entry, NULL);
-
-                        remove_tree(child);
-                }
-                if (g_rmdir(path) < 0)
-                        g_debug("cannot remove '%s': %s", path, g_strerror(errno));
-        } else if (g_unlink(path) < 0) {
-                g_debug("cannot remove '%s': %s", path, g_strerror(errno));
-        }
-}
-
-/**
  * vt_test_guest_free() - Kill QEMU if still running, reap it, remove the temp dir.
  * @guest: (nullable) the guest
  *
@@ -1474,7 +1403,7 @@ vt_test_guest_free(VtTestGuest *guest)
                 return;
         vt_test_guest_kill(guest);
         if (guest->dir != NULL)
-                remove_tree(guest->dir);
+                vt_test_owned_dir_remove(guest->dir);
         g_string_free(guest->rbuf, TRUE);
         g_free(guest->name);
         g_free(guest->libvirt_uri);

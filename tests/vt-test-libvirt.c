@@ -70,6 +70,7 @@
 #include <libvirt/virterror.h>
 
 #include "vt-test-guest.h"
+#include "vt-test-tmpdir.h"
 
 #define LIBVIRT_URI      "qemu:///system"
 #define LIBVIRTD_PATH    "/usr/sbin/libvirtd"
@@ -514,58 +515,6 @@ daemon_wait_ready(Daemon *daemon, AnswersFunc answers, GError **error)
 }
 
 /**
- * remove_dir() - Remove the harness's temp dir: files and empty dirs.
- * @path: the directory
- */
-static void
-remove_dir(const char *path)
-{
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *entry;
-
-        while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
-                g_autofree char *file = g_build_filename(path, entry, NULL);
-
-                if (g_unlink(file) < 0 && (errno != EISDIR || g_rmdir(file) < 0))
-                        g_debug("cannot remove '%s': %s", file, g_strerror(errno));
-        }
-        if (g_rmdir(path) < 0)
-                g_debug("cannot remove '%s': %s", path, g_strerror(errno));
-}
-
-/**
- * reap_orphan_dirs() - Remove the temp dirs of test processes that died.
- *
- * Their daemons died with them (PR_SET_PDEATHSIG); their logs stay until
- * here. Live owners' dirs are never touched.
- */
-static void
-reap_orphan_dirs(void)
-{
-        g_autoptr(GDir) tmp = g_dir_open(g_get_tmp_dir(), 0, NULL);
-        const char *entry;
-
-        while (tmp != NULL && (entry = g_dir_read_name(tmp)) != NULL) {
-                g_autofree char *dir = NULL;
-                g_autofree char *owner_path = NULL;
-                g_autofree char *owner = NULL;
-                gint64 pid;
-
-                if (!g_str_has_prefix(entry, DIR_PREFIX))
-                        continue;
-                dir = g_build_filename(g_get_tmp_dir(), entry, NULL);
-                owner_path = g_build_filename(dir, "owner.pid", NULL);
-                if (!g_file_get_contents(owner_path, &owner, NULL, NULL))
-                        continue;
-                pid = g_ascii_strtoll(owner, NULL, 10);
-                if (pid <= 0 || pid > G_MAXINT || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                g_debug("removing '%s', left behind by process %" G_GINT64_FORMAT, dir, pid);
-                remove_dir(dir);
-        }
-}
-
-/**
  * vt_test_libvirt_ensure() - Make sure qemu:///system answers, starting libvirtd if needed.
  * @error: return location for a GError
  *
@@ -584,8 +533,6 @@ VtTestLibvirt *
 vt_test_libvirt_ensure(GError **error)
 {
         g_autoptr(VtTestLibvirt) lv = NULL;
-        g_autofree char *owner_path = NULL;
-        g_autofree char *owner = NULL;
 
         g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
@@ -598,13 +545,8 @@ vt_test_libvirt_ensure(GError **error)
                 return g_steal_pointer(&lv);
         }
 
-        reap_orphan_dirs();
-        lv->dir = g_dir_make_tmp(DIR_PREFIX "XXXXXX", error);
+        lv->dir = vt_test_owned_dir_new(DIR_PREFIX, NULL, error);
         if (lv->dir == NULL)
-                return NULL;
-        owner_path = g_build_filename(lv->dir, "owner.pid", NULL);
-        owner = g_strdup_printf("%d\n", (int)getpid());
-        if (!g_file_set_contents(owner_path, owner, -1, error))
                 return NULL;
         lv->libvirtd.log_path = g_build_filename(lv->dir, "libvirtd.log", NULL);
         lv->virtlogd.log_path = g_build_filename(lv->dir, "virtlogd.log", NULL);
@@ -756,7 +698,7 @@ vt_test_libvirt_free(VtTestLibvirt *lv)
         if (!daemon_stop(&lv->virtlogd, &error))
                 g_message("%s", error->message);
         if (lv->dir != NULL)
-                remove_dir(lv->dir);
+                vt_test_owned_dir_remove(lv->dir);
         g_free(lv->libvirtd.log_path);
         g_free(lv->libvirtd.setup.kvm_dir);
         g_free(lv->libvirtd.setup.kvm_node);
