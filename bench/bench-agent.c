@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "host/agent-reader.h"
+#include "host/agent-channel/agent-channel-reader.h"
 #include "tests/vt-test-guest.h"
 #include "tests/vt-test-util.h"
 

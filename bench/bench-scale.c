@@ -12,7 +12,7 @@
  * budget of 80 % of what the guests boot with, so the policy has to reclaim.
  * Each guest is a VtFakeQmp peer, a thread of this process, that models
  * QEMU 7.2 with a 512 MiB guest: it answers the commands vmtided sends
- * (host/guest-qmp.c) with plausible values, moves its balloon at once when
+ * (host/qmp-direct/qmp-direct-guest.c) with plausible values, moves its balloon at once when
  * asked and says so in BALLOON_CHANGE. What the guest uses drifts up and
  * down (a triangle wave, each guest at its own phase) so that the policy
  * keeps giving and taking after the first reclaim. There are no agents:

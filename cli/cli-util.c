@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host/control-server.h"
+#include "host/control/control-server.h"
 #include "qmp/qmp-sync.h"
 #include "vt-autocleanups.h"
 

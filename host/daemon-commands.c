@@ -2,7 +2,7 @@
 /* vmtided's control-socket commands (docs/control-protocol.md). */
 #include <math.h>
 
-#include "host/control-args.h"
+#include "host/control/control-args.h"
 #include "host/daemon-private.h"
 #include "vt-config.h"
 

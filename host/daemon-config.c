@@ -32,7 +32,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "host/psi-trigger.h"
+#include "host/sensing/sensing-psi.h"
 
 #ifndef VT_DAEMON_CONFIG_DEFAULT_PATH
 #define VT_DAEMON_CONFIG_DEFAULT_PATH "/etc/vmtide/vmtided.conf"

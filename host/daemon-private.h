@@ -5,14 +5,14 @@
 #include <json-c/json.h>
 
 #include "balloon/balloon-policy.h"
-#include "host/backend.h"
-#include "host/control-server.h"
+#include "host/guest/guest-backend.h"
+#include "host/control/control-server.h"
 #include "host/daemon-config.h"
-#include "host/daemon-ksm.h"
+#include "ksm/ksm-step.h"
 #include "host/daemon.h"
-#include "host/guest.h"
-#include "host/host-sample.h"
-#include "host/psi-trigger.h"
+#include "host/guest/guest.h"
+#include "host/sensing/sensing-sample.h"
+#include "host/sensing/sensing-psi.h"
 
 G_BEGIN_DECLS
 

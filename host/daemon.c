@@ -40,9 +40,9 @@
 #include <glib-unix.h>
 #include <string.h>
 
-#include "host/backend-libvirt.h"
-#include "host/backend-qmp.h"
-#include "host/guest-qmp.h"
+#include "host/libvirt/libvirt-backend.h"
+#include "host/qmp-direct/qmp-direct-backend.h"
+#include "host/qmp-direct/qmp-direct-guest.h"
 #include "qmp/qmp-error.h"
 #include "qmp/qmp-message.h"
 

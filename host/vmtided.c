@@ -7,7 +7,7 @@
 
 #include "common/vt-size.h"
 #include "host/daemon.h"
-#include "host/sd-notify.h"
+#include "host/daemon-notify.h"
 #include "vt-config.h"
 
 /* The least severe level logged ([daemon] log-level); debug is GLib's own

@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "host/agent-reader.h"
+#include "host/agent-channel/agent-channel-reader.h"
 #include "tests/vt-test-guest.h"
 #include "tests/vt-test-util.h"
 

@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "host/agent-reader.h"
+#include "host/agent-channel/agent-channel-reader.h"
 #include "tests/vt-test-util.h"
 
 #define GUARD_US (20 * G_USEC_PER_SEC)

@@ -2,7 +2,7 @@
 /* Unit tests of the validation of agent lines: every way a guest can lie. */
 #include <string.h>
 
-#include "host/agent-report.h"
+#include "host/agent-channel/agent-channel-report.h"
 #include "vt-autocleanups.h"
 
 #define MEM                                                                                        \

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "cli/cli-format.h"
-#include "host/control-args.h"
-#include "host/control-server.h"
+#include "host/control/control-args.h"
+#include "host/control/control-server.h"
 #include "tests/vt-test-util.h"
 #include "vt-autocleanups.h"
 #include "vt-config.h"

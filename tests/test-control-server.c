@@ -16,8 +16,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "host/control-args.h"
-#include "host/control-server.h"
+#include "host/control/control-args.h"
+#include "host/control/control-server.h"
 #include "qmp/qmp-channel.h"
 #include "qmp/qmp-client.h"
 #include "tests/vt-test-util.h"

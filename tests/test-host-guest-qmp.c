@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 
-#include "host/guest-qmp.h"
+#include "host/qmp-direct/qmp-direct-guest.h"
 #include "tests/vt-test-guest.h"
 #include "tests/vt-test-util.h"
 

@@ -14,8 +14,8 @@
 
 #include <gio/gunixsocketaddress.h>
 
-#include "host/backend-qmp.h"
-#include "host/guest-qmp.h"
+#include "host/qmp-direct/qmp-direct-backend.h"
+#include "host/qmp-direct/qmp-direct-guest.h"
 #include "tests/vt-fake-qmp.h"
 #include "tests/vt-test-util.h"
 #include "vt-autocleanups.h"

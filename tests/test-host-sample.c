@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "host/host-sample.h"
-#include "host/psi-trigger.h"
+#include "host/sensing/sensing-sample.h"
+#include "host/sensing/sensing-psi.h"
 #include "tests/vt-test-util.h"
 
 #define KiB (G_GUINT64_CONSTANT(1) << 10)

@@ -11,11 +11,11 @@
 #include <libvirt/virterror.h>
 #include <string.h>
 
-#include "host/backend-libvirt.h"
-#include "host/guest-libvirt.h"
-#include "host/libvirt-error.h"
-#include "host/libvirt-metadata.h"
-#include "host/libvirt-pid.h"
+#include "host/libvirt/libvirt-backend.h"
+#include "host/libvirt/libvirt-guest.h"
+#include "host/libvirt/libvirt-error.h"
+#include "host/libvirt/libvirt-metadata.h"
+#include "host/libvirt/libvirt-pid.h"
 #include "vt-test-util.h"
 
 #define TEST_URI "test:///default"

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What vmtided reads from a running libvirt domain's XML: parsing it, table by table. */
-#include "host/libvirt-domain.h"
+#include "host/libvirt/libvirt-domain.h"
 
 #include <string.h>
 
-#include "host/libvirt-metadata.h"
+#include "host/libvirt/libvirt-metadata.h"
 
 #define KIB (G_GUINT64_CONSTANT(1) << 10)
 #define MIB (G_GUINT64_CONSTANT(1) << 20)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmtide's policy in libvirt domain <metadata>: parsing and writing it back. */
-#include "host/libvirt-metadata.h"
+#include "host/libvirt/libvirt-metadata.h"
 
 #include <string.h>
 

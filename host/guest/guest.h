@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A guest as vmtided sees it, whatever backend drives it. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "balloon/balloon-policy.h"
+#include "host/agent-channel/agent-channel-reader.h"
+
+G_BEGIN_DECLS
+
+/* A move is confirmed when the balloon is this close to its target. */
+#define VT_GUEST_CONFIRM_SLACK (G_GUINT64_CONSTANT(4) << 20)
+/* A move that made no progress for this long is stuck. */
+#define VT_GUEST_STUCK_US (10 * G_USEC_PER_SEC)
+/* A stuck balloon is tried again after this long (a driver may load). */
+#define VT_GUEST_STUCK_RETRY_US (300 * G_USEC_PER_SEC)
+/* While a move is under way its balloon is read this often (QEMU's
+ * BALLOON_CHANGE comes at most once a second)... */
+#define VT_GUEST_POLL_US (100 * 1000)
+/* ... and this often once the move is past the stuck timeout. */
+#define VT_GUEST_SLOW_POLL_US G_USEC_PER_SEC
+
+/**
+ * VtGuestStats:
+ * @total: `stat-total-memory`, bytes (0: unsupported)
+ * @free: `stat-free-memory`, bytes
+ * @available: `stat-available-memory`, bytes (0: unsupported)
+ * @disk_caches: `stat-disk-caches`, bytes
+ * @major_faults: `stat-major-faults`, since guest boot
+ * @swap_in: `stat-swap-in`, pages since guest boot
+ * @swap_out: `stat-swap-out`, pages since guest boot
+ * @updated_us: host monotonic time these were read (0: never)
+ *
+ * The balloon driver's statistics, as QEMU (or libvirt) reports them.
+ * Unsupported statistics (-1 from QEMU) read as 0.
+ */
+typedef struct {
+        guint64 total;
+        guint64 free;
+        guint64 available;
+        guint64 disk_caches;
+        guint64 major_faults;
+        guint64 swap_in;
+        guint64 swap_out;
+        gint64 updated_us;
+} VtGuestStats;
+
+#define VT_TYPE_GUEST (vt_guest_get_type())
+G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
+
+/*
+ * Signals (none is emitted after vt_guest_stop()):
+ * - `balloon-changed (guint64 actual)`: the balloon's size changed
+ * - `pressure ()`: the agent pushed a `pressure` or `drop` report; the
+ *   snapshot has %VT_BALLOON_GUEST_PRESSURE_PUSH until
+ *   vt_guest_clear_pressure()
+ * - `move-done (guint64 actual, gint64 elapsed_us)`: the balloon reached
+ *   the target (within %VT_GUEST_CONFIRM_SLACK)
+ * - `move-stuck (guint64 actual, guint64 target)`: no progress for the
+ *   stuck timeout; emitted once per move
+ * - `gone (gpointer error)`: the guest is unusable: its start failed or
+ *   its connection was lost; @error is a `const GError *` (or %NULL).
+ *   Emitted once; the agent reader is stopped
+ * - `policy-changed ()`: the policy the backend keeps for the guest (a
+ *   libvirt domain's metadata) was read or changed; see
+ *   vt_guest_get_stored_policy()
+ */
+
+/**
+ * VtGuestClass:
+ * @start_async: connect to the guest, learn its maximum memory and current
+ *     balloon size, enable balloon statistics; report through
+ *     vt_guest_update_balloon() and vt_guest_set_max_bytes() before
+ *     completing. A guest without a balloon device starts fine (no
+ *     @VT_BALLOON_GUEST_HAS_BALLOON)
+ * @start_finish: ...
+ * @refresh_async: read the balloon size and statistics again
+ * @refresh_finish: ...
+ * @set_balloon_async: ask for a balloon size in bytes
+ * @set_balloon_finish: ...; a guest whose balloon is not active fails with
+ *     %VT_QMP_ERROR_DEVICE_NOT_ACTIVE (or the backend's equivalent code)
+ * @stop: disconnect; no signal is emitted after this
+ * @poll_balloon_async: (nullable): read the balloon's size once and report
+ *     it through vt_guest_update_balloon(); the base class calls it every
+ *     %VT_GUEST_POLL_US while a move is under way (one at a time)
+ * @poll_balloon_finish: ...; an error is only logged (the next poll comes)
+ * @store_policy_async: (nullable): keep a policy with the guest (libvirt:
+ *     in the domain's metadata); %NULL when the backend keeps none
+ * @store_policy_finish: ...
+ *
+ * What a backend implements. The base class keeps the state the policy
+ * needs, tracks moves (confirmed, stuck) and reads the agent. A subclass
+ * calls vt_guest_stop() from its dispose, before its own state goes.
+ */
+struct _VtGuestClass {
+        GObjectClass parent_class;
+
+        void (*start_async)(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data);
+        gboolean (*start_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
+        void (*refresh_async)(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data);
+        gboolean (*refresh_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
+        void (*set_balloon_async)(VtGuest *guest, guint64 bytes, GAsyncReadyCallback callback,
+                                  gpointer user_data);
+        gboolean (*set_balloon_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
+        void (*stop)(VtGuest *guest);
+        void (*store_policy_async)(VtGuest *guest, const VtBalloonGuestConfig *balloon,
+                                   gboolean ksm_opt_out, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+        gboolean (*store_policy_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
+        void (*poll_balloon_async)(VtGuest *guest, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+        gboolean (*poll_balloon_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
+
+        gpointer padding[4];
+};
+
+/* Public API (the daemon). */
+const char *vt_guest_get_name(VtGuest *guest);
+GPid vt_guest_get_pid(VtGuest *guest);
+guint64 vt_guest_get_max_bytes(VtGuest *guest);
+guint64 vt_guest_get_actual_bytes(VtGuest *guest);
+guint64 vt_guest_get_target_bytes(VtGuest *guest);
+const VtGuestStats *vt_guest_get_stats(VtGuest *guest);
+VtAgentReader *vt_guest_get_agent(VtGuest *guest);
+gboolean vt_guest_has_balloon(VtGuest *guest);
+gboolean vt_guest_is_stuck(VtGuest *guest);
+gboolean vt_guest_is_started(VtGuest *guest);
+void vt_guest_get_config(VtGuest *guest, VtBalloonGuestConfig *ret_config);
+void vt_guest_set_config(VtGuest *guest, const VtBalloonGuestConfig *config);
+
+void vt_guest_start_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data);
+gboolean vt_guest_start_finish(VtGuest *guest, GAsyncResult *result, GError **error);
+void vt_guest_refresh_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data);
+gboolean vt_guest_refresh_finish(VtGuest *guest, GAsyncResult *result, GError **error);
+void vt_guest_set_target_async(VtGuest *guest, guint64 bytes, gint64 now_us,
+                               GAsyncReadyCallback callback, gpointer user_data);
+gboolean vt_guest_set_target_finish(VtGuest *guest, GAsyncResult *result, GError **error);
+void vt_guest_stop(VtGuest *guest);
+
+void vt_guest_snapshot(VtGuest *guest, gint64 now_us, VtBalloonGuest *ret_snapshot);
+void vt_guest_clear_pressure(VtGuest *guest);
+
+/* Additions: move state, gone, and the stuck timeout (tests shorten it). */
+gboolean vt_guest_is_moving(VtGuest *guest);
+gboolean vt_guest_is_gone(VtGuest *guest);
+void vt_guest_set_stuck_timeout(VtGuest *guest, gint64 stuck_us);
+gint64 vt_guest_get_stuck_timeout(VtGuest *guest);
+
+/* The policy a backend keeps with the guest (libvirt domain metadata). */
+gboolean vt_guest_get_stored_policy(VtGuest *guest, VtBalloonGuestConfig *ret_balloon,
+                                    gboolean *ret_ksm_opt_out);
+gboolean vt_guest_can_store_policy(VtGuest *guest);
+void vt_guest_store_policy_async(VtGuest *guest, const VtBalloonGuestConfig *balloon,
+                                 gboolean ksm_opt_out, GAsyncReadyCallback callback,
+                                 gpointer user_data);
+gboolean vt_guest_store_policy_finish(VtGuest *guest, GAsyncResult *result, GError **error);
+gboolean vt_guest_is_reachable(VtGuest *guest);
+
+/* For backends. */
+void vt_guest_set_reachable(VtGuest *guest, gboolean reachable);
+void vt_guest_resume_polling(VtGuest *guest);
+void vt_guest_set_stored_policy(VtGuest *guest, const VtBalloonGuestConfig *balloon,
+                                gboolean ksm_opt_out);
+void vt_guest_set_pid(VtGuest *guest, GPid pid);
+void vt_guest_set_max_bytes(VtGuest *guest, guint64 bytes);
+void vt_guest_set_has_balloon(VtGuest *guest, gboolean has_balloon);
+void vt_guest_update_balloon(VtGuest *guest, guint64 actual_bytes, gint64 now_us);
+void vt_guest_update_stats(VtGuest *guest, const VtGuestStats *stats);
+void vt_guest_set_agent_path(VtGuest *guest, const char *path);
+void vt_guest_emit_gone(VtGuest *guest, const GError *error);
+
+G_END_DECLS
