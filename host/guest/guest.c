@@ -64,16 +64,8 @@ typedef struct {
         VtBalloonGuestConfig stored_policy;
         gboolean stored_ksm_opt_out;
 
-        guint64 target_bytes;  /* the last target asked for; 0: none */
-        gboolean last_reclaim; /* that target was below the size then */
-        gint64 change_us;      /* when it was asked for */
-        guint64 serial;        /* counts moves, so a late reply finds its own */
-        gboolean moving;
-        guint64 best_distance; /* closest to the target in this move */
-        gint64 progress_us;    /* when it last got closer */
-        gboolean stuck;
-        gint64 stuck_since_us;
-        gint64 stuck_timeout_us;
+        VtGuestMove move; /* the last move asked for (guest-move.c) */
+        guint64 serial;   /* counts moves, so a late reply finds its own */
 
         GMainContext *context;
         GSource *poll_source;
@@ -108,52 +100,36 @@ static guint signals[SIGNAL_LAST];
 
 G_DEFINE_TYPE_WITH_PRIVATE(VtGuest, vt_guest, G_TYPE_OBJECT)
 
-static guint64
-guest_distance(guint64 a, guint64 b)
-{
-        return a > b ? a - b : b - a;
-}
-
 /* Judges the move under way against the balloon size just seen at @now_us. */
 static void
 guest_check_move(VtGuest *guest, gint64 now_us)
 {
         VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
-        guint64 distance;
+        const VtGuestMove *move = &priv->move;
 
-        if (priv->stopped || priv->target_bytes == 0)
+        if (priv->stopped)
                 return;
-        distance = guest_distance(priv->actual_bytes, priv->target_bytes);
-        if (!priv->moving) {
-                /* A stuck balloon that got there after all is not stuck. */
-                if (priv->stuck && distance <= VT_GUEST_CONFIRM_SLACK)
-                        priv->stuck = FALSE;
-                return;
-        }
-        if (distance <= VT_GUEST_CONFIRM_SLACK) {
-                priv->moving = FALSE;
+        switch (vt_guest_move_observe(&priv->move, priv->actual_bytes, now_us)) {
+        case VT_GUEST_MOVE_DONE:
                 g_debug("guest '%s': balloon reached %" G_GUINT64_FORMAT " MiB in %.2f s",
                         priv->name, priv->actual_bytes >> 20,
-                        (double)(now_us - priv->change_us) / G_USEC_PER_SEC);
+                        (double)(now_us - move->start_us) / G_USEC_PER_SEC);
                 g_signal_emit(guest, signals[SIGNAL_MOVE_DONE], 0, priv->actual_bytes,
-                              now_us - priv->change_us);
-                return;
+                              now_us - move->start_us);
+                break;
+        case VT_GUEST_MOVE_STUCK:
+                g_debug("guest '%s': balloon stuck at %" G_GUINT64_FORMAT
+                        " MiB, target %" G_GUINT64_FORMAT " MiB, no progress for %.1f s",
+                        priv->name, priv->actual_bytes >> 20, move->target_bytes >> 20,
+                        (double)(now_us - move->progress_us) / G_USEC_PER_SEC);
+                g_signal_emit(guest, signals[SIGNAL_MOVE_STUCK], 0, priv->actual_bytes,
+                              move->target_bytes);
+                break;
+        case VT_GUEST_MOVE_IDLE:
+        case VT_GUEST_MOVE_UNDER_WAY:
+        case VT_GUEST_MOVE_STATE_MAX:
+                break;
         }
-        if (distance < priv->best_distance) {
-                priv->best_distance = distance;
-                priv->progress_us = now_us;
-                return;
-        }
-        if (now_us - priv->progress_us < priv->stuck_timeout_us)
-                return;
-        priv->moving = FALSE;
-        priv->stuck = TRUE;
-        priv->stuck_since_us = now_us;
-        g_debug("guest '%s': balloon stuck at %" G_GUINT64_FORMAT " MiB, target %" G_GUINT64_FORMAT
-                " MiB, no progress for %.1f s",
-                priv->name, priv->actual_bytes >> 20, priv->target_bytes >> 20,
-                (double)(now_us - priv->progress_us) / G_USEC_PER_SEC);
-        g_signal_emit(guest, signals[SIGNAL_MOVE_STUCK], 0, priv->actual_bytes, priv->target_bytes);
 }
 
 static void
@@ -258,7 +234,7 @@ vt_guest_get_target_bytes(VtGuest *guest)
 
         g_return_val_if_fail(VT_IS_GUEST(guest), 0);
         priv = vt_guest_get_instance_private(guest);
-        return priv->target_bytes;
+        return priv->move.target_bytes;
 }
 
 /**
@@ -326,7 +302,7 @@ vt_guest_is_stuck(VtGuest *guest)
 
         g_return_val_if_fail(VT_IS_GUEST(guest), FALSE);
         priv = vt_guest_get_instance_private(guest);
-        return priv->stuck;
+        return priv->move.stuck;
 }
 
 /**
@@ -342,7 +318,7 @@ vt_guest_is_moving(VtGuest *guest)
 
         g_return_val_if_fail(VT_IS_GUEST(guest), FALSE);
         priv = vt_guest_get_instance_private(guest);
-        return priv->moving;
+        return priv->move.moving;
 }
 
 /**
@@ -428,7 +404,7 @@ vt_guest_set_stuck_timeout(VtGuest *guest, gint64 stuck_us)
         g_return_if_fail(VT_IS_GUEST(guest));
         g_return_if_fail(stuck_us > 0);
         priv = vt_guest_get_instance_private(guest);
-        priv->stuck_timeout_us = stuck_us;
+        priv->move.stuck_timeout_us = stuck_us;
 }
 
 /**
@@ -444,7 +420,7 @@ vt_guest_get_stuck_timeout(VtGuest *guest)
 
         g_return_val_if_fail(VT_IS_GUEST(guest), VT_GUEST_STUCK_US);
         priv = vt_guest_get_instance_private(guest);
-        return priv->stuck_timeout_us;
+        return priv->move.stuck_timeout_us;
 }
 
 static void
@@ -621,7 +597,7 @@ guest_on_poll_timeout(gpointer user_data)
         VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
 
         g_clear_pointer(&priv->poll_source, g_source_unref);
-        if (priv->poll_in_flight || !priv->moving || priv->stopped || priv->gone)
+        if (priv->poll_in_flight || !priv->move.moving || priv->stopped || priv->gone)
                 return G_SOURCE_REMOVE;
         priv->poll_in_flight = TRUE;
         VT_GUEST_GET_CLASS(guest)->poll_balloon_async(guest, guest_on_polled, NULL);
@@ -636,9 +612,9 @@ guest_poll_schedule(VtGuest *guest)
         gint64 delay_us = VT_GUEST_POLL_US;
 
         if (VT_GUEST_GET_CLASS(guest)->poll_balloon_async == NULL || priv->stopped || priv->gone ||
-            priv->poll_source != NULL || priv->poll_in_flight || !priv->moving)
+            priv->poll_source != NULL || priv->poll_in_flight || !priv->move.moving)
                 return;
-        if (g_get_monotonic_time() - priv->poll_since_us > priv->stuck_timeout_us)
+        if (g_get_monotonic_time() - priv->poll_since_us > priv->move.stuck_timeout_us)
                 delay_us = VT_GUEST_SLOW_POLL_US;
         priv->poll_source = g_timeout_source_new((guint)(delay_us / 1000));
         g_source_set_callback(priv->poll_source, guest_on_poll_timeout, guest, NULL);
@@ -683,16 +659,14 @@ guest_on_balloon_set(GObject *source, GAsyncResult *result, gpointer user_data)
         VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
         g_autoptr(GTask) task = user_data;
         g_autoptr(GError) error = NULL;
-        MoveData *move = g_task_get_task_data(task);
-        gboolean current = move->serial == priv->serial;
+        MoveData *request = g_task_get_task_data(task);
+        gboolean current = request->serial == priv->serial;
 
         if (!VT_GUEST_GET_CLASS(guest)->set_balloon_finish(guest, result, &error)) {
-                if (current) {
-                        /* Not asked after all: the policy sees the old target. */
-                        priv->moving = FALSE;
-                        priv->target_bytes = move->previous_target;
-                        priv->change_us = move->previous_change_us;
-                }
+                /* Not asked after all: the policy sees the old target. */
+                if (current)
+                        vt_guest_move_refused(&priv->move, request->previous_target,
+                                              request->previous_change_us);
                 if (g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_ACTIVE) ||
                     g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_KVM_MISSING_CAP))
                         vt_guest_set_has_balloon(guest, FALSE);
@@ -701,9 +675,9 @@ guest_on_balloon_set(GObject *source, GAsyncResult *result, gpointer user_data)
                 return;
         }
         /* Already there (or a backend that confirms synchronously). */
-        if (current && priv->moving)
+        if (current && priv->move.moving)
                 guest_check_move(guest, g_get_monotonic_time());
-        if (current && priv->moving) {
+        if (current && priv->move.moving) {
                 priv->poll_since_us = g_get_monotonic_time();
                 guest_poll_schedule(guest);
         }
@@ -731,7 +705,7 @@ vt_guest_set_target_async(VtGuest *guest, guint64 bytes, gint64 now_us,
 {
         VtGuestPrivate *priv;
         g_autoptr(GTask) task = NULL;
-        MoveData *move;
+        MoveData *request;
 
         g_return_if_fail(VT_IS_GUEST(guest));
         g_return_if_fail(bytes > 0);
@@ -742,19 +716,13 @@ vt_guest_set_target_async(VtGuest *guest, guint64 bytes, gint64 now_us,
         if (guest_return_if_unusable(guest, task))
                 return;
 
-        move = g_new0(MoveData, 1);
-        move->serial = ++priv->serial;
-        move->previous_target = priv->target_bytes;
-        move->previous_change_us = priv->change_us;
-        g_task_set_task_data(task, move, g_free);
+        request = g_new0(MoveData, 1);
+        request->serial = ++priv->serial;
+        request->previous_target = priv->move.target_bytes;
+        request->previous_change_us = priv->move.start_us;
+        g_task_set_task_data(task, request, g_free);
 
-        priv->last_reclaim = bytes < priv->actual_bytes;
-        priv->target_bytes = bytes;
-        priv->change_us = now_us;
-        priv->moving = TRUE;
-        priv->stuck = FALSE;
-        priv->best_distance = guest_distance(priv->actual_bytes, bytes);
-        priv->progress_us = now_us;
+        vt_guest_move_start(&priv->move, priv->actual_bytes, bytes, now_us);
         g_object_notify_by_pspec(G_OBJECT(guest), properties[PROP_TARGET_BYTES]);
         g_debug("guest '%s': balloon %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " MiB",
                 priv->name, priv->actual_bytes >> 20, bytes >> 20);
@@ -798,7 +766,7 @@ vt_guest_stop(VtGuest *guest)
                 return;
         priv->stopped = TRUE;
         priv->started = FALSE;
-        priv->moving = FALSE;
+        vt_guest_move_cancel(&priv->move);
         guest_poll_stop(guest);
         if (priv->agent != NULL)
                 vt_agent_reader_stop(priv->agent);
@@ -832,18 +800,18 @@ vt_guest_snapshot(VtGuest *guest, gint64 now_us, VtBalloonGuest *ret_snapshot)
                 s.flags |= VT_BALLOON_GUEST_HAS_BALLOON;
         if (priv->pressure)
                 s.flags |= VT_BALLOON_GUEST_PRESSURE_PUSH;
-        if (priv->moving)
+        if (priv->move.moving)
                 s.flags |= VT_BALLOON_GUEST_MOVING;
-        if (priv->last_reclaim)
+        if (priv->move.reclaim)
                 s.flags |= VT_BALLOON_GUEST_LAST_RECLAIM;
-        if (priv->stuck && now_us - priv->stuck_since_us < VT_GUEST_STUCK_RETRY_US)
+        if (vt_guest_move_is_stuck_at(&priv->move, now_us))
                 s.flags |= VT_BALLOON_GUEST_STUCK;
         if (priv->unreachable)
                 s.flags |= VT_BALLOON_GUEST_UNREACHABLE;
         s.max_bytes = priv->max_bytes;
         s.actual_bytes = priv->actual_bytes;
-        s.target_bytes = priv->target_bytes;
-        s.last_change_us = priv->change_us;
+        s.target_bytes = priv->move.target_bytes;
+        s.last_change_us = priv->move.start_us;
 
         s.stats_age_us = G_MAXINT64;
         if (priv->stats.updated_us != 0) {
@@ -945,7 +913,7 @@ vt_guest_set_has_balloon(VtGuest *guest, gboolean has_balloon)
         priv = vt_guest_get_instance_private(guest);
         has_balloon = !!has_balloon;
         if (!has_balloon)
-                priv->moving = FALSE;
+                vt_guest_move_cancel(&priv->move);
         if (priv->has_balloon == has_balloon)
                 return;
         priv->has_balloon = has_balloon;
@@ -1051,7 +1019,7 @@ vt_guest_emit_gone(VtGuest *guest, const GError *error)
         if (priv->stopped || priv->gone)
                 return;
         priv->gone = TRUE;
-        priv->moving = FALSE;
+        vt_guest_move_cancel(&priv->move);
         guest_poll_stop(guest);
         if (priv->agent != NULL)
                 vt_agent_reader_stop(priv->agent);
@@ -1242,7 +1210,7 @@ vt_guest_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec 
                 g_value_set_uint64(value, priv->actual_bytes);
                 break;
         case PROP_TARGET_BYTES:
-                g_value_set_uint64(value, priv->target_bytes);
+                g_value_set_uint64(value, priv->move.target_bytes);
                 break;
         case PROP_HAS_BALLOON:
                 g_value_set_boolean(value, priv->has_balloon);
@@ -1302,7 +1270,7 @@ vt_guest_init(VtGuest *guest)
 {
         VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
 
-        priv->stuck_timeout_us = VT_GUEST_STUCK_US;
+        vt_guest_move_init(&priv->move, VT_GUEST_STUCK_US);
         priv->context = g_main_context_ref_thread_default();
 }
 

@@ -6,15 +6,11 @@
 
 #include "balloon/balloon-policy.h"
 #include "host/agent-channel/agent-channel-reader.h"
+#include "host/guest/guest-move.h"
 
 G_BEGIN_DECLS
 
-/* A move is confirmed when the balloon is this close to its target. */
-#define VT_GUEST_CONFIRM_SLACK (G_GUINT64_CONSTANT(4) << 20)
-/* A move that made no progress for this long is stuck. */
-#define VT_GUEST_STUCK_US (10 * G_USEC_PER_SEC)
-/* A stuck balloon is tried again after this long (a driver may load). */
-#define VT_GUEST_STUCK_RETRY_US (300 * G_USEC_PER_SEC)
+/* The move's slack, stuck timeout and retry: host/guest/guest-move.h. */
 /* While a move is under way its balloon is read this often (QEMU's
  * BALLOON_CHANGE comes at most once a second)... */
 #define VT_GUEST_POLL_US (100 * 1000)
