@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A balloon move judged from the sizes seen: under way, done, stuck. Pure:
- * no clock, no I/O; host/guest/guest.c feeds it and emits the signals.
+ * no clock, no I/O; host/guest/guest-balloon.c feeds it and emits the
+ * signals.
  *
  * Theory of operation: vt_guest_move_start() records the target, how far
  * the balloon is from it and the time (the caller's @now_us). Every size

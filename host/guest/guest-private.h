@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* VtGuest's private state, shared by the files of the base class only. */
+#pragma once
+
+#include "host/guest/guest.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+        char *name;
+        char *agent_path;
+        GPid pid;
+        guint64 max_bytes;
+        guint64 actual_bytes;
+        gboolean has_balloon;
+        VtGuestStats stats;
+        VtBalloonGuestConfig config;
+
+        VtAgentReader *agent;
+        gulong agent_pressure_id;
+
+        gboolean starting;
+        gboolean started;
+        gboolean stopped;
+        gboolean gone;
+        gboolean pressure;
+        gboolean unreachable;
+
+        gboolean has_stored_policy;
+        VtBalloonGuestConfig stored_policy;
+        gboolean stored_ksm_opt_out;
+
+        VtGuestMove move; /* the last move asked for (guest-move.c) */
+        guint64 serial;   /* counts moves, so a late reply finds its own */
+
+        GMainContext *context;
+        GSource *poll_source;
+        gboolean poll_in_flight;
+        gint64 poll_since_us; /* when the move being polled was taken */
+} VtGuestPrivate;
+
+enum {
+        PROP_0,
+        PROP_NAME,
+        PROP_AGENT_PATH,
+        PROP_PID,
+        PROP_MAX_BYTES,
+        PROP_ACTUAL_BYTES,
+        PROP_TARGET_BYTES,
+        PROP_HAS_BALLOON,
+        PROP_LAST,
+};
+
+enum {
+        SIGNAL_BALLOON_CHANGED,
+        SIGNAL_PRESSURE,
+        SIGNAL_GONE,
+        SIGNAL_MOVE_DONE,
+        SIGNAL_MOVE_STUCK,
+        SIGNAL_POLICY_CHANGED,
+        SIGNAL_LAST,
+};
+
+/* Indexed by the enums above; filled in vt_guest_class_init(). */
+extern GParamSpec *vt_guest_properties[PROP_LAST];
+extern guint vt_guest_signals[SIGNAL_LAST];
+
+VtGuestPrivate *vt_guest_get_private(VtGuest *guest);
+/* Fails @task when @guest cannot take commands; returns TRUE if it did. */
+gboolean vt_guest_return_if_unusable(VtGuest *guest, GTask *task);
+/* Stops reading the balloon of a move under way (guest-balloon.c). */
+void vt_guest_poll_stop(VtGuest *guest);
+
+G_END_DECLS
