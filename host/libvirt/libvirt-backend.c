@@ -34,80 +34,19 @@
  * every guest back. "connection-changed" tells the daemon each change
  * (and the first failure of a spell).
  *
- * Each connection has its own Link, which libvirt's callbacks get as
- * their opaque pointer. Events count from the moment they are registered,
- * before the listing, so none falls between the listing and the taking of
- * the connection (what the listing shows again is not added twice). A
- * callback whose link no longer points to the backend (the connection
- * failed or was dropped, or the backend stopped) does nothing. The close
- * callback may come on any thread and is passed to the main context.
+ * A connection, its callbacks and its close are in
+ * host/libvirt/libvirt-connection.c.
  *
  * Every signal is emitted from an idle source, in the order the changes
  * were seen, never from within a call the daemon made.
  */
-#include "host/libvirt/libvirt-backend.h"
+#include "host/libvirt/libvirt-backend-private.h"
 
 #include <libvirt-glib/libvirt-glib.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-#include <stdlib.h>
 
-#include "host/libvirt/libvirt-guest.h"
 #include "host/libvirt/libvirt-error.h"
-#include "host/libvirt/libvirt-metadata.h"
+#include "host/libvirt/libvirt-guest.h"
 #include "host/libvirt/libvirt-pid.h"
-#include "host/libvirt/libvirt-worker.h"
-
-typedef struct {
-        gatomicrefcount ref;
-        VtBackendLibvirt *backend; /* main thread only; NULL once the connection
-                                    * failed or was dropped */
-        GMainContext *context;
-        gint closed; /* atomic: libvirt closed the connection */
-} Link;
-
-#define N_EVENTS 3
-
-/* A connection with vmtided's callbacks on it. Its close is blocking (RPCs
- * to deregister), so it runs on a worker: conn_close(). */
-typedef struct {
-        virConnectPtr conn;
-        Link *link;
-        int event_ids[N_EVENTS]; /* -1: not registered */
-        gboolean close_registered;
-} Conn;
-
-typedef struct {
-        VtGuest *guest;
-        gulong gone_id;
-        guint64 born; /* the listing serial when it was added */
-        VtBackendLibvirt *self;
-} Entry;
-
-struct _VtBackendLibvirt {
-        GObject parent_instance;
-
-        char *uri;
-        char *pid_dir;
-        guint stats_interval_s;
-        GMainContext *context;
-        VtSerialWorker *worker;
-        gboolean running;
-
-        Conn *conn; /* NULL while disconnected */
-        gboolean connecting;
-        gboolean listing;
-        guint64 list_serial;
-        gboolean failure_reported; /* in this spell without a connection */
-        gint64 retry_min_us;
-        gint64 retry_max_us;
-        gint64 backoff_us;
-        GSource *retry_source;
-
-        GHashTable *entries; /* UUID → Entry *, owned */
-        GHashTable *refused; /* UUID → the domain id whose start failed */
-        VtBackendAnnouncer *announcer;
-};
 
 static void backend_libvirt_iface_init(VtBackendInterface *iface);
 
@@ -116,38 +55,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(VtBackendLibvirt, vt_backend_libvirt, G_TYPE_OBJEC
 
 static void backend_connect(VtBackendLibvirt *self);
 
-static Link *
-link_new(VtBackendLibvirt *self)
-{
-        Link *link = g_new0(Link, 1);
-
-        g_atomic_ref_count_init(&link->ref);
-        link->backend = self;
-        link->context = g_main_context_ref(self->context);
-        return link;
-}
-
-static Link *
-link_ref(Link *link)
-{
-        g_atomic_ref_count_inc(&link->ref);
-        return link;
-}
-
-/* Any thread: libvirt frees its callbacks' opaque pointers where it likes. */
 static void
-link_unref(void *data)
-{
-        Link *link = data;
-
-        if (!g_atomic_ref_count_dec(&link->ref))
-                return;
-        g_main_context_unref(link->context);
-        g_free(link);
-}
-
-static void
-entry_free(Entry *entry)
+entry_free(VtLibvirtEntry *entry)
 {
         g_clear_signal_handler(&entry->gone_id, entry->guest);
         g_clear_object(&entry->guest);
@@ -163,7 +72,7 @@ backend_notify(VtBackendLibvirt *self, gboolean added, VtGuest *guest)
 static void
 on_guest_gone(VtGuest *guest, gpointer error, gpointer user_data)
 {
-        Entry *entry = user_data;
+        VtLibvirtEntry *entry = user_data;
         VtBackendLibvirt *self = entry->self;
         const char *uuid = vt_guest_libvirt_get_uuid(VT_GUEST_LIBVIRT(guest));
         const GError *why = error;
@@ -186,11 +95,11 @@ on_guest_gone(VtGuest *guest, gpointer error, gpointer user_data)
         g_hash_table_remove(self->entries, uuid);
 }
 
-static void
-backend_add(VtBackendLibvirt *self, virDomainPtr domain)
+void
+vt_backend_libvirt_add(VtBackendLibvirt *self, virDomainPtr domain)
 {
         char uuid[VIR_UUID_STRING_BUFLEN];
-        Entry *entry;
+        VtLibvirtEntry *entry;
         VtGuest *guest;
 
         if (virDomainGetUUIDString(domain, uuid) < 0 || g_hash_table_contains(self->entries, uuid))
@@ -204,7 +113,7 @@ backend_add(VtBackendLibvirt *self, virDomainPtr domain)
         guest = vt_guest_libvirt_new(domain, self->pid_dir, self->stats_interval_s);
         if (guest == NULL)
                 return;
-        entry = g_new0(Entry, 1);
+        entry = g_new0(VtLibvirtEntry, 1);
         entry->self = self;
         entry->guest = guest;
         entry->born = self->list_serial;
@@ -214,8 +123,8 @@ backend_add(VtBackendLibvirt *self, virDomainPtr domain)
         backend_notify(self, TRUE, guest);
 }
 
-static Entry *
-backend_lookup(VtBackendLibvirt *self, virDomainPtr domain)
+VtLibvirtEntry *
+vt_backend_libvirt_lookup(VtBackendLibvirt *self, virDomainPtr domain)
 {
         char uuid[VIR_UUID_STRING_BUFLEN];
 
@@ -224,10 +133,10 @@ backend_lookup(VtBackendLibvirt *self, virDomainPtr domain)
         return g_hash_table_lookup(self->entries, uuid);
 }
 
-static void
-backend_gone(VtBackendLibvirt *self, virDomainPtr domain, const char *why)
+void
+vt_backend_libvirt_gone(VtBackendLibvirt *self, virDomainPtr domain, const char *why)
 {
-        Entry *entry = backend_lookup(self, domain);
+        VtLibvirtEntry *entry = vt_backend_libvirt_lookup(self, domain);
 
         if (entry == NULL)
                 return;
@@ -251,7 +160,7 @@ backend_reconcile(VtBackendLibvirt *self, virDomainPtr *domains, const gboolean 
 
         for (int i = 0; i < n; i++) {
                 char uuid[VIR_UUID_STRING_BUFLEN];
-                Entry *entry;
+                VtLibvirtEntry *entry;
 
                 if (virDomainGetUUIDString(domains[i], uuid) < 0)
                         continue;
@@ -270,7 +179,7 @@ backend_reconcile(VtBackendLibvirt *self, virDomainPtr *domains, const gboolean 
         }
         g_hash_table_iter_init(&iter, self->entries);
         while (g_hash_table_iter_next(&iter, &key, &value)) {
-                Entry *entry = value;
+                VtLibvirtEntry *entry = value;
 
                 if (entry->born < serial && !g_hash_table_contains(listed, key))
                         g_ptr_array_add(vanished, g_object_ref(entry->guest));
@@ -286,134 +195,10 @@ backend_reconcile(VtBackendLibvirt *self, virDomainPtr *domains, const gboolean 
                                          "restarted while vmtided did not see it");
         for (int i = 0; i < n; i++)
                 if (!incoming[i])
-                        backend_add(self, domains[i]);
-}
-
-static const char *
-stopped_why(int detail)
-{
-        switch (detail) {
-        case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN:
-                return "shut down";
-        case VIR_DOMAIN_EVENT_STOPPED_DESTROYED:
-                return "destroyed";
-        case VIR_DOMAIN_EVENT_STOPPED_CRASHED:
-                return "crashed";
-        case VIR_DOMAIN_EVENT_STOPPED_MIGRATED:
-                return "migrated away";
-        case VIR_DOMAIN_EVENT_STOPPED_SAVED:
-                return "saved";
-        case VIR_DOMAIN_EVENT_STOPPED_FAILED:
-                return "failed";
-        case VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT:
-                return "reverted to a snapshot";
-        default:
-                return "stopped";
-        }
-}
-
-/* libvirt's event loop (the main context) calls these. */
-static int
-on_lifecycle(virConnectPtr conn, virDomainPtr domain, int event, int detail, void *opaque)
-{
-        Link *link = opaque;
-        VtBackendLibvirt *self = link->backend;
-
-        (void)conn;
-        if (self == NULL || !self->running)
-                return 0;
-        switch (event) {
-        case VIR_DOMAIN_EVENT_STARTED:
-                /* An incoming migration is taken when it resumes. */
-                if (detail != VIR_DOMAIN_EVENT_STARTED_MIGRATED)
-                        backend_add(self, domain);
-                break;
-        case VIR_DOMAIN_EVENT_RESUMED:
-                backend_add(self, domain);
-                break;
-        case VIR_DOMAIN_EVENT_STOPPED:
-                backend_gone(self, domain, stopped_why(detail));
-                break;
-        /* CRASHED: the guest may well run on (kdump loaded, or a panic
-         * with on_crash=preserve); STOPPED follows if it does not. */
-        default:
-                break;
-        }
-        return 0;
-}
-
-static void
-on_balloon_change(virConnectPtr conn, virDomainPtr domain, unsigned long long actual_kib,
-                  void *opaque)
-{
-        Link *link = opaque;
-        Entry *entry;
-
-        (void)conn;
-        if (link->backend == NULL || !link->backend->running)
-                return;
-        entry = backend_lookup(link->backend, domain);
-        if (entry != NULL)
-                vt_guest_libvirt_balloon_changed(VT_GUEST_LIBVIRT(entry->guest), actual_kib);
-}
-
-static void
-on_metadata_change(virConnectPtr conn, virDomainPtr domain, int type, const char *nsuri,
-                   void *opaque)
-{
-        Link *link = opaque;
-        Entry *entry;
-
-        (void)conn;
-        if (link->backend == NULL || !link->backend->running ||
-            type != VIR_DOMAIN_METADATA_ELEMENT || g_strcmp0(nsuri, VT_LIBVIRT_METADATA_URI) != 0)
-                return;
-        entry = backend_lookup(link->backend, domain);
-        if (entry != NULL)
-                vt_guest_libvirt_reload_policy(VT_GUEST_LIBVIRT(entry->guest));
+                        vt_backend_libvirt_add(self, domains[i]);
 }
 
 static void backend_schedule_retry(VtBackendLibvirt *self);
-
-static void on_close(virConnectPtr conn, int reason, void *opaque);
-
-/* On a worker: deregisters what vmtided registered, then closes. The
- * callbacks hold references on the connection: without this it would
- * never be freed. On a dead connection the RPCs fail; the callbacks are
- * still removed locally. */
-static void
-conn_close(Conn *c)
-{
-        for (guint i = 0; i < N_EVENTS; i++)
-                if (c->event_ids[i] >= 0)
-                        (void)virConnectDomainEventDeregisterAny(c->conn, c->event_ids[i]);
-        if (c->close_registered)
-                (void)virConnectUnregisterCloseCallback(c->conn, on_close);
-        /* Freed for good once the guests let go of their domains. */
-        virConnectClose(c->conn);
-        link_unref(c->link);
-        g_free(c);
-}
-
-static void
-close_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-        (void)source;
-        (void)cancellable;
-        conn_close(task_data);
-        g_task_return_boolean(task, TRUE);
-}
-
-/* Closes @c on the worker; the task holds nothing of the backend's. */
-static void
-backend_close_later(VtBackendLibvirt *self, Conn *c)
-{
-        GTask *task = g_task_new(NULL, NULL, NULL, NULL);
-
-        c->link->backend = NULL;
-        g_task_set_task_data(task, c, NULL);
-        vt_serial_worker_run(self->worker, task, close_thread);
-}
 
 /* The guests stay, unreachable, until a connection gives their domains
  * back. */
@@ -425,7 +210,7 @@ backend_release_domains(VtBackendLibvirt *self)
 
         g_hash_table_iter_init(&iter, self->entries);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                Entry *entry = value;
+                VtLibvirtEntry *entry = value;
 
                 vt_guest_libvirt_set_domain(VT_GUEST_LIBVIRT(entry->guest), NULL);
         }
@@ -437,19 +222,15 @@ backend_disconnect(VtBackendLibvirt *self)
 {
         if (self->conn == NULL)
                 return;
-        backend_close_later(self, g_steal_pointer(&self->conn));
+        vt_libvirt_conn_close_later(self->worker, g_steal_pointer(&self->conn));
         backend_release_domains(self);
 }
 
-typedef struct {
-        Link *link;
-        int reason;
-} Closed;
-
-static gboolean
-on_closed_main(gpointer user_data)
+/* On the main context: libvirt closed @user_data's connection. */
+gboolean
+vt_backend_libvirt_on_closed(gpointer user_data)
 {
-        Closed *closed = user_data;
+        VtLibvirtClosed *closed = user_data;
         VtBackendLibvirt *self = closed->link->backend;
         g_autofree char *message = NULL;
 
@@ -470,153 +251,6 @@ on_closed_main(gpointer user_data)
         vt_backend_emit_connection_changed(VT_BACKEND(self), FALSE, message);
         backend_schedule_retry(self);
         return G_SOURCE_REMOVE;
-}
-
-static void
-closed_free(gpointer data)
-{
-        Closed *closed = data;
-
-        link_unref(closed->link);
-        g_free(closed);
-}
-
-/* Any thread: libvirt calls it where it notices. */
-static void
-on_close(virConnectPtr conn, int reason, void *opaque)
-{
-        Link *link = opaque;
-        Closed *closed = g_new0(Closed, 1);
-        GSource *source;
-
-        (void)conn;
-        g_atomic_int_set(&link->closed, TRUE);
-        closed->link = link_ref(link);
-        closed->reason = reason;
-        /* Never at once: libvirt holds its lock while it calls this, and
-         * this thread may not be the main loop's. */
-        source = g_idle_source_new();
-        g_source_set_priority(source, G_PRIORITY_DEFAULT);
-        g_source_set_callback(source, on_closed_main, closed, closed_free);
-        g_source_attach(source, link->context);
-        g_source_unref(source);
-}
-
-typedef struct {
-        char *uri;
-        Link *link;
-        Conn *conn;         /* connecting: the new connection, until taken */
-        virConnectPtr list; /* listing: a reference on the connection */
-        virDomainPtr *domains;
-        gboolean *incoming; /* per domain: paused for an incoming migration */
-        int n_domains;
-        guint64 serial;
-} ConnectJob;
-
-static void
-connect_job_free(ConnectJob *job)
-{
-        for (int i = 0; i < job->n_domains; i++)
-                virDomainFree(job->domains[i]);
-        free(job->domains);
-        g_free(job->incoming);
-        /* Not taken: closed on the worker by on_connected(); this is the
-         * last resort. */
-        if (job->conn != NULL)
-                conn_close(job->conn);
-        if (job->list != NULL)
-                virConnectClose(job->list);
-        if (job->link != NULL)
-                link_unref(job->link);
-        g_free(job->uri);
-        g_free(job);
-}
-
-/* On the worker: the running domains, each marked when it is paused for
- * an incoming migration (taken only once it resumes, its memory here). */
-static gboolean
-list_domains(ConnectJob *job, virConnectPtr conn, GError **error)
-{
-        virDomainPtr *domains = NULL;
-        int n = virConnectListAllDomains(conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-
-        if (n < 0) {
-                vt_libvirt_set_error(error, "virConnectListAllDomains");
-                return FALSE;
-        }
-        job->domains = domains;
-        job->n_domains = n;
-        job->incoming = g_new0(gboolean, MAX(n, 1));
-        for (int i = 0; i < n; i++) {
-                int state = 0, reason = 0;
-
-                job->incoming[i] = virDomainGetState(domains[i], &state, &reason, 0) == 0 &&
-                                   state == VIR_DOMAIN_PAUSED &&
-                                   reason == VIR_DOMAIN_PAUSED_MIGRATION;
-        }
-        return TRUE;
-}
-
-static void
-connect_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-        ConnectJob *job = task_data;
-        g_autoptr(GError) error = NULL;
-        static const struct {
-                int id;
-                virConnectDomainEventGenericCallback callback;
-        } events[N_EVENTS] = {
-            {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle)},
-            {VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change)},
-            {VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change)},
-        };
-        virConnectPtr conn;
-        Conn *c;
-
-        (void)source;
-        (void)cancellable;
-        conn = virConnectOpen(job->uri);
-        if (conn == NULL) {
-                vt_libvirt_set_error(&error, "virConnectOpen");
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        c = g_new0(Conn, 1);
-        c->conn = conn;
-        c->link = link_ref(job->link);
-        for (guint i = 0; i < N_EVENTS; i++)
-                c->event_ids[i] = -1;
-        /* Not every driver has keepalive (test:///, local drivers). */
-        (void)virConnectSetKeepAlive(conn, VT_BACKEND_LIBVIRT_KEEPALIVE_INTERVAL_S,
-                                     VT_BACKEND_LIBVIRT_KEEPALIVE_COUNT);
-        /* The close callback borrows the Conn's own reference to the link:
-         * conn_close() unregisters it before letting go. (Drivers without
-         * close callbacks, test:/// and the local ones, accept it and never
-         * call a free function.) */
-        if (virConnectRegisterCloseCallback(conn, on_close, c->link, NULL) == 0) {
-                c->close_registered = TRUE;
-        } else {
-                vt_libvirt_set_error(&error, "virConnectRegisterCloseCallback");
-                g_debug("libvirt: %s", error->message);
-                g_clear_error(&error);
-        }
-        for (guint i = 0; i < N_EVENTS && error == NULL; i++) {
-                c->event_ids[i] = virConnectDomainEventRegisterAny(
-                    conn, NULL, events[i].id, events[i].callback, link_ref(job->link), link_unref);
-                if (c->event_ids[i] < 0) {
-                        link_unref(job->link);
-                        vt_libvirt_set_error(&error, "virConnectDomainEventRegisterAny");
-                }
-        }
-        if (error == NULL)
-                list_domains(job, conn, &error);
-        if (error != NULL) {
-                conn_close(c);
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        job->conn = c;
-        g_task_return_boolean(task, TRUE);
 }
 
 static gboolean
@@ -644,7 +278,7 @@ static void
 on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(source);
-        ConnectJob *job = g_task_get_task_data(G_TASK(result));
+        VtLibvirtConnectJob *job = g_task_get_task_data(G_TASK(result));
         g_autoptr(GError) error = NULL;
         g_autofree char *message = NULL;
 
@@ -659,7 +293,7 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
                  * connection did nothing. */
                 job->link->backend = NULL;
                 if (job->conn != NULL)
-                        backend_close_later(self, g_steal_pointer(&job->conn));
+                        vt_libvirt_conn_close_later(self->worker, g_steal_pointer(&job->conn));
                 /* Guests its events added hold its domains. */
                 backend_release_domains(self);
                 if (!self->running)
@@ -678,7 +312,7 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
                 return;
         }
         if (!self->running) {
-                backend_close_later(self, g_steal_pointer(&job->conn));
+                vt_libvirt_conn_close_later(self->worker, g_steal_pointer(&job->conn));
                 return;
         }
         self->conn = g_steal_pointer(&job->conn);
@@ -695,38 +329,25 @@ static void
 backend_connect(VtBackendLibvirt *self)
 {
         GTask *task;
-        ConnectJob *job;
+        VtLibvirtConnectJob *job;
 
         if (!self->running || self->connecting || self->conn != NULL)
                 return;
         self->connecting = TRUE;
-        job = g_new0(ConnectJob, 1);
+        job = g_new0(VtLibvirtConnectJob, 1);
         job->uri = g_strdup(self->uri);
-        job->link = link_new(self);
+        job->link = vt_libvirt_link_new(self);
         job->serial = ++self->list_serial;
         task = g_task_new(self, NULL, on_connected, NULL);
-        g_task_set_task_data(task, job, (GDestroyNotify)connect_job_free);
-        vt_serial_worker_run(self->worker, task, connect_thread);
-}
-
-static void
-list_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-        g_autoptr(GError) error = NULL;
-
-        (void)source;
-        (void)cancellable;
-        if (!list_domains(task_data, ((ConnectJob *)task_data)->list, &error))
-                g_task_return_error(task, g_steal_pointer(&error));
-        else
-                g_task_return_boolean(task, TRUE);
+        g_task_set_task_data(task, job, (GDestroyNotify)vt_libvirt_connect_job_free);
+        vt_serial_worker_run(self->worker, task, vt_libvirt_connect_thread);
 }
 
 static void
 on_listed(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(source);
-        ConnectJob *job = g_task_get_task_data(G_TASK(result));
+        VtLibvirtConnectJob *job = g_task_get_task_data(G_TASK(result));
         g_autoptr(GError) error = NULL;
 
         (void)user_data;
@@ -746,19 +367,19 @@ backend_libvirt_rescan(VtBackend *backend)
 {
         VtBackendLibvirt *self = VT_BACKEND_LIBVIRT(backend);
         GTask *task;
-        ConnectJob *job;
+        VtLibvirtConnectJob *job;
 
         if (!self->running || self->conn == NULL || self->listing)
                 return;
         self->listing = TRUE;
-        job = g_new0(ConnectJob, 1);
+        job = g_new0(VtLibvirtConnectJob, 1);
         job->list = self->conn->conn;
         virConnectRef(job->list);
-        job->link = link_ref(self->conn->link);
+        job->link = vt_libvirt_link_ref(self->conn->link);
         job->serial = ++self->list_serial;
         task = g_task_new(self, NULL, on_listed, NULL);
-        g_task_set_task_data(task, job, (GDestroyNotify)connect_job_free);
-        vt_serial_worker_run(self->worker, task, list_thread);
+        g_task_set_task_data(task, job, (GDestroyNotify)vt_libvirt_connect_job_free);
+        vt_serial_worker_run(self->worker, task, vt_libvirt_list_thread);
 }
 
 static gboolean

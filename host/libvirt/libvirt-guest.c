@@ -7,9 +7,9 @@
  * Theory of operation: every libvirt call blocks on libvirtd, so each
  * guest runs its calls on its own serial worker (host/libvirt/libvirt-worker.c):
  * the main loop never waits, a hung domain stalls only itself, and a
- * guest's calls never overtake each other. A job works on its own
- * reference to the domain and returns plain data, which the main thread
- * applies.
+ * guest's calls never overtake each other. A job (host/libvirt/
+ * libvirt-guest-job.c) works on its own reference to the domain and
+ * returns plain data, which the main thread applies here.
  *
  * Start reads, in one job:
  *
@@ -25,8 +25,8 @@
  *
  * A refresh is virDomainMemoryStats. A move is virDomainSetMemoryFlags(
  * VIR_DOMAIN_AFFECT_LIVE); while it is under way the base class polls
- * (host/guest/guest.c), and a poll here is virDomainMemoryStats too, since
- * QEMU's BALLOON_CHANGE (which the backend passes on through
+ * (host/guest/guest-balloon.c), and a poll here is virDomainMemoryStats
+ * too, since QEMU's BALLOON_CHANGE (which the backend passes on through
  * vt_guest_libvirt_balloon_changed()) comes at most once a second.
  *
  * The backend owns the connection: it sets the domain to %NULL while
@@ -36,13 +36,9 @@
  */
 #include "host/libvirt/libvirt-guest.h"
 
-#include <libvirt/virterror.h>
-#include <stdlib.h>
-
-#include "host/libvirt/libvirt-domain.h"
 #include "host/libvirt/libvirt-error.h"
+#include "host/libvirt/libvirt-guest-job.h"
 #include "host/libvirt/libvirt-metadata.h"
-#include "host/libvirt/libvirt-pid.h"
 #include "host/libvirt/libvirt-worker.h"
 #include "qmp/qmp-error.h"
 
@@ -63,41 +59,6 @@ struct _VtGuestLibvirt {
 
 G_DEFINE_FINAL_TYPE(VtGuestLibvirt, vt_guest_libvirt, VT_TYPE_GUEST)
 
-/* What one job reads; filled on the worker, applied on the main thread. */
-typedef struct {
-        virDomainPtr domain;
-        char *name;
-        char *uuid;
-        char *pid_dir;
-        guint stats_interval_s;
-        guint64 set_kib;
-        char *policy_xml; /* to write */
-
-        VtLibvirtDomainInfo info;
-        gboolean has_metadata;
-        char *metadata;
-        char *period_error;
-        gboolean has_memory_stats;
-        guint64 actual_bytes;
-        VtGuestStats stats;
-        GPid pid;
-} Job;
-
-static void
-job_free(Job *job)
-{
-        if (job->domain != NULL)
-                virDomainFree(job->domain);
-        g_free(job->name);
-        g_free(job->uuid);
-        g_free(job->pid_dir);
-        g_free(job->policy_xml);
-        vt_libvirt_domain_info_clear(&job->info);
-        g_free(job->metadata);
-        g_free(job->period_error);
-        g_free(job);
-}
-
 static const char *
 guest_name(VtGuestLibvirt *self)
 {
@@ -108,10 +69,10 @@ guest_name(VtGuestLibvirt *self)
  * is unreachable. */
 static GTask *
 job_task_new(VtGuestLibvirt *self, gpointer source_tag, GAsyncReadyCallback callback,
-             gpointer user_data, Job **ret_job)
+             gpointer user_data, VtLibvirtGuestJob **ret_job)
 {
         GTask *task = g_task_new(self, NULL, callback, user_data);
-        Job *job;
+        VtLibvirtGuestJob *job;
 
         g_task_set_source_tag(task, source_tag);
         *ret_job = NULL;
@@ -121,165 +82,19 @@ job_task_new(VtGuestLibvirt *self, gpointer source_tag, GAsyncReadyCallback call
                 g_object_unref(task);
                 return NULL;
         }
-        job = g_new0(Job, 1);
+        job = g_new0(VtLibvirtGuestJob, 1);
         virDomainRef(self->domain);
         job->domain = self->domain;
         job->name = g_strdup(guest_name(self));
         job->uuid = g_strdup(self->uuid);
-        g_task_set_task_data(task, job, (GDestroyNotify)job_free);
+        g_task_set_task_data(task, job, (GDestroyNotify)vt_libvirt_guest_job_free);
         *ret_job = job;
         return task;
 }
 
-/*
- * The statistics of virDomainMemoryStats() (KiB, except the counts and
- * LAST_UPDATE, in seconds since the epoch) as QEMU's `guest-stats` gives
- * them to the QMP backend: bytes, and the time they were read.
- */
-static void
-stats_from_libvirt(const virDomainMemoryStatStruct *s, int n, gint64 now_us, gint64 real_now_us,
-                   VtGuestStats *ret_stats, guint64 *ret_actual)
-{
-        VtGuestStats stats = {0};
-        guint64 last_update = 0;
-
-        *ret_actual = 0;
-        for (int i = 0; i < n; i++) {
-                guint64 v = s[i].val;
-                guint64 bytes = v > G_MAXUINT64 / 1024 ? G_MAXUINT64 : v * 1024;
-
-                switch (s[i].tag) {
-                case VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON:
-                        *ret_actual = bytes;
-                        break;
-                case VIR_DOMAIN_MEMORY_STAT_AVAILABLE:
-                        stats.total = bytes;
-                        break;
-                case VIR_DOMAIN_MEMORY_STAT_UNUSED:
-                        stats.free = bytes;
-                        break;
-                case VIR_DOMAIN_MEMORY_STAT_USABLE:
-                        stats.available = bytes;
-                        break;
-                case VIR_DOMAIN_MEMORY_STAT_DISK_CACHES:
-                        stats.disk_caches = bytes;
-                        break;
-                case VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT:
-                        stats.major_faults = v;
-                        break;
-                case VIR_DOMAIN_MEMORY_STAT_SWAP_IN:
-                        stats.swap_in = bytes;
-                        break;
-                case VIR_DOMAIN_MEMORY_STAT_SWAP_OUT:
-                        stats.swap_out = bytes;
-                        break;
-                case VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE:
-                        last_update = v;
-                        break;
-                default:
-                        break;
-                }
-        }
-        if (last_update != 0 && stats.total != 0) {
-                gint64 age_us;
-
-                if (last_update > (guint64)(G_MAXINT64 / G_USEC_PER_SEC))
-                        last_update = G_MAXINT64 / G_USEC_PER_SEC;
-                age_us = CLAMP(real_now_us - (gint64)last_update * G_USEC_PER_SEC, 0, now_us - 1);
-                stats.updated_us = now_us - age_us;
-        }
-        *ret_stats = stats;
-}
-
-/* On the worker: the balloon's size and the statistics; FALSE with @error
- * when libvirt fails. A domain without statistics support reads none. */
-static gboolean
-job_read_memory_stats(Job *job, GError **error)
-{
-        virDomainMemoryStatStruct s[VIR_DOMAIN_MEMORY_STAT_NR];
-        int n = virDomainMemoryStats(job->domain, s, VIR_DOMAIN_MEMORY_STAT_NR, 0);
-
-        if (n < 0) {
-                vt_libvirt_set_error(error, "virDomainMemoryStats");
-                return FALSE;
-        }
-        stats_from_libvirt(s, n, g_get_monotonic_time(), g_get_real_time(), &job->stats,
-                           &job->actual_bytes);
-        job->has_memory_stats = TRUE;
-        return TRUE;
-}
-
-/* On the worker: vmtide's metadata element, or none. */
-static gboolean
-job_read_metadata(Job *job, GError **error)
-{
-        char *text = virDomainGetMetadata(job->domain, VIR_DOMAIN_METADATA_ELEMENT,
-                                          VT_LIBVIRT_METADATA_URI, VIR_DOMAIN_AFFECT_LIVE);
-        const virError *e;
-
-        if (text != NULL) {
-                job->has_metadata = TRUE;
-                job->metadata = g_strdup(text);
-                free(text);
-                return TRUE;
-        }
-        e = virGetLastError();
-        if (e != NULL && e->code == VIR_ERR_NO_DOMAIN_METADATA)
-                return TRUE;
-        vt_libvirt_set_error(error, "virDomainGetMetadata");
-        return FALSE;
-}
-
-static void
-start_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-        Job *job = task_data;
-        g_autoptr(GError) error = NULL;
-        char *xml;
-
-        (void)source;
-        (void)cancellable;
-        xml = virDomainGetXMLDesc(job->domain, 0);
-        if (xml == NULL) {
-                vt_libvirt_set_error(&error, "virDomainGetXMLDesc");
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        if (!vt_libvirt_domain_parse(xml, &job->info, &error)) {
-                free(xml);
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        free(xml);
-        if (!job_read_metadata(job, &error)) {
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        if (job->info.has_balloon && job->info.stats_period_s == 0 && job->stats_interval_s > 0) {
-                if (virDomainSetMemoryStatsPeriod(job->domain, (int)job->stats_interval_s,
-                                                  VIR_DOMAIN_AFFECT_LIVE) < 0) {
-                        g_autoptr(GError) period_error = NULL;
-
-                        vt_libvirt_set_error(&period_error, "virDomainSetMemoryStatsPeriod");
-                        job->period_error = g_strdup(period_error->message);
-                }
-        }
-        /* A domain whose stats cannot be read starts without them. */
-        if (job->info.has_balloon && !job_read_memory_stats(job, &error)) {
-                if (g_error_matches(error, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_NO_DOMAIN) ||
-                    g_error_matches(error, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_DISCONNECTED)) {
-                        g_task_return_error(task, g_steal_pointer(&error));
-                        return;
-                }
-                g_clear_error(&error);
-        }
-        job->pid = vt_libvirt_find_qemu_pid(job->pid_dir, job->name, job->uuid);
-        g_task_return_boolean(task, TRUE);
-}
-
 /* Applies what a read of the metadata found. */
 static void
-guest_apply_metadata(VtGuestLibvirt *self, const Job *job)
+guest_apply_metadata(VtGuestLibvirt *self, const VtLibvirtGuestJob *job)
 {
         VtLibvirtPolicy policy = {0};
         g_autoptr(GError) error = NULL;
@@ -300,7 +115,7 @@ guest_apply_metadata(VtGuestLibvirt *self, const Job *job)
 }
 
 static void
-guest_apply_memory_stats(VtGuestLibvirt *self, const Job *job)
+guest_apply_memory_stats(VtGuestLibvirt *self, const VtLibvirtGuestJob *job)
 {
         if (!job->has_memory_stats)
                 return;
@@ -316,7 +131,7 @@ guest_on_started(GObject *source, GAsyncResult *result, gpointer user_data)
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
         VtGuest *guest = VT_GUEST(self);
         g_autoptr(GTask) task = user_data;
-        Job *job = g_task_get_task_data(G_TASK(result));
+        VtLibvirtGuestJob *job = g_task_get_task_data(G_TASK(result));
         g_autoptr(GError) error = NULL;
 
         if (!g_task_propagate_boolean(G_TASK(result), &error)) {
@@ -351,7 +166,7 @@ guest_libvirt_start_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
         GTask *outer = g_task_new(guest, NULL, callback, user_data);
         GTask *task;
-        Job *job;
+        VtLibvirtGuestJob *job;
 
         g_task_set_source_tag(outer, guest_libvirt_start_async);
         task = job_task_new(self, guest_libvirt_start_async, guest_on_started, outer, &job);
@@ -359,7 +174,7 @@ guest_libvirt_start_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer
                 return;
         job->pid_dir = g_strdup(self->pid_dir);
         job->stats_interval_s = self->stats_interval_s;
-        vt_serial_worker_run(self->worker, task, start_thread);
+        vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_start);
 }
 
 /* The finish of every operation that returns a plain boolean task. */
@@ -382,19 +197,6 @@ guest_check_gone(VtGuestLibvirt *self, const GError *error)
         gone = g_error_new(VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_NO_DOMAIN, "the domain is gone (%s)",
                            error->message);
         vt_guest_emit_gone(VT_GUEST(self), gone);
-}
-
-static void
-stats_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-        g_autoptr(GError) error = NULL;
-
-        (void)source;
-        (void)cancellable;
-        if (!job_read_memory_stats(task_data, &error))
-                g_task_return_error(task, g_steal_pointer(&error));
-        else
-                g_task_return_boolean(task, TRUE);
 }
 
 /* A statistics read done (a refresh or a poll): applied, or the error. */
@@ -421,7 +223,7 @@ guest_libvirt_refresh_async(VtGuest *guest, GAsyncReadyCallback callback, gpoint
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
         GTask *outer = g_task_new(guest, NULL, callback, user_data);
         GTask *task;
-        Job *job;
+        VtLibvirtGuestJob *job;
 
         g_task_set_source_tag(outer, guest_libvirt_refresh_async);
         /* A balloon refused for want of a driver is read again: the
@@ -433,7 +235,7 @@ guest_libvirt_refresh_async(VtGuest *guest, GAsyncReadyCallback callback, gpoint
         }
         task = job_task_new(self, guest_libvirt_refresh_async, guest_on_stats_read, outer, &job);
         if (task != NULL)
-                vt_serial_worker_run(self->worker, task, stats_thread);
+                vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_read_stats);
 }
 
 /* A poll while a move is under way: libvirt runs query-balloon for it. */
@@ -443,36 +245,13 @@ guest_libvirt_poll_balloon_async(VtGuest *guest, GAsyncReadyCallback callback, g
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
         GTask *outer = g_task_new(guest, NULL, callback, user_data);
         GTask *task;
-        Job *job;
+        VtLibvirtGuestJob *job;
 
         g_task_set_source_tag(outer, guest_libvirt_poll_balloon_async);
         task =
             job_task_new(self, guest_libvirt_poll_balloon_async, guest_on_stats_read, outer, &job);
         if (task != NULL)
-                vt_serial_worker_run(self->worker, task, stats_thread);
-}
-
-static void
-set_memory_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-        Job *job = task_data;
-        g_autoptr(GError) error = NULL;
-
-        (void)source;
-        (void)cancellable;
-        if (job->set_kib > G_MAXULONG) {
-                g_task_return_new_error(task, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_FAILED,
-                                        "%" G_GUINT64_FORMAT " KiB is more than libvirt can take",
-                                        job->set_kib);
-                return;
-        }
-        if (virDomainSetMemoryFlags(job->domain, (unsigned long)job->set_kib,
-                                    VIR_DOMAIN_AFFECT_LIVE) < 0) {
-                vt_libvirt_set_error(&error, "virDomainSetMemoryFlags");
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        g_task_return_boolean(task, TRUE);
+                vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_read_stats);
 }
 
 static void
@@ -497,7 +276,7 @@ guest_libvirt_set_balloon_async(VtGuest *guest, guint64 bytes, GAsyncReadyCallba
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
         GTask *outer = g_task_new(guest, NULL, callback, user_data);
         GTask *task;
-        Job *job;
+        VtLibvirtGuestJob *job;
 
         g_task_set_source_tag(outer, guest_libvirt_set_balloon_async);
         task =
@@ -506,7 +285,7 @@ guest_libvirt_set_balloon_async(VtGuest *guest, guint64 bytes, GAsyncReadyCallba
                 return;
         /* libvirt counts KiB; round up, so a give is never short. */
         job->set_kib = bytes / 1024 + (bytes % 1024 != 0);
-        vt_serial_worker_run(self->worker, task, set_memory_thread);
+        vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_set_memory);
 }
 
 static gboolean
@@ -528,23 +307,10 @@ guest_libvirt_set_balloon_finish(VtGuest *guest, GAsyncResult *result, GError **
 }
 
 static void
-metadata_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-        g_autoptr(GError) error = NULL;
-
-        (void)source;
-        (void)cancellable;
-        if (!job_read_metadata(task_data, &error))
-                g_task_return_error(task, g_steal_pointer(&error));
-        else
-                g_task_return_boolean(task, TRUE);
-}
-
-static void
 guest_on_metadata(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
-        Job *job = g_task_get_task_data(G_TASK(result));
+        VtLibvirtGuestJob *job = g_task_get_task_data(G_TASK(result));
         g_autoptr(GError) error = NULL;
 
         (void)user_data;
@@ -560,43 +326,11 @@ guest_on_metadata(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-store_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-        Job *job = task_data;
-        g_autoptr(GError) error = NULL;
-        unsigned int flags = VIR_DOMAIN_AFFECT_LIVE;
-        int persistent = virDomainIsPersistent(job->domain);
-
-        (void)source;
-        (void)cancellable;
-        if (persistent < 0) {
-                vt_libvirt_set_error(&error, "virDomainIsPersistent");
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        /* A persistent domain keeps it across restarts too. */
-        if (persistent == 1)
-                flags |= VIR_DOMAIN_AFFECT_CONFIG;
-        if (virDomainSetMetadata(job->domain, VIR_DOMAIN_METADATA_ELEMENT, job->policy_xml,
-                                 VT_LIBVIRT_METADATA_PREFIX, VT_LIBVIRT_METADATA_URI, flags) < 0) {
-                vt_libvirt_set_error(&error, "virDomainSetMetadata");
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        /* Read back what libvirt kept: the policy then comes from there. */
-        if (!job_read_metadata(job, &error)) {
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        g_task_return_boolean(task, TRUE);
-}
-
-static void
 guest_on_stored(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
         g_autoptr(GTask) task = user_data;
-        Job *job = g_task_get_task_data(G_TASK(result));
+        VtLibvirtGuestJob *job = g_task_get_task_data(G_TASK(result));
         g_autoptr(GError) error = NULL;
 
         if (!g_task_propagate_boolean(G_TASK(result), &error)) {
@@ -619,14 +353,14 @@ guest_libvirt_store_policy_async(VtGuest *guest, const VtBalloonGuestConfig *bal
         GTask *outer = g_task_new(guest, NULL, callback, user_data);
         VtLibvirtPolicy policy = {.balloon = *balloon, .ksm_opt_out = ksm_opt_out};
         GTask *task;
-        Job *job;
+        VtLibvirtGuestJob *job;
 
         g_task_set_source_tag(outer, guest_libvirt_store_policy_async);
         task = job_task_new(self, guest_libvirt_store_policy_async, guest_on_stored, outer, &job);
         if (task == NULL)
                 return;
         job->policy_xml = vt_libvirt_policy_format(&policy);
-        vt_serial_worker_run(self->worker, task, store_thread);
+        vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_store_policy);
 }
 
 static void
@@ -758,7 +492,7 @@ void
 vt_guest_libvirt_reload_policy(VtGuestLibvirt *guest)
 {
         GTask *task;
-        Job *job;
+        VtLibvirtGuestJob *job;
 
         g_return_if_fail(VT_IS_GUEST_LIBVIRT(guest));
 
@@ -767,7 +501,7 @@ vt_guest_libvirt_reload_policy(VtGuestLibvirt *guest)
         task = job_task_new(guest, vt_guest_libvirt_reload_policy, guest_on_metadata, NULL, &job);
         if (task == NULL)
                 return;
-        vt_serial_worker_run(guest->worker, task, metadata_thread);
+        vt_serial_worker_run(guest->worker, task, vt_libvirt_guest_job_read_metadata);
 }
 
 /**
