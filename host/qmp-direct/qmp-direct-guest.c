@@ -23,7 +23,8 @@
  *
  * Moves: `balloon` returns at once; QEMU then sends BALLOON_CHANGE, but at
  * most one a second (docs/benchmarks.md). While a move is under way the
- * base class polls (host/guest/guest.c), and a poll here is `query-balloon`.
+ * base class polls (host/guest/guest-balloon.c), and a poll here is
+ * `query-balloon`.
  * Events and polls both feed vt_guest_update_balloon().
  *
  * A QEMU that goes away fails whatever is in flight with
@@ -310,14 +311,76 @@ op_command(VtGuestQmp *self, Step step, json_object **ret_args)
         return command;
 }
 
+/* query-balloon: the balloon's size; a guest without an active balloon
+ * device is not a failure. */
+static gboolean
+op_handle_balloon(VtGuestQmp *self, json_object *reply, const GError *qmp_error, gint64 now_us,
+                  GError **error)
+{
+        VtGuest *guest = VT_GUEST(self);
+        guint64 value = 0;
+
+        if (g_error_matches(qmp_error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_ACTIVE)) {
+                vt_guest_set_has_balloon(guest, FALSE);
+                self->balloon_searched = FALSE;
+                return TRUE;
+        }
+        if (qmp_error != NULL) {
+                g_propagate_error(error, g_error_copy(qmp_error));
+                return FALSE;
+        }
+        if (!json_get_size(reply, "actual", &value)) {
+                g_propagate_error(error, protocol_error("query-balloon", "without an actual size"));
+                return FALSE;
+        }
+        vt_guest_update_balloon(guest, value, now_us);
+        return TRUE;
+}
+
+/* qom-list under @step's container: the balloon device's path, if there;
+ * a failed search is only logged (statistics wait for the next one). */
+static void
+op_handle_search(VtGuestQmp *self, Step step, json_object *reply, const GError *qmp_error)
+{
+        char *path = NULL;
+
+        if (qmp_error != NULL ||
+            !find_balloon(reply, step == STEP_LIST_ANON ? QOM_PERIPHERAL_ANON : QOM_PERIPHERAL,
+                          &path))
+                g_debug("guest '%s': qom-list failed or malformed: %s", guest_name(self),
+                        qmp_error != NULL ? qmp_error->message : "bad reply");
+        if (path != NULL)
+                guest_set_balloon_path(self, path);
+        else if (step == STEP_LIST_ANON)
+                /* Stats stay unavailable until the balloon comes back. */
+                self->balloon_searched = TRUE;
+}
+
+/* qom-get guest-stats: the balloon driver's statistics. */
+static gboolean
+op_handle_stats(VtGuestQmp *self, json_object *reply, const GError *qmp_error, gint64 now_us,
+                GError **error)
+{
+        VtGuestStats stats;
+
+        if (g_error_matches(qmp_error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_FOUND))
+                guest_set_balloon_path(self, NULL); /* unplugged: search again */
+        if (qmp_error != NULL) {
+                g_propagate_error(error, g_error_copy(qmp_error));
+                return FALSE;
+        }
+        if (!parse_guest_stats(reply, now_us, g_get_real_time(), &stats, error))
+                return FALSE;
+        vt_guest_update_stats(VT_GUEST(self), &stats);
+        return TRUE;
+}
+
 /* Handles the reply (or error) of the current step; FALSE fails the op. */
 static gboolean
 op_handle(VtGuestQmp *self, Op *op, json_object *reply, const GError *qmp_error, GError **error)
 {
-        VtGuest *guest = VT_GUEST(self);
         gint64 now_us = g_get_monotonic_time();
         guint64 value = 0;
-        char *path = NULL;
 
         /* Transport failures end any operation. */
         if (g_error_matches(qmp_error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED) ||
@@ -337,38 +400,13 @@ op_handle(VtGuestQmp *self, Op *op, json_object *reply, const GError *qmp_error,
                                                                 "without a base-memory size"));
                         return FALSE;
                 }
-                vt_guest_set_max_bytes(guest, value);
+                vt_guest_set_max_bytes(VT_GUEST(self), value);
                 return TRUE;
         case STEP_BALLOON:
-                if (g_error_matches(qmp_error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_ACTIVE)) {
-                        vt_guest_set_has_balloon(guest, FALSE);
-                        self->balloon_searched = FALSE;
-                        return TRUE;
-                }
-                if (qmp_error != NULL) {
-                        g_propagate_error(error, g_error_copy(qmp_error));
-                        return FALSE;
-                }
-                if (!json_get_size(reply, "actual", &value)) {
-                        g_propagate_error(
-                            error, protocol_error("query-balloon", "without an actual size"));
-                        return FALSE;
-                }
-                vt_guest_update_balloon(guest, value, now_us);
-                return TRUE;
+                return op_handle_balloon(self, reply, qmp_error, now_us, error);
         case STEP_LIST_PERIPHERAL:
         case STEP_LIST_ANON:
-                if (qmp_error != NULL ||
-                    !find_balloon(reply,
-                                  op->step == STEP_LIST_ANON ? QOM_PERIPHERAL_ANON : QOM_PERIPHERAL,
-                                  &path))
-                        g_debug("guest '%s': qom-list failed or malformed: %s", guest_name(self),
-                                qmp_error != NULL ? qmp_error->message : "bad reply");
-                if (path != NULL)
-                        guest_set_balloon_path(self, path);
-                else if (op->step == STEP_LIST_ANON)
-                        /* Stats stay unavailable until the balloon comes back. */
-                        self->balloon_searched = TRUE;
+                op_handle_search(self, op->step, reply, qmp_error);
                 return TRUE;
         case STEP_SET_INTERVAL:
                 self->interval_tried = TRUE;
@@ -376,20 +414,8 @@ op_handle(VtGuestQmp *self, Op *op, json_object *reply, const GError *qmp_error,
                         g_debug("guest '%s': cannot enable balloon statistics: %s",
                                 guest_name(self), qmp_error->message);
                 return TRUE;
-        case STEP_STATS: {
-                VtGuestStats stats;
-
-                if (g_error_matches(qmp_error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_FOUND))
-                        guest_set_balloon_path(self, NULL); /* unplugged: search again */
-                if (qmp_error != NULL) {
-                        g_propagate_error(error, g_error_copy(qmp_error));
-                        return FALSE;
-                }
-                if (!parse_guest_stats(reply, now_us, g_get_real_time(), &stats, error))
-                        return FALSE;
-                vt_guest_update_stats(guest, &stats);
-                return TRUE;
-        }
+        case STEP_STATS:
+                return op_handle_stats(self, reply, qmp_error, now_us, error);
         case STEP_BEGIN:
         case STEP_DONE:
         default:
