@@ -5,10 +5,10 @@
 #include <gio/gio.h>
 #include <json-c/json.h>
 
-G_BEGIN_DECLS
+/* The socket's default path, error classes and codes, commands, events. */
+#include "vt-control-protocol.h"
 
-/* Where vmtided listens unless told otherwise (docs/control-protocol.md). */
-#define VT_CONTROL_SOCKET_DEFAULT "/run/vmtide/vmtided.sock"
+G_BEGIN_DECLS
 
 /* Bounds on what one client can make the daemon hold. */
 #define VT_CONTROL_SERVER_MAX_MESSAGE (64u * 1024)
@@ -21,27 +21,11 @@ G_BEGIN_DECLS
 #define VT_CONTROL_SERVER_MAX_QUEUED      (1024u * 1024)
 #define VT_CONTROL_SERVER_QUEUED_OVERHEAD 64u
 
+/* The domain of the VtControlError codes (vt-control-protocol.h) a command
+ * handler may return; each is sent as the error class it names. Errors of
+ * any other domain are sent as `GenericError`, with their message as
+ * `desc`. */
 #define VT_CONTROL_ERROR (vt_control_error_quark())
-
-/**
- * VtControlError:
- * @VT_CONTROL_ERROR_GENERIC: `GenericError`: bad or missing arguments, or
- *     the command failed; the message names the argument
- * @VT_CONTROL_ERROR_COMMAND_NOT_FOUND: `CommandNotFound`
- * @VT_CONTROL_ERROR_GUEST_NOT_FOUND: `GuestNotFound`; set it with
- *     vt_control_set_error_guest_not_found() so that every command words
- *     it alike
- *
- * Codes a command handler may return; each is sent as the QMP error class
- * named. Errors of any other domain are sent as `GenericError`, with
- * their message as `desc`.
- */
-typedef enum {
-        VT_CONTROL_ERROR_GENERIC,
-        VT_CONTROL_ERROR_COMMAND_NOT_FOUND,
-        VT_CONTROL_ERROR_GUEST_NOT_FOUND,
-        VT_CONTROL_ERROR_MAX,
-} VtControlError;
 
 GQuark vt_control_error_quark(void);
 const char *vt_control_error_to_class(const GError *error);
