@@ -17,5 +17,6 @@ int vt_cli_events(VtCli *cli, int argc, char **argv);
 int vt_cli_ksm(VtCli *cli, int argc, char **argv);
 
 char *vt_cli_format_policy(json_object *policy);
+char *vt_cli_format_ksm_knobs(json_object *ksm);
 
 G_END_DECLS

@@ -39,7 +39,7 @@ events_describe_balloon(const char *name, json_object *data)
         g_autofree char *other = NULL;
         const char *guest = vt_cli_or_dash(vt_cli_json_get_string(data, "guest"));
 
-        if (g_str_equal(name, "BALLOON_DONE")) {
+        if (g_str_equal(name, VT_CONTROL_EVENT_BALLOON_DONE)) {
                 other = vt_cli_json_format_int(data, "ms");
                 return g_strdup_printf("%s: balloon at %s after %s ms", guest,
                                        vt_cli_or_dash(actual), vt_cli_or_dash(other));
@@ -52,12 +52,9 @@ events_describe_balloon(const char *name, json_object *data)
 static char *
 events_describe_ksm(json_object *data)
 {
-        g_autofree char *run = vt_cli_json_format_int(data, "run");
-        g_autofree char *pages = vt_cli_json_format_int(data, "pages_to_scan");
-        g_autofree char *sleep_ms = vt_cli_json_format_int(data, "sleep_millisecs");
+        g_autofree char *knobs = vt_cli_format_ksm_knobs(data);
 
-        return g_strdup_printf("run %s, %s pages every %s ms (%s)", vt_cli_or_dash(run),
-                               vt_cli_or_dash(pages), vt_cli_or_dash(sleep_ms),
+        return g_strdup_printf("%s (%s)", knobs,
                                vt_cli_or_dash(vt_cli_json_get_string(data, "reason")));
 }
 
@@ -67,25 +64,27 @@ events_describe(const char *name, json_object *data)
 {
         gboolean paused = FALSE;
 
-        if (g_str_equal(name, "DECISION"))
+        if (g_str_equal(name, VT_CONTROL_EVENT_DECISION))
                 return events_describe_decision(data);
-        if (g_str_equal(name, "BALLOON_DONE") || g_str_equal(name, "BALLOON_STUCK"))
+        if (g_str_equal(name, VT_CONTROL_EVENT_BALLOON_DONE) ||
+            g_str_equal(name, VT_CONTROL_EVENT_BALLOON_STUCK))
                 return events_describe_balloon(name, data);
-        if (g_str_equal(name, "KSM"))
+        if (g_str_equal(name, VT_CONTROL_EVENT_KSM))
                 return events_describe_ksm(data);
-        if (g_str_equal(name, "HOST_STATE"))
+        if (g_str_equal(name, VT_CONTROL_EVENT_HOST_STATE))
                 return g_strdup_printf("host %s -> %s (%s)",
                                        vt_cli_or_dash(vt_cli_json_get_string(data, "from")),
                                        vt_cli_or_dash(vt_cli_json_get_string(data, "to")),
                                        vt_cli_or_dash(vt_cli_json_get_string(data, "reason")));
-        if (g_str_equal(name, "GUEST_ADDED"))
+        if (g_str_equal(name, VT_CONTROL_EVENT_GUEST_ADDED))
                 return g_strdup_printf("%s added",
                                        vt_cli_or_dash(vt_cli_json_get_string(data, "guest")));
-        if (g_str_equal(name, "GUEST_REMOVED"))
+        if (g_str_equal(name, VT_CONTROL_EVENT_GUEST_REMOVED))
                 return g_strdup_printf("%s removed (%s)",
                                        vt_cli_or_dash(vt_cli_json_get_string(data, "guest")),
                                        vt_cli_or_dash(vt_cli_json_get_string(data, "reason")));
-        if (g_str_equal(name, "AUTOMATION") && vt_cli_json_get_bool(data, "paused", &paused))
+        if (g_str_equal(name, VT_CONTROL_EVENT_AUTOMATION) &&
+            vt_cli_json_get_bool(data, "paused", &paused))
                 return g_strdup(paused ? "automation paused" : "automation resumed");
         return g_strdup(data != NULL
                             ? json_object_to_json_string_ext(

@@ -58,20 +58,16 @@ vt_cli_list(VtCli *cli, int argc, char **argv)
             {"MAX", VT_CLI_ALIGN_RIGHT},    {"AVAILABLE", VT_CLI_ALIGN_RIGHT},
             {"ACTION", VT_CLI_ALIGN_LEFT},  {"REASON", VT_CLI_ALIGN_LEFT},
         };
-        g_autoptr(GError) error = NULL;
         g_autoptr(json_object) reply = NULL;
         g_autoptr(VtCliTable) table = NULL;
         json_object *guests;
+        int status;
 
         if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 0, 0))
                 return VT_CLI_EXIT_USAGE;
-        reply = vt_cli_call(cli, "query-guests", NULL, &error);
+        reply = vt_cli_call_or_finish(cli, VT_CONTROL_COMMAND_QUERY_GUESTS, NULL, &status);
         if (reply == NULL)
-                return vt_cli_fail(error);
-        if (cli->json) {
-                vt_cli_print_json(reply);
-                return VT_CLI_EXIT_OK;
-        }
+                return status;
         guests = vt_cli_json_get(reply, "guests");
         if (!json_object_is_type(guests, json_type_array) ||
             json_object_array_length(guests) == 0) {

@@ -13,5 +13,5 @@
 int
 vt_cli_pause(VtCli *cli, int argc, char **argv)
 {
-        return vt_cli_automation(cli, argc, argv, "pause");
+        return vt_cli_automation(cli, argc, argv, VT_CONTROL_COMMAND_PAUSE);
 }

@@ -127,10 +127,10 @@ vt_cli_policy(VtCli *cli, int argc, char **argv)
         change = json_object_object_length(arguments) > 1;
 
         if (change) {
-                reply = vt_cli_call(cli, "set-policy", arguments, &error);
+                reply = vt_cli_call(cli, VT_CONTROL_COMMAND_SET_POLICY, arguments, &error);
                 policy = reply;
         } else {
-                reply = vt_cli_call(cli, "query-guest", arguments, &error);
+                reply = vt_cli_call(cli, VT_CONTROL_COMMAND_QUERY_GUEST, arguments, &error);
                 policy = vt_cli_json_get(reply, "policy");
         }
         if (reply == NULL)

@@ -13,5 +13,5 @@
 int
 vt_cli_resume(VtCli *cli, int argc, char **argv)
 {
-        return vt_cli_automation(cli, argc, argv, "resume");
+        return vt_cli_automation(cli, argc, argv, VT_CONTROL_COMMAND_RESUME);
 }

@@ -25,6 +25,7 @@ vt_cli_setmem(VtCli *cli, int argc, char **argv)
         const char *name;
         guint64 bytes = 0;
         gint64 set = 0;
+        int status;
 
         if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 2, 2))
                 return VT_CLI_EXIT_USAGE;
@@ -41,13 +42,9 @@ vt_cli_setmem(VtCli *cli, int argc, char **argv)
                 json_object_object_add(arguments, "bytes", json_object_new_int64((gint64)bytes));
         }
 
-        reply = vt_cli_call(cli, "set-target", arguments, &error);
+        reply = vt_cli_call_or_finish(cli, VT_CONTROL_COMMAND_SET_TARGET, arguments, &status);
         if (reply == NULL)
-                return vt_cli_fail(error);
-        if (cli->json) {
-                vt_cli_print_json(reply);
-                return VT_CLI_EXIT_OK;
-        }
+                return status;
         if (automatic) {
                 printf("%s: back under automatic control\n", name);
                 return VT_CLI_EXIT_OK;

@@ -112,24 +112,20 @@ stats_format_ksm(json_object *ksm)
 int
 vt_cli_stats(VtCli *cli, int argc, char **argv)
 {
-        g_autoptr(GError) error = NULL;
         g_autoptr(json_object) arguments = json_object_new_object();
         g_autoptr(json_object) guest = NULL;
         g_autoptr(VtCliTable) table = NULL;
         g_autofree char *pid = NULL;
         gboolean manual = FALSE;
         json_object *stats;
+        int status;
 
         if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 1, 1))
                 return VT_CLI_EXIT_USAGE;
         json_object_object_add(arguments, "name", json_object_new_string(argv[1]));
-        guest = vt_cli_call(cli, "query-guest", arguments, &error);
+        guest = vt_cli_call_or_finish(cli, VT_CONTROL_COMMAND_QUERY_GUEST, arguments, &status);
         if (guest == NULL)
-                return vt_cli_fail(error);
-        if (cli->json) {
-                vt_cli_print_json(guest);
-                return VT_CLI_EXIT_OK;
-        }
+                return status;
 
         table = vt_cli_table_new_fields();
         pid = vt_cli_json_format_int(guest, "pid");

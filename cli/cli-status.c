@@ -8,61 +8,27 @@
 static char *
 status_format_ksm(json_object *ksm)
 {
-        g_autofree char *run = vt_cli_json_format_int(ksm, "run");
-        g_autofree char *pages = vt_cli_json_format_int(ksm, "pages_to_scan");
-        g_autofree char *sleep_ms = vt_cli_json_format_int(ksm, "sleep_millisecs");
+        g_autofree char *knobs = NULL;
         const char *reason = vt_cli_json_get_string(ksm, "reason");
 
         if (!json_object_is_type(ksm, json_type_object))
                 return g_strdup("not managed");
-        return g_strdup_printf("run %s, %s pages every %s ms%s%s%s", vt_cli_or_dash(run),
-                               vt_cli_or_dash(pages), vt_cli_or_dash(sleep_ms),
-                               reason != NULL ? " (" : "", reason != NULL ? reason : "",
-                               reason != NULL ? ")" : "");
+        knobs = vt_cli_format_ksm_knobs(ksm);
+        return g_strdup_printf("%s%s%s%s", knobs, reason != NULL ? " (" : "",
+                               reason != NULL ? reason : "", reason != NULL ? ")" : "");
 }
 
-/**
- * vt_cli_status:
- * @cli: the invocation
- * @argc: arguments, `status` first
- * @argv: (array length=argc): the arguments
- *
- * Returns: the exit status
- */
-int
-vt_cli_status(VtCli *cli, int argc, char **argv)
+/* The daemon's own lines: version and backend, automation, the loop. */
+static void
+status_add_daemon(VtCliTable *table, json_object *status)
 {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(json_object) status = NULL;
-        g_autoptr(VtCliTable) table = NULL;
-        g_autofree char *uptime = NULL;
-        g_autofree char *tick = NULL;
-        g_autofree char *ticks = NULL;
-        g_autofree char *actions = NULL;
-        g_autofree char *total = NULL;
-        g_autofree char *available = NULL;
-        g_autofree char *actual = NULL;
-        g_autofree char *guest_free = NULL;
-        const char *state;
-        const char *reason;
-        char *budget;
+        g_autofree char *uptime = vt_cli_json_format_duration(status, "uptime_ms");
+        g_autofree char *tick = vt_cli_json_format_duration(status, "tick_interval_ms");
+        g_autofree char *ticks = vt_cli_json_format_int(status, "ticks");
+        g_autofree char *actions = vt_cli_json_format_int(status, "n_actions");
         gboolean paused = FALSE;
         gboolean connected = TRUE;
-        double some = -1, full = -1;
 
-        if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 0, 0))
-                return VT_CLI_EXIT_USAGE;
-        status = vt_cli_call(cli, "query-status", NULL, &error);
-        if (status == NULL)
-                return vt_cli_fail(error);
-        if (cli->json) {
-                vt_cli_print_json(status);
-                return VT_CLI_EXIT_OK;
-        }
-
-        table = vt_cli_table_new_fields();
-
-        uptime = vt_cli_json_format_duration(status, "uptime_ms");
         vt_cli_table_add_field(
             table, "Daemon:",
             g_strdup_printf("vmtided %s, backend %s%s, up %s",
@@ -77,23 +43,30 @@ vt_cli_status(VtCli *cli, int argc, char **argv)
         vt_cli_table_add_field(
             table, "Automation:",
             g_strdup(paused ? "paused ('vmtide resume' starts it again)" : "running"));
-        tick = vt_cli_json_format_duration(status, "tick_interval_ms");
-        ticks = vt_cli_json_format_int(status, "ticks");
-        actions = vt_cli_json_format_int(status, "n_actions");
         vt_cli_table_add_field(table, "Control loop:",
                                g_strdup_printf("every %s, %s ticks, %s actions",
                                                vt_cli_or_dash(tick), vt_cli_or_dash(ticks),
                                                vt_cli_or_dash(actions)));
         vt_cli_table_add_field(table, "Guests:", vt_cli_json_format_int(status, "n_guests"));
+}
 
-        state = vt_cli_json_get_string(status, "host.state");
-        reason = vt_cli_json_get_string(status, "host.reason");
+/* The host's lines: its state, memory, pressure, reserve and budget. */
+static void
+status_add_host(VtCliTable *table, json_object *status)
+{
+        g_autofree char *total = vt_cli_json_format_size(status, "host.mem_total");
+        g_autofree char *available = vt_cli_json_format_size(status, "host.mem_available");
+        g_autofree char *actual = vt_cli_json_format_size(status, "host.guests_actual");
+        g_autofree char *guest_free = vt_cli_json_format_size(status, "host.guest_free");
+        const char *state = vt_cli_json_get_string(status, "host.state");
+        const char *reason = vt_cli_json_get_string(status, "host.reason");
+        char *budget;
+        double some = -1, full = -1;
+
         vt_cli_table_add_field(
             table, "Host:",
             g_strdup_printf("%s%s%s%s", vt_cli_or_dash(state), reason != NULL ? " (" : "",
                             reason != NULL ? reason : "", reason != NULL ? ")" : ""));
-        total = vt_cli_json_format_size(status, "host.mem_total");
-        available = vt_cli_json_format_size(status, "host.mem_available");
         vt_cli_table_add_field(table, "Memory:",
                                g_strdup_printf("%s total, %s available", vt_cli_or_dash(total),
                                                vt_cli_or_dash(available)));
@@ -107,11 +80,35 @@ vt_cli_status(VtCli *cli, int argc, char **argv)
         vt_cli_table_add_field(table, "Reserve:", vt_cli_json_format_size(status, "host.reserve"));
         budget = vt_cli_json_format_size(status, "host.budget");
         vt_cli_table_add_field(table, "Budget:", budget != NULL ? budget : g_strdup("none"));
-        actual = vt_cli_json_format_size(status, "host.guests_actual");
-        guest_free = vt_cli_json_format_size(status, "host.guest_free");
         vt_cli_table_add_field(table, "Guest memory:",
                                g_strdup_printf("%s in balloons, %s free inside",
                                                vt_cli_or_dash(actual), vt_cli_or_dash(guest_free)));
+}
+
+/**
+ * vt_cli_status:
+ * @cli: the invocation
+ * @argc: arguments, `status` first
+ * @argv: (array length=argc): the arguments
+ *
+ * Returns: the exit status
+ */
+int
+vt_cli_status(VtCli *cli, int argc, char **argv)
+{
+        g_autoptr(json_object) status = NULL;
+        g_autoptr(VtCliTable) table = NULL;
+        int exit_status;
+
+        if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 0, 0))
+                return VT_CLI_EXIT_USAGE;
+        status = vt_cli_call_or_finish(cli, VT_CONTROL_COMMAND_QUERY_STATUS, NULL, &exit_status);
+        if (status == NULL)
+                return exit_status;
+
+        table = vt_cli_table_new_fields();
+        status_add_daemon(table, status);
+        status_add_host(table, status);
         vt_cli_table_add_field(table, "KSM:", status_format_ksm(vt_cli_json_get(status, "ksm")));
         vt_cli_print_table(table);
         return VT_CLI_EXIT_OK;

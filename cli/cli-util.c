@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host/control/control-server.h"
 #include "qmp/qmp-sync.h"
 #include "vt-autocleanups.h"
 
@@ -330,6 +329,39 @@ vt_cli_call(VtCli *cli, const char *command, json_object *arguments, GError **er
 }
 
 /**
+ * vt_cli_call_or_finish:
+ * @cli: an invocation
+ * @command: the control command, e.g. `query-guests`
+ * @arguments: (nullable) (transfer none): its arguments, an object
+ * @ret_status: (out): the exit status, written when %NULL is returned
+ *
+ * Runs @command as vt_cli_call() does and finishes what every subcommand
+ * does alike with the answer: an error goes to stderr (vt_cli_fail()),
+ * and with `--json` the return value to stdout.
+ *
+ * Returns: (transfer full) (nullable): the return value for the caller
+ *     to print as text, or %NULL when the subcommand is done and should
+ *     exit with *@ret_status
+ */
+json_object *
+vt_cli_call_or_finish(VtCli *cli, const char *command, json_object *arguments, int *ret_status)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply = vt_cli_call(cli, command, arguments, &error);
+
+        if (reply == NULL) {
+                *ret_status = vt_cli_fail(error);
+                return NULL;
+        }
+        if (cli->json) {
+                vt_cli_print_json(reply);
+                *ret_status = VT_CLI_EXIT_OK;
+                return NULL;
+        }
+        return g_steal_pointer(&reply);
+}
+
+/**
  * vt_cli_fail:
  * @error: why the command failed
  *
@@ -552,19 +584,15 @@ vt_cli_json_format_duration(json_object *object, const char *path)
 int
 vt_cli_automation(VtCli *cli, int argc, char **argv, const char *command)
 {
-        g_autoptr(GError) error = NULL;
         g_autoptr(json_object) reply = NULL;
         gboolean paused = FALSE;
+        int status;
 
         if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 0, 0))
                 return VT_CLI_EXIT_USAGE;
-        reply = vt_cli_call(cli, command, NULL, &error);
+        reply = vt_cli_call_or_finish(cli, command, NULL, &status);
         if (reply == NULL)
-                return vt_cli_fail(error);
-        if (cli->json) {
-                vt_cli_print_json(reply);
-                return VT_CLI_EXIT_OK;
-        }
+                return status;
         vt_cli_json_get_bool(reply, "paused", &paused);
         if (paused)
                 printf("automation paused: no balloon or KSM changes until 'vmtide resume'\n");

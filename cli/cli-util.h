@@ -6,6 +6,7 @@
 
 #include "cli/cli-format.h"
 #include "qmp/qmp-client.h"
+#include "vt-control-protocol.h"
 
 G_BEGIN_DECLS
 
@@ -81,6 +82,8 @@ VtQmpClient *vt_cli_connect(VtCli *cli, GError **error);
 VtQmpClient *vt_cli_connect_full(VtCli *cli, VtCliPrepare prepare, gpointer user_data,
                                  GError **error);
 json_object *vt_cli_call(VtCli *cli, const char *command, json_object *arguments, GError **error);
+json_object *vt_cli_call_or_finish(VtCli *cli, const char *command, json_object *arguments,
+                                   int *ret_status);
 int vt_cli_fail(const GError *error);
 int vt_cli_automation(VtCli *cli, int argc, char **argv, const char *command);
 
