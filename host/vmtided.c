@@ -35,91 +35,110 @@ on_quit_signal(gpointer data)
         return G_SOURCE_CONTINUE;
 }
 
-int
-main(int argc, char **argv)
+/* What the command line says: %NULL or %FALSE where it says nothing. */
+typedef struct {
+        char *config_path;
+        char *control_socket;
+        char *qmp_dir;
+        char *budget;
+        gboolean verbose;
+        gboolean version;
+        gboolean check;
+} Options;
+
+static void
+options_clear(Options *options)
 {
-        g_autofree char *config_path = NULL;
-        g_autofree char *control_socket = NULL;
-        g_autofree char *qmp_dir = NULL;
-        g_autofree char *budget = NULL;
-        gboolean verbose = FALSE;
-        gboolean version = FALSE;
-        gboolean check = FALSE;
+        g_free(options->config_path);
+        g_free(options->control_socket);
+        g_free(options->qmp_dir);
+        g_free(options->budget);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Options, options_clear)
+
+static gboolean
+options_parse(Options *options, int *argc, char ***argv, GError **error)
+{
         const GOptionEntry entries[] = {
-            {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+            {"config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path,
              "Configuration file (default /etc/vmtide/vmtided.conf)", "FILE"},
-            {"control-socket", 's', 0, G_OPTION_ARG_FILENAME, &control_socket,
+            {"control-socket", 's', 0, G_OPTION_ARG_FILENAME, &options->control_socket,
              "Control socket (overrides [daemon] control-socket)", "PATH"},
-            {"qmp-dir", 'd', 0, G_OPTION_ARG_FILENAME, &qmp_dir,
+            {"qmp-dir", 'd', 0, G_OPTION_ARG_FILENAME, &options->qmp_dir,
              "Directory of guests' QMP sockets (overrides [qmp] dir)", "DIR"},
-            {"budget", 'b', 0, G_OPTION_ARG_STRING, &budget,
+            {"budget", 'b', 0, G_OPTION_ARG_STRING, &options->budget,
              "Memory the guests may use in all, e.g. 12G (overrides [budget] total)", "SIZE"},
-            {"check", 0, 0, G_OPTION_ARG_NONE, &check,
+            {"check", 0, 0, G_OPTION_ARG_NONE, &options->check,
              "Check the configuration, print warnings, and exit", NULL},
-            {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
-            {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+            {"verbose", 'v', 0, G_OPTION_ARG_NONE, &options->verbose, "Log debug messages", NULL},
+            {"version", 'V', 0, G_OPTION_ARG_NONE, &options->version, "Print the version and exit",
+             NULL},
             {NULL},
         };
-        g_autoptr(GOptionContext) context = NULL;
+        g_autoptr(GOptionContext) context =
+            g_option_context_new("- vmtide's host daemon: balloon, KSM, and more guests");
+
+        g_option_context_add_main_entries(context, entries, NULL);
+        return g_option_context_parse(context, argc, argv, error);
+}
+
+/*
+ * Loads the configuration, logs its warnings and lets the command line
+ * override it. On failure prints why and writes the exit status.
+ */
+static VtDaemonConfig *
+config_load(Options *options, int *ret_status)
+{
         g_autoptr(GError) error = NULL;
         g_autoptr(VtDaemonConfig) config = NULL;
-        g_autoptr(VtDaemon) daemon = NULL;
         guint64 budget_bytes = 0;
-        g_autoptr(GMainLoop) loop = NULL;
         const char *const *warnings;
 
-        setlocale(LC_ALL, "");
-        context = g_option_context_new("- vmtide's host daemon: balloon, KSM, and more guests");
-        g_option_context_add_main_entries(context, entries, NULL);
-        if (!g_option_context_parse(context, &argc, &argv, &error)) {
-                fprintf(stderr, "vmtided: %s\n", error->message);
-                return 2;
-        }
-        if (version) {
-                printf("vmtided %s\n", VT_VERSION);
-                return 0;
-        }
-
-        config = config_path != NULL ? vt_daemon_config_load(config_path, &error)
-                                     : vt_daemon_config_load_optional(NULL, &error);
+        config = options->config_path != NULL ? vt_daemon_config_load(options->config_path, &error)
+                                              : vt_daemon_config_load_optional(NULL, &error);
         if (config == NULL) {
                 fprintf(stderr, "vmtided: %s\n", error->message);
-                return 1;
+                *ret_status = 1;
+                return NULL;
         }
         warnings = vt_daemon_config_get_warnings(config);
         for (guint i = 0; warnings != NULL && warnings[i] != NULL; i++)
                 g_warning("%s", warnings[i]);
-        if (control_socket != NULL) {
+        if (options->control_socket != NULL) {
                 g_free(config->control_socket);
-                config->control_socket = g_steal_pointer(&control_socket);
+                config->control_socket = g_steal_pointer(&options->control_socket);
         }
-        if (qmp_dir != NULL) {
+        if (options->qmp_dir != NULL) {
                 g_free(config->qmp_dir);
-                config->qmp_dir = g_steal_pointer(&qmp_dir);
+                config->qmp_dir = g_steal_pointer(&options->qmp_dir);
         }
-        if (budget != NULL) {
-                if (!vt_size_parse(budget, &budget_bytes, &error)) {
+        if (options->budget != NULL) {
+                if (!vt_size_parse(options->budget, &budget_bytes, &error)) {
                         fprintf(stderr, "vmtided: --budget: %s\n", error->message);
-                        return 2;
+                        *ret_status = 2;
+                        return NULL;
                 }
                 config->budget_total = budget_bytes;
         }
-        log_level = verbose ? G_LOG_LEVEL_DEBUG : config->log_level;
-        if (log_level >= G_LOG_LEVEL_DEBUG)
-                g_log_set_debug_enabled(TRUE);
-        g_log_set_default_handler(log_handler, NULL);
-        if (check) {
-                printf("configuration OK\n");
-                return 0;
-        }
+        return g_steal_pointer(&config);
+}
 
-        loop = g_main_loop_new(NULL, FALSE);
+/* Runs the daemon until a signal stops it; returns the exit status. */
+static int
+daemon_run(VtDaemonConfig *config)
+{
+        g_autoptr(VtDaemonConfig) owned = config;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtDaemon) daemon = NULL;
+        g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+
         /* Before anything is created: a TERM during start-up still cleans up. */
         g_unix_signal_add(SIGTERM, on_quit_signal, loop);
         g_unix_signal_add(SIGINT, on_quit_signal, loop);
         /* No configuration reload yet: a HUP stops cleanly, like TERM. */
         g_unix_signal_add(SIGHUP, on_quit_signal, loop);
-        daemon = vt_daemon_new(g_steal_pointer(&config), &error);
+        daemon = vt_daemon_new(g_steal_pointer(&owned), &error);
         if (daemon == NULL || !vt_daemon_start(daemon, &error)) {
                 g_autoptr(GError) notify_error = NULL;
                 g_autofree char *status = g_strdup_printf("STATUS=%s", error->message);
@@ -139,4 +158,35 @@ main(int argc, char **argv)
         vt_daemon_stop(daemon);
         g_message("stopped");
         return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+        g_auto(Options) options = {0};
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtDaemonConfig) config = NULL;
+        int status = 0;
+
+        setlocale(LC_ALL, "");
+        if (!options_parse(&options, &argc, &argv, &error)) {
+                fprintf(stderr, "vmtided: %s\n", error->message);
+                return 2;
+        }
+        if (options.version) {
+                printf("vmtided %s\n", VT_VERSION);
+                return 0;
+        }
+        config = config_load(&options, &status);
+        if (config == NULL)
+                return status;
+        log_level = options.verbose ? G_LOG_LEVEL_DEBUG : config->log_level;
+        if (log_level >= G_LOG_LEVEL_DEBUG)
+                g_log_set_debug_enabled(TRUE);
+        g_log_set_default_handler(log_handler, NULL);
+        if (options.check) {
+                printf("configuration OK\n");
+                return 0;
+        }
+        return daemon_run(g_steal_pointer(&config));
 }
