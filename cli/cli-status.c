@@ -5,17 +5,23 @@
 #include "cli/cli-commands.h"
 #include "vt-autocleanups.h"
 
+/* "@text (@reason)", or @text alone without a reason. */
+static char *
+status_format_with_reason(const char *text, const char *reason)
+{
+        return g_strdup_printf("%s%s%s%s", text, reason != NULL ? " (" : "",
+                               reason != NULL ? reason : "", reason != NULL ? ")" : "");
+}
+
 static char *
 status_format_ksm(json_object *ksm)
 {
         g_autofree char *knobs = NULL;
-        const char *reason = vt_cli_json_get_string(ksm, "reason");
 
         if (!json_object_is_type(ksm, json_type_object))
                 return g_strdup("not managed");
         knobs = vt_cli_format_ksm_knobs(ksm);
-        return g_strdup_printf("%s%s%s%s", knobs, reason != NULL ? " (" : "",
-                               reason != NULL ? reason : "", reason != NULL ? ")" : "");
+        return status_format_with_reason(knobs, vt_cli_json_get_string(ksm, "reason"));
 }
 
 /* The daemon's own lines: version and backend, automation, the loop. */
@@ -63,10 +69,8 @@ status_add_host(VtCliTable *table, json_object *status)
         char *budget;
         double some = -1, full = -1;
 
-        vt_cli_table_add_field(
-            table, "Host:",
-            g_strdup_printf("%s%s%s%s", vt_cli_or_dash(state), reason != NULL ? " (" : "",
-                            reason != NULL ? reason : "", reason != NULL ? ")" : ""));
+        vt_cli_table_add_field(table,
+                               "Host:", status_format_with_reason(vt_cli_or_dash(state), reason));
         vt_cli_table_add_field(table, "Memory:",
                                g_strdup_printf("%s total, %s available", vt_cli_or_dash(total),
                                                vt_cli_or_dash(available)));
