@@ -346,6 +346,32 @@ vt_guest_update_stats(VtGuest *guest, const VtGuestStats *stats)
 }
 
 /**
+ * vt_guest_stats_sent_us:
+ * @last_update_s: when the guest's balloon driver sent its statistics:
+ *     the host's wall clock, seconds since the epoch (QEMU's
+ *     `last-update`, libvirt's LAST_UPDATE), > 0
+ * @now_us: the monotonic time now
+ * @real_now_us: the wall clock now (g_get_real_time())
+ *
+ * For backends: the wall-clock time turned into a monotonic one for
+ * #VtGuestStats's @updated_us. A time in the future reads as now; one
+ * older than the monotonic clock reads as its first microsecond (never 0,
+ * which means "never").
+ *
+ * Returns: the monotonic time the statistics were sent
+ */
+gint64
+vt_guest_stats_sent_us(guint64 last_update_s, gint64 now_us, gint64 real_now_us)
+{
+        gint64 age_us;
+
+        if (last_update_s > (guint64)(G_MAXINT64 / G_USEC_PER_SEC))
+                last_update_s = G_MAXINT64 / G_USEC_PER_SEC;
+        age_us = CLAMP(real_now_us - (gint64)last_update_s * G_USEC_PER_SEC, 0, now_us - 1);
+        return now_us - age_us;
+}
+
+/**
  * vt_guest_set_reachable:
  * @guest: a guest
  * @reachable: whether the backend can drive it now

@@ -163,6 +163,7 @@ void vt_guest_set_max_bytes(VtGuest *guest, guint64 bytes);
 void vt_guest_set_has_balloon(VtGuest *guest, gboolean has_balloon);
 void vt_guest_update_balloon(VtGuest *guest, guint64 actual_bytes, gint64 now_us);
 void vt_guest_update_stats(VtGuest *guest, const VtGuestStats *stats);
+gint64 vt_guest_stats_sent_us(guint64 last_update_s, gint64 now_us, gint64 real_now_us);
 void vt_guest_set_agent_path(VtGuest *guest, const char *path);
 void vt_guest_emit_gone(VtGuest *guest, const GError *error);
 

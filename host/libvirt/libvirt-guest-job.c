@@ -102,14 +102,8 @@ stats_from_libvirt(const virDomainMemoryStatStruct *s, int n, gint64 now_us, gin
                         break;
                 }
         }
-        if (last_update != 0 && stats.total != 0) {
-                gint64 age_us;
-
-                if (last_update > (guint64)(G_MAXINT64 / G_USEC_PER_SEC))
-                        last_update = G_MAXINT64 / G_USEC_PER_SEC;
-                age_us = CLAMP(real_now_us - (gint64)last_update * G_USEC_PER_SEC, 0, now_us - 1);
-                stats.updated_us = now_us - age_us;
-        }
+        if (last_update != 0 && stats.total != 0)
+                stats.updated_us = vt_guest_stats_sent_us(last_update, now_us, real_now_us);
         *ret_stats = stats;
 }
 

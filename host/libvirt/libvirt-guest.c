@@ -92,6 +92,18 @@ job_task_new(VtGuestLibvirt *self, gpointer source_tag, GAsyncReadyCallback call
         return task;
 }
 
+/* The caller's task (tagged @source_tag, for @callback) and, as for
+ * job_task_new(), a job task whose @on_done completes it. */
+static GTask *
+job_task_new_for(VtGuestLibvirt *self, gpointer source_tag, GAsyncReadyCallback callback,
+                 gpointer user_data, GAsyncReadyCallback on_done, VtLibvirtGuestJob **ret_job)
+{
+        GTask *outer = g_task_new(self, NULL, callback, user_data);
+
+        g_task_set_source_tag(outer, source_tag);
+        return job_task_new(self, source_tag, on_done, outer, ret_job);
+}
+
 /* Applies what a read of the metadata found. */
 static void
 guest_apply_metadata(VtGuestLibvirt *self, const VtLibvirtGuestJob *job)
@@ -164,12 +176,11 @@ static void
 guest_libvirt_start_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
-        GTask *outer = g_task_new(guest, NULL, callback, user_data);
         GTask *task;
         VtLibvirtGuestJob *job;
 
-        g_task_set_source_tag(outer, guest_libvirt_start_async);
-        task = job_task_new(self, guest_libvirt_start_async, guest_on_started, outer, &job);
+        task = job_task_new_for(self, guest_libvirt_start_async, callback, user_data,
+                                guest_on_started, &job);
         if (task == NULL)
                 return;
         job->pid_dir = g_strdup(self->pid_dir);
@@ -243,13 +254,11 @@ static void
 guest_libvirt_poll_balloon_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
-        GTask *outer = g_task_new(guest, NULL, callback, user_data);
         GTask *task;
         VtLibvirtGuestJob *job;
 
-        g_task_set_source_tag(outer, guest_libvirt_poll_balloon_async);
-        task =
-            job_task_new(self, guest_libvirt_poll_balloon_async, guest_on_stats_read, outer, &job);
+        task = job_task_new_for(self, guest_libvirt_poll_balloon_async, callback, user_data,
+                                guest_on_stats_read, &job);
         if (task != NULL)
                 vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_read_stats);
 }
@@ -274,13 +283,11 @@ guest_libvirt_set_balloon_async(VtGuest *guest, guint64 bytes, GAsyncReadyCallba
                                 gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
-        GTask *outer = g_task_new(guest, NULL, callback, user_data);
         GTask *task;
         VtLibvirtGuestJob *job;
 
-        g_task_set_source_tag(outer, guest_libvirt_set_balloon_async);
-        task =
-            job_task_new(self, guest_libvirt_set_balloon_async, guest_on_memory_set, outer, &job);
+        task = job_task_new_for(self, guest_libvirt_set_balloon_async, callback, user_data,
+                                guest_on_memory_set, &job);
         if (task == NULL)
                 return;
         /* libvirt counts KiB; round up, so a give is never short. */
@@ -350,13 +357,12 @@ guest_libvirt_store_policy_async(VtGuest *guest, const VtBalloonGuestConfig *bal
                                  gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(guest);
-        GTask *outer = g_task_new(guest, NULL, callback, user_data);
         VtLibvirtPolicy policy = {.balloon = *balloon, .ksm_opt_out = ksm_opt_out};
         GTask *task;
         VtLibvirtGuestJob *job;
 
-        g_task_set_source_tag(outer, guest_libvirt_store_policy_async);
-        task = job_task_new(self, guest_libvirt_store_policy_async, guest_on_stored, outer, &job);
+        task = job_task_new_for(self, guest_libvirt_store_policy_async, callback, user_data,
+                                guest_on_stored, &job);
         if (task == NULL)
                 return;
         job->policy_xml = vt_libvirt_policy_format(&policy);

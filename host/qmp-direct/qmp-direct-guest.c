@@ -145,7 +145,6 @@ parse_guest_stats(json_object *reply, gint64 now_us, gint64 real_now_us, VtGuest
         json_object *stats = NULL;
         guint64 last_update = 0;
         VtGuestStats s = {0};
-        gint64 age_us;
 
         if (!json_object_is_type(reply, json_type_object) ||
             !json_object_object_get_ex(reply, "stats", &stats) ||
@@ -165,12 +164,8 @@ parse_guest_stats(json_object *reply, gint64 now_us, gint64 real_now_us, VtGuest
                 }
         }
         /* last-update is QEMU's wall clock in seconds; 0: no stats yet. */
-        if (last_update != 0) {
-                if (last_update > (guint64)(G_MAXINT64 / G_USEC_PER_SEC))
-                        last_update = G_MAXINT64 / G_USEC_PER_SEC;
-                age_us = CLAMP(real_now_us - (gint64)last_update * G_USEC_PER_SEC, 0, now_us - 1);
-                s.updated_us = now_us - age_us;
-        }
+        if (last_update != 0)
+                s.updated_us = vt_guest_stats_sent_us(last_update, now_us, real_now_us);
         *ret_stats = s;
         return TRUE;
 }
