@@ -210,19 +210,29 @@ guest_check_gone(VtGuestLibvirt *self, const GError *error)
         vt_guest_emit_gone(VT_GUEST(self), gone);
 }
 
+/* When the job of @result failed: @task fails with its error (and the
+ * guest is gone if its domain is); TRUE. FALSE when the job succeeded. */
+static gboolean
+guest_job_failed(VtGuestLibvirt *self, GAsyncResult *result, GTask *task)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (g_task_propagate_boolean(G_TASK(result), &error))
+                return FALSE;
+        guest_check_gone(self, error);
+        g_task_return_error(task, g_steal_pointer(&error));
+        return TRUE;
+}
+
 /* A statistics read done (a refresh or a poll): applied, or the error. */
 static void
 guest_on_stats_read(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
         g_autoptr(GTask) task = user_data;
-        g_autoptr(GError) error = NULL;
 
-        if (!g_task_propagate_boolean(G_TASK(result), &error)) {
-                guest_check_gone(self, error);
-                g_task_return_error(task, g_steal_pointer(&error));
+        if (guest_job_failed(self, result, task))
                 return;
-        }
         if (!self->stopped)
                 guest_apply_memory_stats(self, g_task_get_task_data(G_TASK(result)));
         g_task_return_boolean(task, TRUE);
@@ -268,13 +278,9 @@ guest_on_memory_set(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
         g_autoptr(GTask) task = user_data;
-        g_autoptr(GError) error = NULL;
 
-        if (!g_task_propagate_boolean(G_TASK(result), &error)) {
-                guest_check_gone(self, error);
-                g_task_return_error(task, g_steal_pointer(&error));
+        if (guest_job_failed(self, result, task))
                 return;
-        }
         g_task_return_boolean(task, TRUE);
 }
 
