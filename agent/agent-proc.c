@@ -16,39 +16,47 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "vt-agent-protocol.h"
+
 #define LINE_MAX_BYTES 256 /* longer lines are not ones we know */
 
 static const struct {
         const char *key;  /* in /proc/meminfo */
         const char *name; /* in the protocol */
 } mem_fields[VT_AGENT_MEM_MAX] = {
-    [VT_AGENT_MEM_TOTAL] = {"MemTotal", "total"},
-    [VT_AGENT_MEM_FREE] = {"MemFree", "free"},
-    [VT_AGENT_MEM_AVAILABLE] = {"MemAvailable", "available"},
-    [VT_AGENT_MEM_BUFFERS] = {"Buffers", "buffers"},
-    [VT_AGENT_MEM_CACHED] = {"Cached", "cached"},
-    [VT_AGENT_MEM_SHMEM] = {"Shmem", "shmem"},
-    [VT_AGENT_MEM_ANON] = {"AnonPages", "anon"},
-    [VT_AGENT_MEM_SWAP_TOTAL] = {"SwapTotal", "swap_total"},
-    [VT_AGENT_MEM_SWAP_FREE] = {"SwapFree", "swap_free"},
+    [VT_AGENT_MEM_TOTAL] = {"MemTotal", VT_AGENT_KEY_MEM_TOTAL},
+    [VT_AGENT_MEM_FREE] = {"MemFree", VT_AGENT_KEY_MEM_FREE},
+    [VT_AGENT_MEM_AVAILABLE] = {"MemAvailable", VT_AGENT_KEY_MEM_AVAILABLE},
+    [VT_AGENT_MEM_BUFFERS] = {"Buffers", VT_AGENT_KEY_MEM_BUFFERS},
+    [VT_AGENT_MEM_CACHED] = {"Cached", VT_AGENT_KEY_MEM_CACHED},
+    [VT_AGENT_MEM_SHMEM] = {"Shmem", VT_AGENT_KEY_MEM_SHMEM},
+    [VT_AGENT_MEM_ANON] = {"AnonPages", VT_AGENT_KEY_MEM_ANON},
+    [VT_AGENT_MEM_SWAP_TOTAL] = {"SwapTotal", VT_AGENT_KEY_MEM_SWAP_TOTAL},
+    [VT_AGENT_MEM_SWAP_FREE] = {"SwapFree", VT_AGENT_KEY_MEM_SWAP_FREE},
 };
 
 /* The vmstat name is also the protocol name. */
 static const char *const vm_names[VT_AGENT_VM_MAX] = {
-    [VT_AGENT_VM_PGMAJFAULT] = "pgmajfault", [VT_AGENT_VM_PSWPIN] = "pswpin",
-    [VT_AGENT_VM_PSWPOUT] = "pswpout",       [VT_AGENT_VM_OOM_KILL] = "oom_kill",
-    [VT_AGENT_VM_ALLOCSTALL] = "allocstall", [VT_AGENT_VM_PGSCAN_DIRECT] = "pgscan_direct",
+    [VT_AGENT_VM_PGMAJFAULT] = VT_AGENT_KEY_VM_PGMAJFAULT,
+    [VT_AGENT_VM_PSWPIN] = VT_AGENT_KEY_VM_PSWPIN,
+    [VT_AGENT_VM_PSWPOUT] = VT_AGENT_KEY_VM_PSWPOUT,
+    [VT_AGENT_VM_OOM_KILL] = VT_AGENT_KEY_VM_OOM_KILL,
+    [VT_AGENT_VM_ALLOCSTALL] = VT_AGENT_KEY_VM_ALLOCSTALL,
+    [VT_AGENT_VM_PGSCAN_DIRECT] = VT_AGENT_KEY_VM_PGSCAN_DIRECT,
 };
 
 static const char *const psi_names[VT_AGENT_PSI_MAX] = {
-    [VT_AGENT_PSI_SOME_AVG10] = "some_avg10",   [VT_AGENT_PSI_SOME_AVG60] = "some_avg60",
-    [VT_AGENT_PSI_SOME_AVG300] = "some_avg300", [VT_AGENT_PSI_FULL_AVG10] = "full_avg10",
-    [VT_AGENT_PSI_FULL_AVG60] = "full_avg60",   [VT_AGENT_PSI_FULL_AVG300] = "full_avg300",
+    [VT_AGENT_PSI_SOME_AVG10] = VT_AGENT_KEY_PSI_SOME_AVG10,
+    [VT_AGENT_PSI_SOME_AVG60] = VT_AGENT_KEY_PSI_SOME_AVG60,
+    [VT_AGENT_PSI_SOME_AVG300] = VT_AGENT_KEY_PSI_SOME_AVG300,
+    [VT_AGENT_PSI_FULL_AVG10] = VT_AGENT_KEY_PSI_FULL_AVG10,
+    [VT_AGENT_PSI_FULL_AVG60] = VT_AGENT_KEY_PSI_FULL_AVG60,
+    [VT_AGENT_PSI_FULL_AVG300] = VT_AGENT_KEY_PSI_FULL_AVG300,
 };
 
 static const char *const psi_total_names[VT_AGENT_PSI_TOTAL_MAX] = {
-    [VT_AGENT_PSI_SOME_TOTAL] = "some_total_us",
-    [VT_AGENT_PSI_FULL_TOTAL] = "full_total_us",
+    [VT_AGENT_PSI_SOME_TOTAL] = VT_AGENT_KEY_PSI_SOME_TOTAL_US,
+    [VT_AGENT_PSI_FULL_TOTAL] = VT_AGENT_KEY_PSI_FULL_TOTAL_US,
 };
 
 /**

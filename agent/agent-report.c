@@ -18,25 +18,6 @@
 
 #include "vt-config.h"
 
-static const char *const reason_names[VT_AGENT_REPORT_REASON_MAX] = {
-    [VT_AGENT_REPORT_REASON_PERIODIC] = "periodic",
-    [VT_AGENT_REPORT_REASON_PRESSURE] = "pressure",
-    [VT_AGENT_REPORT_REASON_DROP] = "drop",
-    [VT_AGENT_REPORT_REASON_REQUEST] = "request",
-};
-
-/**
- * vt_agent_report_reason_to_string() - The protocol name of a report reason.
- * @reason: the reason
- *
- * Return: a static string ("periodic", ...), NULL for an invalid reason
- */
-const char *
-vt_agent_report_reason_to_string(VtAgentReportReason reason)
-{
-        return reason < VT_AGENT_REPORT_REASON_MAX ? reason_names[reason] : NULL;
-}
-
 /**
  * add_u64() - Add an integer member; json-c integers are signed 64-bit.
  * @object: the object
@@ -60,6 +41,27 @@ add_if_filled(json_object *parent, const char *key, json_object *child)
                 json_object_object_add(parent, key, child);
         else
                 json_object_put(child);
+}
+
+/**
+ * new_line_object() - Start a line: an object with "v", "type" and "seq".
+ * @type: VT_AGENT_TYPE_REPORT or VT_AGENT_TYPE_HELLO
+ * @seq: the line's sequence number
+ *
+ * Return: (transfer full) the object, or NULL if memory ran out
+ */
+static json_object *
+new_line_object(const char *type, uint64_t seq)
+{
+        json_object *object = json_object_new_object();
+
+        if (!object)
+                return NULL;
+        json_object_object_add(object, VT_AGENT_KEY_VERSION,
+                               json_object_new_int(VT_AGENT_PROTOCOL_VERSION));
+        json_object_object_add(object, VT_AGENT_KEY_TYPE, json_object_new_string(type));
+        add_u64(object, VT_AGENT_KEY_SEQ, seq);
+        return object;
 }
 
 /**
@@ -110,33 +112,29 @@ vt_agent_report_build(const VtAgentSample *sample, const VtAgentReportMeta *meta
         json_object *object, *mem, *vm, *psi, *agent;
 
         if (!sample || !meta || !sample->has_mem[VT_AGENT_MEM_TOTAL] ||
-            meta->reason >= VT_AGENT_REPORT_REASON_MAX)
+            meta->reason >= VT_AGENT_REASON_MAX)
                 return NULL;
-        object = json_object_new_object();
+        object = new_line_object(VT_AGENT_TYPE_REPORT, meta->seq);
         if (!object)
                 return NULL;
-        json_object_object_add(object, "v", json_object_new_int(VT_AGENT_PROTOCOL_VERSION));
-        json_object_object_add(object, "type", json_object_new_string("report"));
-        add_u64(object, "seq", meta->seq);
-        json_object_object_add(
-            object, "reason",
-            json_object_new_string(vt_agent_report_reason_to_string(meta->reason)));
-        add_u64(object, "uptime_ms", meta->uptime_ms);
-        add_u64(object, "interval_ms", meta->interval_ms);
+        json_object_object_add(object, VT_AGENT_KEY_REASON,
+                               json_object_new_string(vt_agent_reason_to_string(meta->reason)));
+        add_u64(object, VT_AGENT_KEY_UPTIME_MS, meta->uptime_ms);
+        add_u64(object, VT_AGENT_KEY_INTERVAL_MS, meta->interval_ms);
 
         mem = json_object_new_object();
         for (size_t i = 0; i < VT_AGENT_MEM_MAX; i++) {
                 if (sample->has_mem[i])
                         add_u64(mem, vt_agent_mem_get_name((VtAgentProcMem)i), sample->mem[i]);
         }
-        add_if_filled(object, "mem", mem);
+        add_if_filled(object, VT_AGENT_KEY_MEM, mem);
 
         vm = json_object_new_object();
         for (size_t i = 0; i < VT_AGENT_VM_MAX; i++) {
                 if (sample->has_vm[i])
                         add_u64(vm, vt_agent_vm_get_name((VtAgentProcVm)i), sample->vm[i]);
         }
-        add_if_filled(object, "vm", vm);
+        add_if_filled(object, VT_AGENT_KEY_VM, vm);
 
         psi = json_object_new_object();
         for (size_t i = 0; i < VT_AGENT_PSI_MAX; i++) {
@@ -153,14 +151,14 @@ vt_agent_report_build(const VtAgentSample *sample, const VtAgentReportMeta *meta
                         add_u64(psi, vt_agent_psi_total_get_name((VtAgentProcPsiTotal)i),
                                 sample->psi_total_us[i]);
         }
-        add_if_filled(object, "psi", psi);
+        add_if_filled(object, VT_AGENT_KEY_PSI, psi);
 
         agent = json_object_new_object();
-        add_u64(agent, "cpu_us", meta->self.cpu_us);
+        add_u64(agent, VT_AGENT_KEY_AGENT_CPU_US, meta->self.cpu_us);
         if (meta->self.has_rss)
-                add_u64(agent, "rss_bytes", meta->self.rss_bytes);
-        add_u64(agent, "dropped_requests", meta->dropped_requests);
-        json_object_object_add(object, "agent", agent);
+                add_u64(agent, VT_AGENT_KEY_AGENT_RSS_BYTES, meta->self.rss_bytes);
+        add_u64(agent, VT_AGENT_KEY_AGENT_DROPPED_REQUESTS, meta->dropped_requests);
+        json_object_object_add(object, VT_AGENT_KEY_AGENT, agent);
 
         return to_line(object);
 }
@@ -178,18 +176,16 @@ vt_agent_hello_build(uint64_t seq, uint32_t interval_ms, bool psi_trigger)
 {
         json_object *object, *features;
 
-        object = json_object_new_object();
+        object = new_line_object(VT_AGENT_TYPE_HELLO, seq);
         if (!object)
                 return NULL;
-        json_object_object_add(object, "v", json_object_new_int(VT_AGENT_PROTOCOL_VERSION));
-        json_object_object_add(object, "type", json_object_new_string("hello"));
-        add_u64(object, "seq", seq);
-        json_object_object_add(object, "version", json_object_new_string(VT_VERSION));
-        add_u64(object, "interval_ms", interval_ms);
+        json_object_object_add(object, VT_AGENT_KEY_AGENT_VERSION,
+                               json_object_new_string(VT_VERSION));
+        add_u64(object, VT_AGENT_KEY_INTERVAL_MS, interval_ms);
         features = json_object_new_array();
         if (psi_trigger)
                 json_object_array_add(features, json_object_new_string(VT_AGENT_FEATURE_PSI));
-        json_object_object_add(object, "features", features);
+        json_object_object_add(object, VT_AGENT_KEY_FEATURES, features);
         return to_line(object);
 }
 
@@ -239,27 +235,27 @@ request_from_object(json_object *object, VtAgentRequest *ret_request)
         json_object *member;
         const char *type;
 
-        if (!json_object_object_get_ex(object, "v", &member) ||
+        if (!json_object_object_get_ex(object, VT_AGENT_KEY_VERSION, &member) ||
             !json_object_is_type(member, json_type_int) ||
             json_object_get_int64(member) != VT_AGENT_PROTOCOL_VERSION)
                 return false;
-        if (!json_object_object_get_ex(object, "type", &member) ||
+        if (!json_object_object_get_ex(object, VT_AGENT_KEY_TYPE, &member) ||
             !json_object_is_type(member, json_type_string))
                 return false;
         type = json_object_get_string(member);
-        if (strcmp(type, "hello") == 0) {
+        if (strcmp(type, VT_AGENT_TYPE_HELLO) == 0) {
                 request.type = VT_AGENT_REQUEST_HELLO;
-        } else if (strcmp(type, "report-now") == 0) {
+        } else if (strcmp(type, VT_AGENT_TYPE_REPORT_NOW) == 0) {
                 request.type = VT_AGENT_REQUEST_REPORT_NOW;
-        } else if (strcmp(type, "set-interval") == 0) {
+        } else if (strcmp(type, VT_AGENT_TYPE_SET_INTERVAL) == 0) {
                 int64_t interval;
 
                 /* json-c keeps integers beyond INT64_MAX as INT64_MAX: out of range too. */
-                if (!json_object_object_get_ex(object, "interval_ms", &member) ||
+                if (!json_object_object_get_ex(object, VT_AGENT_KEY_INTERVAL_MS, &member) ||
                     !json_object_is_type(member, json_type_int))
                         return false;
                 interval = json_object_get_int64(member);
-                if (interval < VT_AGENT_INTERVAL_MIN || interval > VT_AGENT_INTERVAL_MAX)
+                if (interval < VT_AGENT_INTERVAL_MIN_MS || interval > VT_AGENT_INTERVAL_MAX_MS)
                         return false;
                 request.type = VT_AGENT_REQUEST_SET_INTERVAL;
                 request.interval_ms = (uint32_t)interval;

@@ -7,11 +7,12 @@
 #include "agent/agent-proc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include "common/vt-file.h"
 
 /* /proc/vmstat of 6.x is about 5 KiB; a bigger file is cut at a line boundary. */
 #define PROC_FILE_MAX (64 * 1024)
@@ -32,40 +33,12 @@ static int
 read_text(const char *root, const char *name)
 {
         char path[4096];
-        size_t used = 0;
-        int fd;
+        ssize_t len;
 
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, name) >= sizeof(path))
                 return -ENAMETOOLONG;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        while (used < sizeof(file_buf) - 1) {
-                ssize_t n = read(fd, file_buf + used, sizeof(file_buf) - 1 - used);
-
-                if (n < 0) {
-                        int ret = -errno;
-
-                        if (errno == EINTR)
-                                continue;
-                        close(fd);
-                        return ret;
-                }
-                if (n == 0)
-                        break;
-                used += (size_t)n;
-        }
-        file_buf[used] = '\0';
-        if (used == sizeof(file_buf) - 1) {
-                char *last = strrchr(file_buf, '\n');
-
-                if (last)
-                        last[1] = '\0';
-                else
-                        file_buf[0] = '\0';
-        }
-        close(fd);
-        return 0;
+        len = vt_file_read_lines(path, file_buf, sizeof(file_buf));
+        return len < 0 ? (int)len : 0;
 }
 
 /**
@@ -134,33 +107,26 @@ static bool
 read_rss(uint64_t *ret_bytes)
 {
         unsigned long long size, resident, kib;
-        char line[256];
-        bool found = false;
-        FILE *f;
+        char text[VT_FILE_SMALL_MAX];
+        const char *line;
+        long page;
 
-        f = fopen("/proc/self/smaps_rollup", "re");
-        if (f) {
-                while (!found && fgets(line, sizeof(line), f)) {
+        if (vt_file_read_lines("/proc/self/smaps_rollup", text, sizeof(text)) >= 0) {
+                for (line = text; line; line = strchr(line, '\n')) {
+                        line += *line == '\n';
                         if (sscanf(line, "Rss: %llu kB", &kib) == 1 && kib <= UINT64_MAX / 1024) {
                                 *ret_bytes = (uint64_t)kib * 1024;
-                                found = true;
+                                return true;
                         }
                 }
-                fclose(f);
-                if (found)
-                        return true;
         }
-        f = fopen("/proc/self/statm", "re");
-        if (f) {
-                long page = sysconf(_SC_PAGESIZE);
-
-                if (fscanf(f, "%llu %llu", &size, &resident) == 2 && page > 0) {
-                        *ret_bytes = (uint64_t)resident * (uint64_t)page;
-                        found = true;
-                }
-                fclose(f);
+        page = sysconf(_SC_PAGESIZE);
+        if (vt_file_read("/proc/self/statm", text, sizeof(text)) >= 0 &&
+            sscanf(text, "%llu %llu", &size, &resident) == 2 && page > 0) {
+                *ret_bytes = (uint64_t)resident * (uint64_t)page;
+                return true;
         }
-        return found;
+        return false;
 }
 
 /**

@@ -361,7 +361,7 @@ test_report_round_trip(gconstpointer data)
         g_autofree char *dir = fixture_dir(c->dir);
         VtAgentReportMeta meta = {
             .seq = 42,
-            .reason = VT_AGENT_REPORT_REASON_PRESSURE,
+            .reason = VT_AGENT_REASON_PRESSURE,
             .uptime_ms = 812345,
             .interval_ms = 5000,
             .self = {.cpu_us = 15230, .rss_bytes = 1232896, .has_rss = TRUE},
@@ -431,7 +431,7 @@ static void
 test_report_values(void)
 {
         VtAgentSample sample = {{0}};
-        VtAgentReportMeta meta = {.seq = 1, .reason = VT_AGENT_REPORT_REASON_DROP};
+        VtAgentReportMeta meta = {.seq = 1, .reason = VT_AGENT_REASON_DROP};
         g_autoptr(json_object) object = NULL;
         g_autofree char *line = NULL;
         json_object *psi;
@@ -442,9 +442,9 @@ test_report_values(void)
         vt_agent_parse_meminfo("MemTotal: 4 kB\n", &sample);
         vt_agent_parse_vmstat("oom_kill 18446744073709551615\n", &sample);
         vt_agent_parse_psi("some avg10=12.50 avg60=0.07 avg300=99.99 total=1\n", &sample);
-        meta.reason = VT_AGENT_REPORT_REASON_MAX;
+        meta.reason = VT_AGENT_REASON_MAX;
         g_assert_null(vt_agent_report_build(&sample, &meta));
-        meta.reason = VT_AGENT_REPORT_REASON_DROP;
+        meta.reason = VT_AGENT_REASON_DROP;
         line = vt_agent_report_build(&sample, &meta);
         /* Two decimals as the kernel gives them, not %.17g noise. */
         g_assert_nonnull(strstr(line, "\"some_avg10\":12.50,\"some_avg60\":0.07,"));

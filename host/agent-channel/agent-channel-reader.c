@@ -230,8 +230,8 @@ reader_on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
         g_autoptr(GSocketConnection) connection =
             g_socket_client_connect_finish(G_SOCKET_CLIENT(source), result, &error);
         const VtQmpChannelLimits limits = {
-            .max_message = VT_AGENT_MAX_LINE - 1,
-            .max_depth = VT_AGENT_MAX_DEPTH,
+            .max_message = VT_AGENT_LINE_MAX - 1,
+            .max_depth = VT_AGENT_LINE_MAX_DEPTH,
             .max_output = 64 * 1024,
         };
 
@@ -414,8 +414,9 @@ reader_new_request(const char *type)
 {
         json_object *request = json_object_new_object();
 
-        json_object_object_add(request, "v", json_object_new_int(1));
-        json_object_object_add(request, "type", json_object_new_string(type));
+        json_object_object_add(request, VT_AGENT_KEY_VERSION,
+                               json_object_new_int(VT_AGENT_PROTOCOL_VERSION));
+        json_object_object_add(request, VT_AGENT_KEY_TYPE, json_object_new_string(type));
         return request;
 }
 
@@ -431,7 +432,7 @@ reader_new_request(const char *type)
 gboolean
 vt_agent_reader_request_report(VtAgentReader *reader, GError **error)
 {
-        g_autoptr(json_object) request = reader_new_request("report-now");
+        g_autoptr(json_object) request = reader_new_request(VT_AGENT_TYPE_REPORT_NOW);
 
         g_return_val_if_fail(VT_IS_AGENT_READER(reader), FALSE);
         return reader_send(reader, request, error);
@@ -448,14 +449,15 @@ vt_agent_reader_request_report(VtAgentReader *reader, GError **error)
 gboolean
 vt_agent_reader_set_interval(VtAgentReader *reader, guint interval_ms, GError **error)
 {
-        g_autoptr(json_object) request = reader_new_request("set-interval");
+        g_autoptr(json_object) request = reader_new_request(VT_AGENT_TYPE_SET_INTERVAL);
 
         g_return_val_if_fail(VT_IS_AGENT_READER(reader), FALSE);
-        g_return_val_if_fail(interval_ms >= VT_AGENT_MIN_INTERVAL_MS &&
-                                 interval_ms <= VT_AGENT_MAX_INTERVAL_MS,
+        g_return_val_if_fail(interval_ms >= VT_AGENT_INTERVAL_MIN_MS &&
+                                 interval_ms <= VT_AGENT_INTERVAL_MAX_MS,
                              FALSE);
 
-        json_object_object_add(request, "interval_ms", json_object_new_int64(interval_ms));
+        json_object_object_add(request, VT_AGENT_KEY_INTERVAL_MS,
+                               json_object_new_int64(interval_ms));
         return reader_send(reader, request, error);
 }
 

@@ -19,26 +19,6 @@
 G_DEFINE_QUARK(vt-agent-error-quark, vt_agent_error)
 /* clang-format on */
 
-static const char *const agent_reasons[VT_AGENT_REASON_MAX] = {
-    [VT_AGENT_REASON_PERIODIC] = "periodic",
-    [VT_AGENT_REASON_PRESSURE] = "pressure",
-    [VT_AGENT_REASON_DROP] = "drop",
-    [VT_AGENT_REASON_REQUEST] = "request",
-};
-
-/**
- * vt_agent_reason_to_string:
- * @reason: a reason
- *
- * Returns: its protocol name, e.g. `pressure`
- */
-const char *
-vt_agent_reason_to_string(VtAgentReason reason)
-{
-        g_return_val_if_fail(reason < VT_AGENT_REASON_MAX, NULL);
-        return agent_reasons[reason];
-}
-
 /* Looks up @name in @object; a member present with the wrong type fails. */
 static gboolean
 agent_get(json_object *object, const char *name, json_type type, gboolean required,
@@ -107,21 +87,21 @@ typedef struct {
         }
 
 static const AgentField mem_fields[] = {
-    FIELD("free", VT_AGENT_HAS_FREE, mem_free),
-    FIELD("available", VT_AGENT_HAS_AVAILABLE, mem_available),
-    FIELD("buffers", VT_AGENT_HAS_BUFFERS, mem_buffers),
-    FIELD("cached", VT_AGENT_HAS_CACHED, mem_cached),
-    FIELD("shmem", VT_AGENT_HAS_SHMEM, mem_shmem),
-    FIELD("anon", VT_AGENT_HAS_ANON, mem_anon),
+    FIELD(VT_AGENT_KEY_MEM_FREE, VT_AGENT_HAS_FREE, mem_free),
+    FIELD(VT_AGENT_KEY_MEM_AVAILABLE, VT_AGENT_HAS_AVAILABLE, mem_available),
+    FIELD(VT_AGENT_KEY_MEM_BUFFERS, VT_AGENT_HAS_BUFFERS, mem_buffers),
+    FIELD(VT_AGENT_KEY_MEM_CACHED, VT_AGENT_HAS_CACHED, mem_cached),
+    FIELD(VT_AGENT_KEY_MEM_SHMEM, VT_AGENT_HAS_SHMEM, mem_shmem),
+    FIELD(VT_AGENT_KEY_MEM_ANON, VT_AGENT_HAS_ANON, mem_anon),
 };
 
 static const AgentField vm_fields[] = {
-    FIELD("pgmajfault", VT_AGENT_HAS_PGMAJFAULT, pgmajfault),
-    FIELD("pswpin", VT_AGENT_HAS_PSWPIN, pswpin),
-    FIELD("pswpout", VT_AGENT_HAS_PSWPOUT, pswpout),
-    FIELD("oom_kill", VT_AGENT_HAS_OOM_KILL, oom_kill),
-    FIELD("allocstall", VT_AGENT_HAS_ALLOCSTALL, allocstall),
-    FIELD("pgscan_direct", VT_AGENT_HAS_PGSCAN_DIRECT, pgscan_direct),
+    FIELD(VT_AGENT_KEY_VM_PGMAJFAULT, VT_AGENT_HAS_PGMAJFAULT, pgmajfault),
+    FIELD(VT_AGENT_KEY_VM_PSWPIN, VT_AGENT_HAS_PSWPIN, pswpin),
+    FIELD(VT_AGENT_KEY_VM_PSWPOUT, VT_AGENT_HAS_PSWPOUT, pswpout),
+    FIELD(VT_AGENT_KEY_VM_OOM_KILL, VT_AGENT_HAS_OOM_KILL, oom_kill),
+    FIELD(VT_AGENT_KEY_VM_ALLOCSTALL, VT_AGENT_HAS_ALLOCSTALL, allocstall),
+    FIELD(VT_AGENT_KEY_VM_PGSCAN_DIRECT, VT_AGENT_HAS_PGSCAN_DIRECT, pgscan_direct),
 };
 
 #undef FIELD
@@ -156,15 +136,15 @@ agent_parse_mem(json_object *object, VtAgentReport *report, GError **error)
         gboolean has_swap_total = FALSE;
         gboolean has_swap_free = FALSE;
 
-        if (!agent_get(object, "mem", json_type_object, TRUE, &mem, error) ||
-            !agent_get_uint(mem, "total", TRUE, 1, VT_AGENT_MAX_MEMORY, &report->mem_total,
-                            &present, error) ||
-            !agent_parse_fields(mem, mem_fields, G_N_ELEMENTS(mem_fields), VT_AGENT_MAX_MEMORY,
+        if (!agent_get(object, VT_AGENT_KEY_MEM, json_type_object, TRUE, &mem, error) ||
+            !agent_get_uint(mem, VT_AGENT_KEY_MEM_TOTAL, TRUE, 1, VT_AGENT_MEMORY_MAX,
+                            &report->mem_total, &present, error) ||
+            !agent_parse_fields(mem, mem_fields, G_N_ELEMENTS(mem_fields), VT_AGENT_MEMORY_MAX,
                                 report, error) ||
-            !agent_get_uint(mem, "swap_total", FALSE, 0, VT_AGENT_MAX_MEMORY, &report->swap_total,
-                            &has_swap_total, error) ||
-            !agent_get_uint(mem, "swap_free", FALSE, 0, VT_AGENT_MAX_MEMORY, &report->swap_free,
-                            &has_swap_free, error))
+            !agent_get_uint(mem, VT_AGENT_KEY_MEM_SWAP_TOTAL, FALSE, 0, VT_AGENT_MEMORY_MAX,
+                            &report->swap_total, &has_swap_total, error) ||
+            !agent_get_uint(mem, VT_AGENT_KEY_MEM_SWAP_FREE, FALSE, 0, VT_AGENT_MEMORY_MAX,
+                            &report->swap_free, &has_swap_free, error))
                 return FALSE;
 
         if (has_swap_total != has_swap_free) {
@@ -206,25 +186,44 @@ agent_get_percent(json_object *object, const char *name, double *ret_value, GErr
         return TRUE;
 }
 
+/* The members of one PSI line in "psi". */
+typedef struct {
+        const char *avg10;
+        const char *avg60;
+        const char *avg300;
+        const char *total_us;
+} AgentPsiLine;
+
+static const AgentPsiLine psi_some = {
+    VT_AGENT_KEY_PSI_SOME_AVG10,
+    VT_AGENT_KEY_PSI_SOME_AVG60,
+    VT_AGENT_KEY_PSI_SOME_AVG300,
+    VT_AGENT_KEY_PSI_SOME_TOTAL_US,
+};
+
+static const AgentPsiLine psi_full = {
+    VT_AGENT_KEY_PSI_FULL_AVG10,
+    VT_AGENT_KEY_PSI_FULL_AVG60,
+    VT_AGENT_KEY_PSI_FULL_AVG300,
+    VT_AGENT_KEY_PSI_FULL_TOTAL_US,
+};
+
 /* psi.{some,full}_*: all four members of a line, or none of them. */
 static gboolean
-agent_parse_psi_line(json_object *psi, const char *line, VtAgentPsi *ret_psi, gboolean *ret_present,
-                     GError **error)
+agent_parse_psi_line(json_object *psi, const AgentPsiLine *line, VtAgentPsi *ret_psi,
+                     gboolean *ret_present, GError **error)
 {
-        g_autofree char *avg10 = g_strconcat(line, "_avg10", NULL);
-        g_autofree char *avg60 = g_strconcat(line, "_avg60", NULL);
-        g_autofree char *avg300 = g_strconcat(line, "_avg300", NULL);
-        g_autofree char *total = g_strconcat(line, "_total_us", NULL);
         gboolean present = FALSE;
 
-        if (psi == NULL || !json_object_object_get_ex(psi, total, NULL)) {
+        if (psi == NULL || !json_object_object_get_ex(psi, line->total_us, NULL)) {
                 *ret_present = FALSE;
                 return TRUE;
         }
-        if (!agent_get_uint(psi, total, TRUE, 0, G_MAXINT64, &ret_psi->total_us, &present, error) ||
-            !agent_get_percent(psi, avg10, &ret_psi->avg10, error) ||
-            !agent_get_percent(psi, avg60, &ret_psi->avg60, error) ||
-            !agent_get_percent(psi, avg300, &ret_psi->avg300, error))
+        if (!agent_get_uint(psi, line->total_us, TRUE, 0, G_MAXINT64, &ret_psi->total_us, &present,
+                            error) ||
+            !agent_get_percent(psi, line->avg10, &ret_psi->avg10, error) ||
+            !agent_get_percent(psi, line->avg60, &ret_psi->avg60, error) ||
+            !agent_get_percent(psi, line->avg300, &ret_psi->avg300, error))
                 return FALSE;
         *ret_present = TRUE;
         return TRUE;
@@ -244,12 +243,13 @@ agent_parse_report(json_object *object, VtAgentReport *report, GError **error)
         gboolean has_full = FALSE;
         guint i;
 
-        if (!agent_get(object, "reason", json_type_string, TRUE, &reason, error) ||
-            !agent_get_uint(object, "uptime_ms", TRUE, 0, G_MAXINT64, &report->uptime_ms, &present,
-                            error))
+        if (!agent_get(object, VT_AGENT_KEY_REASON, json_type_string, TRUE, &reason, error) ||
+            !agent_get_uint(object, VT_AGENT_KEY_UPTIME_MS, TRUE, 0, G_MAXINT64, &report->uptime_ms,
+                            &present, error))
                 return FALSE;
         for (i = 0; i < VT_AGENT_REASON_MAX; i++) {
-                if (g_str_equal(json_object_get_string(reason), agent_reasons[i]))
+                if (g_str_equal(json_object_get_string(reason),
+                                vt_agent_reason_to_string((VtAgentReason)i)))
                         break;
         }
         if (i == VT_AGENT_REASON_MAX) {
@@ -260,18 +260,18 @@ agent_parse_report(json_object *object, VtAgentReport *report, GError **error)
         report->reason = (VtAgentReason)i;
 
         if (!agent_parse_mem(object, report, error) ||
-            !agent_get(object, "vm", json_type_object, FALSE, &vm, error) ||
+            !agent_get(object, VT_AGENT_KEY_VM, json_type_object, FALSE, &vm, error) ||
             !agent_parse_fields(vm, vm_fields, G_N_ELEMENTS(vm_fields), G_MAXINT64, report,
                                 error) ||
-            !agent_get(object, "psi", json_type_object, FALSE, &psi, error) ||
-            !agent_parse_psi_line(psi, "some", &report->psi_some, &has_some, error) ||
-            !agent_parse_psi_line(psi, "full", &report->psi_full, &has_full, error) ||
-            !agent_get(object, "agent", json_type_object, FALSE, &agent, error) ||
-            !agent_get_uint(agent, "cpu_us", FALSE, 0, G_MAXINT64, &report->agent_cpu_us, &has_cpu,
-                            error) ||
-            !agent_get_uint(agent, "rss_bytes", FALSE, 0, VT_AGENT_MAX_MEMORY,
+            !agent_get(object, VT_AGENT_KEY_PSI, json_type_object, FALSE, &psi, error) ||
+            !agent_parse_psi_line(psi, &psi_some, &report->psi_some, &has_some, error) ||
+            !agent_parse_psi_line(psi, &psi_full, &report->psi_full, &has_full, error) ||
+            !agent_get(object, VT_AGENT_KEY_AGENT, json_type_object, FALSE, &agent, error) ||
+            !agent_get_uint(agent, VT_AGENT_KEY_AGENT_CPU_US, FALSE, 0, G_MAXINT64,
+                            &report->agent_cpu_us, &has_cpu, error) ||
+            !agent_get_uint(agent, VT_AGENT_KEY_AGENT_RSS_BYTES, FALSE, 0, VT_AGENT_MEMORY_MAX,
                             &report->agent_rss_bytes, &has_rss, error) ||
-            !agent_get_uint(agent, "dropped_requests", FALSE, 0, G_MAXINT64,
+            !agent_get_uint(agent, VT_AGENT_KEY_AGENT_DROPPED_REQUESTS, FALSE, 0, G_MAXINT64,
                             &report->agent_dropped_requests, &present, error))
                 return FALSE;
         if (has_some)
@@ -289,10 +289,11 @@ agent_parse_hello(json_object *object, VtAgentReport *report, GError **error)
         json_object *version = NULL;
         json_object *features = NULL;
 
-        if (!agent_get(object, "version", json_type_string, TRUE, &version, error) ||
-            !agent_get(object, "features", json_type_array, FALSE, &features, error))
+        if (!agent_get(object, VT_AGENT_KEY_AGENT_VERSION, json_type_string, TRUE, &version,
+                       error) ||
+            !agent_get(object, VT_AGENT_KEY_FEATURES, json_type_array, FALSE, &features, error))
                 return FALSE;
-        if (json_object_get_string_len(version) > 64 ||
+        if (json_object_get_string_len(version) > VT_AGENT_VERSION_MAX ||
             !g_utf8_validate(json_object_get_string(version), -1, NULL)) {
                 g_set_error_literal(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
                                     "'version' is longer than 64 bytes");
@@ -303,7 +304,7 @@ agent_parse_hello(json_object *object, VtAgentReport *report, GError **error)
                 json_object *feature = json_object_array_get_idx(features, i);
 
                 if (json_object_is_type(feature, json_type_string) &&
-                    g_str_equal(json_object_get_string(feature), "psi-trigger"))
+                    g_str_equal(json_object_get_string(feature), VT_AGENT_FEATURE_PSI))
                         report->has_psi_trigger = TRUE;
         }
         return TRUE;
@@ -316,9 +317,9 @@ agent_check_monotonic(const VtAgentReport *previous, const VtAgentReport *report
         const char *what = NULL;
 
         if (report->seq <= previous->seq)
-                what = "seq";
+                what = VT_AGENT_KEY_SEQ;
         else if (report->uptime_ms < previous->uptime_ms)
-                what = "uptime_ms";
+                what = VT_AGENT_KEY_UPTIME_MS;
         for (guint i = 0; what == NULL && i < G_N_ELEMENTS(vm_fields); i++) {
                 guint32 flag = vm_fields[i].flag;
 
@@ -329,13 +330,13 @@ agent_check_monotonic(const VtAgentReport *previous, const VtAgentReport *report
         }
         if (what == NULL && (report->fields & previous->fields & VT_AGENT_HAS_PSI_SOME) &&
             report->psi_some.total_us < previous->psi_some.total_us)
-                what = "some_total_us";
+                what = VT_AGENT_KEY_PSI_SOME_TOTAL_US;
         if (what == NULL && (report->fields & previous->fields & VT_AGENT_HAS_PSI_FULL) &&
             report->psi_full.total_us < previous->psi_full.total_us)
-                what = "full_total_us";
+                what = VT_AGENT_KEY_PSI_FULL_TOTAL_US;
         if (what == NULL && (report->fields & previous->fields & VT_AGENT_HAS_AGENT) &&
             report->agent_cpu_us < previous->agent_cpu_us)
-                what = "cpu_us";
+                what = VT_AGENT_KEY_AGENT_CPU_US;
         if (what == NULL)
                 return TRUE;
         g_set_error(error, VT_AGENT_ERROR, VT_AGENT_ERROR_BACKWARDS,
@@ -371,25 +372,26 @@ vt_agent_report_parse(json_object *object, const VtAgentReport *previous, VtAgen
                                     "not a JSON object");
                 return FALSE;
         }
-        if (!agent_get(object, "v", json_type_int, TRUE, &version, error) ||
-            !agent_get(object, "type", json_type_string, TRUE, &type, error))
+        if (!agent_get(object, VT_AGENT_KEY_VERSION, json_type_int, TRUE, &version, error) ||
+            !agent_get(object, VT_AGENT_KEY_TYPE, json_type_string, TRUE, &type, error))
                 return FALSE;
-        if (json_object_get_int64(version) != 1) {
+        if (json_object_get_int64(version) != VT_AGENT_PROTOCOL_VERSION) {
                 g_set_error(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
                             "unsupported protocol version %" G_GINT64_FORMAT,
                             json_object_get_int64(version));
                 return FALSE;
         }
-        if (!agent_get_uint(object, "seq", TRUE, 1, G_MAXINT64 - 1, &report.seq, &present, error) ||
-            !agent_get_uint(object, "interval_ms", TRUE, VT_AGENT_MIN_INTERVAL_MS,
-                            VT_AGENT_MAX_INTERVAL_MS, &report.interval_ms, &present, error))
+        if (!agent_get_uint(object, VT_AGENT_KEY_SEQ, TRUE, 1, G_MAXINT64 - 1, &report.seq,
+                            &present, error) ||
+            !agent_get_uint(object, VT_AGENT_KEY_INTERVAL_MS, TRUE, VT_AGENT_INTERVAL_MIN_MS,
+                            VT_AGENT_INTERVAL_MAX_MS, &report.interval_ms, &present, error))
                 return FALSE;
 
-        if (g_str_equal(json_object_get_string(type), "hello")) {
+        if (g_str_equal(json_object_get_string(type), VT_AGENT_TYPE_HELLO)) {
                 report.kind = VT_AGENT_MESSAGE_HELLO;
                 if (!agent_parse_hello(object, &report, error))
                         return FALSE;
-        } else if (g_str_equal(json_object_get_string(type), "report")) {
+        } else if (g_str_equal(json_object_get_string(type), VT_AGENT_TYPE_REPORT)) {
                 report.kind = VT_AGENT_MESSAGE_REPORT;
                 if (!agent_parse_report(object, &report, error))
                         return FALSE;

@@ -5,13 +5,9 @@
 #include <glib.h>
 #include <json-c/json.h>
 
-G_BEGIN_DECLS
+#include "vt-agent-protocol.h"
 
-#define VT_AGENT_MAX_LINE        4096
-#define VT_AGENT_MAX_DEPTH       8
-#define VT_AGENT_MAX_MEMORY      (G_GUINT64_CONSTANT(16) << 40) /* 16 TiB */
-#define VT_AGENT_MIN_INTERVAL_MS 100
-#define VT_AGENT_MAX_INTERVAL_MS 3600000
+G_BEGIN_DECLS
 
 #define VT_AGENT_ERROR (vt_agent_error_quark())
 GQuark vt_agent_error_quark(void);
@@ -31,14 +27,6 @@ typedef enum {
         VT_AGENT_MESSAGE_HELLO,
         VT_AGENT_MESSAGE_REPORT,
 } VtAgentMessageKind;
-
-typedef enum {
-        VT_AGENT_REASON_PERIODIC,
-        VT_AGENT_REASON_PRESSURE,
-        VT_AGENT_REASON_DROP,
-        VT_AGENT_REASON_REQUEST,
-        VT_AGENT_REASON_MAX,
-} VtAgentReason;
 
 /* Fields that may be missing from a report, one bit each. */
 typedef enum {
@@ -149,6 +137,5 @@ gboolean vt_agent_report_parse(json_object *object, const VtAgentReport *previou
                                VtAgentReport *ret_report, GError **error);
 void vt_agent_report_clear(VtAgentReport *report);
 void vt_agent_report_copy(const VtAgentReport *src, VtAgentReport *dest);
-const char *vt_agent_reason_to_string(VtAgentReason reason);
 
 G_END_DECLS

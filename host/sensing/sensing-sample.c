@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/agent-proc.h"
+#include "common/vt-file.h"
 
 /* cgroup v1 reports "no limit" as PAGE_COUNTER_MAX pages: about 2^63 bytes. */
 #define CGROUP_V1_UNLIMITED (G_GUINT64_CONSTANT(1) << 62)
@@ -91,26 +92,23 @@ vt_host_sample_read(const char *proc_root, const char *cgroup_dir, gint64 now_us
         return TRUE;
 }
 
-/* Reads DIR/NAME; on failure a G_IO_ERROR (NOT_FOUND when it is missing). */
+/*
+ * Reads DIR/NAME, at most VT_FILE_SMALL_MAX bytes; on failure a G_IO_ERROR
+ * from its errno (NOT_FOUND when it is missing), with the path.
+ */
 static char *
 read_small_file(const char *dir, const char *name, GError **error)
 {
         g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_autoptr(GError) local_error = NULL;
-        char *text = NULL;
+        char text[VT_FILE_SMALL_MAX + 1];
+        gssize len = vt_file_read(path, text, sizeof(text));
 
-        if (!g_file_get_contents(path, &text, NULL, &local_error)) {
-                GIOErrorEnum code = G_IO_ERROR_FAILED;
-
-                if (g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-                        code = G_IO_ERROR_NOT_FOUND;
-                else if (g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_ACCES) ||
-                         g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_PERM))
-                        code = G_IO_ERROR_PERMISSION_DENIED;
-                g_set_error_literal(error, G_IO_ERROR, code, local_error->message);
+        if (len < 0) {
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno((gint)-len),
+                            "Cannot read %s: %s", path, g_strerror((gint)-len));
                 return NULL;
         }
-        return text;
+        return g_strndup(text, (gsize)len);
 }
 
 /* One unsigned decimal, with blanks around it (a trailing newline). */
