@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vmtided's KSM step: sample, run the tuner, apply what changed. */
+/* One KSM step of a tick: sample, run the tuner, apply what it decided. */
 
 /*
- * Each tick the daemon hands over the host and its guests; this samples
- * the sysfs and ksmd's CPU, derives the rates since the previous tick,
- * reads each guest's /proc/PID/ksm_stat, runs vmtide's tuner and, unless
- * automation is paused, writes the knobs that differ from what the kernel
- * has. The driver (ksm/ksm-driver.c) writes only what changed, so a tick
- * that decides the same costs no write. KSM is left as it is on exit:
- * merged pages stay merged, and the next vmtided adopts the pace it finds.
+ * Theory of operation: each tick the daemon (run_ksm() in host/daemon.c)
+ * hands over the host's memory and its guests; the step samples the KSM
+ * counters and ksmd's CPU (ksm-sysfs.c), derives the rates since the
+ * previous step (ksm-sample.c), reads each guest's /proc/PID/ksm_stat
+ * (ksm-proc.c), runs the tuner it was made with (vmtide's, or a baseline)
+ * and applies the decision with the driver (ksm-driver.c), which writes
+ * only the knobs that differ, so a step that decides the same costs no
+ * write. While automation is paused the tuner does not run: nothing is
+ * written and its state does not advance on a decision nobody applies.
+ * KSM is left as it is on exit: merged pages stay merged, and the next
+ * vmtided adopts the pace it finds.
  */
 #include "ksm/ksm-step.h"
 
@@ -17,7 +21,7 @@
 #include "ksm/ksm-driver.h"
 #include "ksm/ksm-proc.h"
 
-struct _VtDaemonKsm {
+struct _VtKsmStep {
         VtKsmSysfs *sysfs;
         char *proc_root;
         VtKsmTunerFunc tuner;
@@ -33,7 +37,7 @@ struct _VtDaemonKsm {
 };
 
 /**
- * vt_daemon_ksm_new:
+ * vt_ksm_step_new:
  * @sysfs_root: (nullable): the KSM sysfs directory (%NULL: the kernel's)
  * @proc_root: (nullable): where /proc is (%NULL: /proc)
  * @tuner: the tuner (vt_ksm_tuner_decide(), or a baseline to compare)
@@ -43,12 +47,12 @@ struct _VtDaemonKsm {
  * Returns: (transfer full): the KSM step, or %NULL when this kernel has
  *     no KSM (the error says why)
  */
-VtDaemonKsm *
-vt_daemon_ksm_new(const char *sysfs_root, const char *proc_root, VtKsmTunerFunc tuner,
-                  const VtKsmTunerConfig *config, GError **error)
+VtKsmStep *
+vt_ksm_step_new(const char *sysfs_root, const char *proc_root, VtKsmTunerFunc tuner,
+                const VtKsmTunerConfig *config, GError **error)
 {
         g_autoptr(VtKsmSysfs) sysfs = NULL;
-        VtDaemonKsm *ksm;
+        VtKsmStep *ksm;
 
         g_return_val_if_fail(tuner != NULL && config != NULL, NULL);
 
@@ -58,7 +62,7 @@ vt_daemon_ksm_new(const char *sysfs_root, const char *proc_root, VtKsmTunerFunc 
         if (proc_root != NULL)
                 vt_ksm_sysfs_set_proc_root(sysfs, proc_root);
 
-        ksm = g_new0(VtDaemonKsm, 1);
+        ksm = g_new0(VtKsmStep, 1);
         ksm->sysfs = g_steal_pointer(&sysfs);
         ksm->proc_root = g_strdup(proc_root != NULL ? proc_root : "/proc");
         ksm->tuner = tuner;
@@ -75,7 +79,7 @@ vt_daemon_ksm_new(const char *sysfs_root, const char *proc_root, VtKsmTunerFunc 
 }
 
 void
-vt_daemon_ksm_free(VtDaemonKsm *ksm)
+vt_ksm_step_free(VtKsmStep *ksm)
 {
         if (ksm == NULL)
                 return;
@@ -85,7 +89,7 @@ vt_daemon_ksm_free(VtDaemonKsm *ksm)
 }
 
 static void
-read_guest(VtDaemonKsm *ksm, VtDaemonKsmGuest *guest, VtKsmGuest *ret_input)
+read_guest(VtKsmStep *ksm, VtKsmStepGuest *guest, VtKsmGuest *ret_input)
 {
         VtKsmProcStat stat = {0};
 
@@ -105,7 +109,7 @@ read_guest(VtDaemonKsm *ksm, VtDaemonKsmGuest *guest, VtKsmGuest *ret_input)
 }
 
 /**
- * vt_daemon_ksm_step:
+ * vt_ksm_step_run:
  * @ksm: the KSM step
  * @host: the host's memory now
  * @guests: (inout): the guests; their merged pages and profit are filled in
@@ -117,8 +121,8 @@ read_guest(VtDaemonKsm *ksm, VtDaemonKsmGuest *guest, VtKsmGuest *ret_input)
  * Returns: %FALSE when the sysfs could not be read or a write was refused
  */
 gboolean
-vt_daemon_ksm_step(VtDaemonKsm *ksm, const VtKsmHost *host, VtDaemonKsmGuest *guests,
-                   guint n_guests, gboolean apply, gboolean *ret_changed, GError **error)
+vt_ksm_step_run(VtKsmStep *ksm, const VtKsmHost *host, VtKsmStepGuest *guests, guint n_guests,
+                gboolean apply, gboolean *ret_changed, GError **error)
 {
         g_autofree VtKsmGuest *inputs = g_new0(VtKsmGuest, MAX(n_guests, 1));
         VtKsmSample sample = {0};
@@ -165,7 +169,7 @@ vt_daemon_ksm_step(VtDaemonKsm *ksm, const VtKsmHost *host, VtDaemonKsmGuest *gu
 
 /* The last decision (%NULL before the first). The reason lives in it. */
 const VtKsmDecision *
-vt_daemon_ksm_get_decision(VtDaemonKsm *ksm)
+vt_ksm_step_get_decision(VtKsmStep *ksm)
 {
         g_return_val_if_fail(ksm != NULL, NULL);
         return ksm->has_decision ? &ksm->decision : NULL;
@@ -173,7 +177,7 @@ vt_daemon_ksm_get_decision(VtDaemonKsm *ksm)
 
 /* The last sample (zeroed before the first). */
 const VtKsmSample *
-vt_daemon_ksm_get_sample(VtDaemonKsm *ksm)
+vt_ksm_step_get_sample(VtKsmStep *ksm)
 {
         g_return_val_if_fail(ksm != NULL, NULL);
         return &ksm->previous;
@@ -181,14 +185,14 @@ vt_daemon_ksm_get_sample(VtDaemonKsm *ksm)
 
 /* ksmd's CPU share over the last interval, or -1 when unknown. */
 double
-vt_daemon_ksm_get_cpu_share(VtDaemonKsm *ksm)
+vt_ksm_step_get_cpu_share(VtKsmStep *ksm)
 {
         g_return_val_if_fail(ksm != NULL, -1);
         return ksm->has_rates ? ksm->rates.ksmd_cpu_share : -1;
 }
 
 guint64
-vt_daemon_ksm_get_page_size(VtDaemonKsm *ksm)
+vt_ksm_step_get_page_size(VtKsmStep *ksm)
 {
         g_return_val_if_fail(ksm != NULL, 4096);
         return ksm->kernel.page_size;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vmtided's KSM step: sample, run the tuner, apply what changed. */
+/* One KSM step of a tick: sample, run the tuner, apply what it decided. */
 #pragma once
 
 #include "ksm/ksm-sysfs.h"
@@ -7,10 +7,10 @@
 
 G_BEGIN_DECLS
 
-typedef struct _VtDaemonKsm VtDaemonKsm;
+typedef struct _VtKsmStep VtKsmStep;
 
 /**
- * VtDaemonKsmGuest:
+ * VtKsmStepGuest:
  * @name: the guest's name (borrowed)
  * @pid: its QEMU process (0: unknown)
  * @mergeable_bytes: its RAM, which QEMU marks mergeable
@@ -25,18 +25,18 @@ typedef struct {
         gboolean opt_out;
         gint64 ret_merging_pages;
         gint64 ret_profit;
-} VtDaemonKsmGuest;
+} VtKsmStepGuest;
 
-VtDaemonKsm *vt_daemon_ksm_new(const char *sysfs_root, const char *proc_root, VtKsmTunerFunc tuner,
-                               const VtKsmTunerConfig *config, GError **error);
-void vt_daemon_ksm_free(VtDaemonKsm *ksm);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtDaemonKsm, vt_daemon_ksm_free)
+VtKsmStep *vt_ksm_step_new(const char *sysfs_root, const char *proc_root, VtKsmTunerFunc tuner,
+                           const VtKsmTunerConfig *config, GError **error);
+void vt_ksm_step_free(VtKsmStep *ksm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtKsmStep, vt_ksm_step_free)
 
-gboolean vt_daemon_ksm_step(VtDaemonKsm *ksm, const VtKsmHost *host, VtDaemonKsmGuest *guests,
-                            guint n_guests, gboolean apply, gboolean *ret_changed, GError **error);
-const VtKsmDecision *vt_daemon_ksm_get_decision(VtDaemonKsm *ksm);
-const VtKsmSample *vt_daemon_ksm_get_sample(VtDaemonKsm *ksm);
-double vt_daemon_ksm_get_cpu_share(VtDaemonKsm *ksm);
-guint64 vt_daemon_ksm_get_page_size(VtDaemonKsm *ksm);
+gboolean vt_ksm_step_run(VtKsmStep *ksm, const VtKsmHost *host, VtKsmStepGuest *guests,
+                         guint n_guests, gboolean apply, gboolean *ret_changed, GError **error);
+const VtKsmDecision *vt_ksm_step_get_decision(VtKsmStep *ksm);
+const VtKsmSample *vt_ksm_step_get_sample(VtKsmStep *ksm);
+double vt_ksm_step_get_cpu_share(VtKsmStep *ksm);
+guint64 vt_ksm_step_get_page_size(VtKsmStep *ksm);
 
 G_END_DECLS

@@ -56,18 +56,20 @@ const char *vt_ksm_sysfs_get_root(VtKsmSysfs *sysfs);
 
 gboolean vt_ksm_sysfs_has(VtKsmSysfs *sysfs, const char *knob);
 const char *const *vt_ksm_sysfs_get_knobs(VtKsmSysfs *sysfs);
-gboolean vt_ksm_sysfs_is_writable(const char *knob);
 
+/* Reading (ksm-sysfs.c). */
 gboolean vt_ksm_sysfs_read_u64(VtKsmSysfs *sysfs, const char *knob, guint64 *ret_value,
                                GError **error);
 gboolean vt_ksm_sysfs_read_i64(VtKsmSysfs *sysfs, const char *knob, gint64 *ret_value,
                                GError **error);
 char *vt_ksm_sysfs_read_string(VtKsmSysfs *sysfs, const char *knob, GError **error);
+gboolean vt_ksm_sysfs_read_sample(VtKsmSysfs *sysfs, VtKsmSample *ret_sample, GError **error);
+
+/* Writing, saving and restoring the knobs (ksm-sysfs-knobs.c). */
+gboolean vt_ksm_sysfs_is_writable(const char *knob);
 gboolean vt_ksm_sysfs_write_u64(VtKsmSysfs *sysfs, const char *knob, guint64 value, GError **error);
 gboolean vt_ksm_sysfs_write_string(VtKsmSysfs *sysfs, const char *knob, const char *value,
                                    GError **error);
-
-gboolean vt_ksm_sysfs_read_sample(VtKsmSysfs *sysfs, VtKsmSample *ret_sample, GError **error);
 
 VtKsmSysfsSettings *vt_ksm_sysfs_save(VtKsmSysfs *sysfs, GError **error);
 gboolean vt_ksm_sysfs_restore(VtKsmSysfs *sysfs, const VtKsmSysfsSettings *settings,

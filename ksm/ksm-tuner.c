@@ -514,98 +514,94 @@ tuner_judge(Tuner *t, double yield, gboolean *trusted)
         return JUDGE_GO;
 }
 
-/* KSM is running and memory is short or in the hysteresis band. */
+/* Inside a back-off: trickle, unless memory turned critical since it began. */
 static void
-tuner_run(Tuner *t)
+tuner_run_backed_off(Tuner *t)
 {
-        const VtKsmTunerConfig *config = t->config;
-        const VtKsmRates *rates = t->in->rates;
         VtKsmTunerState *state = t->state;
         VtKsmDecision *d = t->d;
         gint64 now = t->in->now_us;
+        char why[80];
+
+        if (t->critical && !state->backoff_critical) {
+                guint64 pages = MAX(tuner_start_pages(t), clamp_pages(t, (double)t->pace));
+                g_autofree char *pages_change = NULL;
+
+                state->backoff_until_us = 0;
+                /* A new run: fresh memory's first pass yields nothing. */
+                state->remeasure = FALSE;
+                state->merging_seen = FALSE;
+                state->low_yield_intervals = 0;
+                state->scratch = (gint64)(t->in->sample->full_scans + GRACE_FULL_SCANS);
+                d->pages_to_scan = pages;
+                pages_change = pages_str(t->basis, pages);
+                set_reason(d, "memory critical (%s): end back-off, %s",
+                           tuner_critical_str(t, why, sizeof(why)), pages_change);
+                return;
+        }
+        d->pages_to_scan = t->lo;
+        d->sleep_millisecs = t->sleep_ms * BACKOFF_SLEEP_FACTOR;
+        set_reason(d,
+                   "backed off %" G_GINT64_FORMAT " s more%s: "
+                   "pages_to_scan %" G_GUINT64_FORMAT " every %" G_GUINT64_FORMAT " ms",
+                   (state->backoff_until_us - now) / G_USEC_PER_SEC,
+                   state->backoff_critical ? " (memory critical)" : "", t->lo, d->sleep_millisecs);
+}
+
+/* ksmd's CPU unknown: the yield over the pessimistic model's share. */
+static void
+tuner_run_cpu_unknown(Tuner *t)
+{
+        double assumed = share_for_pages(t->pace, PAGE_COST_PESSIMISTIC_US, t->sleep_ms);
+        double yield = t->in->rates->saved_per_s / assumed;
         g_autofree char *pages_change = NULL;
         gboolean judge = FALSE;
         guint64 pages;
 
-        d->run = 1;
+        Judgement verdict = tuner_judge(t, yield, &judge);
 
-        if (now < state->backoff_until_us) {
-                char why[80];
-
-                if (t->critical && !state->backoff_critical) {
-                        pages = MAX(tuner_start_pages(t), clamp_pages(t, (double)t->pace));
-                        state->backoff_until_us = 0;
-                        /* A new run: fresh memory's first pass yields nothing. */
-                        state->remeasure = FALSE;
-                        state->merging_seen = FALSE;
-                        state->low_yield_intervals = 0;
-                        state->scratch = (gint64)(t->in->sample->full_scans + GRACE_FULL_SCANS);
-                        d->pages_to_scan = pages;
-                        pages_change = pages_str(t->basis, pages);
-                        set_reason(d, "memory critical (%s): end back-off, %s",
-                                   tuner_critical_str(t, why, sizeof(why)), pages_change);
-                        return;
-                }
-                d->pages_to_scan = t->lo;
-                d->sleep_millisecs = t->sleep_ms * BACKOFF_SLEEP_FACTOR;
-                set_reason(d,
-                           "backed off %" G_GINT64_FORMAT " s more%s: "
-                           "pages_to_scan %" G_GUINT64_FORMAT " every %" G_GUINT64_FORMAT " ms",
-                           (state->backoff_until_us - now) / G_USEC_PER_SEC,
-                           state->backoff_critical ? " (memory critical)" : "", t->lo,
-                           d->sleep_millisecs);
+        if (verdict != JUDGE_GO) {
+                tuner_back_off(t, yield, verdict);
                 return;
         }
+        pages = tuner_start_pages(t);
+        t->d->pages_to_scan = pages;
+        pages_change = pages_str(t->basis, pages);
+        set_reason(t->d, "ksmd CPU unknown: %s (%.0f %% of a CPU at %.0f us a page)", pages_change,
+                   t->target_share * 100, PAGE_COST_PESSIMISTIC_US);
+}
 
-        /* A back-off that ran out: the yield measured at the minimum says
-         * whether to renew it ("stay backed off") or to ramp. */
-        t->backoff_expired = state->backoff_until_us != 0;
-        state->backoff_until_us = 0;
+/* Under half the cap on merging passes measured whole: ramp up. */
+static void
+tuner_run_ramp(Tuner *t)
+{
+        const VtKsmRates *rates = t->in->rates;
+        g_autofree char *yield_str = size_str(rates->yield_bytes_per_cpu_s);
+        g_autofree char *pages_change = NULL;
+        double full = (double)t->pace * t->target_share / t->cpu;
+        double step = (double)t->pace * STEP_UP_MAX;
+        guint64 pages;
 
-        if (t->left < t->left_min) {
-                g_autofree char *left_str = size_str((double)t->left);
+        /* From the minimum (after a back-off) straight back up to the
+         * model's rate if the measure allows; otherwise half again a
+         * step at most: merging passes differ in cost, and a rate
+         * already measured is a better guide than the model. */
+        if (t->pace <= t->config->pages_to_scan_min)
+                step = MAX(step, (double)tuner_start_pages(t));
+        pages = clamp_pages(t, MIN(full, step));
+        t->d->pages_to_scan = pages;
+        pages_change = pages_str(t->basis, pages);
+        set_reason(t->d, "ksmd %.1f %% CPU < cap %.0f %%, yield %s per CPU-second: %s",
+                   t->cpu * 100, t->cap * 100, yield_str, pages_change);
+}
 
-                d->pages_to_scan = t->lo;
-                pages_change = pages_str(t->basis, t->lo);
-                set_reason(d, "only %s left to merge: %s", left_str, pages_change);
-                return;
-        }
-
-        if (!t->have_rates) {
-                pages = clamp_pages(t, (double)t->pace);
-                if (t->cpu_unknown)
-                        pages = MIN(pages, tuner_start_pages(t));
-                d->pages_to_scan = pages;
-                set_reason(d, "KSM running, no rates yet: pages_to_scan %" G_GUINT64_FORMAT, pages);
-                return;
-        }
-
-        if (t->cpu_unknown) {
-                double assumed = share_for_pages(t->pace, PAGE_COST_PESSIMISTIC_US, t->sleep_ms);
-                double yield = rates->saved_per_s / assumed;
-
-                Judgement verdict = tuner_judge(t, yield, &judge);
-
-                if (verdict != JUDGE_GO) {
-                        tuner_back_off(t, yield, verdict);
-                        return;
-                }
-                pages = tuner_start_pages(t);
-                d->pages_to_scan = pages;
-                pages_change = pages_str(t->basis, pages);
-                set_reason(d, "ksmd CPU unknown: %s (%.0f %% of a CPU at %.0f us a page)",
-                           pages_change, t->target_share * 100, PAGE_COST_PESSIMISTIC_US);
-                return;
-        }
-
-        if (t->cpu >= CPU_IDLE) {
-                Judgement verdict = tuner_judge(t, rates->yield_bytes_per_cpu_s, &judge);
-
-                if (verdict != JUDGE_GO) {
-                        tuner_back_off(t, rates->yield_bytes_per_cpu_s, verdict);
-                        return;
-                }
-        }
+/* The measured ksmd CPU share sets the pace; @judge: merging passes measured. */
+static void
+tuner_run_pace(Tuner *t, gboolean judge)
+{
+        VtKsmDecision *d = t->d;
+        g_autofree char *pages_change = NULL;
+        guint64 pages;
 
         if (t->cpu > t->cap) {
                 pages = clamp_pages(t, (double)t->pace * t->target_share / t->cpu);
@@ -624,7 +620,7 @@ tuner_run(Tuner *t)
                 return;
         }
 
-        state->backoff_critical = FALSE;
+        t->state->backoff_critical = FALSE;
         /*
          * The first pass only checksums pages; merging starts on the second
          * and costs several times more per page (measured here: 1.2 µs then
@@ -641,21 +637,7 @@ tuner_run(Tuner *t)
                 return;
         }
         if (t->cpu < t->cap / 2) {
-                g_autofree char *yield_str = size_str(rates->yield_bytes_per_cpu_s);
-                double full = (double)t->pace * t->target_share / t->cpu;
-                double step = (double)t->pace * STEP_UP_MAX;
-
-                /* From the minimum (after a back-off) straight back up to the
-                 * model's rate if the measure allows; otherwise half again a
-                 * step at most: merging passes differ in cost, and a rate
-                 * already measured is a better guide than the model. */
-                if (t->pace <= config->pages_to_scan_min)
-                        step = MAX(step, (double)tuner_start_pages(t));
-                pages = clamp_pages(t, MIN(full, step));
-                d->pages_to_scan = pages;
-                pages_change = pages_str(t->basis, pages);
-                set_reason(d, "ksmd %.1f %% CPU < cap %.0f %%, yield %s per CPU-second: %s",
-                           t->cpu * 100, t->cap * 100, yield_str, pages_change);
+                tuner_run_ramp(t);
                 return;
         }
 
@@ -663,6 +645,63 @@ tuner_run(Tuner *t)
         d->pages_to_scan = pages;
         set_reason(d, "ksmd %.1f %% CPU within cap %.0f %%: pages_to_scan %" G_GUINT64_FORMAT,
                    t->cpu * 100, t->cap * 100, pages);
+}
+
+/* KSM is running and memory is short or in the hysteresis band. */
+static void
+tuner_run(Tuner *t)
+{
+        const VtKsmRates *rates = t->in->rates;
+        VtKsmTunerState *state = t->state;
+        VtKsmDecision *d = t->d;
+        gboolean judge = FALSE;
+        guint64 pages;
+
+        d->run = 1;
+
+        if (t->in->now_us < state->backoff_until_us) {
+                tuner_run_backed_off(t);
+                return;
+        }
+
+        /* A back-off that ran out: the yield measured at the minimum says
+         * whether to renew it ("stay backed off") or to ramp. */
+        t->backoff_expired = state->backoff_until_us != 0;
+        state->backoff_until_us = 0;
+
+        if (t->left < t->left_min) {
+                g_autofree char *left_str = size_str((double)t->left);
+                g_autofree char *pages_change = pages_str(t->basis, t->lo);
+
+                d->pages_to_scan = t->lo;
+                set_reason(d, "only %s left to merge: %s", left_str, pages_change);
+                return;
+        }
+
+        if (!t->have_rates) {
+                pages = clamp_pages(t, (double)t->pace);
+                if (t->cpu_unknown)
+                        pages = MIN(pages, tuner_start_pages(t));
+                d->pages_to_scan = pages;
+                set_reason(d, "KSM running, no rates yet: pages_to_scan %" G_GUINT64_FORMAT, pages);
+                return;
+        }
+
+        if (t->cpu_unknown) {
+                tuner_run_cpu_unknown(t);
+                return;
+        }
+
+        if (t->cpu >= CPU_IDLE) {
+                Judgement verdict = tuner_judge(t, rates->yield_bytes_per_cpu_s, &judge);
+
+                if (verdict != JUDGE_GO) {
+                        tuner_back_off(t, rates->yield_bytes_per_cpu_s, verdict);
+                        return;
+                }
+        }
+
+        tuner_run_pace(t, judge);
 }
 
 /**
