@@ -49,14 +49,14 @@
  * what the guests hold (MoM itself knows no budget; without this it would
  * not be comparable). balloon_min and balloon_max are the guest's limits
  * (vt_balloon_limits_get()). MoM reads the balloon driver's stats only:
- * a guest without fresh stats is skipped, as are opted-out guests, guests
- * without a balloon and stuck balloons; it ignores the agent, PSI, pushes,
+ * a guest without fresh stats is skipped, as are guests held by hand,
+ * opted-out guests, guests without a balloon and stuck balloons; it ignores the agent, PSI, pushes,
  * shares and settling. The first decision acts; then one every 10 s
  * (state->scratch).
  *
  * Pure: no I/O, no clock.
  */
-#include "balloon/balloon-policy.h"
+#include "balloon/balloon-policy-private.h"
 
 #define MOM_INTERVAL_US                (10 * G_USEC_PER_SEC)
 #define MOM_PRESSURE_THRESHOLD         0.20
@@ -64,8 +64,6 @@
 #define MOM_MIN_GUEST_FREE_PERCENT     0.20
 #define MOM_MAX_BALLOON_CHANGE_PERCENT 0.05
 #define MOM_MIN_BALLOON_CHANGE_PERCENT 0.0025
-
-#define SZ(bytes) (vt_balloon_size((double)(bytes)).str)
 
 /* A size MoM computed (a double) as a balloon target: whole KiB, as MoM's
  * kB figures, within [min, max]. */
@@ -157,6 +155,7 @@ mom_grow(const VtBalloonGuest *g, const VtBalloonLimits *limits, VtBalloonTarget
  *     @input->n_guests targets
  *
  * MoM's default balloon rules, once every 10 s (theory of operation above).
+ * Run it through vt_balloon_decide(), which applies the pause.
  */
 void
 vt_balloon_policy_mom_decide(const VtBalloonInput *input, const VtBalloonConfig *config,

@@ -37,8 +37,8 @@
  * more than the budget minus what the guests hold (Proxmox has no budget;
  * its host would be the whole machine otherwise). balloon_min and maxmem are
  * the guest's limits (vt_balloon_limits_get()), shares its shares (1000 when
- * unset, as in Proxmox). Skipped as in the other policies: opted-out guests,
- * no balloon, stuck balloons, and missing or stale balloon stats (Proxmox
+ * unset, as in Proxmox). Skipped as in the other policies: guests held by
+ * hand, opted-out guests, no balloon, stuck balloons, and missing or stale balloon stats (Proxmox
  * would still move a guest without stats, sorted into idlist1). It ignores
  * the agent, PSI, pushes and settling. The change loop has a bound on its
  * rounds, which the Perl lacks. The first decision acts; then one every 10 s
@@ -46,15 +46,13 @@
  *
  * Pure: no I/O, no clock.
  */
-#include "balloon/balloon-policy.h"
+#include "balloon/balloon-policy-private.h"
 
 #define PVE_INTERVAL_US   (10 * G_USEC_PER_SEC)
 #define PVE_TARGET_USE    0.8
 #define PVE_MAXCHANGE     ((gint64)100 * 1024 * 1024)
 #define PVE_GOAL_DEADBAND ((gint64)10 * 1024 * 1024)
 #define PVE_MAX_ROUNDS    64
-
-#define SZ(bytes) (vt_balloon_size((double)(bytes)).str)
 
 typedef struct {
         gint64 balloon; /* size at the start of the tick */
@@ -137,6 +135,108 @@ pve_change(PveVm *vms, const guint *ids, guint n_ids, gint64 bytes)
         return rest;
 }
 
+/* The guests compute_alg1() moves, sorted into its two lists. */
+typedef struct {
+        PveVm *vms; /* one per guest; only those in @all are set */
+        guint *all, *pressure, *enough;
+        guint n_all, n_pressure, n_enough;
+} PveLists;
+
+static void
+pve_lists_free(PveLists *lists)
+{
+        g_free(lists->vms);
+        g_free(lists->all);
+        g_free(lists->pressure);
+        g_free(lists->enough);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PveLists, pve_lists_free)
+
+/* Reads the guests that may move into @lists (the others get their SKIP
+ * target), each with the target "no change" until it changes. */
+static void
+pve_lists_fill(PveLists *lists, const VtBalloonInput *input, const VtBalloonConfig *config,
+               VtBalloonDecision *decision)
+{
+        guint n = input->n_guests;
+
+        lists->vms = g_new0(PveVm, MAX(n, 1));
+        lists->all = g_new0(guint, MAX(n, 1));
+        lists->pressure = g_new0(guint, MAX(n, 1));
+        lists->enough = g_new0(guint, MAX(n, 1));
+        for (guint i = 0; i < n; i++) {
+                const VtBalloonGuest *g = &input->guests[i];
+                const VtBalloonGuestConfig *gc = input->configs != NULL ? &input->configs[i] : NULL;
+                VtBalloonLimits limits;
+                PveVm *d = &lists->vms[i];
+
+                if (!vt_balloon_guest_check(g, gc, &decision->targets[i]) ||
+                    !vt_balloon_guest_check_stats(g, config, &decision->targets[i]))
+                        continue;
+                vt_balloon_limits_get(g, gc, config, &limits);
+                d->balloon = (gint64)MIN(g->actual_bytes, (guint64)G_MAXINT64 / 4);
+                d->min = (gint64)limits.min_bytes;
+                d->max = (gint64)limits.max_bytes;
+                d->shares = limits.shares;
+                d->freemem = (gint64)MIN(g->stats_free, (guint64)G_MAXINT64 / 4);
+                lists->all[lists->n_all++] = i;
+                if (d->freemem != 0 && (double)d->freemem > (double)d->min * 0.25 &&
+                    d->balloon >= d->min)
+                        lists->enough[lists->n_enough++] = i;
+                else
+                        lists->pressure[lists->n_pressure++] = i;
+                vt_balloon_target_set(&decision->targets[i], VT_BALLOON_ACTION_NONE,
+                                      g->actual_bytes, 0, "proxmox: no change");
+        }
+}
+
+/* compute_alg1() towards @goal; returns the host state it stands for and
+ * sets @ret_what to what it did, for the reason. */
+static VtHostState
+pve_balance(PveLists *lists, gint64 goal, const char **ret_what)
+{
+        if (goal > PVE_GOAL_DEADBAND) {
+                gint64 rest = pve_change(lists->vms, lists->pressure, lists->n_pressure, goal);
+
+                if (rest >= goal)
+                        pve_change(lists->vms, lists->all, lists->n_all, rest);
+                *ret_what = "grow by";
+                return VT_HOST_STATE_PLENTY;
+        }
+        if (goal < -PVE_GOAL_DEADBAND) {
+                gint64 rest = pve_change(lists->vms, lists->enough, lists->n_enough, goal);
+
+                if (rest <= goal)
+                        pve_change(lists->vms, lists->all, lists->n_all, rest);
+                *ret_what = "shrink by";
+                return VT_HOST_STATE_TIGHT;
+        }
+        *ret_what = "within 10 MiB, nothing to do: off by";
+        return VT_HOST_STATE_PLENTY;
+}
+
+/* The moves compute_alg1() settled on, as targets. */
+static void
+pve_targets_set(const PveLists *lists, const VtBalloonInput *input, VtBalloonDecision *decision)
+{
+        for (guint k = 0; k < lists->n_all; k++) {
+                guint i = lists->all[k];
+                const PveVm *d = &lists->vms[i];
+                const VtBalloonGuest *g = &input->guests[i];
+                gint64 res = CLAMP(d->res, d->min, d->max); /* a guest above its max */
+
+                if (!d->has_res || d->res <= 0 || res == d->balloon)
+                        continue;
+                vt_balloon_target_set(
+                    &decision->targets[i],
+                    res > d->balloon ? VT_BALLOON_ACTION_GIVE : VT_BALLOON_ACTION_RECLAIM,
+                    (guint64)res, 0,
+                    "proxmox: %s %s -> %s (shares %" G_GINT64_FORMAT ", at most 100 MiB a tick)",
+                    res > d->balloon ? "grow" : "shrink", SZ(g->actual_bytes), SZ(res), d->shares);
+        }
+}
+
 /**
  * vt_balloon_policy_proxmox_decide:
  * @input: the host and guests, and `now`
@@ -147,15 +247,13 @@ pve_change(PveVm *vms, const guint *ids, guint n_ids, gint64 bytes)
  *     @input->n_guests targets
  *
  * pvestatd's auto-ballooning, once every 10 s (theory of operation above).
+ * Run it through vt_balloon_decide(), which applies the pause.
  */
 void
 vt_balloon_policy_proxmox_decide(const VtBalloonInput *input, const VtBalloonConfig *config,
                                  VtBalloonState *state, VtBalloonDecision *decision)
 {
-        guint n;
-        g_autofree PveVm *vms = NULL;
-        g_autofree guint *all = NULL, *pressure = NULL, *enough = NULL;
-        guint n_all = 0, n_pressure = 0, n_enough = 0;
+        g_auto(PveLists) lists = {0};
         guint64 total;
         gint64 free_bytes, memused, goal;
         VtHostState hs;
@@ -170,14 +268,13 @@ vt_balloon_policy_proxmox_decide(const VtBalloonInput *input, const VtBalloonCon
         if (!vt_balloon_baseline_tick(input, state, PVE_INTERVAL_US, "proxmox", decision))
                 return;
 
-        n = input->n_guests;
         free_bytes = vt_balloon_host_free(input, 0, &total);
         decision->host_free = free_bytes;
         decision->host_state = state->host_state;
         if (total == 0) {
                 g_snprintf(decision->reason, sizeof(decision->reason),
                            "proxmox: host MemTotal unknown, nothing moves");
-                for (guint i = 0; i < n; i++)
+                for (guint i = 0; i < input->n_guests; i++)
                         if (vt_balloon_guest_check(&input->guests[i],
                                                    input->configs ? &input->configs[i] : NULL,
                                                    &decision->targets[i]))
@@ -190,53 +287,8 @@ vt_balloon_policy_proxmox_decide(const VtBalloonInput *input, const VtBalloonCon
         memused = (gint64)total - free_bytes;
         goal = (gint64)((double)total * PVE_TARGET_USE - (double)memused);
 
-        vms = g_new0(PveVm, MAX(n, 1));
-        all = g_new0(guint, MAX(n, 1));
-        pressure = g_new0(guint, MAX(n, 1));
-        enough = g_new0(guint, MAX(n, 1));
-        for (guint i = 0; i < n; i++) {
-                const VtBalloonGuest *g = &input->guests[i];
-                const VtBalloonGuestConfig *gc = input->configs != NULL ? &input->configs[i] : NULL;
-                VtBalloonLimits limits;
-                PveVm *d = &vms[i];
-
-                if (!vt_balloon_guest_check(g, gc, &decision->targets[i]) ||
-                    !vt_balloon_guest_check_stats(g, config, &decision->targets[i]))
-                        continue;
-                vt_balloon_limits_get(g, gc, config, &limits);
-                d->balloon = (gint64)MIN(g->actual_bytes, (guint64)G_MAXINT64 / 4);
-                d->min = (gint64)limits.min_bytes;
-                d->max = (gint64)limits.max_bytes;
-                d->shares = limits.shares;
-                d->freemem = (gint64)MIN(g->stats_free, (guint64)G_MAXINT64 / 4);
-                all[n_all++] = i;
-                if (d->freemem != 0 && (double)d->freemem > (double)d->min * 0.25 &&
-                    d->balloon >= d->min)
-                        enough[n_enough++] = i;
-                else
-                        pressure[n_pressure++] = i;
-                vt_balloon_target_set(&decision->targets[i], VT_BALLOON_ACTION_NONE,
-                                      g->actual_bytes, 0, "proxmox: no change");
-        }
-
-        if (goal > PVE_GOAL_DEADBAND) {
-                gint64 rest = pve_change(vms, pressure, n_pressure, goal);
-
-                if (rest >= goal)
-                        pve_change(vms, all, n_all, rest);
-                hs = VT_HOST_STATE_PLENTY;
-                what = "grow by";
-        } else if (goal < -PVE_GOAL_DEADBAND) {
-                gint64 rest = pve_change(vms, enough, n_enough, goal);
-
-                if (rest <= goal)
-                        pve_change(vms, all, n_all, rest);
-                hs = VT_HOST_STATE_TIGHT;
-                what = "shrink by";
-        } else {
-                hs = VT_HOST_STATE_PLENTY;
-                what = "within 10 MiB, nothing to do: off by";
-        }
+        pve_lists_fill(&lists, input, config, decision);
+        hs = pve_balance(&lists, goal, &what);
         if (hs != state->host_state || state->host_state_since_us == 0)
                 state->host_state_since_us = input->now_us;
         state->host_state = hs;
@@ -245,20 +297,5 @@ vt_balloon_policy_proxmox_decide(const VtBalloonInput *input, const VtBalloonCon
                    "proxmox: host use %.1f %% of %s, goal 80 %%: %s %s",
                    100.0 * (double)memused / (double)total, SZ(total), what,
                    SZ(goal < 0 ? -goal : goal));
-
-        for (guint k = 0; k < n_all; k++) {
-                guint i = all[k];
-                const PveVm *d = &vms[i];
-                const VtBalloonGuest *g = &input->guests[i];
-                gint64 res = CLAMP(d->res, d->min, d->max); /* a guest above its max */
-
-                if (!d->has_res || d->res <= 0 || res == d->balloon)
-                        continue;
-                vt_balloon_target_set(
-                    &decision->targets[i],
-                    res > d->balloon ? VT_BALLOON_ACTION_GIVE : VT_BALLOON_ACTION_RECLAIM,
-                    (guint64)res, 0,
-                    "proxmox: %s %s -> %s (shares %" G_GINT64_FORMAT ", at most 100 MiB a tick)",
-                    res > d->balloon ? "grow" : "shrink", SZ(g->actual_bytes), SZ(res), d->shares);
-        }
+        pve_targets_set(&lists, input, decision);
 }

@@ -34,7 +34,7 @@
  * The way back is by the lines, with the hysteresis.
  *
  * The guests, in this order of precedence:
- *   - skipped: opted out, no balloon, stuck, stale or no stats;
+ *   - skipped: held by hand, opted out, no balloon, stuck, stale or no stats;
  *   - under pressure (the agent pushed, its PSI some avg10 >=
  *     guest_pressure_psi, or available < guest_low_fraction of actual; while
  *     a reclaim of the guest moves or settles, a push counts only with less
@@ -85,380 +85,7 @@
  *
  * Pure: no I/O, no clock; `now` comes in the input.
  */
-#include "balloon/balloon-policy.h"
-
-#include <math.h> /* isfinite(), a macro: no libm */
-#include <stdarg.h>
-
-#define KiB            (G_GUINT64_CONSTANT(1) << 10)
-#define MiB            (G_GUINT64_CONSTANT(1) << 20)
-#define GiB            (G_GUINT64_CONSTANT(1) << 30)
-#define PAGE_SIZE      G_GUINT64_CONSTANT(4096)
-#define DEFAULT_SHARES 1000
-/* Sizes are clamped to this (2 EiB) so that sums of a few cannot overflow. */
-#define LIMIT (G_MAXINT64 / 4)
-
-/**
- * vt_balloon_config_init:
- * @config: (out caller-allocates): filled with vmtide's defaults, each
- *     justified below
- */
-void
-vt_balloon_config_init(VtBalloonConfig *config)
-{
-        g_return_if_fail(config != NULL);
-
-        *config = (VtBalloonConfig){
-            /* Kept for the host beyond the state lines: the kernel's
-             * watermarks (min_free_kbytes is tens of MiB), vmtided, libvirtd
-             * and QEMU's own growth. The lines above it scale with the host,
-             * so the reserve only has to cover what does not: 256 MiB. */
-            .host_reserve = 256 * MiB,
-            /* 15 % free of the reference is plenty: on a 64 GiB host 9.6 GiB,
-             * a guest's boot in seconds; on a 1.5 GiB budget 230 MiB, about
-             * the headroom of three 512 MiB guests. Under 10 % reclaim
-             * harder, under 5 % (the critical line) hardest; a guest under
-             * pressure may draw free down to that critical line. */
-            .plenty_fraction = 0.15,
-            .tight_fraction = 0.10,
-            .short_fraction = 0.05,
-            /* 3 %: wider than what one 512 MiB guest's stats jitter by on a
-             * 1.5 GiB budget, narrower than a reclaim step takes. */
-            .hysteresis_fraction = 0.03,
-            /* Some task stalled on memory 10 % of the last 10 s: the host is
-             * reclaiming hard enough to be felt (KSM already starts at 5 %).
-             * Every task stalled 5 % of the time is critical. */
-            .psi_short = 10.0,
-            .psi_critical = 5.0,
-            /* Room above what a guest uses for its next burst of allocations
-             * and a useful page cache: 15 % of its maximum, at least 64 MiB
-             * (a small guest's kernel and daemons swing by that much). */
-            .guest_headroom_fraction = 0.15,
-            .guest_headroom_min = 64 * MiB,
-            /* The same 10 % inside the guest as on the host. */
-            .guest_pressure_psi = 10.0,
-            /* Under 5 % of its size available, a guest is about to swap or
-             * OOM, whatever its PSI says (a guest kernel without PSI). */
-            .guest_low_fraction = 0.05,
-            /* A quarter of its memory: a Linux guest boots and idles in it. */
-            .default_min_fraction = 0.25,
-            /* Per decision: 5 % of a guest's maximum when tight (25 MiB of
-             * 512 MiB: the guest drops cache, not working set, in seconds),
-             * 10 % when short, 20 % when critical. A test guest shrinks by
-             * 256 MiB in 0.4 s, so even the largest step is quick. */
-            .step_fraction = {0.0, 0.05, 0.10, 0.20},
-            /* A balloon operation costs the guest page faults and the host a
-             * QMP round trip; under 16 MiB it is not worth one. */
-            .min_change = 16 * MiB,
-            /* Balloon stats come every 2 s: two periods after a change the
-             * figures reflect it. */
-            .settle_us = 4 * G_USEC_PER_SEC,
-            /* Fifteen stats periods, six agent reports: the guest is gone or
-             * its reporting is broken. */
-            .stale_us = 30 * G_USEC_PER_SEC,
-            /* 256 pages (1 MiB) a second: less is a daemon waking up, more
-             * is the host paging back memory it needs. */
-            .swap_in_tight = 256.0,
-        };
-}
-
-/**
- * vt_host_state_to_string:
- * @state: a #VtHostState
- *
- * Returns: "plenty", "tight", "short", "critical" (static)
- */
-const char *
-vt_host_state_to_string(VtHostState state)
-{
-        static const char *const names[] = {"plenty", "tight", "short", "critical"};
-
-        if ((guint)state >= G_N_ELEMENTS(names))
-                return "unknown";
-        return names[state];
-}
-
-/**
- * vt_balloon_action_to_string:
- * @action: a #VtBalloonAction
- *
- * Returns: "none", "give", "reclaim", "skip" (static)
- */
-const char *
-vt_balloon_action_to_string(VtBalloonAction action)
-{
-        static const char *const names[] = {"none", "give", "reclaim", "skip"};
-
-        if ((guint)action >= G_N_ELEMENTS(names))
-                return "unknown";
-        return names[action];
-}
-
-/* ---- helpers shared by the policies ---- */
-
-/**
- * vt_balloon_size:
- * @bytes: a size, possibly negative
- *
- * Returns: "512 MiB", "1.5 GiB", "-40 MiB", "12 KiB", "0 B", by value
- */
-VtBalloonSize
-vt_balloon_size(double bytes)
-{
-        VtBalloonSize s;
-        double v = bytes < 0 ? -bytes : bytes;
-        const char *sign = bytes < 0 ? "-" : "";
-
-        if (!isfinite(bytes))
-                g_snprintf(s.str, sizeof(s.str), "?");
-        else if (v >= (double)GiB)
-                g_snprintf(s.str, sizeof(s.str), "%s%.1f GiB", sign, v / (double)GiB);
-        else if (v >= (double)MiB)
-                g_snprintf(s.str, sizeof(s.str), "%s%.0f MiB", sign, v / (double)MiB);
-        else if (v >= (double)KiB)
-                g_snprintf(s.str, sizeof(s.str), "%s%.0f KiB", sign, v / (double)KiB);
-        else
-                g_snprintf(s.str, sizeof(s.str), "%s%.0f B", sign, v);
-        return s;
-}
-
-#define SZ(bytes) (vt_balloon_size((double)(bytes)).str)
-
-/* A fraction from the configuration: finite and within [0, 1]. */
-static double
-fraction(double v)
-{
-        return isfinite(v) ? CLAMP(v, 0.0, 1.0) : 0.0;
-}
-
-static guint64
-page_up(double bytes)
-{
-        guint64 b;
-
-        if (!(bytes > 0))
-                return 0;
-        if (bytes >= (double)G_MAXINT64)
-                return G_MAXINT64;
-        b = (guint64)bytes;
-        return (b + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
-}
-
-static gint64
-to_signed(guint64 v)
-{
-        return v > (guint64)G_MAXINT64 ? G_MAXINT64 : (gint64)v;
-}
-
-/**
- * vt_balloon_limits_get:
- * @guest: the guest
- * @guest_config: (nullable): its configuration; NULL: the defaults
- * @config: the policy's tunables (default_min_fraction)
- * @ret_limits: (out caller-allocates): its minimum, maximum and shares
- *
- * Resolves a guest's limits (see #VtBalloonLimits). A minimum configured
- * above the maximum is taken as the maximum.
- */
-void
-vt_balloon_limits_get(const VtBalloonGuest *guest, const VtBalloonGuestConfig *guest_config,
-                      const VtBalloonConfig *config, VtBalloonLimits *ret_limits)
-{
-        VtBalloonGuestConfig none = {0};
-        const VtBalloonGuestConfig *gc = guest_config != NULL ? guest_config : &none;
-        guint64 max, min;
-
-        g_return_if_fail(guest != NULL && config != NULL && ret_limits != NULL);
-
-        max = guest->max_bytes;
-        if (gc->max_bytes != 0 && gc->max_bytes < max)
-                max = gc->max_bytes;
-        min = gc->min_bytes != 0 ? gc->min_bytes
-                                 : page_up(fraction(config->default_min_fraction) * (double)max);
-        ret_limits->max_bytes = max;
-        ret_limits->min_bytes = MIN(min, max);
-        ret_limits->shares = gc->shares != 0 ? gc->shares : DEFAULT_SHARES;
-}
-
-/**
- * vt_balloon_target_set:
- * @target: the target to fill
- * @action: what to do
- * @target_bytes: the size to ask for (the current size with NONE and SKIP)
- * @want_bytes: what the guest needs (0: unknown)
- * @format: printf format of the reason
- * @...: its arguments
- */
-void
-vt_balloon_target_set(VtBalloonTarget *target, VtBalloonAction action, guint64 target_bytes,
-                      guint64 want_bytes, const char *format, ...)
-{
-        va_list ap;
-
-        g_return_if_fail(target != NULL && format != NULL);
-
-        target->action = action;
-        target->target_bytes = target_bytes;
-        target->want_bytes = want_bytes;
-        va_start(ap, format);
-        g_vsnprintf(target->reason, sizeof(target->reason), format, ap);
-        va_end(ap);
-}
-
-/**
- * vt_balloon_guest_check:
- * @guest: the guest
- * @guest_config: (nullable): its configuration
- * @ret_target: (out caller-allocates): filled with SKIP and its reason when
- *     the guest must be left alone
- *
- * The reasons every policy leaves a guest alone for, stats aside: opted
- * out, unreachable, no balloon, a stuck balloon, its boot memory or balloon size unknown
- * (or beyond 2 EiB).
- *
- * Returns: TRUE when the guest's balloon may be moved
- */
-gboolean
-vt_balloon_guest_check(const VtBalloonGuest *guest, const VtBalloonGuestConfig *guest_config,
-                       VtBalloonTarget *ret_target)
-{
-        const char *why = NULL;
-
-        g_return_val_if_fail(guest != NULL && ret_target != NULL, FALSE);
-
-        if (guest_config != NULL && guest_config->opt_out)
-                why = "opted out";
-        else if (guest->flags & VT_BALLOON_GUEST_UNREACHABLE)
-                why = "unreachable";
-        else if (!(guest->flags & VT_BALLOON_GUEST_HAS_BALLOON))
-                why = "no balloon";
-        else if (guest->flags & VT_BALLOON_GUEST_STUCK)
-                why = "balloon stuck";
-        else if (guest->max_bytes == 0)
-                why = "boot memory unknown";
-        else if (guest->actual_bytes == 0)
-                why = "balloon size unknown";
-        else if (guest->max_bytes > LIMIT || guest->actual_bytes > LIMIT)
-                why = "implausible sizes";
-        if (why == NULL)
-                return TRUE;
-        vt_balloon_target_set(ret_target, VT_BALLOON_ACTION_SKIP, guest->actual_bytes, 0, "%s",
-                              why);
-        return FALSE;
-}
-
-static gint64
-age_s(gint64 age_us)
-{
-        return (age_us + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC;
-}
-
-/**
- * vt_balloon_guest_check_stats:
- * @guest: the guest
- * @config: the tunables (stale_us)
- * @ret_target: (out caller-allocates): filled with SKIP and its reason when
- *     the balloon stats are missing or stale
- *
- * For the baselines, which read the balloon driver's stats (MemFree) only.
- *
- * Returns: TRUE when @guest's stats_* are valid and fresh
- */
-gboolean
-vt_balloon_guest_check_stats(const VtBalloonGuest *guest, const VtBalloonConfig *config,
-                             VtBalloonTarget *ret_target)
-{
-        g_return_val_if_fail(guest != NULL && config != NULL && ret_target != NULL, FALSE);
-
-        if (!(guest->flags & VT_BALLOON_GUEST_HAS_STATS)) {
-                vt_balloon_target_set(ret_target, VT_BALLOON_ACTION_SKIP, guest->actual_bytes, 0,
-                                      "no stats");
-                return FALSE;
-        }
-        if (guest->stats_age_us > config->stale_us) {
-                vt_balloon_target_set(ret_target, VT_BALLOON_ACTION_SKIP, guest->actual_bytes, 0,
-                                      "stats stale (%" G_GINT64_FORMAT " s)",
-                                      age_s(guest->stats_age_us));
-                return FALSE;
-        }
-        return TRUE;
-}
-
-/**
- * vt_balloon_host_free:
- * @input: the snapshot
- * @reserve: bytes of MemAvailable kept for the host
- * @ret_reference: (out) (optional): the budget when set, else MemTotal
- *
- * The guests' free memory: host MemAvailable beyond @reserve and, with a
- * budget, no more than the budget minus what all guests hold.
- *
- * Returns: free bytes, within ±2 EiB; negative when the reserve or the
- *     budget is overrun
- */
-gint64
-vt_balloon_host_free(const VtBalloonInput *input, guint64 reserve, guint64 *ret_reference)
-{
-        const VtBalloonHost *host;
-        gint64 free_bytes;
-
-        g_return_val_if_fail(input != NULL && input->host != NULL, 0);
-
-        host = input->host;
-        free_bytes = to_signed(MIN(host->mem_available, LIMIT)) - to_signed(MIN(reserve, LIMIT));
-        if (host->budget_limit != 0) {
-                gint64 held = 0;
-
-                for (guint i = 0; i < input->n_guests; i++)
-                        held =
-                            MIN(held + to_signed(MIN(input->guests[i].actual_bytes, LIMIT)), LIMIT);
-                free_bytes = MIN(free_bytes, to_signed(MIN(host->budget_limit, LIMIT)) - held);
-        }
-        free_bytes = CLAMP(free_bytes, -LIMIT, LIMIT);
-        if (ret_reference != NULL)
-                *ret_reference = host->budget_limit != 0 ? host->budget_limit : host->mem_total;
-        return free_bytes;
-}
-
-/**
- * vt_balloon_baseline_tick:
- * @input: the snapshot
- * @state: the policy's state; state->scratch is the time of the next tick
- *     (0: now)
- * @interval_us: the baseline's period
- * @name: the baseline's name, for the reasons
- * @decision: (out caller-allocates): filled (every guest left alone) when
- *     it is not time yet
- *
- * The baselines are periodic daemons, vmtide is not: between their ticks
- * they do nothing.
- *
- * Returns: TRUE when the baseline acts now (the next tick is then set)
- */
-gboolean
-vt_balloon_baseline_tick(const VtBalloonInput *input, VtBalloonState *state, gint64 interval_us,
-                         const char *name, VtBalloonDecision *decision)
-{
-        g_return_val_if_fail(input != NULL && state != NULL && decision != NULL, FALSE);
-
-        if (state->scratch == 0 || input->now_us >= state->scratch) {
-                state->scratch = input->now_us + interval_us;
-                if (state->scratch == 0)
-                        state->scratch = 1;
-                return TRUE;
-        }
-        decision->host_state = state->host_state;
-        decision->host_free = vt_balloon_host_free(input, 0, NULL);
-        g_snprintf(decision->reason, sizeof(decision->reason),
-                   "%s: %s, next tick in %" G_GINT64_FORMAT " s", name,
-                   vt_host_state_to_string(state->host_state),
-                   (state->scratch - input->now_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
-        for (guint i = 0; i < input->n_guests; i++)
-                vt_balloon_target_set(&decision->targets[i], VT_BALLOON_ACTION_NONE,
-                                      input->guests[i].actual_bytes, 0, "%s: waits for its tick",
-                                      name);
-        return FALSE;
-}
+#include "balloon/balloon-policy-private.h"
 
 /* ---- sharing memory out ---- */
 
@@ -513,7 +140,8 @@ portions_fill(Portion *p, guint n, guint64 total)
 
                         if (!(p[i].weight > 0) || p[i].amount >= p[i].cap)
                                 continue;
-                        slice = (guint64)(snap * p[i].weight / wsum) / PAGE_SIZE * PAGE_SIZE;
+                        slice = (guint64)(snap * p[i].weight / wsum) / VT_BALLOON_PAGE_SIZE *
+                                VT_BALLOON_PAGE_SIZE;
                         slice = MIN(slice, MIN(p[i].cap - p[i].amount, left));
                         p[i].amount += slice;
                         left -= slice;
@@ -527,8 +155,9 @@ portions_fill(Portion *p, guint n, guint64 total)
 
                         if (!(p[i].weight > 0) || p[i].amount >= p[i].cap)
                                 continue;
-                        take = MIN(p[i].cap - p[i].amount,
-                                   (left + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE);
+                        take = MIN(p[i].cap - p[i].amount, (left + VT_BALLOON_PAGE_SIZE - 1) /
+                                                               VT_BALLOON_PAGE_SIZE *
+                                                               VT_BALLOON_PAGE_SIZE);
                         p[i].amount += take;
                         given += take;
                         left -= MIN(take, left);
@@ -614,7 +243,7 @@ typedef struct {
 static gint64
 fraction_of(double f, guint64 reference)
 {
-        return (gint64)(fraction(f) * (double)reference);
+        return (gint64)(vt_balloon_fraction(f) * (double)reference);
 }
 
 static double
@@ -714,7 +343,8 @@ guest_available(const VtBalloonGuest *g, const VtBalloonConfig *config, guint64 
                 age = MIN(age, g->stats_age_us);
         if (age != G_MAXINT64)
                 vt_balloon_target_set(target, VT_BALLOON_ACTION_SKIP, g->actual_bytes, 0,
-                                      "stats stale (%" G_GINT64_FORMAT " s)", age_s(age));
+                                      "stats stale (%" G_GINT64_FORMAT " s)",
+                                      vt_balloon_age_s(age));
         else if (stats)
                 vt_balloon_target_set(target, VT_BALLOON_ACTION_SKIP, g->actual_bytes, 0,
                                       "no MemAvailable in the balloon stats, no agent");
@@ -732,7 +362,7 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
         const VtBalloonGuest *g = &input->guests[i];
         const VtBalloonGuestConfig *gc = input->configs != NULL ? &input->configs[i] : NULL;
         guint64 actual = g->actual_bytes, headroom, guard;
-        double low = fraction(config->guest_low_fraction);
+        double low = vt_balloon_fraction(config->guest_low_fraction);
         double psi = g->agent_psi_some_avg10;
         gint64 since = input->now_us - g->last_change_us;
         gboolean reclaiming = (g->flags & VT_BALLOON_GUEST_LAST_RECLAIM) &&
@@ -745,15 +375,16 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
                 return;
         vt_balloon_limits_get(g, gc, config, &p->limits);
 
-        /* Sizes are within LIMIT (vt_balloon_guest_check()): no overflow. */
-        headroom =
-            MAX(page_up(fraction(config->guest_headroom_fraction) * (double)p->limits.max_bytes),
-                MIN(config->guest_headroom_min, LIMIT));
+        /* Sizes are within VT_BALLOON_LIMIT (vt_balloon_guest_check()): no overflow. */
+        headroom = MAX(vt_balloon_page_up(vt_balloon_fraction(config->guest_headroom_fraction) *
+                                          (double)p->limits.max_bytes),
+                       MIN(config->guest_headroom_min, VT_BALLOON_LIMIT));
         p->used = actual - MIN(p->available, actual);
         p->want = CLAMP(p->used + headroom, p->limits.min_bytes, p->limits.max_bytes);
         /* Never reclaim a guest into the low-available pressure line
          * (only matters for configurations with a headroom under it). */
-        guard = low < 0.5 ? page_up((double)p->used / (1.0 - low)) + PAGE_SIZE : p->want;
+        guard = low < 0.5 ? vt_balloon_page_up((double)p->used / (1.0 - low)) + VT_BALLOON_PAGE_SIZE
+                          : p->want;
         p->floor = MAX(p->want, MIN(guard, p->limits.max_bytes));
 
         /* A push is pressure: the guest's use grows fast, or a PSI
@@ -797,13 +428,100 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
         }
 }
 
+/* Under pressure or below its minimum: the reason and target of a give. */
+static void
+guest_decide_priority(const VtBalloonGuest *g, const VtBalloonConfig *config, const GuestPlan *p,
+                      VtBalloonTarget *t)
+{
+        guint64 actual = g->actual_bytes, amount = p->portion.amount;
+
+        if (amount > 0 && amount < config->min_change / 4) {
+                /* A few MiB are no help, and cost a balloon command
+                 * each time the agent pushes again. */
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
+                                      "%s%s%s, only %s more to give",
+                                      p->pressure ? "pressure (" : "below its minimum ",
+                                      p->pressure ? p->pressure : SZ(p->limits.min_bytes),
+                                      p->pressure ? ")" : "", SZ(amount));
+        } else if (amount == 0) {
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
+                                      "%s%s%s, but the host has nothing to give",
+                                      p->pressure ? "pressure (" : "below its minimum ",
+                                      p->pressure ? p->pressure : SZ(p->limits.min_bytes),
+                                      p->pressure ? ")" : "");
+        } else if ((g->flags & VT_BALLOON_GUEST_MOVING) && g->target_bytes > actual &&
+                   g->target_bytes + config->min_change >= actual + amount) {
+                /* A give under way: while the balloon deflates, the
+                 * stats and the free memory move with it, and asking
+                 * again for about the same would only add commands. */
+                vt_balloon_target_set(
+                    t, VT_BALLOON_ACTION_NONE, actual, p->want, "pressure (%s): on its way to %s",
+                    p->pressure ? p->pressure : "below its minimum", SZ(g->target_bytes));
+        } else if (p->pressure != NULL) {
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_GIVE, actual + amount, p->want,
+                                      "pressure (%s): give %s -> %s%s%s", p->pressure, SZ(actual),
+                                      SZ(actual + amount),
+                                      amount < p->need ? ", all the host can; max " : "",
+                                      amount < p->need ? SZ(p->limits.max_bytes) : "");
+        } else {
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_GIVE, actual + amount, p->want,
+                                      "below its minimum %s: give %s -> %s",
+                                      SZ(p->limits.min_bytes), SZ(actual), SZ(actual + amount));
+        }
+}
+
+/* Wants more than it has: the reason and target of a give from free memory. */
+static void
+guest_decide_needy(const VtBalloonGuest *g, const VtBalloonConfig *config, const GuestPlan *p,
+                   const char *sname, VtBalloonTarget *t)
+{
+        guint64 actual = g->actual_bytes, amount = p->portion.amount;
+
+        if (amount > 0)
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_GIVE, actual + amount, p->want,
+                                      "%s: wants %s, give back %s -> %s%s", sname, SZ(p->want),
+                                      SZ(actual), SZ(actual + amount),
+                                      amount < p->need ? " (its share of free memory)" : "");
+        else if (p->need < config->min_change)
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
+                                      "%s: wants %s, %s more is under the %s minimum change", sname,
+                                      SZ(p->want), SZ(p->need), SZ(config->min_change));
+        else
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
+                                      "%s: wants %s, nothing free above the plenty line", sname,
+                                      SZ(p->want));
+}
+
+/* Has more than it wants: the reason and target of a reclaim step. */
+static void
+guest_decide_spare(const VtBalloonGuest *g, const VtBalloonConfig *config, const GuestPlan *p,
+                   VtHostState state, VtBalloonTarget *t)
+{
+        const char *sname = vt_host_state_to_string(state);
+        guint64 actual = g->actual_bytes, amount = p->portion.amount;
+
+        if (amount > 0)
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_RECLAIM, actual - amount, p->want,
+                                      "%s: spare %s, reclaim %s step: %s -> %s", sname,
+                                      SZ(p->spare), SZ(amount), SZ(actual), SZ(actual - amount));
+        else if (state == VT_HOST_STATE_PLENTY)
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
+                                      "plenty: spare %s, kept", SZ(p->spare));
+        else if (p->portion.cap < config->min_change)
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
+                                      "%s: spare %s, under the %s minimum change", sname,
+                                      SZ(p->spare), SZ(config->min_change));
+        else
+                vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
+                                      "%s: spare %s, not needed", sname, SZ(p->spare));
+}
+
 /* The reason and target of one guest, once the amounts are decided. */
 static void
 guest_decide(const VtBalloonGuest *g, const VtBalloonConfig *config, const GuestPlan *p,
              VtHostState state, gint64 now_us, VtBalloonTarget *t)
 {
-        const char *sname = vt_host_state_to_string(state);
-        guint64 actual = g->actual_bytes, amount = p->portion.amount;
+        guint64 actual = g->actual_bytes;
 
         switch (p->cls) {
         case CLASS_SKIP:
@@ -830,41 +548,7 @@ guest_decide(const VtBalloonGuest *g, const VtBalloonConfig *config, const Guest
                                                   G_USEC_PER_SEC);
                 break;
         case CLASS_PRIORITY:
-                if (amount > 0 && amount < config->min_change / 4) {
-                        /* A few MiB are no help, and cost a balloon command
-                         * each time the agent pushes again. */
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "%s%s%s, only %s more to give",
-                                              p->pressure ? "pressure (" : "below its minimum ",
-                                              p->pressure ? p->pressure : SZ(p->limits.min_bytes),
-                                              p->pressure ? ")" : "", SZ(amount));
-                } else if (amount == 0) {
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "%s%s%s, but the host has nothing to give",
-                                              p->pressure ? "pressure (" : "below its minimum ",
-                                              p->pressure ? p->pressure : SZ(p->limits.min_bytes),
-                                              p->pressure ? ")" : "");
-                } else if ((g->flags & VT_BALLOON_GUEST_MOVING) && g->target_bytes > actual &&
-                           g->target_bytes + config->min_change >= actual + amount) {
-                        /* A give under way: while the balloon deflates, the
-                         * stats and the free memory move with it, and asking
-                         * again for about the same would only add commands. */
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "pressure (%s): on its way to %s",
-                                              p->pressure ? p->pressure : "below its minimum",
-                                              SZ(g->target_bytes));
-                } else if (p->pressure != NULL) {
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_GIVE, actual + amount, p->want,
-                                              "pressure (%s): give %s -> %s%s%s", p->pressure,
-                                              SZ(actual), SZ(actual + amount),
-                                              amount < p->need ? ", all the host can; max " : "",
-                                              amount < p->need ? SZ(p->limits.max_bytes) : "");
-                } else {
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_GIVE, actual + amount, p->want,
-                                              "below its minimum %s: give %s -> %s",
-                                              SZ(p->limits.min_bytes), SZ(actual),
-                                              SZ(actual + amount));
-                }
+                guest_decide_priority(g, config, p, t);
                 break;
         case CLASS_ABOVE:
                 vt_balloon_target_set(t, VT_BALLOON_ACTION_RECLAIM, p->limits.max_bytes, p->want,
@@ -872,39 +556,10 @@ guest_decide(const VtBalloonGuest *g, const VtBalloonConfig *config, const Guest
                                       SZ(p->limits.max_bytes), SZ(actual), SZ(p->limits.max_bytes));
                 break;
         case CLASS_NEEDY:
-                if (amount > 0)
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_GIVE, actual + amount, p->want,
-                                              "%s: wants %s, give back %s -> %s%s", sname,
-                                              SZ(p->want), SZ(actual), SZ(actual + amount),
-                                              amount < p->need ? " (its share of free memory)"
-                                                               : "");
-                else if (p->need < config->min_change)
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "%s: wants %s, %s more is under the %s minimum "
-                                              "change",
-                                              sname, SZ(p->want), SZ(p->need),
-                                              SZ(config->min_change));
-                else
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "%s: wants %s, nothing free above the plenty line",
-                                              sname, SZ(p->want));
+                guest_decide_needy(g, config, p, vt_host_state_to_string(state), t);
                 break;
         case CLASS_SPARE:
-                if (amount > 0)
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_RECLAIM, actual - amount,
-                                              p->want, "%s: spare %s, reclaim %s step: %s -> %s",
-                                              sname, SZ(p->spare), SZ(amount), SZ(actual),
-                                              SZ(actual - amount));
-                else if (state == VT_HOST_STATE_PLENTY)
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "plenty: spare %s, kept", SZ(p->spare));
-                else if (p->portion.cap < config->min_change)
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "%s: spare %s, under the %s minimum change", sname,
-                                              SZ(p->spare), SZ(config->min_change));
-                else
-                        vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "%s: spare %s, not needed", sname, SZ(p->spare));
+                guest_decide_spare(g, config, p, state, t);
                 break;
         }
 }
@@ -931,6 +586,105 @@ plans_fill(GuestPlan *plans, guint n, GuestClass cls, guint64 total, guint64 min
         return given;
 }
 
+/* The host's lines (free under line[s] is worse than s) and hysteresis,
+ * from its reference. */
+static void
+host_view_set_lines(HostView *view, const VtBalloonConfig *config)
+{
+        double pf = vt_balloon_fraction(config->plenty_fraction);
+        double tf = MIN(vt_balloon_fraction(config->tight_fraction), pf);
+        double sf = MIN(vt_balloon_fraction(config->short_fraction), tf);
+
+        view->line[VT_HOST_STATE_PLENTY] = fraction_of(pf, view->reference);
+        view->line[VT_HOST_STATE_TIGHT] = fraction_of(tf, view->reference);
+        view->line[VT_HOST_STATE_SHORT] = fraction_of(sf, view->reference);
+        view->line[VT_HOST_STATE_CRITICAL] = G_MININT64;
+        view->hysteresis = fraction_of(config->hysteresis_fraction, view->reference);
+}
+
+/* What the guests ask for and offer, in all. */
+typedef struct {
+        guint64 priority;      /* under pressure or below their minimum */
+        guint64 needy;         /* wanting more than they have */
+        guint64 reclaim_above; /* above their maximum */
+} Demand;
+
+/* Sets up each guest's portion (weight and cap) for the host state @hs,
+ * and sums what the guests ask for. */
+static void
+plans_weigh(GuestPlan *plans, const VtBalloonInput *input, const VtBalloonConfig *config,
+            VtHostState hs, Demand *ret_demand)
+{
+        /* Step of a reclaim: the state's; when PLENTY only pressure
+         * reclaims, by the TIGHT step. */
+        double step = vt_balloon_fraction(
+            config->step_fraction[hs == VT_HOST_STATE_PLENTY ? VT_HOST_STATE_TIGHT : hs]);
+
+        *ret_demand = (Demand){0};
+        for (guint i = 0; i < input->n_guests; i++) {
+                GuestPlan *p = &plans[i];
+                const VtBalloonGuest *g = &input->guests[i];
+
+                p->portion = (Portion){0};
+                switch (p->cls) {
+                case CLASS_PRIORITY:
+                        ret_demand->priority += p->need;
+                        p->portion.weight = p->limits.shares;
+                        p->portion.cap = p->need;
+                        break;
+                case CLASS_NEEDY:
+                        ret_demand->needy += p->need;
+                        p->portion.weight = p->limits.shares;
+                        p->portion.cap = p->need;
+                        break;
+                case CLASS_SPARE:
+                        p->portion.weight = (double)p->spare / p->limits.shares;
+                        p->portion.cap =
+                            MIN(p->spare, vt_balloon_page_up(step * (double)p->limits.max_bytes));
+                        break;
+                case CLASS_ABOVE:
+                        ret_demand->reclaim_above += g->actual_bytes - p->limits.max_bytes;
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+/* Decides the amounts: pressure first, from free memory above the
+ * critical line, then the needy, from free memory above the plenty line;
+ * then reclaims what pressure still needs and, unless PLENTY (or @forced
+ * by stalls), what brings free back above the plenty line and the
+ * hysteresis. */
+static void
+plans_share(GuestPlan *plans, guint n, const VtBalloonConfig *config, const HostView *view,
+            VtHostState hs, gboolean forced, const Demand *demand)
+{
+        guint64 from_free_p, uncovered, given_n, target_r, reclaimed, given_p;
+        gint64 free1, free2, deficit = 0;
+
+        free1 = view->free - view->line[VT_HOST_STATE_SHORT];
+        from_free_p = MIN(demand->priority, (guint64)MAX(free1, 0));
+        uncovered = demand->priority - from_free_p;
+        free1 = view->free - (gint64)from_free_p;
+        given_n = MIN(demand->needy, (guint64)MAX(free1 - view->line[VT_HOST_STATE_PLENTY], 0));
+        free2 = free1 - (gint64)given_n;
+        if (forced)
+                deficit = G_MAXINT64 / 4; /* pressure despite free memory: a step from each */
+        else if (hs != VT_HOST_STATE_PLENTY)
+                deficit = MAX(view->line[VT_HOST_STATE_PLENTY] + view->hysteresis - free2, 0);
+        target_r = uncovered + (guint64)deficit;
+        target_r = target_r > demand->reclaim_above ? target_r - demand->reclaim_above : 0;
+        reclaimed = demand->reclaim_above;
+        if (target_r > 0)
+                reclaimed += plans_fill(plans, n, CLASS_SPARE, target_r, config->min_change, TRUE);
+        given_p = from_free_p + MIN(uncovered, reclaimed);
+        if (given_p > 0)
+                plans_fill(plans, n, CLASS_PRIORITY, given_p, 0, FALSE);
+        if (given_n > 0)
+                plans_fill(plans, n, CLASS_NEEDY, given_n, config->min_change, FALSE);
+}
+
 /**
  * vt_balloon_policy_decide:
  * @input: the host and guests, and `now`
@@ -940,7 +694,8 @@ plans_fill(GuestPlan *plans, guint n, GuestClass cls, guint64 total, guint64 min
  *     @input->n_guests targets; everything else is overwritten
  *
  * vmtide's policy (theory of operation above). A host whose memory is
- * unknown (no MemTotal, no budget) moves nothing.
+ * unknown (no MemTotal, no budget) moves nothing. Run it through
+ * vt_balloon_decide(), which applies the pause.
  */
 void
 vt_balloon_policy_decide(const VtBalloonInput *input, const VtBalloonConfig *config,
@@ -949,12 +704,9 @@ vt_balloon_policy_decide(const VtBalloonInput *input, const VtBalloonConfig *con
         guint n;
         g_autofree GuestPlan *plans = NULL;
         HostView view = {0};
+        Demand demand;
         VtHostState hs;
-        guint64 demand_p = 0, demand_n = 0, reclaim_above = 0, given_p, given_n, reclaimed;
-        guint64 from_free_p, uncovered, target_r;
-        gint64 free1, free2, deficit = 0;
         gboolean forced;
-        double step;
 
         g_return_if_fail(input != NULL && input->host != NULL && config != NULL);
         g_return_if_fail(state != NULL && decision != NULL);
@@ -972,7 +724,7 @@ vt_balloon_policy_decide(const VtBalloonInput *input, const VtBalloonConfig *con
 
         view.free = vt_balloon_host_free(input, config->host_reserve, &view.reference);
         decision->host_free = view.free;
-        view.reference = MIN(view.reference, (guint64)LIMIT);
+        view.reference = MIN(view.reference, (guint64)VT_BALLOON_LIMIT);
         if (view.reference == 0) {
                 g_snprintf(decision->reason, sizeof(decision->reason),
                            "host memory unknown (no MemTotal, no budget): nothing moves");
@@ -983,17 +735,7 @@ vt_balloon_policy_decide(const VtBalloonInput *input, const VtBalloonConfig *con
                                                       "host memory unknown");
                 return;
         }
-        {
-                double pf = fraction(config->plenty_fraction);
-                double tf = MIN(fraction(config->tight_fraction), pf);
-                double sf = MIN(fraction(config->short_fraction), tf);
-
-                view.line[VT_HOST_STATE_PLENTY] = fraction_of(pf, view.reference);
-                view.line[VT_HOST_STATE_TIGHT] = fraction_of(tf, view.reference);
-                view.line[VT_HOST_STATE_SHORT] = fraction_of(sf, view.reference);
-                view.line[VT_HOST_STATE_CRITICAL] = G_MININT64;
-                view.hysteresis = fraction_of(config->hysteresis_fraction, view.reference);
-        }
+        host_view_set_lines(&view, config);
         hs = host_judge(input->host, config, &view, state->host_state, &forced, decision->reason,
                         sizeof(decision->reason));
         if (hs != state->host_state || state->host_state_since_us == 0)
@@ -1001,63 +743,8 @@ vt_balloon_policy_decide(const VtBalloonInput *input, const VtBalloonConfig *con
         state->host_state = hs;
         decision->host_state = hs;
 
-        /* Step of a reclaim: the state's; when PLENTY only pressure
-         * reclaims, by the TIGHT step. */
-        step =
-            fraction(config->step_fraction[hs == VT_HOST_STATE_PLENTY ? VT_HOST_STATE_TIGHT : hs]);
-        for (guint i = 0; i < n; i++) {
-                GuestPlan *p = &plans[i];
-                const VtBalloonGuest *g = &input->guests[i];
-
-                p->portion = (Portion){0};
-                switch (p->cls) {
-                case CLASS_PRIORITY:
-                        demand_p += p->need;
-                        p->portion.weight = p->limits.shares;
-                        p->portion.cap = p->need;
-                        break;
-                case CLASS_NEEDY:
-                        demand_n += p->need;
-                        p->portion.weight = p->limits.shares;
-                        p->portion.cap = p->need;
-                        break;
-                case CLASS_SPARE:
-                        p->portion.weight = (double)p->spare / p->limits.shares;
-                        p->portion.cap = MIN(p->spare, page_up(step * (double)p->limits.max_bytes));
-                        break;
-                case CLASS_ABOVE:
-                        reclaim_above += g->actual_bytes - p->limits.max_bytes;
-                        break;
-                default:
-                        break;
-                }
-        }
-
-        /* Pressure first, from free memory above the critical line. */
-        free1 = view.free - view.line[VT_HOST_STATE_SHORT];
-        from_free_p = MIN(demand_p, (guint64)MAX(free1, 0));
-        uncovered = demand_p - from_free_p;
-        /* Then the needy, from free memory above the plenty line. */
-        free1 = view.free - (gint64)from_free_p;
-        given_n = MIN(demand_n, (guint64)MAX(free1 - view.line[VT_HOST_STATE_PLENTY], 0));
-        free2 = free1 - (gint64)given_n;
-        /* Reclaim what pressure still needs and, unless PLENTY, what brings
-         * free back above the plenty line and the hysteresis. */
-        if (forced)
-                deficit = G_MAXINT64 / 4; /* pressure despite free memory: a step from each */
-        else if (hs != VT_HOST_STATE_PLENTY)
-                deficit = MAX(view.line[VT_HOST_STATE_PLENTY] + view.hysteresis - free2, 0);
-        target_r = uncovered + (guint64)deficit;
-        target_r = target_r > reclaim_above ? target_r - reclaim_above : 0;
-        reclaimed = reclaim_above;
-        if (target_r > 0)
-                reclaimed += plans_fill(plans, n, CLASS_SPARE, target_r, config->min_change, TRUE);
-        given_p = from_free_p + MIN(uncovered, reclaimed);
-        if (given_p > 0)
-                plans_fill(plans, n, CLASS_PRIORITY, given_p, 0, FALSE);
-        if (given_n > 0)
-                plans_fill(plans, n, CLASS_NEEDY, given_n, config->min_change, FALSE);
-
+        plans_weigh(plans, input, config, hs, &demand);
+        plans_share(plans, n, config, &view, hs, forced, &demand);
         for (guint i = 0; i < n; i++)
                 guest_decide(&input->guests[i], config, &plans[i], hs, input->now_us,
                              &decision->targets[i]);

@@ -126,14 +126,23 @@ typedef struct {
         guint64 rss_bytes;
 } VtBalloonGuest;
 
+/* A guest's shares when its configuration gives none (see
+ * vt_balloon_guest_config_get_shares()). */
+#define VT_BALLOON_DEFAULT_SHARES 1000
+
 /**
  * VtBalloonGuestConfig:
  * @min_bytes: the guest's minimum guarantee: never balloon it below this
  *     (0: the policy's default, a fraction of @max_bytes)
  * @max_bytes: never give it more than this (0 or above the boot memory:
  *     the boot memory)
- * @shares: its weight when guests compete for memory (0: 1000)
+ * @shares: its weight when guests compete for memory (0:
+ *     %VT_BALLOON_DEFAULT_SHARES)
  * @opt_out: leave its balloon alone
+ * @held: a target was set by hand (the control socket's `set-target`):
+ *     every policy leaves the balloon alone, with the reason "held by hand
+ *     at @held_bytes" (SKIP), before any other reason, opted out included
+ * @held_bytes: with @held, the size it is held at (for the reason)
  *
  * Per-guest policy, from the configuration or the control socket.
  */
@@ -142,6 +151,8 @@ typedef struct {
         guint64 max_bytes;
         guint shares;
         gboolean opt_out;
+        gboolean held;
+        guint64 held_bytes;
 } VtBalloonGuestConfig;
 
 /**
@@ -253,6 +264,10 @@ typedef struct {
  * @configs: each guest's policy, same order as @guests
  * @n_guests: how many
  * @now_us: monotonic time of the snapshot
+ * @paused: automation is paused (the control socket's `pause`): the policy
+ *     decides as usual, but vt_balloon_decide() turns each GIVE or RECLAIM
+ *     into NONE at the current size, its reason "paused; would give: ..."
+ *     or "paused; would reclaim: ..." (what would have been done, and why)
  */
 typedef struct {
         const VtBalloonHost *host;
@@ -260,6 +275,7 @@ typedef struct {
         const VtBalloonGuestConfig *configs;
         guint n_guests;
         gint64 now_us;
+        gboolean paused;
 } VtBalloonInput;
 
 /**
@@ -283,6 +299,11 @@ typedef void (*VtBalloonPolicyFunc)(const VtBalloonInput *input, const VtBalloon
 
 void vt_balloon_config_init(VtBalloonConfig *config);
 
+/* The entry point: runs a policy, with hold and pause (balloon-policy-common.c). */
+void vt_balloon_decide(VtBalloonPolicyFunc policy, const VtBalloonInput *input,
+                       const VtBalloonConfig *config, VtBalloonState *state,
+                       VtBalloonDecision *decision);
+
 /* vmtide's policy (theory of operation in balloon-policy.c). */
 void vt_balloon_policy_decide(const VtBalloonInput *input, const VtBalloonConfig *config,
                               VtBalloonState *state, VtBalloonDecision *decision);
@@ -299,7 +320,7 @@ const char *vt_host_state_to_string(VtHostState state);
 const char *vt_balloon_action_to_string(VtBalloonAction action);
 
 /*
- * Helpers shared by the three policies (balloon-policy.c), so that they read
+ * Helpers shared by the three policies (balloon-policy-common.c), so that they read
  * a guest's limits, judge the host and word their reasons alike. Pure too.
  */
 
@@ -313,7 +334,7 @@ const char *vt_balloon_action_to_string(VtBalloonAction action);
  * resolved: @max_bytes is the configured maximum or the boot memory,
  * whichever is smaller; @min_bytes the configured minimum or
  * default_min_fraction of @max_bytes, and never above @max_bytes; @shares
- * 1000 when not configured.
+ * %VT_BALLOON_DEFAULT_SHARES when not configured.
  */
 typedef struct {
         guint64 min_bytes;
@@ -321,6 +342,7 @@ typedef struct {
         guint shares;
 } VtBalloonLimits;
 
+guint vt_balloon_guest_config_get_shares(const VtBalloonGuestConfig *guest_config);
 void vt_balloon_limits_get(const VtBalloonGuest *guest, const VtBalloonGuestConfig *guest_config,
                            const VtBalloonConfig *config, VtBalloonLimits *ret_limits);
 
@@ -339,18 +361,5 @@ void vt_balloon_target_set(VtBalloonTarget *target, VtBalloonAction action, guin
 gboolean vt_balloon_baseline_tick(const VtBalloonInput *input, VtBalloonState *state,
                                   gint64 interval_us, const char *name,
                                   VtBalloonDecision *decision);
-
-/**
- * VtBalloonSize:
- * @str: "512 MiB", "1.5 GiB", "-40 MiB"
- *
- * A size for a reason, returned by value by vt_balloon_size(); its @str
- * lives until the end of the full expression (use it as a printf argument).
- */
-typedef struct {
-        char str[24];
-} VtBalloonSize;
-
-VtBalloonSize vt_balloon_size(double bytes);
 
 G_END_DECLS

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Memory sizes as people write them, for the CLI, the configuration and
- * anything else that reads one. Pure code on GLib alone.
+ * anything else that reads one, and as vmtide writes them in tables, log
+ * lines and reasons. Pure code on GLib alone.
  *
  * Sizes are binary throughout, as memory sizes are in QEMU, libvirt's
  * <memory unit='GiB'> and free(1): `K`, `KB` and `KiB` all mean 1024
@@ -12,6 +13,7 @@
  */
 #include "common/vt-size.h"
 
+#include <math.h> /* isfinite(), a macro: no libm */
 #include <string.h>
 
 #define SIZE_MAX_DECIMALS 9
@@ -140,26 +142,114 @@ vt_size_parse(const char *text, guint64 *ret_bytes, GError **error)
         return TRUE;
 }
 
+/* VT_SIZE_STYLE_TABLE; moves up a unit when the value would print as
+ * 1024.0 of this one. */
+static void
+size_text_table(double bytes, char *buf, gsize size)
+{
+        static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        const char *sign = bytes < 0 ? "-" : "";
+        double v = bytes < 0 ? -bytes : bytes;
+        guint i = 0;
+
+        if (!isfinite(bytes)) {
+                g_snprintf(buf, size, "?");
+                return;
+        }
+        if (v < 1024) {
+                g_snprintf(buf, size, "%s%.0f B", sign, v);
+                return;
+        }
+        v /= 1024.0;
+        while (i + 1 < G_N_ELEMENTS(units) && v >= 1023.95) {
+                v /= 1024.0;
+                i++;
+        }
+        g_snprintf(buf, size, "%s%.1f %s", sign, v, units[i]);
+}
+
+/* VT_SIZE_STYLE_SHORT: no unit past GiB. */
+static void
+size_text_short(double bytes, char *buf, gsize size)
+{
+        const char *sign = bytes < 0 ? "-" : "";
+        double v = bytes < 0 ? -bytes : bytes;
+
+        if (!isfinite(bytes))
+                g_snprintf(buf, size, "?");
+        else if (v >= (double)VT_SIZE_GIB)
+                g_snprintf(buf, size, "%s%.1f GiB", sign, v / (double)VT_SIZE_GIB);
+        else if (v >= (double)VT_SIZE_MIB)
+                g_snprintf(buf, size, "%s%.0f MiB", sign, v / (double)VT_SIZE_MIB);
+        else if (v >= (double)VT_SIZE_KIB)
+                g_snprintf(buf, size, "%s%.0f KiB", sign, v / (double)VT_SIZE_KIB);
+        else
+                g_snprintf(buf, size, "%s%.0f B", sign, v);
+}
+
+/* VT_SIZE_STYLE_DECIMAL; moves up a unit at 1024 of this one. */
+static void
+size_text_decimal(double bytes, char *buf, gsize size)
+{
+        static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+        double v = bytes < 0 ? -bytes : bytes;
+        guint i = 0;
+
+        if (!(v >= 1024)) {
+                g_snprintf(buf, size, "%.0f bytes", bytes);
+                return;
+        }
+        v /= 1024;
+        while (v >= 1024 && i + 1 < G_N_ELEMENTS(units)) {
+                v /= 1024;
+                i++;
+        }
+        g_snprintf(buf, size, "%s%.1f %s", bytes < 0 ? "-" : "", v, units[i]);
+}
+
+/**
+ * vt_size_to_text:
+ * @bytes: a size, possibly negative or a fraction of a byte (a rate)
+ * @style: how to write it (#VtSizeStyle)
+ *
+ * The one formatter of sizes for tables, log lines and reasons; the style
+ * says which of the formats below each reader expects.
+ *
+ * Returns: @bytes as text, by value (#VtSizeText; nothing to free)
+ */
+VtSizeText
+vt_size_to_text(double bytes, VtSizeStyle style)
+{
+        VtSizeText text;
+
+        switch (style) {
+        case VT_SIZE_STYLE_SHORT:
+                size_text_short(bytes, text.str, sizeof(text.str));
+                break;
+        case VT_SIZE_STYLE_MIB:
+                g_snprintf(text.str, sizeof(text.str), "%.0f MiB", bytes / (double)VT_SIZE_MIB);
+                break;
+        case VT_SIZE_STYLE_DECIMAL:
+                size_text_decimal(bytes, text.str, sizeof(text.str));
+                break;
+        case VT_SIZE_STYLE_TABLE:
+        default:
+                size_text_table(bytes, text.str, sizeof(text.str));
+                break;
+        }
+        return text;
+}
+
 /**
  * vt_size_format:
  * @bytes: a size
  *
  * Returns: (transfer full): @bytes for a table, with one decimal in the
  *     largest binary unit it reaches: `512.0 MiB`, `1.5 GiB`, `100 B`
+ *     (%VT_SIZE_STYLE_TABLE)
  */
 char *
 vt_size_format(guint64 bytes)
 {
-        static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double value = (double)bytes / 1024.0;
-        guint i = 0;
-
-        if (bytes < 1024)
-                return g_strdup_printf("%" G_GUINT64_FORMAT " B", bytes);
-        /* Move up when the value would print as 1024.0 of this unit. */
-        while (i + 1 < G_N_ELEMENTS(units) && value >= 1023.95) {
-                value /= 1024.0;
-                i++;
-        }
-        return g_strdup_printf("%.1f %s", value, units[i]);
+        return g_strdup(vt_size_to_text((double)bytes, VT_SIZE_STYLE_TABLE).str);
 }

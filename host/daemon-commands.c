@@ -2,11 +2,11 @@
 /* vmtided's control-socket commands (docs/control-protocol.md). */
 #include <math.h>
 
+#include "common/vt-size.h"
 #include "host/control/control-args.h"
 #include "host/daemon-private.h"
 #include "vt-config.h"
 
-#define MIB            (G_GUINT64_CONSTANT(1) << 20)
 #define MAX_BYTES      (G_GUINT64_CONSTANT(16) << 40)
 #define MAX_SHARES     100000
 #define EVENT_NEVER_MS (-1)
@@ -44,7 +44,7 @@ policy_to_json(VtDaemonGuest *dg)
         json_object_object_add(
             o, "max", json_bytes(c.max_bytes > 0 && c.max_bytes < max ? c.max_bytes : max));
         json_object_object_add(o, "shares",
-                               json_object_new_int(c.shares > 0 ? (int)c.shares : 1000));
+                               json_object_new_int((int)vt_balloon_guest_config_get_shares(&c)));
         json_object_object_add(o, "opt_out", json_object_new_boolean(c.opt_out));
         json_object_object_add(o, "ksm_opt_out", json_object_new_boolean(dg->ksm_opt_out));
         json_object_object_add(o, "source", json_object_new_string(dg->policy_source));
@@ -184,7 +184,7 @@ ksm_knobs_to_json(VtDaemon *daemon)
 
         if (daemon->ksm == NULL)
                 return NULL;
-        d = vt_daemon_ksm_get_decision(daemon->ksm);
+        d = vt_ksm_step_get_decision(daemon->ksm);
         o = json_object_new_object();
         if (d == NULL) {
                 json_object_object_add(
@@ -326,7 +326,8 @@ on_policy_stored(GObject *source, GAsyncResult *result, gpointer user_data)
 
         if (!vt_guest_store_policy_finish(VT_GUEST(source), result, &error)) {
                 g_message("guest '%s': policy not stored: %s", ctx->name, error->message);
-                g_prefix_error(&error, "the policy in the domain's metadata: ");
+                /* Not ctx->daemon: it may be gone (see below). */
+                g_prefix_error(&error, "the guest's backend did not store the policy: ");
                 vt_control_reply_return_error(
                     ctx->reply, g_error_new_literal(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
                                                     error->message));
@@ -348,6 +349,19 @@ on_policy_stored(GObject *source, GAsyncResult *result, gpointer user_data)
         }
         g_free(ctx->name);
         g_free(ctx);
+}
+
+/* A policy set on the control socket, logged once. */
+static void
+policy_log(VtDaemonGuest *dg, const VtBalloonGuestConfig *policy, gboolean ksm_opt_out)
+{
+        /* Whole MiB rounded down, as this line always wrote them. */
+        g_message("guest '%s': policy min %s, max %s, shares %u%s%s (control socket)", dg->name,
+                  VT_SIZE_STR(policy->min_bytes / VT_SIZE_MIB * VT_SIZE_MIB, VT_SIZE_STYLE_MIB),
+                  VT_SIZE_STR(policy->max_bytes / VT_SIZE_MIB * VT_SIZE_MIB, VT_SIZE_STYLE_MIB),
+                  vt_balloon_guest_config_get_shares(policy),
+                  policy->opt_out ? ", balloon opted out" : "",
+                  ksm_opt_out ? ", KSM opted out" : "");
 }
 
 static void
@@ -410,15 +424,11 @@ cmd_set_policy(VtControlServer *server, json_object *args, VtControlReply *reply
                                 policy.min_bytes, policy.max_bytes));
                 return;
         }
-        g_message("guest '%s': policy min %" G_GUINT64_FORMAT " MiB, max %" G_GUINT64_FORMAT
-                  " MiB, shares %u%s%s (control socket)",
-                  dg->name, policy.min_bytes / MIB, policy.max_bytes / MIB,
-                  policy.shares > 0 ? policy.shares : 1000,
-                  policy.opt_out ? ", balloon opted out" : "",
-                  ksm_opt_out ? ", KSM opted out" : "");
+        policy_log(dg, &policy, ksm_opt_out);
 
-        /* A libvirt domain keeps its policy in its metadata: written there
-         * (only vmtide's element), it comes back through "policy-changed". */
+        /* A backend that keeps the guest's policy with it (a libvirt
+         * domain's metadata) stores it there; it comes back through
+         * "policy-changed". */
         if (vt_guest_can_store_policy(dg->guest)) {
                 ctx = g_new0(PolicyCtx, 1);
                 ctx->daemon = daemon;
@@ -539,14 +549,14 @@ cmd_query_ksm(VtControlServer *server, json_object *args, gpointer user_data, GE
                 json_object_object_add(o, key, json_object_get(value));
         }
         json_object_put(knobs);
-        s = vt_daemon_ksm_get_sample(daemon->ksm);
+        s = vt_ksm_step_get_sample(daemon->ksm);
         json_object_object_add(o, "pages_shared", json_bytes(s->pages_shared));
         json_object_object_add(o, "pages_sharing", json_bytes(s->pages_sharing));
         json_object_object_add(o, "full_scans", json_bytes(s->full_scans));
-        cpu = vt_daemon_ksm_get_cpu_share(daemon->ksm);
+        cpu = vt_ksm_step_get_cpu_share(daemon->ksm);
         json_object_object_add(o, "ksmd_cpu_share", cpu >= 0 ? json_object_new_double(cpu) : NULL);
         json_object_object_add(
-            o, "saved", json_bytes(s->pages_sharing * vt_daemon_ksm_get_page_size(daemon->ksm)));
+            o, "saved", json_bytes(s->pages_sharing * vt_ksm_step_get_page_size(daemon->ksm)));
 
         guests = vt_daemon_sorted_guests(daemon);
         array = json_object_new_array();

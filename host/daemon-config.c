@@ -6,10 +6,13 @@
  * defaults (vt_daemon_config_new_default(), which takes the policies'
  * own defaults from vt_balloon_config_init() and vt_ksm_tuner_config_init())
  * and walks the file's groups in order. Each known group has a table of
- * its keys: the key's syntax (a size, a percentage, milliseconds, a path,
- * ...), its range, and where the value goes (an offset into the
- * VtDaemonConfig, or into a VtDaemonGuestConfig for `[guest:NAME]`
- * groups), so every key is parsed, checked and reported the same way.
+ * its keys (daemon-config-keys.c): the key's syntax (a size, a percentage,
+ * milliseconds, a path, ...), its range, and where the value goes (an
+ * offset into the VtDaemonConfig, or into a VtDaemonGuestConfig for
+ * `[guest:NAME]` groups), so every key is parsed, checked and reported the
+ * same way. The balloon policies and KSM tuners are chosen by name from
+ * their registries, beside them (balloon/balloon-registry.c,
+ * ksm/ksm-tuner-registry.c).
  * Values that relate to each other (plenty > tight > short, min <= max)
  * are checked once the whole file is read.
  *
@@ -26,19 +29,18 @@
  */
 #include "host/daemon-config.h"
 
-#include "common/vt-size.h"
-
-#include <errno.h>
-#include <math.h>
 #include <string.h>
 
-#include "host/sensing/sensing-psi.h"
+#include "balloon/balloon-registry.h"
+#include "host/daemon-config-keys.h"
+#include "ksm/ksm-tuner-registry.h"
+#include "vt-control-protocol.h"
 
 #ifndef VT_DAEMON_CONFIG_DEFAULT_PATH
 #define VT_DAEMON_CONFIG_DEFAULT_PATH "/etc/vmtide/vmtided.conf"
 #endif
 
-#define DEFAULT_CONTROL_SOCKET "/run/vmtide/vmtided.sock"
+#define DEFAULT_CONTROL_SOCKET VT_CONTROL_SOCKET_DEFAULT
 #define DEFAULT_QMP_DIR        "/run/vmtide/guests"
 #define DEFAULT_PROC_ROOT      "/proc"
 #define DEFAULT_KSM_SYSFS_ROOT "/sys/kernel/mm/ksm"
@@ -52,173 +54,12 @@
 G_DEFINE_QUARK(vt-daemon-config-error-quark, vt_daemon_config_error)
 /* clang-format on */
 
-typedef enum {
-        KEY_BOOL,          /* gboolean */
-        KEY_UINT,          /* guint, whole number in [min, max] */
-        KEY_U64,           /* guint64, whole number in [min, max] */
-        KEY_MS,            /* gint64 µs; the value is whole milliseconds in [min, max] */
-        KEY_SIZE,          /* guint64 bytes */
-        KEY_SIZE_DOUBLE,   /* double bytes */
-        KEY_FRACTION,      /* double fraction; the value is a percentage in [min, max] */
-        KEY_PERCENT,       /* double percent in [min, max] */
-        KEY_NUMBER,        /* double in [min, max] */
-        KEY_PATH,          /* char *, an absolute path */
-        KEY_PATH_OPTIONAL, /* char *, an absolute path; empty: NULL */
-        KEY_STRING,        /* char *, not empty */
-        KEY_CUSTOM,        /* parsed by @custom */
-} KeyType;
-
-/* Parses @value into @base; on failure sets @ret_problem ("is not a backend"). */
-typedef gboolean (*KeyParseFunc)(const char *value, gpointer base, char **ret_problem);
-
-typedef struct {
-        const char *name;
-        KeyType type;
-        gsize offset;
-        double min;
-        double max;
-        KeyParseFunc custom;
-} Key;
-
-typedef struct {
-        const char *name;
-        const Key *keys;
-} Group;
-
 typedef struct {
         const char *origin;
         GKeyFile *file;
         VtDaemonConfig *config;
         GPtrArray *warnings;
 } Parser;
-
-#define OFF(field)       offsetof(VtDaemonConfig, field)
-#define GUEST_OFF(field) offsetof(VtDaemonGuestConfig, field)
-
-static gboolean parse_backend(const char *value, gpointer base, char **ret_problem);
-static gboolean parse_mode(const char *value, gpointer base, char **ret_problem);
-static gboolean parse_psi_trigger(const char *value, gpointer base, char **ret_problem);
-static gboolean parse_log_level(const char *value, gpointer base, char **ret_problem);
-static gboolean parse_algorithm(const char *value, gpointer base, char **ret_problem);
-static gboolean parse_tuner(const char *value, gpointer base, char **ret_problem);
-
-static const Key daemon_keys[] = {
-    {"tick-interval-ms", KEY_MS, OFF(tick_interval_us), 100, 3600000},
-    {"control-socket", KEY_PATH, OFF(control_socket)},
-    {"control-socket-mode", KEY_CUSTOM, 0, 0, 0, parse_mode},
-    {"backend", KEY_CUSTOM, 0, 0, 0, parse_backend},
-    {"stats-interval-s", KEY_UINT, OFF(stats_interval_s), 1, 3600},
-    {"agent-interval-ms", KEY_UINT, OFF(agent_interval_ms), 0, 3600000},
-    {"host-psi-trigger", KEY_CUSTOM, 0, 0, 0, parse_psi_trigger},
-    {"proc-root", KEY_PATH, OFF(proc_root)},
-    {"log-level", KEY_CUSTOM, 0, 0, 0, parse_log_level},
-    {NULL},
-};
-
-static const Key budget_keys[] = {
-    {"reserve", KEY_SIZE, OFF(balloon.host_reserve)},
-    {"total", KEY_SIZE, OFF(budget_total)},
-    {"cgroup", KEY_PATH_OPTIONAL, OFF(budget_cgroup)},
-    {NULL},
-};
-
-static const Key policy_keys[] = {
-    {"algorithm", KEY_CUSTOM, 0, 0, 0, parse_algorithm},
-    {"plenty", KEY_FRACTION, OFF(balloon.plenty_fraction), 0, 100},
-    {"tight", KEY_FRACTION, OFF(balloon.tight_fraction), 0, 100},
-    {"short", KEY_FRACTION, OFF(balloon.short_fraction), 0, 100},
-    {"hysteresis", KEY_FRACTION, OFF(balloon.hysteresis_fraction), 0, 100},
-    {"psi-short", KEY_PERCENT, OFF(balloon.psi_short), 0, 100},
-    {"psi-critical", KEY_PERCENT, OFF(balloon.psi_critical), 0, 100},
-    {"headroom", KEY_FRACTION, OFF(balloon.guest_headroom_fraction), 0, 100},
-    {"headroom-min", KEY_SIZE, OFF(balloon.guest_headroom_min)},
-    {"guest-pressure-psi", KEY_PERCENT, OFF(balloon.guest_pressure_psi), 0, 100},
-    {"guest-low", KEY_FRACTION, OFF(balloon.guest_low_fraction), 0, 100},
-    {"default-min", KEY_FRACTION, OFF(balloon.default_min_fraction), 0, 100},
-    {"step-tight", KEY_FRACTION, OFF(balloon.step_fraction[VT_HOST_STATE_TIGHT]), 0, 100},
-    {"step-short", KEY_FRACTION, OFF(balloon.step_fraction[VT_HOST_STATE_SHORT]), 0, 100},
-    {"step-critical", KEY_FRACTION, OFF(balloon.step_fraction[VT_HOST_STATE_CRITICAL]), 0, 100},
-    {"min-change", KEY_SIZE, OFF(balloon.min_change)},
-    {"settle-ms", KEY_MS, OFF(balloon.settle_us), 0, 3600000},
-    {"stale-ms", KEY_MS, OFF(balloon.stale_us), 100, 3600000},
-    {"swap-in-tight", KEY_NUMBER, OFF(balloon.swap_in_tight), 0, 1e9},
-    {NULL},
-};
-
-static const Key ksm_keys[] = {
-    {"enabled", KEY_BOOL, OFF(ksm_enabled)},
-    {"sysfs-root", KEY_PATH, OFF(ksm_sysfs_root)},
-    {"tuner", KEY_CUSTOM, 0, 0, 0, parse_tuner},
-    {"cpu-cap", KEY_FRACTION, OFF(ksm.cpu_cap), 0.1, 100},
-    {"start-available", KEY_FRACTION, OFF(ksm.start_available), 0, 100},
-    {"stop-available", KEY_FRACTION, OFF(ksm.stop_available), 0, 100},
-    {"start-psi", KEY_PERCENT, OFF(ksm.start_psi_some), 0.01, 100},
-    {"min-yield", KEY_SIZE_DOUBLE, OFF(ksm.min_yield_bytes_per_cpu_s)},
-    {"pages-to-scan-min", KEY_U64, OFF(ksm.pages_to_scan_min), 1, 1000000},
-    {"pages-to-scan-max", KEY_U64, OFF(ksm.pages_to_scan_max), 1, 1000000},
-    {"sleep-ms", KEY_U64, OFF(ksm.sleep_millisecs), 1, 60000},
-    {"allow-unmerge", KEY_BOOL, OFF(ksm.allow_unmerge)},
-    {"advisor-target-scan-time-s", KEY_U64, OFF(ksm.advisor_target_scan_time_s), 0, 86400},
-    {NULL},
-};
-
-static const Key qmp_keys[] = {
-    {"dir", KEY_PATH, OFF(qmp_dir)},
-    {NULL},
-};
-
-static const Key libvirt_keys[] = {
-    {"uri", KEY_STRING, OFF(libvirt_uri)},
-    {NULL},
-};
-
-static const Key guest_keys[] = {
-    {"qmp", KEY_PATH_OPTIONAL, GUEST_OFF(qmp_path)},
-    {"agent", KEY_PATH_OPTIONAL, GUEST_OFF(agent_path)},
-    {"min", KEY_SIZE, GUEST_OFF(balloon.min_bytes)},
-    {"max", KEY_SIZE, GUEST_OFF(balloon.max_bytes)},
-    {"shares", KEY_UINT, GUEST_OFF(balloon.shares), 1, 100000},
-    {"opt-out", KEY_BOOL, GUEST_OFF(balloon.opt_out)},
-    {"ksm-opt-out", KEY_BOOL, GUEST_OFF(ksm_opt_out)},
-    {NULL},
-};
-
-static const Group groups[] = {
-    {"daemon", daemon_keys}, {"budget", budget_keys}, {"policy", policy_keys},
-    {"ksm", ksm_keys},       {"qmp", qmp_keys},       {"libvirt", libvirt_keys},
-};
-
-static const char *const backend_names[VT_DAEMON_BACKEND_MAX] = {
-    [VT_DAEMON_BACKEND_QMP] = "qmp",
-    [VT_DAEMON_BACKEND_LIBVIRT] = "libvirt",
-};
-
-static const struct {
-        const char *name;
-        GLogLevelFlags level;
-} log_levels[] = {
-    {"error", G_LOG_LEVEL_ERROR},     {"critical", G_LOG_LEVEL_CRITICAL},
-    {"warning", G_LOG_LEVEL_WARNING}, {"message", G_LOG_LEVEL_MESSAGE},
-    {"info", G_LOG_LEVEL_INFO},       {"debug", G_LOG_LEVEL_DEBUG},
-};
-
-static const struct {
-        const char *name;
-        VtBalloonPolicyFunc func;
-} algorithms[] = {
-    {"vmtide", vt_balloon_policy_decide},
-    {"mom", vt_balloon_policy_mom_decide},
-    {"proxmox", vt_balloon_policy_proxmox_decide},
-};
-
-static const struct {
-        const char *name;
-        VtKsmTunerFunc func;
-} tuners[] = {
-    {"vmtide", vt_ksm_tuner_decide},
-    {"ksmtuned", vt_ksm_tuner_ksmtuned_decide},
-    {"advisor", vt_ksm_tuner_advisor_decide},
-};
 
 /**
  * vt_daemon_config_get_default_path:
@@ -230,18 +71,6 @@ const char *
 vt_daemon_config_get_default_path(void)
 {
         return VT_DAEMON_CONFIG_DEFAULT_PATH;
-}
-
-/**
- * vt_daemon_backend_to_string:
- * @backend: a backend
- *
- * Returns: its name in the configuration ("qmp", "libvirt")
- */
-const char *
-vt_daemon_backend_to_string(VtDaemonBackend backend)
-{
-        return backend < VT_DAEMON_BACKEND_MAX ? backend_names[backend] : "unknown";
 }
 
 static void
@@ -267,6 +96,10 @@ VtDaemonConfig *
 vt_daemon_config_new_default(void)
 {
         VtDaemonConfig *config = g_new0(VtDaemonConfig, 1);
+        guint n_policies, n_tuners;
+        /* The first of each registry is the default. */
+        const VtBalloonPolicyInfo *policy = vt_balloon_registry_list(&n_policies);
+        const VtKsmTunerInfo *tuner = vt_ksm_tuner_registry_list(&n_tuners);
 
         config->origin = g_strdup("defaults");
         config->tick_interval_us = 2 * G_USEC_PER_SEC;
@@ -280,13 +113,13 @@ vt_daemon_config_new_default(void)
         config->proc_root = g_strdup(DEFAULT_PROC_ROOT);
         config->log_level = G_LOG_LEVEL_INFO;
         vt_balloon_config_init(&config->balloon);
-        config->balloon_policy = algorithms[0].func;
-        config->balloon_policy_name = algorithms[0].name;
+        config->balloon_policy = policy->decide;
+        config->balloon_policy_name = policy->name;
         config->ksm_enabled = TRUE;
         config->ksm_sysfs_root = g_strdup(DEFAULT_KSM_SYSFS_ROOT);
         vt_ksm_tuner_config_init(&config->ksm);
-        config->ksm_tuner = tuners[0].func;
-        config->ksm_tuner_name = tuners[0].name;
+        config->ksm_tuner = tuner->decide;
+        config->ksm_tuner_name = tuner->name;
         config->qmp_dir = g_strdup(DEFAULT_QMP_DIR);
         config->libvirt_uri = g_strdup(DEFAULT_LIBVIRT_URI);
         config->guests = g_ptr_array_new_with_free_func(guest_config_free);
@@ -356,264 +189,6 @@ vt_daemon_config_get_warnings(const VtDaemonConfig *config)
         return (const char *const *)config->warnings;
 }
 
-/* A size (common/vt-size.c), blanks around it allowed. */
-static gboolean
-parse_size(const char *value, guint64 *ret_bytes)
-{
-        g_autofree char *text = g_strstrip(g_strdup(value));
-
-        return vt_size_parse(text, ret_bytes, NULL);
-}
-
-/* A number, locale-independent, with an optional '%' after it. */
-static gboolean
-parse_decimal(const char *value, double *ret_value)
-{
-        char *end = NULL;
-        double v;
-
-        if (!g_ascii_isdigit(value[0]) && value[0] != '.')
-                return FALSE;
-        v = g_ascii_strtod(value, &end);
-        if (end == value || !isfinite(v))
-                return FALSE;
-        while (g_ascii_isspace(*end))
-                end++;
-        if (*end == '%')
-                end++;
-        if (*end != '\0')
-                return FALSE;
-        *ret_value = v;
-        return TRUE;
-}
-
-static gboolean
-parse_bool(const char *value, gboolean *ret_value)
-{
-        static const char *const yes[] = {"true", "yes", "on", "1"};
-        static const char *const no[] = {"false", "no", "off", "0"};
-
-        for (guint i = 0; i < G_N_ELEMENTS(yes); i++) {
-                if (g_ascii_strcasecmp(value, yes[i]) == 0) {
-                        *ret_value = TRUE;
-                        return TRUE;
-                }
-                if (g_ascii_strcasecmp(value, no[i]) == 0) {
-                        *ret_value = FALSE;
-                        return TRUE;
-                }
-        }
-        return FALSE;
-}
-
-static gboolean
-parse_whole(const char *value, const Key *key, guint64 *ret_value, char **ret_problem)
-{
-        guint64 v;
-
-        if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, &v, NULL)) {
-                *ret_problem = g_strdup("is not a whole number");
-                return FALSE;
-        }
-        if ((double)v < key->min || (double)v > key->max) {
-                *ret_problem =
-                    g_strdup_printf("is out of range (%.0f to %.0f)", key->min, key->max);
-                return FALSE;
-        }
-        *ret_value = v;
-        return TRUE;
-}
-
-static gboolean
-parse_path(const char *value, gboolean optional, char **field, char **ret_problem)
-{
-        if (value[0] == '\0' && optional) {
-                g_clear_pointer(field, g_free);
-                return TRUE;
-        }
-        if (!g_path_is_absolute(value)) {
-                *ret_problem = g_strdup("is not an absolute path");
-                return FALSE;
-        }
-        g_free(*field);
-        *field = g_strdup(value);
-        return TRUE;
-}
-
-static gboolean
-parse_backend(const char *value, gpointer base, char **ret_problem)
-{
-        VtDaemonConfig *config = base;
-
-        for (guint i = 0; i < VT_DAEMON_BACKEND_MAX; i++) {
-                if (strcmp(value, backend_names[i]) == 0) {
-                        config->backend = i;
-                        return TRUE;
-                }
-        }
-        *ret_problem = g_strdup("is not a backend (qmp or libvirt)");
-        return FALSE;
-}
-
-static gboolean
-parse_mode(const char *value, gpointer base, char **ret_problem)
-{
-        VtDaemonConfig *config = base;
-        guint64 mode;
-
-        if (!g_ascii_string_to_unsigned(value, 8, 0, 0777, &mode, NULL)) {
-                *ret_problem = g_strdup("is not a permission mode (octal, 0600)");
-                return FALSE;
-        }
-        config->control_socket_mode = (guint)mode;
-        return TRUE;
-}
-
-static gboolean
-parse_psi_trigger(const char *value, gpointer base, char **ret_problem)
-{
-        VtDaemonConfig *config = base;
-        g_autoptr(GError) error = NULL;
-        VtPsiTriggerSpec spec;
-
-        if (value[0] == '\0') {
-                g_clear_pointer(&config->host_psi_trigger, g_free);
-                return TRUE;
-        }
-        if (!vt_psi_trigger_spec_parse(value, &spec, &error)) {
-                *ret_problem = g_strdup_printf("is not a PSI trigger: %s", error->message);
-                return FALSE;
-        }
-        g_free(config->host_psi_trigger);
-        config->host_psi_trigger = vt_psi_trigger_spec_to_string(&spec);
-        return TRUE;
-}
-
-static gboolean
-parse_log_level(const char *value, gpointer base, char **ret_problem)
-{
-        VtDaemonConfig *config = base;
-
-        for (guint i = 0; i < G_N_ELEMENTS(log_levels); i++) {
-                if (g_ascii_strcasecmp(value, log_levels[i].name) == 0) {
-                        config->log_level = log_levels[i].level;
-                        return TRUE;
-                }
-        }
-        *ret_problem =
-            g_strdup("is not a log level (error, critical, warning, message, info or debug)");
-        return FALSE;
-}
-
-static gboolean
-parse_algorithm(const char *value, gpointer base, char **ret_problem)
-{
-        VtDaemonConfig *config = base;
-
-        for (guint i = 0; i < G_N_ELEMENTS(algorithms); i++) {
-                if (strcmp(value, algorithms[i].name) == 0) {
-                        config->balloon_policy = algorithms[i].func;
-                        config->balloon_policy_name = algorithms[i].name;
-                        return TRUE;
-                }
-        }
-        *ret_problem = g_strdup("is not a balloon policy (vmtide, mom or proxmox)");
-        return FALSE;
-}
-
-static gboolean
-parse_tuner(const char *value, gpointer base, char **ret_problem)
-{
-        VtDaemonConfig *config = base;
-
-        for (guint i = 0; i < G_N_ELEMENTS(tuners); i++) {
-                if (strcmp(value, tuners[i].name) == 0) {
-                        config->ksm_tuner = tuners[i].func;
-                        config->ksm_tuner_name = tuners[i].name;
-                        return TRUE;
-                }
-        }
-        *ret_problem = g_strdup("is not a KSM tuner (vmtide, ksmtuned or advisor)");
-        return FALSE;
-}
-
-/* Parses @value for @key into @base; on failure sets @ret_problem. */
-static gboolean
-key_parse(const Key *key, const char *value, gpointer base, char **ret_problem)
-{
-        gpointer field = (char *)base + key->offset;
-        guint64 whole;
-        double number;
-
-        switch (key->type) {
-        case KEY_BOOL:
-                if (!parse_bool(value, field)) {
-                        *ret_problem = g_strdup("is not a boolean (true or false)");
-                        return FALSE;
-                }
-                return TRUE;
-        case KEY_UINT:
-                if (!parse_whole(value, key, &whole, ret_problem))
-                        return FALSE;
-                *(guint *)field = (guint)whole;
-                return TRUE;
-        case KEY_U64:
-                if (!parse_whole(value, key, &whole, ret_problem))
-                        return FALSE;
-                *(guint64 *)field = whole;
-                return TRUE;
-        case KEY_MS:
-                if (!parse_whole(value, key, &whole, ret_problem))
-                        return FALSE;
-                *(gint64 *)field = (gint64)whole * G_TIME_SPAN_MILLISECOND;
-                return TRUE;
-        case KEY_SIZE:
-        case KEY_SIZE_DOUBLE:
-                if (!parse_size(value, &whole)) {
-                        *ret_problem = g_strdup("is not a size (bytes, or a number with K, M, G "
-                                                "or T: 512M, 1.5G)");
-                        return FALSE;
-                }
-                if (key->type == KEY_SIZE)
-                        *(guint64 *)field = whole;
-                else
-                        *(double *)field = (double)whole;
-                return TRUE;
-        case KEY_FRACTION:
-        case KEY_PERCENT:
-        case KEY_NUMBER:
-                if (!parse_decimal(value, &number) ||
-                    (key->type == KEY_NUMBER && strchr(value, '%') != NULL)) {
-                        *ret_problem = g_strdup(key->type == KEY_NUMBER ? "is not a number"
-                                                                        : "is not a percentage");
-                        return FALSE;
-                }
-                if (number < key->min || number > key->max) {
-                        *ret_problem =
-                            g_strdup_printf("is out of range (%g to %g%s)", key->min, key->max,
-                                            key->type == KEY_NUMBER ? "" : " %");
-                        return FALSE;
-                }
-                *(double *)field = key->type == KEY_FRACTION ? number / 100.0 : number;
-                return TRUE;
-        case KEY_PATH:
-        case KEY_PATH_OPTIONAL:
-                return parse_path(value, key->type == KEY_PATH_OPTIONAL, field, ret_problem);
-        case KEY_STRING:
-                if (value[0] == '\0') {
-                        *ret_problem = g_strdup("is empty");
-                        return FALSE;
-                }
-                g_free(*(char **)field);
-                *(char **)field = g_strdup(value);
-                return TRUE;
-        case KEY_CUSTOM:
-                return key->custom(value, base, ret_problem);
-        default:
-                g_assert_not_reached();
-        }
-}
-
 static void parser_error(Parser *parser, GError **error, const char *group, const char *format, ...)
     G_GNUC_PRINTF(4, 5);
 
@@ -644,9 +219,11 @@ parser_warn(Parser *parser, const char *group, const char *key)
                                                 group, key));
 }
 
-/* Parses every key of @group into @base through @keys; unknown ones are warnings. */
+/* Parses every key of the file's @group into @base through @keys; unknown
+ * ones are warnings. */
 static gboolean
-parser_group(Parser *parser, const char *group, const Key *keys, gpointer base, GError **error)
+parser_group(Parser *parser, const char *group, const VtDaemonConfigGroup *keys, gpointer base,
+             GError **error)
 {
         g_auto(GStrv) names = g_key_file_get_keys(parser->file, group, NULL, NULL);
 
@@ -654,14 +231,8 @@ parser_group(Parser *parser, const char *group, const Key *keys, gpointer base, 
                 g_autofree char *raw = NULL;
                 g_autofree char *problem = NULL;
                 g_autoptr(GError) escape_error = NULL;
-                const Key *key = NULL;
+                const VtDaemonConfigKey *key = vt_daemon_config_group_find_key(keys, names[i]);
 
-                for (const Key *k = keys; k->name != NULL; k++) {
-                        if (strcmp(k->name, names[i]) == 0) {
-                                key = k;
-                                break;
-                        }
-                }
                 if (key == NULL) {
                         parser_warn(parser, group, names[i]);
                         continue;
@@ -677,7 +248,7 @@ parser_group(Parser *parser, const char *group, const Key *keys, gpointer base, 
                         return FALSE;
                 }
                 g_strstrip(raw);
-                if (!key_parse(key, raw, base, &problem)) {
+                if (!vt_daemon_config_key_parse(key, raw, base, &problem)) {
                         parser_error(parser, error, group, "%s: '%s' %s", names[i], raw, problem);
                         return FALSE;
                 }
@@ -776,7 +347,7 @@ parser_guest(Parser *parser, const char *group, GError **error)
         guest = g_new0(VtDaemonGuestConfig, 1);
         guest->name = g_strdup(name);
         g_ptr_array_add(parser->config->guests, guest);
-        if (!parser_group(parser, group, guest_keys, guest, error))
+        if (!parser_group(parser, group, vt_daemon_config_group_get_guest(), guest, error))
                 return FALSE;
         if (guest->balloon.min_bytes != 0 && guest->balloon.max_bytes != 0 &&
             guest->balloon.min_bytes > guest->balloon.max_bytes) {
@@ -837,22 +408,19 @@ vt_daemon_config_parse(const char *data, gsize length, const char *origin, GErro
 
         names = g_key_file_get_groups(file, NULL);
         for (guint i = 0; names[i] != NULL; i++) {
-                const Group *group = NULL;
+                const VtDaemonConfigGroup *group;
 
                 if (g_str_has_prefix(names[i], GUEST_GROUP_PREFIX)) {
                         if (!parser_guest(&parser, names[i], error))
                                 return NULL;
                         continue;
                 }
-                for (guint j = 0; j < G_N_ELEMENTS(groups); j++) {
-                        if (strcmp(groups[j].name, names[i]) == 0)
-                                group = &groups[j];
-                }
+                group = vt_daemon_config_group_find(names[i]);
                 if (group == NULL) {
                         parser_warn(&parser, names[i], NULL);
                         continue;
                 }
-                if (!parser_group(&parser, names[i], group->keys, config, error))
+                if (!parser_group(&parser, names[i], group, config, error))
                         return NULL;
         }
         if (!parser_check(&parser, error))

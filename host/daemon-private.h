@@ -30,7 +30,8 @@ typedef enum {
  * @state: starting, running or gone
  * @policy: its balloon policy (configuration, then the control socket)
  * @ksm_opt_out: its policy keeps it out of KSM
- * @manual: a target was set by hand: automation leaves it alone
+ * @manual: a target was set by hand: the policy leaves it alone (its
+ *     input's VtBalloonGuestConfig.held)
  * @manual_target: that target
  * @last: the policy's last decision for it
  * @has_last: @last is set
@@ -71,7 +72,7 @@ struct _VtDaemon {
         VtDaemonConfig *config;
         VtControlServer *control;
         VtBackend *backend;
-        VtDaemonKsm *ksm;
+        VtKsmStep *ksm;
         char *ksm_error;
         VtPsiTrigger *psi;
         GHashTable *guests; /* name -> VtDaemonGuest (owned) */
@@ -97,14 +98,31 @@ struct _VtDaemon {
         char *host_error;
 };
 
-void vt_daemon_register_commands(VtDaemon *daemon);
-GPtrArray *vt_daemon_sorted_guests(VtDaemon *daemon);
+/* daemon.c: the daemon's life, its backend and events */
+void vt_daemon_emit(VtDaemon *daemon, const char *event, json_object *data);
 void vt_daemon_set_paused(VtDaemon *daemon, gboolean paused);
+
+/* daemon-commands.c: the control socket's commands */
+void vt_daemon_register_commands(VtDaemon *daemon);
+
+/* daemon-guests.c: the guest table */
+void vt_daemon_guests_watch(VtDaemon *daemon, VtBackend *backend);
+void vt_daemon_guest_free(gpointer data);
+GPtrArray *vt_daemon_sorted_guests(VtDaemon *daemon);
+void vt_daemon_drop_guest(VtDaemon *daemon, VtDaemonGuest *dg, const char *reason);
+void vt_daemon_refresh_guest(VtDaemon *daemon, VtDaemonGuest *dg);
+
+/* daemon-tick.c: the tick */
+void vt_daemon_ticks_start(VtDaemon *daemon, guint interval_ms);
+void vt_daemon_tick(VtDaemon *daemon, const char *why, gboolean full);
+void vt_daemon_tick_soon(VtDaemon *daemon, const char *why);
+
+/* daemon-target.c: balloon targets, the policy's and those set by hand */
+void vt_daemon_apply_target(VtDaemon *daemon, VtDaemonGuest *dg, guint64 from,
+                            const VtBalloonTarget *t, gint64 now_us);
 void vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes,
                                 GAsyncReadyCallback callback, gpointer user_data);
 gboolean vt_daemon_set_manual_finish(GAsyncResult *result, guint64 *ret_target, GError **error);
 void vt_daemon_clear_manual(VtDaemon *daemon, VtDaemonGuest *dg);
-void vt_daemon_tick_soon(VtDaemon *daemon, const char *why);
-void vt_daemon_emit(VtDaemon *daemon, const char *event, json_object *data);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "balloon/balloon-policy.h"
+#include "common/vt-size.h"
 
 #define MiB        (G_GUINT64_CONSTANT(1) << 20)
 #define MAX_GUESTS 4
@@ -34,6 +35,7 @@ typedef struct {
         double min, max;
         guint shares;
         gboolean opt_out;
+        double held; /* held by hand at this size (MiB); 0: not held */
 } GuestSpec;
 
 /* An expected action: 0 is "any". */
@@ -60,6 +62,7 @@ typedef struct {
         int state;          /* expected VtHostState + 1; 0: any */
         const char *reason; /* host reason substring; NULL ends the steps */
         Expect g[MAX_GUESTS];
+        gboolean paused; /* automation paused for this decision */
 } Step;
 
 typedef struct {
@@ -572,6 +575,103 @@ static const PolicyCase policy_cases[] = {
      .steps = {{.reason = "proxmox",
                 .g = {SKIP("opted out"), SKIP("stats stale (45 s)"), SKIP("no balloon"),
                       SKIP("no stats")}}}},
+
+    /* Held by hand and paused: inputs of every policy (vt_balloon_decide()).
+     * A guest held by hand is skipped before anything else, opted out
+     * included, its size in whole MiB; paused, a move is shown, not made. */
+    {VMTIDE, "held-by-hand", .budget = 1536,
+     .guests = {{512, 256, 230, .flags = PUSH, .held = 256},
+                {512, 256, 100, .opt_out = TRUE, .held = 300},
+                {512, 256, 100}},
+     .steps = {{.state = PLENTY,
+                .reason = "plenty",
+                .g = {SKIP("held by hand at 256 MiB"), SKIP("held by hand at 300 MiB"),
+                      NONE("plenty: spare")}}}},
+    {VMTIDE, "paused", .budget = 1536,
+     .guests = {{512, 256, 230, .flags = PUSH}, {512, 256, 100}, {512, 256, 100}},
+     .steps = {{.state = PLENTY,
+                .reason = "plenty: guest free 768 MiB, 50.0 % of the budget",
+                .paused = TRUE,
+                .g = {NONE("paused; would give: pressure (agent push): give 256 MiB -> 512 MiB"),
+                      NONE("plenty: spare"), NONE("plenty: spare")}},
+               {.t = 2,
+                .push = 1,
+                .state = PLENTY,
+                .reason = "plenty",
+                .g = {GIVE(512, 512, "pressure (agent push): give 256 MiB -> 512 MiB")}}}},
+    {VMTIDE, "paused-reclaim", .budget = 1536,
+     .guests = {{512, 512, 100}, {512, 512, 450}, {512, 476, 420}},
+     .steps = {{.state = CRITICAL,
+                .reason = "critical: guest free 36 MiB, 2.3 % of the budget < 5 %",
+                .paused = TRUE,
+                .g = {NONE("paused; would reclaim: critical: spare 335 MiB, reclaim 102 MiB "
+                           "step: 512 MiB -> 410 MiB"),
+                      NONE("has what it wants"), NONE("critical: wants 497 MiB")}}}},
+    {VMTIDE, "held-and-paused", .budget = 1536,
+     .guests = {{512, 256, 230, .flags = PUSH, .held = 2048}, {512, 256, 230, .flags = PUSH}},
+     .steps = {{.state = PLENTY,
+                .reason = "plenty",
+                .paused = TRUE,
+                .g = {SKIP("held by hand at 2048 MiB"),
+                      NONE(
+                          "paused; would give: pressure (agent push): give 256 MiB -> 512 MiB")}}}},
+    {MOM, "held-by-hand", .budget = 1536,
+     .guests = {{512, 512, 100, .held = 400}, {512, 512, 450}, {512, 420, 380}},
+     .steps = {{.state = TIGHT,
+                .reason = "mom: host free 6.0 % < 20 %: shrink every guest",
+                .g = {SKIP("held by hand at 400 MiB"),
+                      RECLAIM(486, 487, "mom: shrink 512 MiB -> 486 MiB (used 450 MiB"),
+                      RECLAIM(405, 406, "mom: shrink 420 MiB -> 405 MiB")}},
+               /* between its ticks too */
+               {.t = 5,
+                .state = TIGHT,
+                .reason = "mom: tight, next tick in 5 s",
+                .g = {SKIP("held by hand at 400 MiB"), NONE("mom: waits for its tick"),
+                      NONE("mom: waits for its tick")}}}},
+    {MOM, "paused", .budget = 1536, .guests = {{512, 512, 100}, {512, 512, 450}, {512, 420, 380}},
+     .steps = {{.state = TIGHT,
+                .reason = "mom: host free 6.0 % < 20 %: shrink every guest",
+                .paused = TRUE,
+                .g = {NONE("paused; would reclaim: mom: shrink 512 MiB -> 486 MiB (used 100 MiB"),
+                      NONE("paused; would reclaim: mom: shrink 512 MiB -> 486 MiB (used 450 MiB"),
+                      NONE("paused; would reclaim: mom: shrink 420 MiB -> 405 MiB")}},
+               {.t = 10,
+                .state = TIGHT,
+                .reason = "mom: host free 6.0 % < 20 %: shrink every guest",
+                .g = {RECLAIM(486, 487, "mom: shrink 512 MiB -> 486 MiB (used 100 MiB")}}}},
+    {MOM, "held-and-paused", .budget = 1536,
+     .guests = {{512, 512, 100, .held = 512}, {512, 512, 450, .opt_out = TRUE}, {512, 420, 380}},
+     .steps = {{.state = TIGHT,
+                .reason = "mom: host free 6.0 % < 20 %: shrink every guest",
+                .paused = TRUE,
+                .g = {SKIP("held by hand at 512 MiB"), SKIP("opted out"),
+                      NONE("paused; would reclaim: mom: shrink 420 MiB -> 405 MiB")}}}},
+    {PROXMOX, "held-by-hand", .budget = 1536,
+     .guests = {{512, 256, 246, .held = 256}, {512, 256, 100}, {512, 256, 100}},
+     .steps = {{.state = PLENTY,
+                .reason = "proxmox: host use 50.0 % of 1.5 GiB, goal 80 %: grow by 461 MiB",
+                .g = {SKIP("held by hand at 256 MiB"), GIVE(356, 356, "proxmox: grow"),
+                      GIVE(356, 356, "proxmox: grow")}},
+               {.t = 5,
+                .state = PLENTY,
+                .reason = "next tick in 5 s",
+                .g = {SKIP("held by hand at 256 MiB"), NONE("proxmox: waits for its tick"),
+                      NONE("proxmox: waits for its tick")}}}},
+    {PROXMOX, "paused", .budget = 1536,
+     .guests = {{512, 512, 480}, {512, 512, 100}, {512, 512, 100}},
+     .steps = {{.state = TIGHT,
+                .reason = "proxmox: host use 100.0 % of 1.5 GiB, goal 80 %: shrink by 307 MiB",
+                .paused = TRUE,
+                .g = {NONE("proxmox: no change"),
+                      NONE("paused; would reclaim: proxmox: shrink 512 MiB -> 412 MiB"),
+                      NONE("paused; would reclaim: proxmox: shrink 512 MiB -> 412 MiB")}}}},
+    {PROXMOX, "held-and-paused", .budget = 1536,
+     .guests = {{512, 512, 480}, {512, 512, 100, .held = 512}, {512, 512, 100}},
+     .steps = {{.state = TIGHT,
+                .reason = "proxmox: host use 100.0 % of 1.5 GiB, goal 80 %: shrink by 307 MiB",
+                .paused = TRUE,
+                .g = {NONE("proxmox: no change"), SKIP("held by hand at 512 MiB"),
+                      NONE("paused; would reclaim: proxmox: shrink 512 MiB -> 412 MiB")}}}},
 };
 
 /* The figures a guest reports for its size @actual (MiB). */
@@ -608,6 +708,8 @@ config_fill(const GuestSpec *s, VtBalloonGuestConfig *c)
             .max_bytes = (guint64)(s->max * MiB),
             .shares = s->shares,
             .opt_out = s->opt_out,
+            .held = s->held > 0,
+            .held_bytes = (guint64)(s->held * MiB),
         };
 }
 
@@ -696,7 +798,8 @@ test_policy_case(gconstpointer data)
                                         .guests = guests,
                                         .configs = configs,
                                         .n_guests = n,
-                                        .now_us = now};
+                                        .now_us = now,
+                                        .paused = st->paused};
                 VtBalloonDecision d = {.targets = targets};
 
                 for (guint i = 0; i < n; i++) {
@@ -733,7 +836,7 @@ test_policy_case(gconstpointer data)
                     .budget_limit = (guint64)(pc->budget * MiB),
                 };
 
-                pc->decide(&input, &config, &state, &d);
+                vt_balloon_decide(pc->decide, &input, &config, &state, &d);
 
                 g_test_message("step %u, t=%.1f s: %s, free %" G_GINT64_FORMAT " MiB: %s", s, st->t,
                                vt_host_state_to_string(d.host_state), d.host_free / (gint64)MiB,
@@ -934,11 +1037,11 @@ test_policy_strings(void)
         g_assert_cmpstr(vt_balloon_action_to_string(VT_BALLOON_ACTION_GIVE), ==, "give");
         g_assert_cmpstr(vt_balloon_action_to_string(VT_BALLOON_ACTION_SKIP), ==, "skip");
         g_assert_cmpstr(vt_balloon_action_to_string(VT_BALLOON_ACTION_MAX), ==, "unknown");
-        g_assert_cmpstr(vt_balloon_size(512.0 * MiB).str, ==, "512 MiB");
-        g_assert_cmpstr(vt_balloon_size(1536.0 * MiB).str, ==, "1.5 GiB");
-        g_assert_cmpstr(vt_balloon_size(-40.0 * MiB).str, ==, "-40 MiB");
-        g_assert_cmpstr(vt_balloon_size(0).str, ==, "0 B");
-        g_assert_cmpstr(vt_balloon_size(NAN).str, ==, "?");
+        g_assert_cmpstr(vt_size_to_text(512.0 * MiB, VT_SIZE_STYLE_SHORT).str, ==, "512 MiB");
+        g_assert_cmpstr(vt_size_to_text(1536.0 * MiB, VT_SIZE_STYLE_SHORT).str, ==, "1.5 GiB");
+        g_assert_cmpstr(vt_size_to_text(-40.0 * MiB, VT_SIZE_STYLE_SHORT).str, ==, "-40 MiB");
+        g_assert_cmpstr(vt_size_to_text(0, VT_SIZE_STYLE_SHORT).str, ==, "0 B");
+        g_assert_cmpstr(vt_size_to_text(NAN, VT_SIZE_STYLE_SHORT).str, ==, "?");
 }
 
 static void
