@@ -7,6 +7,7 @@
 #include "balloon/balloon-policy.h"
 #include "host/agent-channel/agent-channel-reader.h"
 #include "host/guest/guest-move.h"
+#include "migrate/migrate-job.h"
 
 G_BEGIN_DECLS
 
@@ -84,6 +85,25 @@ G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
  * @store_policy_async: (nullable): keep a policy with the guest (libvirt:
  *     in the domain's metadata); %NULL when the backend keeps none
  * @store_policy_finish: ...
+ * @dirty_rate_async: (nullable): measure the guest's dirty rate over
+ *     @window_us (QMP `calc-dirty-rate` page-sampling; libvirt
+ *     virDomainStartDirtyRateCalc()), completing when the figure is in;
+ *     never called while the guest migrates
+ * @dirty_rate_finish: ...; the rate in bytes per second
+ * @migrate_start_async: (nullable): start a live migration as
+ *     #VtMigrateRequest says, completing once it runs (not when it ends)
+ * @migrate_start_finish: ...
+ * @migrate_query_async: (nullable): how the migration goes (QMP
+ *     `query-migrate`; libvirt virDomainGetJobStats())
+ * @migrate_query_finish: ...; fills a #VtMigrateProgress
+ * @migrate_set_downtime_async: (nullable): change the downtime limit of
+ *     the migration under way (QMP `migrate-set-parameters`; libvirt
+ *     virDomainMigrateSetMaxDowntime())
+ * @migrate_set_downtime_finish: ...
+ * @migrate_cancel_async: (nullable): cancel the migration under way; the
+ *     guest keeps running on the source (QMP `migrate_cancel`; libvirt
+ *     virDomainAbortJob())
+ * @migrate_cancel_finish: ...
  *
  * What a backend implements. The base class keeps the state the policy
  * needs, tracks moves (confirmed, stuck) and reads the agent. A subclass
@@ -107,8 +127,24 @@ struct _VtGuestClass {
         void (*poll_balloon_async)(VtGuest *guest, GAsyncReadyCallback callback,
                                    gpointer user_data);
         gboolean (*poll_balloon_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
-
-        gpointer padding[4];
+        void (*dirty_rate_async)(VtGuest *guest, gint64 window_us, GAsyncReadyCallback callback,
+                                 gpointer user_data);
+        gboolean (*dirty_rate_finish)(VtGuest *guest, GAsyncResult *result, guint64 *ret_rate,
+                                      GError **error);
+        void (*migrate_start_async)(VtGuest *guest, const VtMigrateRequest *request,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+        gboolean (*migrate_start_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
+        void (*migrate_query_async)(VtGuest *guest, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+        gboolean (*migrate_query_finish)(VtGuest *guest, GAsyncResult *result,
+                                         VtMigrateProgress *ret_progress, GError **error);
+        void (*migrate_set_downtime_async)(VtGuest *guest, gint64 downtime_limit_us,
+                                           GAsyncReadyCallback callback, gpointer user_data);
+        gboolean (*migrate_set_downtime_finish)(VtGuest *guest, GAsyncResult *result,
+                                                GError **error);
+        void (*migrate_cancel_async)(VtGuest *guest, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+        gboolean (*migrate_cancel_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
 };
 
 /* Public API (the daemon). */
@@ -152,6 +188,26 @@ void vt_guest_store_policy_async(VtGuest *guest, const VtBalloonGuestConfig *bal
                                  gpointer user_data);
 gboolean vt_guest_store_policy_finish(VtGuest *guest, GAsyncResult *result, GError **error);
 gboolean vt_guest_is_reachable(VtGuest *guest);
+
+/* Migration (host/guest/guest-migrate.c): what the executor calls. A
+ * backend without the method fails with G_IO_ERROR_NOT_SUPPORTED. */
+gboolean vt_guest_can_migrate(VtGuest *guest);
+void vt_guest_measure_dirty_rate_async(VtGuest *guest, gint64 window_us,
+                                       GAsyncReadyCallback callback, gpointer user_data);
+gboolean vt_guest_measure_dirty_rate_finish(VtGuest *guest, GAsyncResult *result, guint64 *ret_rate,
+                                            GError **error);
+void vt_guest_migrate_start_async(VtGuest *guest, const VtMigrateRequest *request,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+gboolean vt_guest_migrate_start_finish(VtGuest *guest, GAsyncResult *result, GError **error);
+void vt_guest_migrate_query_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer user_data);
+gboolean vt_guest_migrate_query_finish(VtGuest *guest, GAsyncResult *result,
+                                       VtMigrateProgress *ret_progress, GError **error);
+void vt_guest_migrate_set_downtime_async(VtGuest *guest, gint64 downtime_limit_us,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+gboolean vt_guest_migrate_set_downtime_finish(VtGuest *guest, GAsyncResult *result, GError **error);
+void vt_guest_migrate_cancel_async(VtGuest *guest, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean vt_guest_migrate_cancel_finish(VtGuest *guest, GAsyncResult *result, GError **error);
 
 /* For backends. */
 void vt_guest_set_reachable(VtGuest *guest, gboolean reachable);
