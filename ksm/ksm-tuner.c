@@ -100,6 +100,8 @@
 #include <math.h> /* isfinite(), a macro: no libm */
 #include <stdarg.h>
 
+#include "common/vt-size.h"
+
 #define BACKOFF_US (60 * G_USEC_PER_SEC)
 /* A back-off trickles: pages_to_scan_min every 10 sleeps. */
 #define BACKOFF_SLEEP_FACTOR 10
@@ -200,25 +202,6 @@ static void G_GNUC_PRINTF(2, 3) set_reason(VtKsmDecision *d, const char *format,
         g_vsnprintf(d->reason_buf, sizeof(d->reason_buf), format, ap);
         va_end(ap);
         d->reason = d->reason_buf;
-}
-
-/* "2.1 GiB", with a plain space for the journal (g_format_size() puts a
- * no-break one); (transfer full) */
-static char *
-size_str(double bytes)
-{
-        static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-        double v = bytes < 0 ? -bytes : bytes;
-        guint u = 0;
-
-        if (!(v >= 1024))
-                return g_strdup_printf("%.0f bytes", bytes);
-        v /= 1024;
-        while (v >= 1024 && u + 1 < G_N_ELEMENTS(units)) {
-                v /= 1024;
-                u++;
-        }
-        return g_strdup_printf("%s%.1f %s", bytes < 0 ? "-" : "", v, units[u]);
 }
 
 /* "pages_to_scan 4000 -> 2571", or "pages_to_scan 100" when it stays; (transfer full) */
@@ -373,7 +356,7 @@ tuner_stop(Tuner *t, const char *why)
 {
         const VtKsmSample *sample = t->in->sample;
         guint64 saved = sample->pages_sharing * t->page_size;
-        g_autofree char *saved_str = size_str((double)saved);
+        VtSizeText saved_str = vt_size_to_text((double)saved, VT_SIZE_STYLE_DECIMAL);
 
         t->d->run = 0;
         t->d->pages_to_scan = t->basis;
@@ -384,10 +367,10 @@ tuner_stop(Tuner *t, const char *why)
         if ((double)t->in->host->mem_available - (double)saved >
             t->config->stop_available * (double)t->in->host->mem_total) {
                 t->d->run = 2;
-                set_reason(t->d, "%s: KSM off, unmerge %s (allowed)", why, saved_str);
+                set_reason(t->d, "%s: KSM off, unmerge %s (allowed)", why, saved_str.str);
         } else {
                 set_reason(t->d, "%s: KSM off, not unmerging %s: would fall under %.0f %%", why,
-                           saved_str, t->config->stop_available * 100);
+                           saved_str.str, t->config->stop_available * 100);
         }
 }
 
@@ -401,8 +384,9 @@ typedef enum {
 static void
 tuner_back_off(Tuner *t, double yield, Judgement why)
 {
-        g_autofree char *yield_str = size_str(yield);
-        g_autofree char *min_str = size_str(t->config->min_yield_bytes_per_cpu_s);
+        VtSizeText yield_str = vt_size_to_text(yield, VT_SIZE_STYLE_DECIMAL);
+        VtSizeText min_str =
+            vt_size_to_text(t->config->min_yield_bytes_per_cpu_s, VT_SIZE_STYLE_DECIMAL);
         g_autofree char *pages_change = pages_str(t->basis, t->lo);
         gboolean again = t->backoff_expired || t->state->remeasure;
         char what[96];
@@ -418,9 +402,10 @@ tuner_back_off(Tuner *t, double yield, Judgement why)
         t->state->remeasure = TRUE;
         if (why == JUDGE_DONE)
                 g_snprintf(what, sizeof(what), "%d full scans since the start (yield %s)",
-                           GRACE_FULL_SCANS + 1, yield_str);
+                           GRACE_FULL_SCANS + 1, yield_str.str);
         else
-                g_snprintf(what, sizeof(what), "yield %s per CPU-second < %s", yield_str, min_str);
+                g_snprintf(what, sizeof(what), "yield %s per CPU-second < %s", yield_str.str,
+                           min_str.str);
         set_reason(t->d, "%s: %s, %s every %" G_GUINT64_FORMAT " ms for %d s", what,
                    again ? "stay backed off" : "back off", pages_change, t->d->sleep_millisecs,
                    (int)(BACKOFF_US / G_USEC_PER_SEC));
@@ -430,7 +415,7 @@ static void
 tuner_start(Tuner *t)
 {
         char need[80];
-        g_autofree char *left_str = size_str((double)t->left);
+        VtSizeText left_str = vt_size_to_text((double)t->left, VT_SIZE_STYLE_DECIMAL);
         gint64 now = t->in->now_us;
 
         tuner_need_str(t, need, sizeof(need));
@@ -458,12 +443,12 @@ tuner_start(Tuner *t)
                 t->d->pages_to_scan = t->lo;
                 set_reason(
                     t->d, "%s: start at pages_to_scan %" G_GUINT64_FORMAT ", only %s left to merge",
-                    need, t->lo, left_str);
+                    need, t->lo, left_str.str);
                 return;
         }
         t->d->pages_to_scan = tuner_start_pages(t);
         set_reason(t->d, "%s: start, %s mergeable left, pages_to_scan %" G_GUINT64_FORMAT, need,
-                   left_str, t->d->pages_to_scan);
+                   left_str.str, t->d->pages_to_scan);
 }
 
 /*
@@ -576,7 +561,7 @@ static void
 tuner_run_ramp(Tuner *t)
 {
         const VtKsmRates *rates = t->in->rates;
-        g_autofree char *yield_str = size_str(rates->yield_bytes_per_cpu_s);
+        VtSizeText yield_str = vt_size_to_text(rates->yield_bytes_per_cpu_s, VT_SIZE_STYLE_DECIMAL);
         g_autofree char *pages_change = NULL;
         double full = (double)t->pace * t->target_share / t->cpu;
         double step = (double)t->pace * STEP_UP_MAX;
@@ -592,7 +577,7 @@ tuner_run_ramp(Tuner *t)
         t->d->pages_to_scan = pages;
         pages_change = pages_str(t->basis, pages);
         set_reason(t->d, "ksmd %.1f %% CPU < cap %.0f %%, yield %s per CPU-second: %s",
-                   t->cpu * 100, t->cap * 100, yield_str, pages_change);
+                   t->cpu * 100, t->cap * 100, yield_str.str, pages_change);
 }
 
 /* The measured ksmd CPU share sets the pace; @judge: merging passes measured. */
@@ -670,11 +655,11 @@ tuner_run(Tuner *t)
         state->backoff_until_us = 0;
 
         if (t->left < t->left_min) {
-                g_autofree char *left_str = size_str((double)t->left);
+                VtSizeText left_str = vt_size_to_text((double)t->left, VT_SIZE_STYLE_DECIMAL);
                 g_autofree char *pages_change = pages_str(t->basis, t->lo);
 
                 d->pages_to_scan = t->lo;
-                set_reason(d, "only %s left to merge: %s", left_str, pages_change);
+                set_reason(d, "only %s left to merge: %s", left_str.str, pages_change);
                 return;
         }
 
