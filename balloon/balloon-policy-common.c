@@ -369,6 +369,51 @@ vt_balloon_baseline_tick(const VtBalloonInput *input, VtBalloonState *state, gin
         return FALSE;
 }
 
+/**
+ * vt_balloon_baseline_host:
+ * @input: the snapshot
+ * @state: the policy's state (its host state is reported)
+ * @name: the baseline's name, for the reasons
+ * @decision: (out caller-allocates): its host free and state are set; when
+ *     the host's size is unknown, filled too (every guest left alone)
+ * @ret_free: (out): the guests' free memory, bytes (no reserve: the
+ *     baselines keep none)
+ * @ret_total: (out): the reference it is a share of, bytes
+ *
+ * What a baseline's tick starts with: how much is free, and of what.
+ *
+ * Returns: TRUE when the host's size is known and the baseline goes on;
+ *     FALSE when MemTotal is unknown and nothing moves
+ */
+gboolean
+vt_balloon_baseline_host(const VtBalloonInput *input, const VtBalloonState *state, const char *name,
+                         VtBalloonDecision *decision, gint64 *ret_free, guint64 *ret_total)
+{
+        guint64 total = 0;
+        gint64 free_bytes;
+
+        g_return_val_if_fail(input != NULL && state != NULL && decision != NULL, FALSE);
+
+        free_bytes = vt_balloon_host_free(input, 0, &total);
+        decision->host_free = free_bytes;
+        decision->host_state = state->host_state;
+        if (total == 0) {
+                g_snprintf(decision->reason, sizeof(decision->reason),
+                           "%s: host MemTotal unknown, nothing moves", name);
+                for (guint i = 0; i < input->n_guests; i++)
+                        if (vt_balloon_guest_check(&input->guests[i],
+                                                   input->configs ? &input->configs[i] : NULL,
+                                                   &decision->targets[i]))
+                                vt_balloon_target_set(&decision->targets[i], VT_BALLOON_ACTION_NONE,
+                                                      input->guests[i].actual_bytes, 0,
+                                                      "%s: host MemTotal unknown", name);
+                return FALSE;
+        }
+        *ret_free = free_bytes;
+        *ret_total = total;
+        return TRUE;
+}
+
 /* ---- the entry point ---- */
 
 /* Paused: a move becomes what it would have been, at the current size. */

@@ -176,21 +176,8 @@ vt_balloon_policy_mom_decide(const VtBalloonInput *input, const VtBalloonConfig 
         if (!vt_balloon_baseline_tick(input, state, MOM_INTERVAL_US, "mom", decision))
                 return;
 
-        free_bytes = vt_balloon_host_free(input, 0, &total);
-        decision->host_free = free_bytes;
-        decision->host_state = state->host_state;
-        if (total == 0) {
-                g_snprintf(decision->reason, sizeof(decision->reason),
-                           "mom: host MemTotal unknown, nothing moves");
-                for (guint i = 0; i < input->n_guests; i++)
-                        if (vt_balloon_guest_check(&input->guests[i],
-                                                   input->configs ? &input->configs[i] : NULL,
-                                                   &decision->targets[i]))
-                                vt_balloon_target_set(&decision->targets[i], VT_BALLOON_ACTION_NONE,
-                                                      input->guests[i].actual_bytes, 0,
-                                                      "mom: host MemTotal unknown");
+        if (!vt_balloon_baseline_host(input, state, "mom", decision, &free_bytes, &total))
                 return;
-        }
         host_free_percent = (double)free_bytes / (double)total;
         shrink = host_free_percent < MOM_PRESSURE_THRESHOLD;
         if (!shrink)

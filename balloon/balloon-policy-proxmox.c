@@ -268,21 +268,8 @@ vt_balloon_policy_proxmox_decide(const VtBalloonInput *input, const VtBalloonCon
         if (!vt_balloon_baseline_tick(input, state, PVE_INTERVAL_US, "proxmox", decision))
                 return;
 
-        free_bytes = vt_balloon_host_free(input, 0, &total);
-        decision->host_free = free_bytes;
-        decision->host_state = state->host_state;
-        if (total == 0) {
-                g_snprintf(decision->reason, sizeof(decision->reason),
-                           "proxmox: host MemTotal unknown, nothing moves");
-                for (guint i = 0; i < input->n_guests; i++)
-                        if (vt_balloon_guest_check(&input->guests[i],
-                                                   input->configs ? &input->configs[i] : NULL,
-                                                   &decision->targets[i]))
-                                vt_balloon_target_set(&decision->targets[i], VT_BALLOON_ACTION_NONE,
-                                                      input->guests[i].actual_bytes, 0,
-                                                      "proxmox: host MemTotal unknown");
+        if (!vt_balloon_baseline_host(input, state, "proxmox", decision, &free_bytes, &total))
                 return;
-        }
         total = MIN(total, (guint64)G_MAXINT64 / 2);
         memused = (gint64)total - free_bytes;
         goal = (gint64)((double)total * PVE_TARGET_USE - (double)memused);

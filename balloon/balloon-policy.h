@@ -361,5 +361,8 @@ void vt_balloon_target_set(VtBalloonTarget *target, VtBalloonAction action, guin
 gboolean vt_balloon_baseline_tick(const VtBalloonInput *input, VtBalloonState *state,
                                   gint64 interval_us, const char *name,
                                   VtBalloonDecision *decision);
+gboolean vt_balloon_baseline_host(const VtBalloonInput *input, const VtBalloonState *state,
+                                  const char *name, VtBalloonDecision *decision, gint64 *ret_free,
+                                  guint64 *ret_total);
 
 G_END_DECLS
