@@ -20,6 +20,7 @@
 
 #include "qmp/qmp-error.h"
 #include "qmp/qmp-framer.h"
+#include "vt-source.h"
 
 #define QMP_CHANNEL_READ_SIZE (64 * 1024)
 
@@ -113,22 +114,13 @@ vt_qmp_channel_ref(VtQmpChannel *channel)
         return channel;
 }
 
-static void
-channel_clear_source(GSource **source)
-{
-        if (*source == NULL)
-                return;
-        g_source_destroy(*source);
-        g_clear_pointer(source, g_source_unref);
-}
-
 /* Stops all I/O. No handler is called after this. */
 static void
 channel_shutdown(VtQmpChannel *channel)
 {
         channel->closed = TRUE;
-        channel_clear_source(&channel->input_source);
-        channel_clear_source(&channel->output_source);
+        vt_source_clear(&channel->input_source);
+        vt_source_clear(&channel->output_source);
         if (!g_io_stream_is_closed(channel->stream))
                 g_io_stream_close(channel->stream, NULL, NULL);
 }
@@ -146,7 +138,7 @@ vt_qmp_channel_unref(VtQmpChannel *channel)
         if (channel == NULL || !g_ref_count_dec(&channel->ref))
                 return;
         channel_shutdown(channel);
-        channel_clear_source(&channel->report_source);
+        vt_source_clear(&channel->report_source);
         g_clear_error(&channel->close_error);
         g_byte_array_unref(channel->output_buffer);
         vt_qmp_framer_free(channel->framer);
@@ -300,7 +292,7 @@ channel_flush(VtQmpChannel *channel)
         }
         g_byte_array_set_size(channel->output_buffer, 0);
         channel->output_pos = 0;
-        channel_clear_source(&channel->output_source);
+        vt_source_clear(&channel->output_source);
 }
 
 static gboolean
@@ -377,7 +369,7 @@ vt_qmp_channel_close(VtQmpChannel *channel)
 {
         g_return_if_fail(channel != NULL);
         channel_shutdown(channel);
-        channel_clear_source(&channel->report_source);
+        vt_source_clear(&channel->report_source);
         g_clear_error(&channel->close_error);
 }
 

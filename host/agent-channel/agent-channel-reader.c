@@ -27,6 +27,7 @@
 
 #include "qmp/qmp-channel.h"
 #include "vt-autocleanups.h"
+#include "vt-source.h"
 
 struct _VtAgentReader {
         GObject parent_instance;
@@ -67,15 +68,6 @@ static guint signals[SIGNAL_LAST];
 G_DEFINE_FINAL_TYPE(VtAgentReader, vt_agent_reader, G_TYPE_OBJECT)
 
 static void reader_connect(VtAgentReader *reader);
-
-static void
-reader_clear_source(GSource **source)
-{
-        if (*source == NULL)
-                return;
-        g_source_destroy(*source);
-        g_clear_pointer(source, g_source_unref);
-}
 
 static GSource *
 reader_add_timeout(VtAgentReader *reader, gint64 delay_us, GSourceFunc func)
@@ -120,7 +112,7 @@ reader_on_stale(gpointer user_data)
 static void
 reader_arm_stale(VtAgentReader *reader)
 {
-        reader_clear_source(&reader->stale_source);
+        vt_source_clear(&reader->stale_source);
         reader->stale_emitted = FALSE;
         reader->stale_source = reader_add_timeout(
             reader, (gint64)reader->report.interval_ms * 1000 * VT_AGENT_READER_STALE_FACTOR,
@@ -321,8 +313,8 @@ vt_agent_reader_stop(VtAgentReader *reader)
                 vt_qmp_channel_close(reader->channel);
                 g_clear_pointer(&reader->channel, vt_qmp_channel_unref);
         }
-        reader_clear_source(&reader->reconnect_source);
-        reader_clear_source(&reader->stale_source);
+        vt_source_clear(&reader->reconnect_source);
+        vt_source_clear(&reader->stale_source);
 }
 
 /**

@@ -125,7 +125,7 @@ vt_control_client_free(VtControlClient *client)
         /* An outstanding reply outlives us: returning it frees it. */
         if (client->pending != NULL)
                 client->pending->client = NULL;
-        vt_control_clear_source(&client->resume_source);
+        vt_source_clear(&client->resume_source);
         g_queue_clear_full(&client->queued, control_queued_free);
         vt_qmp_channel_close(client->channel);
         vt_qmp_channel_unref(client->channel);

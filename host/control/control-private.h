@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "host/control/control-server.h"
+#include "vt-source.h"
 
 G_BEGIN_DECLS
 
@@ -47,15 +48,5 @@ struct _VtControlServer {
 VtControlClient *vt_control_client_new(VtControlServer *server, GSocket *socket);
 void vt_control_client_free(VtControlClient *client);
 void vt_control_client_send_event(VtControlClient *client, json_object *event);
-
-/* Destroys and forgets *@source, if any. */
-static inline void
-vt_control_clear_source(GSource **source)
-{
-        if (*source == NULL)
-                return;
-        g_source_destroy(*source);
-        g_clear_pointer(source, g_source_unref);
-}
 
 G_END_DECLS

@@ -300,8 +300,8 @@ vt_control_server_free(VtControlServer *server)
                 return;
         while ((client = g_queue_pop_head(&server->clients)) != NULL)
                 vt_control_client_free(client);
-        vt_control_clear_source(&server->accept_source);
-        vt_control_clear_source(&server->backoff_source);
+        vt_source_clear(&server->accept_source);
+        vt_source_clear(&server->backoff_source);
         if (server->socket != NULL) {
                 g_socket_close(server->socket, NULL);
                 g_object_unref(server->socket);
