@@ -592,18 +592,20 @@ vt_daemon_register_commands(VtDaemon *daemon)
                 const char *name;
                 VtControlHandler handler;
         } commands[] = {
-            {"query-status", cmd_query_status},
-            {"query-guests", cmd_query_guests},
-            {"query-guest", cmd_query_guest},
-            {"pause", cmd_pause},
-            {"resume", cmd_resume},
-            {"query-ksm", cmd_query_ksm},
+            {VT_CONTROL_COMMAND_QUERY_STATUS, cmd_query_status},
+            {VT_CONTROL_COMMAND_QUERY_GUESTS, cmd_query_guests},
+            {VT_CONTROL_COMMAND_QUERY_GUEST, cmd_query_guest},
+            {VT_CONTROL_COMMAND_PAUSE, cmd_pause},
+            {VT_CONTROL_COMMAND_RESUME, cmd_resume},
+            {VT_CONTROL_COMMAND_QUERY_KSM, cmd_query_ksm},
         };
 
         for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
                 vt_control_server_add_command(daemon->control, commands[i].name,
                                               commands[i].handler, daemon);
         /* These answer once the guest's backend has answered. */
-        vt_control_server_add_async_command(daemon->control, "set-target", cmd_set_target, daemon);
-        vt_control_server_add_async_command(daemon->control, "set-policy", cmd_set_policy, daemon);
+        vt_control_server_add_async_command(daemon->control, VT_CONTROL_COMMAND_SET_TARGET,
+                                            cmd_set_target, daemon);
+        vt_control_server_add_async_command(daemon->control, VT_CONTROL_COMMAND_SET_POLICY,
+                                            cmd_set_policy, daemon);
 }

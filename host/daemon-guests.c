@@ -76,7 +76,7 @@ vt_daemon_drop_guest(VtDaemon *daemon, VtDaemonGuest *dg, const char *reason)
                 g_message("guest '%s': dropped: %s", dg->name, reason);
                 json_object_object_add(data, "guest", json_object_new_string(dg->name));
                 json_object_object_add(data, "reason", json_object_new_string(reason));
-                vt_daemon_emit(daemon, "GUEST_REMOVED", data);
+                vt_daemon_emit(daemon, VT_CONTROL_EVENT_GUEST_REMOVED, data);
         } else {
                 /* A socket whose QEMU is dead: the backend retries it with a
                  * backoff, and each retry is not news. */
@@ -134,7 +134,7 @@ on_guest_move_done(VtGuest *guest, guint64 actual, gint64 elapsed_us, gpointer u
         json_object_object_add(data, "guest", json_object_new_string(dg->name));
         json_object_object_add(data, "actual", json_object_new_int64((gint64)actual));
         json_object_object_add(data, "ms", json_object_new_int64(elapsed_us / 1000));
-        vt_daemon_emit(dg->daemon, "BALLOON_DONE", data);
+        vt_daemon_emit(dg->daemon, VT_CONTROL_EVENT_BALLOON_DONE, data);
 }
 
 static void
@@ -149,7 +149,7 @@ on_guest_move_stuck(VtGuest *guest, guint64 actual, guint64 target, gpointer use
         json_object_object_add(data, "guest", json_object_new_string(dg->name));
         json_object_object_add(data, "actual", json_object_new_int64((gint64)actual));
         json_object_object_add(data, "target", json_object_new_int64((gint64)target));
-        vt_daemon_emit(dg->daemon, "BALLOON_STUCK", data);
+        vt_daemon_emit(dg->daemon, VT_CONTROL_EVENT_BALLOON_STUCK, data);
 }
 
 /* A (re)connected agent: ask for the configured report interval. */
@@ -226,7 +226,7 @@ on_guest_started(GObject *source, GAsyncResult *result, gpointer user_data)
                   vt_guest_has_balloon(guest) ? "balloon" : "no balloon: left alone");
         data = json_object_new_object();
         json_object_object_add(data, "guest", json_object_new_string(dg->name));
-        vt_daemon_emit(daemon, "GUEST_ADDED", data);
+        vt_daemon_emit(daemon, VT_CONTROL_EVENT_GUEST_ADDED, data);
         vt_daemon_tick_soon(daemon, "guest added");
 }
 

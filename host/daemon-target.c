@@ -157,7 +157,7 @@ emit_decision(VtDaemon *daemon, VtDaemonGuest *dg, guint64 from, const VtBalloon
                                report != NULL && report->received_us > 0
                                    ? json_object_new_int64((now_us - report->received_us) / 1000)
                                    : NULL);
-        vt_daemon_emit(daemon, "DECISION", data);
+        vt_daemon_emit(daemon, VT_CONTROL_EVENT_DECISION, data);
 }
 
 /**

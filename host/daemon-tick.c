@@ -58,7 +58,7 @@ host_state_update(VtDaemon *daemon, VtHostState before, const VtBalloonDecision 
         json_object_object_add(
             data, "to", json_object_new_string(vt_host_state_to_string(decision->host_state)));
         json_object_object_add(data, "reason", json_object_new_string(decision->reason));
-        vt_daemon_emit(daemon, "HOST_STATE", data);
+        vt_daemon_emit(daemon, VT_CONTROL_EVENT_HOST_STATE, data);
 }
 
 /*
@@ -163,7 +163,7 @@ run_ksm(VtDaemon *daemon, GPtrArray *running)
                 json_object_object_add(data, "sleep_millisecs",
                                        json_object_new_int64((gint64)d->sleep_millisecs));
                 json_object_object_add(data, "reason", json_object_new_string(d->reason));
-                vt_daemon_emit(daemon, "KSM", data);
+                vt_daemon_emit(daemon, VT_CONTROL_EVENT_KSM, data);
         }
 }
 

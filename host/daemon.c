@@ -81,7 +81,7 @@ vt_daemon_set_paused(VtDaemon *daemon, gboolean paused)
         g_message("automation %s (control socket)", paused ? "paused" : "resumed");
         data = json_object_new_object();
         json_object_object_add(data, "paused", json_object_new_boolean(paused));
-        vt_daemon_emit(daemon, "AUTOMATION", data);
+        vt_daemon_emit(daemon, VT_CONTROL_EVENT_AUTOMATION, data);
         if (!paused)
                 vt_daemon_tick_soon(daemon, "resumed");
 }
@@ -192,7 +192,7 @@ on_backend_connection(VtBackend *backend, gboolean connected, const char *messag
                                json_object_new_string(vt_backend_get_name(backend)));
         json_object_object_add(data, "connected", json_object_new_boolean(connected));
         json_object_object_add(data, "message", json_object_new_string(message));
-        vt_daemon_emit(daemon, "BACKEND", data);
+        vt_daemon_emit(daemon, VT_CONTROL_EVENT_BACKEND, data);
         if (connected)
                 vt_daemon_tick_soon(daemon, "backend connected");
 }
