@@ -13,6 +13,9 @@
  *     every policy, through vt_balloon_guest_check() (and
  *     vt_balloon_baseline_tick() between a baseline's ticks), with the
  *     reason "held by hand at 512 MiB";
+ *   - no target is under the floor (VT_BALLOON_FLOOR, 64 MiB, or the boot
+ *     memory when smaller): the limits keep to it, and a target a policy
+ *     computes under it anyway is raised to it, the reason saying so;
  *   - while automation is paused (VtBalloonInput.paused), the policy runs
  *     as usual (its state, the host state, move on) and each GIVE or
  *     RECLAIM becomes NONE at the current size, its reason saying what
@@ -140,6 +143,74 @@ vt_balloon_guest_config_get_shares(const VtBalloonGuestConfig *guest_config)
 }
 
 /**
+ * vt_balloon_floor:
+ * @boot_bytes: the guest's boot memory (0: unknown)
+ *
+ * Returns: the least the guest may be ballooned to: %VT_BALLOON_FLOOR, or
+ *     its boot memory when that is smaller (a guest is never ballooned
+ *     below what it booted with)
+ */
+guint64
+vt_balloon_floor(guint64 boot_bytes)
+{
+        return boot_bytes != 0 ? MIN(VT_BALLOON_FLOOR, boot_bytes) : VT_BALLOON_FLOOR;
+}
+
+/**
+ * vt_balloon_guest_config_check:
+ * @guest_config: a guest's policy as given (configuration file, control
+ *     socket, libvirt metadata)
+ * @boot_bytes: the guest's boot memory when known (0: not known, as for a
+ *     guest named in the configuration before it runs)
+ * @ret_problem: (out) (transfer full): what is wrong, in words, when
+ *     %FALSE is returned
+ *
+ * The one check every way of setting a guest's limits goes through: a
+ * minimum or maximum under the floor (%VT_BALLOON_FLOOR, or the boot
+ * memory when smaller), a minimum above the boot memory or above the
+ * maximum. 0 means "not set" for both and passes.
+ *
+ * Returns: %TRUE when the limits are acceptable
+ */
+gboolean
+vt_balloon_guest_config_check(const VtBalloonGuestConfig *guest_config, guint64 boot_bytes,
+                              char **ret_problem)
+{
+        guint64 floor = vt_balloon_floor(boot_bytes);
+        guint64 min, max;
+
+        g_return_val_if_fail(guest_config != NULL && ret_problem != NULL, FALSE);
+
+        min = guest_config->min_bytes;
+        max = guest_config->max_bytes;
+        if (max != 0 && max < floor) {
+                *ret_problem = g_strdup_printf(
+                    "max %s is below the safe floor of %s (no guest is ballooned below it)",
+                    VT_SIZE_STR(max, VT_SIZE_STYLE_SHORT), VT_SIZE_STR(floor, VT_SIZE_STYLE_SHORT));
+                return FALSE;
+        }
+        if (min != 0 && min < floor) {
+                *ret_problem = g_strdup_printf(
+                    "min %s is below the safe floor of %s (no guest is ballooned below it)",
+                    VT_SIZE_STR(min, VT_SIZE_STYLE_SHORT), VT_SIZE_STR(floor, VT_SIZE_STYLE_SHORT));
+                return FALSE;
+        }
+        if (min != 0 && boot_bytes != 0 && min > boot_bytes) {
+                *ret_problem = g_strdup_printf("min %s is above the guest's memory, %s",
+                                               VT_SIZE_STR(min, VT_SIZE_STYLE_SHORT),
+                                               VT_SIZE_STR(boot_bytes, VT_SIZE_STYLE_SHORT));
+                return FALSE;
+        }
+        if (min != 0 && max != 0 && min > max) {
+                *ret_problem =
+                    g_strdup_printf("min %s is above max %s", VT_SIZE_STR(min, VT_SIZE_STYLE_SHORT),
+                                    VT_SIZE_STR(max, VT_SIZE_STYLE_SHORT));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/**
  * vt_balloon_limits_get:
  * @guest: the guest
  * @guest_config: (nullable): its configuration; NULL: the defaults
@@ -147,7 +218,8 @@ vt_balloon_guest_config_get_shares(const VtBalloonGuestConfig *guest_config)
  * @ret_limits: (out caller-allocates): its minimum, maximum and shares
  *
  * Resolves a guest's limits (see #VtBalloonLimits). A minimum configured
- * above the maximum is taken as the maximum.
+ * above the maximum is taken as the maximum; a minimum or maximum under
+ * the floor (which input checks already refuse) as the floor.
  */
 void
 vt_balloon_limits_get(const VtBalloonGuest *guest, const VtBalloonGuestConfig *guest_config,
@@ -155,19 +227,20 @@ vt_balloon_limits_get(const VtBalloonGuest *guest, const VtBalloonGuestConfig *g
 {
         VtBalloonGuestConfig none = {0};
         const VtBalloonGuestConfig *gc = guest_config != NULL ? guest_config : &none;
-        guint64 max, min;
+        guint64 max, min, floor;
 
         g_return_if_fail(guest != NULL && config != NULL && ret_limits != NULL);
 
+        floor = vt_balloon_floor(guest->max_bytes);
         max = guest->max_bytes;
         if (gc->max_bytes != 0 && gc->max_bytes < max)
-                max = gc->max_bytes;
+                max = MAX(gc->max_bytes, floor);
         min = gc->min_bytes != 0
                   ? gc->min_bytes
                   : vt_balloon_page_up(vt_balloon_fraction(config->default_min_fraction) *
                                        (double)max);
         ret_limits->max_bytes = max;
-        ret_limits->min_bytes = MIN(min, max);
+        ret_limits->min_bytes = CLAMP(min, floor, max);
         ret_limits->shares = vt_balloon_guest_config_get_shares(gc);
 }
 
@@ -416,6 +489,30 @@ vt_balloon_baseline_host(const VtBalloonInput *input, const VtBalloonState *stat
 
 /* ---- the entry point ---- */
 
+/* No policy sends a guest under the floor: a target there is raised to it
+ * (and a move that is then no move becomes NONE). The policies' own limits
+ * keep to the floor already; this holds for any policy, a new one too. */
+static void
+target_floor(VtBalloonTarget *target, const VtBalloonGuest *guest)
+{
+        guint64 floor = vt_balloon_floor(guest->max_bytes);
+        char reason[sizeof(target->reason)];
+
+        if (target->action != VT_BALLOON_ACTION_GIVE && target->action != VT_BALLOON_ACTION_RECLAIM)
+                return;
+        if (target->target_bytes >= floor)
+                return;
+        g_strlcpy(reason, target->reason, sizeof(reason));
+        target->target_bytes = floor;
+        if (floor == guest->actual_bytes)
+                target->action = VT_BALLOON_ACTION_NONE;
+        else
+                target->action = floor > guest->actual_bytes ? VT_BALLOON_ACTION_GIVE
+                                                             : VT_BALLOON_ACTION_RECLAIM;
+        g_snprintf(target->reason, sizeof(target->reason), "%s (raised to the %s floor)", reason,
+                   VT_SIZE_STR(floor, VT_SIZE_STYLE_SHORT));
+}
+
 /* Paused: a move becomes what it would have been, at the current size. */
 static void
 target_pause(VtBalloonTarget *target, const VtBalloonGuest *guest)
@@ -454,6 +551,8 @@ vt_balloon_decide(VtBalloonPolicyFunc policy, const VtBalloonInput *input,
                          (input->guests != NULL && decision->targets != NULL));
 
         policy(input, config, state, decision);
+        for (guint i = 0; i < input->n_guests; i++)
+                target_floor(&decision->targets[i], &input->guests[i]);
         if (!input->paused)
                 return;
         for (guint i = 0; i < input->n_guests; i++)

@@ -130,6 +130,17 @@ typedef struct {
  * vt_balloon_guest_config_get_shares()). */
 #define VT_BALLOON_DEFAULT_SHARES 1000
 
+/*
+ * The least any guest is ballooned to, by any policy or by hand, whatever
+ * its configuration says: 64 MiB. Below it a Linux guest's kernel, page
+ * tables and balloon driver themselves no longer fit, and it OOMs or
+ * hangs. A guest that boots with less is never ballooned below its boot
+ * memory (vt_balloon_floor()). Configured minima and maxima under it are
+ * refused (vt_balloon_guest_config_check()), and vt_balloon_decide()
+ * raises any target a policy computes under it.
+ */
+#define VT_BALLOON_FLOOR (G_GUINT64_CONSTANT(64) << 20)
+
 /**
  * VtBalloonGuestConfig:
  * @min_bytes: the guest's minimum guarantee: never balloon it below this
@@ -333,7 +344,8 @@ const char *vt_balloon_action_to_string(VtBalloonAction action);
  * A guest's limits once its configuration and the policy defaults are
  * resolved: @max_bytes is the configured maximum or the boot memory,
  * whichever is smaller; @min_bytes the configured minimum or
- * default_min_fraction of @max_bytes, and never above @max_bytes; @shares
+ * default_min_fraction of @max_bytes, and never above @max_bytes; neither
+ * below vt_balloon_floor() of the boot memory; @shares
  * %VT_BALLOON_DEFAULT_SHARES when not configured.
  */
 typedef struct {
@@ -343,6 +355,9 @@ typedef struct {
 } VtBalloonLimits;
 
 guint vt_balloon_guest_config_get_shares(const VtBalloonGuestConfig *guest_config);
+guint64 vt_balloon_floor(guint64 boot_bytes);
+gboolean vt_balloon_guest_config_check(const VtBalloonGuestConfig *guest_config, guint64 boot_bytes,
+                                       char **ret_problem);
 void vt_balloon_limits_get(const VtBalloonGuest *guest, const VtBalloonGuestConfig *guest_config,
                            const VtBalloonConfig *config, VtBalloonLimits *ret_limits);
 

@@ -372,6 +372,7 @@ cmd_set_policy(VtControlServer *server, json_object *args, VtControlReply *reply
                                               "opt_out", "ksm_opt_out", NULL};
         VtDaemon *daemon = user_data;
         VtBalloonGuestConfig policy;
+        g_autofree char *problem = NULL;
         VtDaemonGuest *dg;
         GError *error = NULL;
         guint64 boot_max, min = 0, max = 0;
@@ -416,12 +417,12 @@ cmd_set_policy(VtControlServer *server, json_object *args, VtControlReply *reply
                 policy.opt_out = opt_out;
         if (!has_ksm_opt_out)
                 ksm_opt_out = dg->ksm_opt_out;
-        if (policy.min_bytes > 0 && policy.max_bytes > 0 && policy.min_bytes > policy.max_bytes) {
+        /* The floor, the guest's size, min against max: as the configuration
+         * and libvirt metadata are checked. */
+        if (!vt_balloon_guest_config_check(&policy, vt_guest_get_max_bytes(dg->guest), &problem)) {
                 vt_control_reply_return_error(
-                    reply,
-                    g_error_new(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC,
-                                "min (%" G_GUINT64_FORMAT ") is above max (%" G_GUINT64_FORMAT ")",
-                                policy.min_bytes, policy.max_bytes));
+                    reply, g_error_new(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC, "guest '%s': %s",
+                                       dg->name, problem));
                 return;
         }
         policy_log(dg, &policy, ksm_opt_out);

@@ -335,6 +335,7 @@ static gboolean
 parser_guest(Parser *parser, const char *group, GError **error)
 {
         const char *name = group + strlen(GUEST_GROUP_PREFIX);
+        g_autofree char *problem = NULL;
         VtDaemonGuestConfig *guest;
 
         if (!guest_name_is_valid(name)) {
@@ -356,6 +357,10 @@ parser_guest(Parser *parser, const char *group, GError **error)
 
                 parser_error(parser, error, group, "min: '%s' must be at most max ('%s')",
                              g_strstrip(min), g_strstrip(max));
+                return FALSE;
+        }
+        if (!vt_balloon_guest_config_check(&guest->balloon, 0, &problem)) {
+                parser_error(parser, error, group, "%s", problem);
                 return FALSE;
         }
         if (guest->agent_path == NULL && guest->qmp_path != NULL &&

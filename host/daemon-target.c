@@ -186,7 +186,8 @@ vt_daemon_apply_target(VtDaemon *daemon, VtDaemonGuest *dg, guint64 from, const 
  * vt_daemon_set_manual_async:
  * @daemon: the daemon
  * @dg: a guest
- * @bytes: the balloon size to hold it at (clamped to 64 MiB .. its maximum)
+ * @bytes: the balloon size to hold it at (clamped to vt_balloon_floor() ..
+ *     its maximum)
  * @callback: called once the backend took the target, or refused it
  * @user_data: for @callback
  *
@@ -218,7 +219,7 @@ vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes,
                                         "guest '%s' has no active balloon", dg->name);
                 return;
         }
-        bytes = CLAMP(bytes, MIN(G_GUINT64_CONSTANT(64) << 20, max), max);
+        bytes = CLAMP(bytes, vt_balloon_floor(max), max);
         g_task_set_task_data(task, g_memdup2(&bytes, sizeof(bytes)), g_free);
         ctx = g_new0(TargetCtx, 1);
         ctx->bytes = bytes;

@@ -607,6 +607,24 @@ static const PolicyCase policy_cases[] = {
                 .g = {NONE("paused; would reclaim: critical: spare 335 MiB, reclaim 102 MiB "
                            "step: 512 MiB -> 410 MiB"),
                       NONE("has what it wants"), NONE("critical: wants 497 MiB")}}}},
+    /* The floor: a maximum of 1 byte (accepted by 0f17efb's config, CLI
+     * and metadata) must not balloon a guest to nothing. Every policy keeps
+     * 64 MiB (VT_BALLOON_FLOOR). */
+    {VMTIDE, "max-1-byte", .budget = 1536,
+     .guests = {{512, 512, 100, .max = 1.0 / 1048576}, {512, 512, 450}, {512, 476, 420}},
+     .steps = {{.reason = "critical", .g = {RECLAIM(64, 64, "above its maximum 64 MiB")}}}},
+    {VMTIDE, "min-1-byte", .budget = 1536,
+     .guests = {{512, 512, 40, .min = 1.0 / 1048576}, {512, 512, 450}, {512, 476, 420}},
+     .steps = {{.reason = "", .g = {{X_ANY, 64, 512, NULL}}},
+               {.t = 60, .reason = "", .g = {{X_ANY, 64, 512, NULL}}},
+               {.t = 120, .reason = "", .g = {{X_ANY, 64, 512, NULL}}},
+               {.t = 180, .reason = "", .g = {{X_ANY, 64, 512, NULL}}}}},
+    {MOM, "max-1-byte", .budget = 1536,
+     .guests = {{512, 512, 100, .max = 1.0 / 1048576}, {512, 512, 450}, {512, 420, 380}},
+     .steps = {{.reason = "mom", .g = {{X_ANY, 64, 512, NULL}}}}},
+    {PROXMOX, "max-1-byte", .budget = 1536,
+     .guests = {{512, 512, 100, .max = 1.0 / 1048576}, {512, 512, 450}, {512, 420, 380}},
+     .steps = {{.reason = "proxmox", .g = {{X_ANY, 64, 512, NULL}}}}},
     {VMTIDE, "held-and-paused", .budget = 1536,
      .guests = {{512, 256, 230, .flags = PUSH, .held = 2048}, {512, 256, 230, .flags = PUSH}},
      .steps = {{.state = PLENTY,
@@ -1156,6 +1174,91 @@ test_policy_robustness(void)
         }
 }
 
+/* A policy that sends every guest to 1 byte: what a buggy or new policy
+ * could do. vt_balloon_decide() must not pass it on. */
+static void
+policy_to_one_byte(const VtBalloonInput *input, const VtBalloonConfig *config,
+                   VtBalloonState *state, VtBalloonDecision *decision)
+{
+        decision->host_state = VT_HOST_STATE_CRITICAL;
+        g_strlcpy(decision->reason, "to one byte", sizeof(decision->reason));
+        for (guint i = 0; i < input->n_guests; i++)
+                vt_balloon_target_set(&decision->targets[i], VT_BALLOON_ACTION_RECLAIM, 1, 0,
+                                      "reclaim to 1 B");
+}
+
+static void
+test_policy_floor_decide(void)
+{
+        const VtBalloonHost host = {.mem_total = 16ULL << 30, .mem_available = 1ULL << 30};
+        /* 512 MiB guest at 512, one at the floor already, one that booted
+         * with less than the floor (never under its boot memory). */
+        const VtBalloonGuest guests[] = {
+            {.name = "big", .max_bytes = 512ULL << 20, .actual_bytes = 512ULL << 20},
+            {.name = "at-floor", .max_bytes = 512ULL << 20, .actual_bytes = 64ULL << 20},
+            {.name = "tiny", .max_bytes = 32ULL << 20, .actual_bytes = 32ULL << 20},
+        };
+        VtBalloonTarget targets[G_N_ELEMENTS(guests)] = {0};
+        VtBalloonDecision decision = {.targets = targets};
+        VtBalloonInput input = {.host = &host, .guests = guests, .n_guests = G_N_ELEMENTS(guests)};
+        VtBalloonConfig config;
+        VtBalloonState state = {0};
+
+        vt_balloon_config_init(&config);
+        vt_balloon_decide(policy_to_one_byte, &input, &config, &state, &decision);
+        g_assert_cmpint(targets[0].action, ==, VT_BALLOON_ACTION_RECLAIM);
+        g_assert_cmpuint(targets[0].target_bytes, ==, VT_BALLOON_FLOOR);
+        g_assert_nonnull(strstr(targets[0].reason, "raised to the 64 MiB floor"));
+        g_assert_cmpint(targets[1].action, ==, VT_BALLOON_ACTION_NONE);
+        g_assert_cmpuint(targets[1].target_bytes, ==, VT_BALLOON_FLOOR);
+        g_assert_cmpint(targets[2].action, ==, VT_BALLOON_ACTION_NONE);
+        g_assert_cmpuint(targets[2].target_bytes, ==, 32ULL << 20);
+}
+
+typedef struct {
+        double min, max, boot; /* MiB; 0: not set / unknown */
+        const char *problem;   /* a substring; NULL: accepted */
+} FloorCheckCase;
+
+static void
+test_policy_floor_check(void)
+{
+        static const FloorCheckCase cases[] = {
+            {0, 0, 512, NULL},
+            {64, 512, 512, NULL},
+            {128, 256, 0, NULL},
+            {0, 1.0 / 1048576, 512, "max 1 B is below the safe floor of 64 MiB"},
+            {0, 1.0 / 1048576, 0, "max 1 B is below the safe floor of 64 MiB"},
+            {1.0 / 1048576, 0, 512, "min 1 B is below the safe floor of 64 MiB"},
+            {63, 0, 512, "min 63 MiB is below the safe floor"},
+            {600, 0, 512, "min 600 MiB is above the guest's memory, 512 MiB"},
+            {300, 200, 512, "min 300 MiB is above max 200 MiB"},
+            /* a guest that booted with 32 MiB: its floor is 32 MiB */
+            {32, 32, 32, NULL},
+            {0, 16, 32, "max 16 MiB is below the safe floor of 32 MiB"},
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                const FloorCheckCase *c = &cases[i];
+                VtBalloonGuestConfig gc = {
+                    .min_bytes = (guint64)(c->min * 1048576),
+                    .max_bytes = (guint64)(c->max * 1048576),
+                };
+                g_autofree char *problem = NULL;
+                gboolean ok =
+                    vt_balloon_guest_config_check(&gc, (guint64)(c->boot * 1048576), &problem);
+
+                g_test_message("case %" G_GSIZE_FORMAT ": %s", i, problem ? problem : "accepted");
+                if (c->problem == NULL) {
+                        g_assert_true(ok);
+                        g_assert_null(problem);
+                } else {
+                        g_assert_false(ok);
+                        g_assert_nonnull(strstr(problem, c->problem));
+                }
+        }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1177,6 +1280,8 @@ main(int argc, char **argv)
         g_test_add_func("/balloon/policy/strings", test_policy_strings);
         g_test_add_func("/balloon/policy/limits", test_policy_limits);
         g_test_add_func("/balloon/policy/robustness", test_policy_robustness);
+        g_test_add_func("/balloon/policy/floor/decide", test_policy_floor_decide);
+        g_test_add_func("/balloon/policy/floor/check", test_policy_floor_check);
 
         return g_test_run();
 }

@@ -490,6 +490,16 @@ static const ParseCase parse_cases[] = {
      INVALID},
     {"guest-min-above-max", "[guest:web1]\nmin = 4G\nmax = 1G\n", NULL, 0,
      ORIGIN ": [guest:web1] min: '4G' must be at most max ('1G')", INVALID},
+    /* The floor (VT_BALLOON_FLOOR): no limit that would balloon a guest to
+     * nothing; 0f17efb took "max = 1" and ballooned the guest to 1 byte. */
+    {"guest-max-1-byte", "[guest:g1]\nmax = 1\n", NULL, 0,
+     ORIGIN ": [guest:g1] max 1 B is below the safe floor of 64 MiB (no guest is ballooned "
+            "below it)",
+     INVALID},
+    {"guest-min-under-floor", "[guest:g1]\nmin = 10M\n", NULL, 0,
+     ORIGIN ": [guest:g1] min 10 MiB is below the safe floor of 64 MiB (no guest is ballooned "
+            "below it)",
+     INVALID},
     {"guest-shares-zero", "[guest:web1]\nshares = 0\n", NULL, 0,
      ORIGIN ": [guest:web1] shares: '0' is out of range (1 to 100000)", INVALID},
     {"guest-relative-qmp", "[guest:web1]\nqmp = web1.qmp\n", NULL, 0,

@@ -30,9 +30,9 @@ static const Case cases[] = {
      {{256 * MIB, 0, 0, FALSE}, FALSE},
      NULL},
     {"bytes",
-     "<p:policy xmlns:p='x'><p:max unit='b'>1000000</p:max></p:policy>",
+     "<p:policy xmlns:p='x'><p:max unit='b'>100000001</p:max></p:policy>",
      TRUE,
-     {{0, 1000000, 0, FALSE}, FALSE},
+     {{0, 100000001, 0, FALSE}, FALSE},
      NULL},
     {"opt-out-no",
      "<policy><balloon opt-out='no'/><ksm opt-out='no'/></policy>",
@@ -76,6 +76,17 @@ static const Case cases[] = {
      FALSE,
      {{0}, FALSE},
      "above <max>"},
+    /* The floor: a maximum of 1 byte ballooned the guest to nothing. */
+    {"max-1-byte",
+     "<policy><max unit='b'>1</max></policy>",
+     FALSE,
+     {{0}, FALSE},
+     "max 1 B is below the safe floor of 64 MiB"},
+    {"min-under-floor",
+     "<policy><min unit='MiB'>8</min></policy>",
+     FALSE,
+     {{0}, FALSE},
+     "min 8 MiB is below the safe floor of 64 MiB"},
     {"shares-zero", "<policy><shares>0</shares></policy>", FALSE, {{0}, FALSE}, "not 1 to"},
     {"shares-too-many",
      "<policy><shares>100001</shares></policy>",
@@ -133,7 +144,7 @@ test_round_trip(void)
         static const VtLibvirtPolicy policies[] = {
             {{0}, FALSE},
             {{256 * MIB, 1024 * MIB, 500, FALSE}, TRUE},
-            {{1000001, 0, 0, TRUE}, FALSE},
+            {{100000001, 0, 0, TRUE}, FALSE},
             {{0, 16 * 1024 * 1024 * MIB, 100000, TRUE}, TRUE},
         };
 

@@ -330,6 +330,7 @@ vt_libvirt_policy_parse(const char *xml, VtLibvirtPolicy *ret_policy, GError **e
             .text = on_text,
         };
         g_autoptr(GMarkupParseContext) context = NULL;
+        g_autofree char *problem = NULL;
         Parser p = {.text = g_string_new(NULL)};
         gboolean ok;
 
@@ -344,6 +345,11 @@ vt_libvirt_policy_parse(const char *xml, VtLibvirtPolicy *ret_policy, GError **e
                             "vmtide policy metadata: <min> %" G_GUINT64_FORMAT
                             " bytes is above <max> %" G_GUINT64_FORMAT " bytes",
                             p.policy.balloon.min_bytes, p.policy.balloon.max_bytes);
+                ok = FALSE;
+        }
+        if (ok && !vt_balloon_guest_config_check(&p.policy.balloon, 0, &problem)) {
+                g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                            "vmtide policy metadata: %s", problem);
                 ok = FALSE;
         }
         if (ok)
