@@ -5,7 +5,7 @@
  * Theory of operation
  *
  * The backend finds guests (a directory of QMP sockets, guests listed in
- * the configuration, later libvirt domains) and hands each over as a
+ * the configuration, or the domains of a libvirt connection) and hands each over as a
  * VtGuest; the daemon starts it (connect, learn its size, enable balloon
  * statistics, read its agent) and keeps it in a table by name.
  *

@@ -2,7 +2,7 @@
 /* One KSM step of a tick: sample, run the tuner, apply what it decided. */
 
 /*
- * Theory of operation: each tick the daemon (run_ksm() in host/daemon.c)
+ * Theory of operation: each tick the daemon (run_ksm() in host/daemon-tick.c)
  * hands over the host's memory and its guests; the step samples the KSM
  * counters and ksmd's CPU (ksm-sysfs.c), derives the rates since the
  * previous step (ksm-sample.c), reads each guest's /proc/PID/ksm_stat
