@@ -142,6 +142,38 @@ vt_size_parse(const char *text, guint64 *ret_bytes, GError **error)
         return TRUE;
 }
 
+/**
+ * vt_size_parse_memory:
+ * @text: a memory size, as for vt_size_parse()
+ * @ret_bytes: (out): the size in bytes, written on success
+ * @error: %VT_SIZE_ERROR_INVALID quoting @text when vt_size_parse() refuses
+ *     it or it is above %VT_SIZE_MEMORY_MAX (4 PiB)
+ *
+ * vt_size_parse() bounded by %VT_SIZE_MEMORY_MAX: for sizes of memory (a
+ * budget, a reserve, a guest's limits), where a larger figure is a typo
+ * that would otherwise overflow the arithmetic it feeds.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+vt_size_parse_memory(const char *text, guint64 *ret_bytes, GError **error)
+{
+        guint64 bytes;
+
+        g_return_val_if_fail(text != NULL, FALSE);
+        g_return_val_if_fail(ret_bytes != NULL, FALSE);
+
+        if (!vt_size_parse(text, &bytes, error))
+                return FALSE;
+        if (bytes > VT_SIZE_MEMORY_MAX)
+                return size_set_invalid(text,
+                                        "too large (at most 4 PiB, the most memory a machine "
+                                        "can address)",
+                                        error);
+        *ret_bytes = bytes;
+        return TRUE;
+}
+
 /* VT_SIZE_STYLE_TABLE; moves up a unit when the value would print as
  * 1024.0 of this one. */
 static void

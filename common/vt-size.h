@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 /**
  * VtSizeError:
- * @VT_SIZE_ERROR_INVALID: the text is not a size, or one past 2^64 - 1
+ * @VT_SIZE_ERROR_INVALID: the text is not a size, or one past 2^64 - 1 (past
+ *     %VT_SIZE_MEMORY_MAX for vt_size_parse_memory())
  *
  * Codes of the %VT_SIZE_ERROR domain.
  */
@@ -25,6 +26,16 @@ GQuark vt_size_error_quark(void);
 #define VT_SIZE_KIB (G_GUINT64_CONSTANT(1) << 10)
 #define VT_SIZE_MIB (G_GUINT64_CONSTANT(1) << 20)
 #define VT_SIZE_GIB (G_GUINT64_CONSTANT(1) << 30)
+
+/*
+ * The largest memory size vmtide takes from a person (the configuration,
+ * the command line): 4 PiB (2^52 bytes), the most physical memory a 64-bit
+ * machine can address today (52-bit physical addresses: x86-64 with 5-level
+ * paging, arm64 with LPA). Bounded at the input, a size is exact as a double
+ * (below 2^53) and 2048 of them add up within a gint64, so nothing
+ * downstream wraps to a negative figure.
+ */
+#define VT_SIZE_MEMORY_MAX (G_GUINT64_CONSTANT(1) << 52)
 
 /**
  * VtSizeStyle:
@@ -65,6 +76,7 @@ typedef struct {
 } VtSizeText;
 
 gboolean vt_size_parse(const char *text, guint64 *ret_bytes, GError **error);
+gboolean vt_size_parse_memory(const char *text, guint64 *ret_bytes, GError **error);
 VtSizeText vt_size_to_text(double bytes, VtSizeStyle style);
 char *vt_size_format(guint64 bytes);
 

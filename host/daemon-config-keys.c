@@ -214,13 +214,28 @@ vt_daemon_config_group_find_key(const VtDaemonConfigGroup *group, const char *na
         return NULL;
 }
 
-/* A size (common/vt-size.c), blanks around it allowed. */
+/* A size (common/vt-size.c), blanks around it allowed, at most
+ * VT_SIZE_MEMORY_MAX: nothing the file says can overflow the sums and
+ * differences of sizes downstream ([budget] total = 16383P once read as a
+ * negative free figure). */
 static gboolean
-parse_size(const char *value, guint64 *ret_bytes)
+parse_size(const char *value, guint64 *ret_bytes, char **ret_problem)
 {
         g_autofree char *text = g_strstrip(g_strdup(value));
+        guint64 bytes;
 
-        return vt_size_parse(text, ret_bytes, NULL);
+        if (!vt_size_parse(text, &bytes, NULL)) {
+                *ret_problem = g_strdup("is not a size (bytes, or a number with K, M, G, T or P: "
+                                        "512M, 1.5G)");
+                return FALSE;
+        }
+        if (bytes > VT_SIZE_MEMORY_MAX) {
+                *ret_problem = g_strdup("is too large (at most 4P: 4 PiB, the most memory a "
+                                        "machine can address)");
+                return FALSE;
+        }
+        *ret_bytes = bytes;
+        return TRUE;
 }
 
 /* A number, locale-independent, with an optional '%' after it. */
@@ -471,11 +486,8 @@ vt_daemon_config_key_parse(const VtDaemonConfigKey *key, const char *value, gpoi
                 return TRUE;
         case KEY_SIZE:
         case KEY_SIZE_DOUBLE:
-                if (!parse_size(value, &whole)) {
-                        *ret_problem = g_strdup("is not a size (bytes, or a number with K, M, G "
-                                                "or T: 512M, 1.5G)");
+                if (!parse_size(value, &whole, ret_problem))
                         return FALSE;
-                }
                 if (key->type == KEY_SIZE)
                         *(guint64 *)field = whole;
                 else

@@ -11,13 +11,23 @@ G_BEGIN_DECLS
 
 #define VT_DAEMON_CONFIG_ERROR (vt_daemon_config_error_quark())
 
+/*
+ * The largest configuration file read, in bytes: 1 MiB, two hundred times
+ * the example file with every setting commented; a file past it is a
+ * mistake (a log, an image), refused before it costs the daemon memory.
+ */
+#define VT_DAEMON_CONFIG_SIZE_MAX (1024 * 1024)
+
 /**
  * VtDaemonConfigError:
  * @VT_DAEMON_CONFIG_ERROR_NOT_FOUND: a configuration file given explicitly
  *     does not exist
- * @VT_DAEMON_CONFIG_ERROR_READ: the file exists but cannot be read
+ * @VT_DAEMON_CONFIG_ERROR_READ: the file exists but cannot be read, is
+ *     not a regular file (a directory, a device, a FIFO), or is larger than
+ *     %VT_DAEMON_CONFIG_SIZE_MAX
  * @VT_DAEMON_CONFIG_ERROR_SYNTAX: the file is not a key file (a line that
- *     is neither a group, a key = value pair nor a comment)
+ *     is neither a group, a key = value pair nor a comment), or holds a NUL
+ *     byte
  * @VT_DAEMON_CONFIG_ERROR_INVALID: a value that does not parse, is out of
  *     its range, or contradicts another one
  *
@@ -122,7 +132,8 @@ typedef struct {
  * @guests: (element-type VtDaemonGuestConfig): the `[guest:NAME]` groups,
  *     in file order
  * @warnings: (array zero-terminated=1): what was ignored (unknown groups
- *     and keys), one message each; see vt_daemon_config_get_warnings()
+ *     and keys, all but the last value of a key given twice) and groups
+ *     given twice, one message each; see vt_daemon_config_get_warnings()
  *
  * The whole configuration. Every field holds a valid value: defaults are
  * filled in and the parser rejects anything out of range.

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of the one size formatter (common/vt-size.c): each style, byte for byte. */
+/* Unit tests of common/vt-size.c: the one size formatter (each style, byte for byte), the memory
+ * bound. */
 #include <math.h>
 
 #include "common/vt-size.h"
@@ -62,11 +63,61 @@ test_size_str(void)
         g_assert_cmpstr(table, ==, "1.0 TiB");
 }
 
+/* Memory sizes stop at VT_SIZE_MEMORY_MAX (4 PiB); vt_size_parse() goes on to 2^64 - 1. */
+static void
+test_size_parse_memory(void)
+{
+        static const struct {
+                const char *text;
+                gboolean ok;
+        } cases[] = {
+            {"0", TRUE},
+            {"512M", TRUE},
+            {"4P", TRUE},
+            {"4096T", TRUE},
+            {"4503599627370496", TRUE},
+            {"4503599627370497", FALSE},
+            {"4.5P", FALSE},
+            {"16383P", FALSE},
+            {"18446744073709551615", FALSE},
+            {"16384P", FALSE},
+            {"lots", FALSE},
+            {"-1", FALSE},
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                guint64 bytes = 42, unbounded = 0;
+                gboolean ok = vt_size_parse_memory(cases[i].text, &bytes, &error);
+
+                g_assert_cmpint(ok, ==, cases[i].ok);
+                if (ok) {
+                        g_assert_no_error(error);
+                        g_assert_true(vt_size_parse(cases[i].text, &unbounded, NULL));
+                        g_assert_cmpuint(bytes, ==, unbounded);
+                        g_assert_cmpuint(bytes, <=, VT_SIZE_MEMORY_MAX);
+                } else {
+                        g_assert_error(error, VT_SIZE_ERROR, VT_SIZE_ERROR_INVALID);
+                        g_assert_cmpuint(bytes, ==, 42); /* written on success only */
+                }
+        }
+        {
+                g_autoptr(GError) error = NULL;
+                guint64 bytes;
+
+                g_assert_false(vt_size_parse_memory("16383P", &bytes, &error));
+                g_assert_cmpstr(error->message, ==,
+                                "invalid size '16383P': too large (at most 4 PiB, the most memory "
+                                "a machine can address)");
+        }
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/common/size/text", test_size_text);
         g_test_add_func("/common/size/str", test_size_str);
+        g_test_add_func("/common/size/parse-memory", test_size_parse_memory);
         return g_test_run();
 }

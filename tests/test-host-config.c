@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "host/daemon-config.h"
 #include "tests/vt-test-util.h"
@@ -38,9 +39,16 @@ static const SizeCase size_cases[] = {
     {"1T", TRUE, TiB},
     {"10B", TRUE, 10},
     {" 3M ", TRUE, 3 * MiB},
-    {"18446744073709551615", TRUE, G_MAXUINT64},
-    {"16777215T", TRUE, G_GUINT64_CONSTANT(16777215) << 40},
-    {"17179869183.5G", TRUE, G_MAXUINT64 - (G_GUINT64_CONSTANT(1) << 29) + 1},
+    /* At most 4 PiB (VT_SIZE_MEMORY_MAX): nothing downstream can overflow. */
+    {"4P", TRUE, G_GUINT64_CONSTANT(1) << 52},
+    {"4096T", TRUE, G_GUINT64_CONSTANT(1) << 52},
+    {"4503599627370496", TRUE, G_GUINT64_CONSTANT(1) << 52},
+    {"4503599627370497", FALSE, 0},
+    {"4.000000001P", FALSE, 0},
+    {"16383P", FALSE, 0},
+    {"18446744073709551615", FALSE, 0},
+    {"16777215T", FALSE, 0},
+    {"17179869183.5G", FALSE, 0},
     {"", FALSE, 0},
     {"lots", FALSE, 0},
     {"-1", FALSE, 0},
@@ -348,6 +356,12 @@ check_tight_equal_bounds(const VtDaemonConfig *c)
         g_assert_cmpuint(c->ksm.pages_to_scan_max, ==, 500);
 }
 
+static void
+check_reserve_2g(const VtDaemonConfig *c)
+{
+        g_assert_cmpuint(c->balloon.host_reserve, ==, 2 * GiB);
+}
+
 typedef struct {
         const char *name;
         const char *text;
@@ -400,6 +414,17 @@ static const ParseCase parse_cases[] = {
      "[daemon]\ntick-intervall = 5\ntick-interval-ms = 1000\n[polciy]\nplenty = 200\n"
      "[guest:x]\nshares2 = 5\nshares = 10\n",
      check_unknown, 3},
+    /* GKeyFile keeps a repeated key's last value and merges a repeated group:
+     * both are warnings (the messages: test_parse_repeated()). */
+    {"repeated-key", "[budget]\nreserve = 1G\nreserve = 2G\n", check_reserve_2g, 1},
+    {"repeated-group", "[budget]\ntotal = 8G\n[daemon]\n[budget]\nreserve = 2G\n", check_reserve_2g,
+     1},
+    {"repeated-key-in-repeated-group", "[budget]\nreserve = 1G\n[budget]\nreserve = 2G\n",
+     check_reserve_2g, 2},
+    {"repeated-key-thrice", "[budget]\nreserve=1G\n reserve = 3G\nreserve\t= 2G\r\n",
+     check_reserve_2g, 2},
+    {"same-key-other-groups", "[guest:a]\nmin = 1G\n[guest:b]\nmin = 1G\n[budget]\nreserve = 2G\n",
+     check_reserve_2g, 0},
     {"percent-sign", "[policy]\nplenty = 20%\npsi-short = 12.5 %\n", check_percent_sign},
     {"bools", "[ksm]\nenabled = yes\nallow-unmerge = 1\n", check_bools},
     {"pages-to-scan-equal", "[ksm]\npages-to-scan-min = 500\npages-to-scan-max = 500\n",
@@ -407,11 +432,11 @@ static const ParseCase parse_cases[] = {
 
     /* Errors: each names the file, the group, the key and the value. */
     {"bad-size", "[budget]\nreserve = lots\n", NULL, 0,
-     ORIGIN ": [budget] reserve: 'lots' is not a size (bytes, or a number with K, M, G or T: "
+     ORIGIN ": [budget] reserve: 'lots' is not a size (bytes, or a number with K, M, G, T or P: "
             "512M, 1.5G)",
      INVALID},
     {"negative-size", "[guest:a]\nmin = -1G\n", NULL, 0,
-     ORIGIN ": [guest:a] min: '-1G' is not a size (bytes, or a number with K, M, G or T: "
+     ORIGIN ": [guest:a] min: '-1G' is not a size (bytes, or a number with K, M, G, T or P: "
             "512M, 1.5G)",
      INVALID},
     {"percent-above-100", "[policy]\nplenty = 120\n", NULL, 0,
@@ -486,7 +511,15 @@ static const ParseCase parse_cases[] = {
      INVALID},
     {"inline-comment", "[budget]\nreserve = 1G # for the host\n", NULL, 0,
      ORIGIN ": [budget] reserve: '1G # for the host' is not a size (bytes, or a number with K, "
-            "M, G or T: 512M, 1.5G)",
+            "M, G, T or P: 512M, 1.5G)",
+     INVALID},
+    {"size-too-large", "[budget]\ntotal = 16383P\n", NULL, 0,
+     ORIGIN ": [budget] total: '16383P' is too large (at most 4P: 4 PiB, the most memory a "
+            "machine can address)",
+     INVALID},
+    {"reserve-too-large", "[budget]\nreserve = 5P\n", NULL, 0,
+     ORIGIN ": [budget] reserve: '5P' is too large (at most 4P: 4 PiB, the most memory a "
+            "machine can address)",
      INVALID},
     {"guest-min-above-max", "[guest:web1]\nmin = 4G\nmax = 1G\n", NULL, 0,
      ORIGIN ": [guest:web1] min: '4G' must be at most max ('1G')", INVALID},
@@ -564,6 +597,80 @@ test_parse_length(void)
         config = vt_daemon_config_parse(text, strlen(text), ORIGIN, &error);
         g_assert_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_INVALID);
         g_assert_null(config);
+}
+
+/* The warnings for a repeated key or group name the file, the group, the
+ * key and both lines; the last value is the one used. */
+static void
+test_parse_repeated(void)
+{
+        static const char text[] = "# budget\n"
+                                   "[budget]\n"
+                                   "reserve = 1G\n"
+                                   "\n"
+                                   "  reserve=2G\n"
+                                   "[guest:a]\n"
+                                   "min = 1G\n"
+                                   "[budget]\n"
+                                   "reserve = 3G\n";
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtDaemonConfig) config = NULL;
+        const char *const *warnings;
+
+        config = vt_daemon_config_parse(text, strlen(text), ORIGIN, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(config->balloon.host_reserve, ==, 3 * GiB);
+        warnings = vt_daemon_config_get_warnings(config);
+        g_assert_cmpuint(g_strv_length((GStrv)warnings), ==, 3);
+        g_assert_cmpstr(warnings[0], ==,
+                        ORIGIN ": [budget] reserve: repeated on line 5 (first on line 3), the "
+                               "last value is used");
+        g_assert_cmpstr(warnings[1], ==,
+                        ORIGIN ": [budget]: repeated on line 8 (first on line 2), the two are "
+                               "merged");
+        g_assert_cmpstr(warnings[2], ==,
+                        ORIGIN ": [budget] reserve: repeated on line 9 (first on line 3), the "
+                               "last value is used");
+}
+
+typedef struct {
+        const char *name;
+        const char *text;
+        gsize length; /* with the NUL bytes */
+        const char *error;
+} NulCase;
+
+#define NUL_CASE(name, text, error)                                                                \
+        {                                                                                          \
+                name, text, sizeof(text) - 1, error                                                \
+        }
+
+/* A NUL byte is refused, never read as the end of its value. */
+static const NulCase nul_cases[] = {
+    NUL_CASE("in-value", "[budget]\nreserve = 1\0G\n",
+             ORIGIN ": [budget] reserve (line 2): contains a NUL byte (a configuration file is "
+                    "text)"),
+    NUL_CASE("at-end", "[budget]\nreserve = 1G\n\0",
+             ORIGIN ": [budget] (line 3): contains a NUL byte (a configuration file is text)"),
+    NUL_CASE("in-comment", "[daemon]\n[budget]\n# a\0b\nreserve = 1G\n",
+             ORIGIN ": [budget] (line 3): contains a NUL byte (a configuration file is text)"),
+    NUL_CASE("before-group", "\0[budget]\n",
+             ORIGIN ": line 1: contains a NUL byte (a configuration file is text)"),
+    NUL_CASE("in-key", "[guest:a]\nm\0in = 1G\n",
+             ORIGIN ": [guest:a] (line 2): contains a NUL byte (a configuration file is text)"),
+};
+
+static void
+test_parse_nul(gconstpointer data)
+{
+        const NulCase *c = data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtDaemonConfig) config = NULL;
+
+        config = vt_daemon_config_parse(c->text, c->length, ORIGIN, &error);
+        g_assert_null(config);
+        g_assert_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_SYNTAX);
+        g_assert_cmpstr(error->message, ==, c->error);
 }
 
 static void
@@ -679,6 +786,77 @@ test_load_unreadable(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(error->message, f->dir));
 }
 
+/* Loads @path in a subprocess with a guard timeout, for what must be
+ * refused before it is read: a regression fails, it does not hang or eat
+ * the machine's memory. */
+static void
+assert_load_refused(const char *path, const char *expected)
+{
+        if (g_test_subprocess()) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(VtDaemonConfig) config = vt_daemon_config_load(path, &error);
+
+                g_assert_null(config);
+                g_assert_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_READ);
+                g_assert_cmpstr(error->message, ==, expected);
+                return;
+        }
+        g_test_trap_subprocess(NULL, 10 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+        g_test_trap_assert_passed();
+}
+
+/* A character device is refused, not read until memory runs out. */
+static void
+test_load_device(void)
+{
+        assert_load_refused("/dev/zero", "/dev/zero: not a regular file (a character device)");
+}
+
+/* A FIFO is refused, without waiting for a writer. */
+static void
+test_load_fifo(Fixture *f, gconstpointer data)
+{
+        g_autofree char *path = g_build_filename(f->dir, "vmtided.conf", NULL);
+        g_autofree char *expected = g_strdup_printf("%s: not a regular file (a FIFO)", path);
+
+        g_assert_cmpint(mkfifo(path, 0600), ==, 0);
+        assert_load_refused(path, expected);
+}
+
+/* VT_DAEMON_CONFIG_SIZE_MAX bytes are read; one more is refused. */
+static void
+test_load_too_large(Fixture *f, gconstpointer data)
+{
+        g_autofree char *path = g_build_filename(f->dir, "vmtided.conf", NULL);
+        g_autofree char *expected = NULL;
+        g_autofree char *text = g_malloc(VT_DAEMON_CONFIG_SIZE_MAX + 1);
+        static const char head[] = "[budget]\nreserve = 2G\n";
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtDaemonConfig) config = NULL;
+
+        /* A group, then comment lines of 64 bytes to the limit. */
+        memset(text, '#', VT_DAEMON_CONFIG_SIZE_MAX + 1);
+        memcpy(text, head, strlen(head));
+        for (gsize i = 63; i < VT_DAEMON_CONFIG_SIZE_MAX + 1; i += 64)
+                text[i] = '\n';
+        g_file_set_contents(path, text, VT_DAEMON_CONFIG_SIZE_MAX, &error);
+        g_assert_no_error(error);
+        config = vt_daemon_config_load(path, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(config->balloon.host_reserve, ==, 2 * GiB);
+
+        g_file_set_contents(path, text, VT_DAEMON_CONFIG_SIZE_MAX + 1, &error);
+        g_assert_no_error(error);
+        config = (vt_daemon_config_free(config), NULL);
+        config = vt_daemon_config_load(path, &error);
+        g_assert_null(config);
+        g_assert_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_READ);
+        expected = g_strdup_printf("%s: %d bytes, larger than a configuration file may be (%d "
+                                   "bytes)",
+                                   path, VT_DAEMON_CONFIG_SIZE_MAX + 1, VT_DAEMON_CONFIG_SIZE_MAX);
+        g_assert_cmpstr(error->message, ==, expected);
+}
+
 /* load(NULL) reads the default path; whether it exists depends on the machine. */
 static void
 test_load_default(void)
@@ -790,6 +968,13 @@ main(int argc, char **argv)
                 g_test_add_data_func(path, &parse_cases[i], test_parse);
         }
         g_test_add_func("/host/config/parse-length", test_parse_length);
+        g_test_add_func("/host/config/parse-repeated", test_parse_repeated);
+        for (guint i = 0; i < G_N_ELEMENTS(nul_cases); i++) {
+                g_autofree char *path =
+                    g_strdup_printf("/host/config/parse-nul/%s", nul_cases[i].name);
+
+                g_test_add_data_func(path, &nul_cases[i], test_parse_nul);
+        }
         g_test_add_func("/host/config/defaults", test_defaults);
         g_test_add("/host/config/load/file", Fixture, NULL, fixture_setup, test_load_file,
                    fixture_teardown);
@@ -799,6 +984,11 @@ main(int argc, char **argv)
                    test_load_missing_optional, fixture_teardown);
         g_test_add("/host/config/load/unreadable", Fixture, NULL, fixture_setup,
                    test_load_unreadable, fixture_teardown);
+        g_test_add_func("/host/config/load/device", test_load_device);
+        g_test_add("/host/config/load/fifo", Fixture, NULL, fixture_setup, test_load_fifo,
+                   fixture_teardown);
+        g_test_add("/host/config/load/too-large", Fixture, NULL, fixture_setup, test_load_too_large,
+                   fixture_teardown);
         g_test_add_func("/host/config/load/default-path", test_load_default);
         g_test_add_func("/host/config/example/parses", test_example_parses);
         g_test_add_func("/host/config/example/defaults", test_example_defaults);
