@@ -114,7 +114,7 @@ config_load(Options *options, int *ret_status)
                 config->qmp_dir = g_steal_pointer(&options->qmp_dir);
         }
         if (options->budget != NULL) {
-                if (!vt_size_parse(options->budget, &budget_bytes, &error)) {
+                if (!vt_size_parse_memory(options->budget, &budget_bytes, &error)) {
                         fprintf(stderr, "vmtided: --budget: %s\n", error->message);
                         *ret_status = 2;
                         return NULL;
