@@ -94,6 +94,7 @@ struct _VtTestGuest {
         char *workload_path;
         char *console_path;
         char *qemu_log_path;
+        char *incoming_uri;                        /* NULL unless started with options->incoming */
         char *libvirt_uri;                         /* NULL: QEMU is our child (direct mode) */
         char libvirt_uuid[VIR_UUID_STRING_BUFLEN]; /* "" until the domain is created */
         GPid pid;                                  /* 0 before spawning */
@@ -663,6 +664,10 @@ guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const
                 g_ptr_array_add(argv, "-device");
                 g_ptr_array_add(argv, "virtio-balloon-pci,id=balloon0");
         }
+        if (guest->incoming_uri != NULL) {
+                g_ptr_array_add(argv, "-incoming");
+                g_ptr_array_add(argv, guest->incoming_uri);
+        }
         g_ptr_array_add(argv, NULL);
 
         /* Identity fd mapping: GLib clears FD_CLOEXEC on them in the child only. */
@@ -946,6 +951,67 @@ workload_connect_retry(VtTestGuest *guest, gint64 deadline_us, GError **error)
 }
 
 /**
+ * incoming_wait_listening() - Wait until an incoming QEMU listens for the migration.
+ * @guest: the guest, spawned with -incoming
+ * @deadline_us: monotonic time to give up at
+ * @error: return location for a GError
+ *
+ * QEMU binds the incoming socket in its main thread before the main loop
+ * runs. Its QMP monitor greets from an I/O thread, possibly earlier, but
+ * runs commands in the main loop: once `qmp_capabilities` is answered, the
+ * incoming socket listens. The QMP connection is closed again, for the
+ * test's own client.
+ *
+ * Return: TRUE once listening, else FALSE with @error set
+ */
+static gboolean
+incoming_wait_listening(VtTestGuest *guest, gint64 deadline_us, GError **error)
+{
+        static const char command[] = "{\"execute\": \"qmp_capabilities\"}\n";
+        g_autoptr(GString) received = g_string_new(NULL);
+        int fd = connect_unix(guest->qmp_path, error);
+        struct pollfd fds[2] = {{.fd = fd, .events = POLLIN},
+                                {.fd = guest->pidfd, .events = POLLIN}};
+
+        if (fd < 0)
+                return FALSE;
+        if (send(fd, command, strlen(command), MSG_NOSIGNAL) < 0) {
+                int saved_errno = errno;
+
+                close(fd);
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+                            "sending to '%s': %s", guest->qmp_path, g_strerror(saved_errno));
+                return FALSE;
+        }
+        while (strstr(received->str, "\"return\"") == NULL) {
+                gint64 left_us = deadline_us - g_get_monotonic_time();
+                char buf[1024];
+                ssize_t n;
+                int ret =
+                    poll(fds, G_N_ELEMENTS(fds), left_us <= 0 ? 0 : (int)((left_us + 999) / 1000));
+
+                if (ret < 0 && errno == EINTR)
+                        continue;
+                if (ret > 0 && fds[1].revents != 0) {
+                        close(fd);
+                        set_error_qemu_exited(guest, "before listening for the migration", error);
+                        return FALSE;
+                }
+                n = ret > 0 ? recv(fd, buf, sizeof(buf), 0) : -1;
+                if (n <= 0 || received->len > LINE_MAX_BYTES) {
+                        close(fd);
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                    "incoming QEMU of guest '%s' did not answer on QMP in time",
+                                    guest->name);
+                        return FALSE;
+                }
+                g_string_append_len(received, buf, n);
+        }
+        close(fd);
+        return TRUE;
+}
+
+/**
  * vt_test_guest_start() - Boot a test guest and wait until its workload is ready.
  * @options: (optional) how to start it; NULL takes every default
  * @error: return location for a GError
@@ -1029,6 +1095,11 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                 return NULL;
         guest->workload_path = g_build_filename(guest->dir, "workload.sock", NULL);
         guest->console_path = g_build_filename(guest->dir, "console.log", NULL);
+        if (options->incoming && guest->libvirt_uri == NULL) {
+                g_autofree char *path = g_build_filename(guest->dir, "incoming.sock", NULL);
+
+                guest->incoming_uri = g_strconcat("unix:", path, NULL);
+        }
         if (guest->libvirt_uri == NULL) {
                 guest->qmp_path = g_build_filename(guest->dir, "qmp.sock", NULL);
                 guest->agent_path = g_build_filename(guest->dir, "agent.sock", NULL);
@@ -1056,6 +1127,13 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         }
         if (guest->workload_fd < 0)
                 return NULL;
+        if (guest->incoming_uri != NULL) {
+                if (!incoming_wait_listening(guest, start_us + boot_timeout_us, error))
+                        return NULL;
+                g_debug("guest '%s' waits for a migration on '%s'", guest->name,
+                        guest->incoming_uri);
+                return g_steal_pointer(&guest);
+        }
         if (!guest_wait_ready(guest, start_us + boot_timeout_us, error))
                 return NULL;
         guest->ready_us = g_get_monotonic_time() - start_us;
@@ -1318,6 +1396,42 @@ vt_test_guest_read_console(VtTestGuest *guest)
 }
 
 /**
+ * vt_test_guest_get_incoming_uri() - Where a guest started with options->incoming listens.
+ * @guest: the guest
+ *
+ * Return: (transfer none) `unix:<dir>/incoming.sock` (QEMU listens on it
+ *         once vt_test_guest_start() returned), or NULL for a guest that boots
+ */
+const char *
+vt_test_guest_get_incoming_uri(VtTestGuest *guest)
+{
+        g_return_val_if_fail(guest != NULL, NULL);
+        return guest->incoming_uri;
+}
+
+/**
+ * vt_test_guest_wait_exit() - Wait until QEMU exits on its own, and reap it.
+ * @guest: the guest
+ * @timeout_us: how long to wait; 0 only looks
+ *
+ * For a QEMU told to quit (e.g. the source of a completed migration).
+ * vt_test_guest_workload() fails once it exited.
+ *
+ * Return: TRUE if QEMU has exited (then reaped), FALSE if still running
+ */
+gboolean
+vt_test_guest_wait_exit(VtTestGuest *guest, gint64 timeout_us)
+{
+        g_return_val_if_fail(guest != NULL, FALSE);
+        if (guest->pid == 0 || guest->reaped)
+                return TRUE;
+        if (guest->pidfd < 0 || !qemu_wait_exit(guest, g_get_monotonic_time() + timeout_us))
+                return FALSE;
+        guest_reap(guest);
+        return TRUE;
+}
+
+/**
  * guest_destroy_domain() - Libvirt mode: destroy the domain, or kill its QEMU, and wait.
  * @guest: the guest
  *
@@ -1413,5 +1527,6 @@ vt_test_guest_free(VtTestGuest *guest)
         g_free(guest->workload_path);
         g_free(guest->console_path);
         g_free(guest->qemu_log_path);
+        g_free(guest->incoming_uri);
         g_free(guest);
 }

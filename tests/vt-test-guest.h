@@ -23,6 +23,12 @@ G_BEGIN_DECLS
  *        host, e.g. "vt-lv-<pid>-<n>"
  * @libvirt_metadata: with @libvirt_uri: raw XML elements (each in its own
  *        namespace) to put in the domain's <metadata>, or NULL
+ * @incoming: direct mode only: start the same machine as the receiving end
+ *        of a migration (`-incoming unix:<dir>/incoming.sock`, see
+ *        vt_test_guest_get_incoming_uri()); nothing boots, so the start
+ *        does not wait for "ready": it returns with QEMU listening and the
+ *        workload socket connected, and the workload answers once a
+ *        migration brought the guest in
  */
 typedef struct {
         const char *name;
@@ -32,6 +38,7 @@ typedef struct {
         const char *kernel_args;
         const char *libvirt_uri;
         const char *libvirt_metadata;
+        gboolean incoming;
 } VtTestGuestOptions;
 
 /**
@@ -58,6 +65,9 @@ char *vt_test_guest_workload(VtTestGuest *guest, const char *command, gint64 tim
                              GError **error);
 
 char *vt_test_guest_read_console(VtTestGuest *guest);
+
+const char *vt_test_guest_get_incoming_uri(VtTestGuest *guest);
+gboolean vt_test_guest_wait_exit(VtTestGuest *guest, gint64 timeout_us);
 
 void vt_test_guest_kill(VtTestGuest *guest);
 void vt_test_guest_free(VtTestGuest *guest);

@@ -75,6 +75,8 @@ struct _VtBackendQmp {
 
         char *dir;
         guint stats_interval_s;
+        char *destination_command;  /* for every guest; NULL: none */
+        gboolean keep_spent_source; /* no `quit` after a completed migration */
         GMainContext *context;
         gboolean running;
         gint64 retry_min_us;
@@ -222,6 +224,18 @@ entry_find_agent(Entry *entry)
         return path;
 }
 
+/* What the daemon set for migrations, on one guest. */
+static void
+backend_configure_guest(VtBackendQmp *self, VtGuestQmp *guest)
+{
+        g_autoptr(GError) error = NULL;
+
+        /* Parsed once already by vt_backend_qmp_set_destination_command(). */
+        if (!vt_guest_qmp_set_destination_command(guest, self->destination_command, &error))
+                g_debug("QMP guest '%s': %s", vt_guest_get_name(VT_GUEST(guest)), error->message);
+        vt_guest_qmp_set_quit_after_migration(guest, !self->keep_spent_source);
+}
+
 static void
 entry_add_guest(Entry *entry, const FileId *file)
 {
@@ -235,6 +249,7 @@ entry_add_guest(Entry *entry, const FileId *file)
         entry->file = *file;
         entry->dead = FALSE;
         entry->guest = vt_guest_qmp_new(entry->name, entry->address, agent, self->stats_interval_s);
+        backend_configure_guest(self, VT_GUEST_QMP(entry->guest));
         entry->gone_id = g_signal_connect(entry->guest, "gone", G_CALLBACK(entry_on_gone), entry);
         g_debug("QMP guest '%s' added: '%s'%s%s", entry->name, entry->address,
                 agent != NULL ? ", agent " : "", agent != NULL ? agent : "");
@@ -572,6 +587,61 @@ vt_backend_qmp_get_n_guests(VtBackendQmp *backend)
         return n;
 }
 
+/* Applies the migration settings to every guest followed now. */
+static void
+backend_configure_guests(VtBackendQmp *backend)
+{
+        GHashTableIter iter;
+        Entry *entry;
+
+        g_hash_table_iter_init(&iter, backend->entries);
+        while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry)) {
+                if (entry->guest != NULL)
+                        backend_configure_guest(backend, VT_GUEST_QMP(entry->guest));
+        }
+}
+
+/**
+ * vt_backend_qmp_set_destination_command:
+ * @backend: a backend
+ * @command: (nullable): the command that starts a migration's receiving
+ *     QEMU (config `[migrate] qmp-destination-command`; shell quoting; the
+ *     guest's name and the peer are appended), or %NULL for none
+ * @error: %G_SHELL_ERROR when @command does not parse
+ *
+ * Sets it for the guests followed now and those found later (see
+ * vt_guest_qmp_set_destination_command()).
+ *
+ * Returns: %TRUE if set; on error nothing changes
+ */
+gboolean
+vt_backend_qmp_set_destination_command(VtBackendQmp *backend, const char *command, GError **error)
+{
+        g_auto(GStrv) argv = NULL;
+
+        g_return_val_if_fail(VT_IS_BACKEND_QMP(backend), FALSE);
+        if (command != NULL && *command != '\0' && !g_shell_parse_argv(command, NULL, &argv, error))
+                return FALSE;
+        g_free(backend->destination_command);
+        backend->destination_command = g_strdup(command);
+        backend_configure_guests(backend);
+        return TRUE;
+}
+
+/**
+ * vt_backend_qmp_set_quit_after_migration:
+ * @backend: a backend
+ * @quit: %TRUE (the default): each guest sends `quit` to its source QEMU
+ *     once a migration completed (vt_guest_qmp_set_quit_after_migration())
+ */
+void
+vt_backend_qmp_set_quit_after_migration(VtBackendQmp *backend, gboolean quit)
+{
+        g_return_if_fail(VT_IS_BACKEND_QMP(backend));
+        backend->keep_spent_source = !quit;
+        backend_configure_guests(backend);
+}
+
 static void
 vt_backend_qmp_dispose(GObject *object)
 {
@@ -588,6 +658,7 @@ vt_backend_qmp_finalize(GObject *object)
         vt_backend_announcer_free(self->announcer);
         g_main_context_unref(self->context);
         g_free(self->dir);
+        g_free(self->destination_command);
         G_OBJECT_CLASS(vt_backend_qmp_parent_class)->finalize(object);
 }
 

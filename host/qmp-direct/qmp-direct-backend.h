@@ -26,5 +26,8 @@ void vt_backend_qmp_add_static(VtBackendQmp *backend, const char *name, const ch
 gboolean vt_backend_qmp_name_is_valid(const char *name);
 void vt_backend_qmp_set_retry(VtBackendQmp *backend, gint64 min_us, gint64 max_us);
 guint vt_backend_qmp_get_n_guests(VtBackendQmp *backend);
+gboolean vt_backend_qmp_set_destination_command(VtBackendQmp *backend, const char *command,
+                                                GError **error);
+void vt_backend_qmp_set_quit_after_migration(VtBackendQmp *backend, gboolean quit);
 
 G_END_DECLS

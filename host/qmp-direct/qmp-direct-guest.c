@@ -27,6 +27,9 @@
  * `query-balloon`.
  * Events and polls both feed vt_guest_update_balloon().
  *
+ * Migration and the dirty rate are in qmp-direct-migrate.c and
+ * qmp-direct-dirty.c.
+ *
  * A QEMU that goes away fails whatever is in flight with
  * %VT_QMP_ERROR_DISCONNECTED and the client's "disconnected" makes the
  * guest "gone".
@@ -35,31 +38,12 @@
 
 #include <string.h>
 
-#include "qmp/qmp-client.h"
+#include "host/qmp-direct/qmp-direct-guest-private.h"
 #include "vt-autocleanups.h"
 
 #define QOM_PERIPHERAL      "/machine/peripheral"
 #define QOM_PERIPHERAL_ANON "/machine/peripheral-anon"
 #define QOM_NAME_MAX        256
-
-struct _VtGuestQmp {
-        VtGuest parent_instance;
-
-        char *address;
-        guint stats_interval_s;
-        gint64 timeout_us;
-        GMainContext *context;
-
-        VtQmpClient *client;
-        gulong event_id;
-        gulong disconnected_id;
-
-        char *balloon_path;        /* QOM path of the balloon device; NULL: unknown */
-        gboolean interval_tried;   /* guest-stats-polling-interval set on that path */
-        gboolean balloon_searched; /* the path search ran since the balloon appeared */
-
-        gboolean stopped;
-};
 
 G_DEFINE_FINAL_TYPE(VtGuestQmp, vt_guest_qmp, VT_TYPE_GUEST)
 
@@ -97,8 +81,8 @@ protocol_error(const char *command, const char *what)
 }
 
 /* Reads member @name of @object as a non-negative integer. */
-static gboolean
-json_get_size(json_object *object, const char *name, guint64 *ret_value)
+gboolean
+vt_guest_qmp_json_get_size(json_object *object, const char *name, guint64 *ret_value)
 {
         json_object *member = NULL;
 
@@ -149,7 +133,7 @@ parse_guest_stats(json_object *reply, gint64 now_us, gint64 real_now_us, VtGuest
         if (!json_object_is_type(reply, json_type_object) ||
             !json_object_object_get_ex(reply, "stats", &stats) ||
             !json_object_is_type(stats, json_type_object) ||
-            !json_get_size(reply, "last-update", &last_update)) {
+            !vt_guest_qmp_json_get_size(reply, "last-update", &last_update)) {
                 g_propagate_error(
                     error, protocol_error("qom-get guest-stats", "without stats or last-update"));
                 return FALSE;
@@ -324,7 +308,7 @@ op_handle_balloon(VtGuestQmp *self, json_object *reply, const GError *qmp_error,
                 g_propagate_error(error, g_error_copy(qmp_error));
                 return FALSE;
         }
-        if (!json_get_size(reply, "actual", &value)) {
+        if (!vt_guest_qmp_json_get_size(reply, "actual", &value)) {
                 g_propagate_error(error, protocol_error("query-balloon", "without an actual size"));
                 return FALSE;
         }
@@ -390,7 +374,7 @@ op_handle(VtGuestQmp *self, Op *op, json_object *reply, const GError *qmp_error,
                         g_propagate_error(error, g_error_copy(qmp_error));
                         return FALSE;
                 }
-                if (!json_get_size(reply, "base-memory", &value) || value == 0) {
+                if (!vt_guest_qmp_json_get_size(reply, "base-memory", &value) || value == 0) {
                         g_propagate_error(error, protocol_error("query-memory-size-summary",
                                                                 "without a base-memory size"));
                         return FALSE;
@@ -465,7 +449,7 @@ guest_on_balloon_change(VtQmpClient *client, const char *name, json_object *data
         VtGuestQmp *self = user_data;
         guint64 actual = 0;
 
-        if (!json_get_size(data, "actual", &actual)) {
+        if (!vt_guest_qmp_json_get_size(data, "actual", &actual)) {
                 g_debug("guest '%s': BALLOON_CHANGE without an actual size dropped",
                         guest_name(self));
                 return;
@@ -503,6 +487,7 @@ guest_on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
                                           G_CALLBACK(guest_on_balloon_change), self);
         self->disconnected_id =
             g_signal_connect(self->client, "disconnected", G_CALLBACK(guest_on_disconnected), self);
+        vt_guest_qmp_migrate_connected(self);
         op_advance(g_steal_pointer(&task));
 }
 
@@ -562,7 +547,7 @@ guest_on_poll_reply(GObject *source, GAsyncResult *result, gpointer user_data)
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
-        if (!json_get_size(reply, "actual", &actual)) {
+        if (!vt_guest_qmp_json_get_size(reply, "actual", &actual)) {
                 g_task_return_error(task,
                                     protocol_error("query-balloon", "without an actual size"));
                 return;
@@ -632,6 +617,7 @@ guest_qmp_stop(VtGuest *guest)
         if (self->stopped)
                 return;
         self->stopped = TRUE;
+        vt_guest_qmp_migrate_stop(self);
         if (self->client == NULL)
                 return;
         g_clear_signal_handler(&self->event_id, self->client);
@@ -722,6 +708,8 @@ vt_guest_qmp_finalize(GObject *object)
         g_clear_object(&self->client);
         g_free(self->balloon_path);
         g_free(self->address);
+        g_strfreev(self->destination_argv);
+        g_clear_object(&self->cancellable);
         g_main_context_unref(self->context);
         G_OBJECT_CLASS(vt_guest_qmp_parent_class)->finalize(object);
 }
@@ -731,6 +719,9 @@ vt_guest_qmp_init(VtGuestQmp *self)
 {
         self->context = g_main_context_ref_thread_default();
         self->timeout_us = VT_GUEST_QMP_TIMEOUT_US;
+        self->destination_timeout_us = VT_GUEST_QMP_DESTINATION_TIMEOUT_US;
+        self->quit_after_migration = TRUE;
+        self->cancellable = g_cancellable_new();
 }
 
 static void
@@ -751,4 +742,6 @@ vt_guest_qmp_class_init(VtGuestQmpClass *klass)
         guest_class->stop = guest_qmp_stop;
         guest_class->poll_balloon_async = guest_qmp_poll_balloon_async;
         guest_class->poll_balloon_finish = guest_qmp_poll_balloon_finish;
+        vt_guest_qmp_dirty_class_init(guest_class);
+        vt_guest_qmp_migrate_class_init(guest_class);
 }

@@ -13,6 +13,20 @@ G_BEGIN_DECLS
  * its commands instead of hanging the daemon. */
 #define VT_GUEST_QMP_TIMEOUT_US (5 * G_USEC_PER_SEC)
 
+/* How long the destination command may take to print the migration URI
+ * and exit (it starts the receiving QEMU); longer, it is killed. */
+#define VT_GUEST_QMP_DESTINATION_TIMEOUT_US (30 * G_USEC_PER_SEC)
+/* The most it may print before the URI's newline, bytes. */
+#define VT_GUEST_QMP_DESTINATION_MAX_OUTPUT 4096
+/* Pages per GiB that `calc-dirty-rate` samples (QEMU 7.2: 128..16384,
+ * default 512): more pages, a finer reading of a small guest. */
+#define VT_GUEST_QMP_DIRTY_SAMPLE_PAGES 2048
+/* How long past the window a measurement may take to come in (QEMU hashes
+ * the sampled pages before and after the window). */
+#define VT_GUEST_QMP_DIRTY_GRACE_US (5 * G_USEC_PER_SEC)
+/* How often `query-dirty-rate` is asked again once the window is over. */
+#define VT_GUEST_QMP_DIRTY_POLL_US (100 * 1000)
+
 #define VT_TYPE_GUEST_QMP (vt_guest_qmp_get_type())
 G_DECLARE_FINAL_TYPE(VtGuestQmp, vt_guest_qmp, VT, GUEST_QMP, VtGuest)
 
@@ -21,5 +35,11 @@ VtGuest *vt_guest_qmp_new(const char *name, const char *qmp_address, const char 
 const char *vt_guest_qmp_get_address(VtGuestQmp *guest);
 const char *vt_guest_qmp_get_balloon_path(VtGuestQmp *guest);
 void vt_guest_qmp_set_timeout(VtGuestQmp *guest, gint64 timeout_us);
+
+/* Migration (qmp-direct-migrate.c). */
+gboolean vt_guest_qmp_set_destination_command(VtGuestQmp *guest, const char *command,
+                                              GError **error);
+void vt_guest_qmp_set_destination_timeout(VtGuestQmp *guest, gint64 timeout_us);
+void vt_guest_qmp_set_quit_after_migration(VtGuestQmp *guest, gboolean quit);
 
 G_END_DECLS

@@ -19,11 +19,27 @@
  *   alloc <bytes>   -> ok <total allocated bytes> | err <reason>
  *   free            -> ok 0
  *   meminfo         -> ok <MemTotal> <MemFree> <MemAvailable>   (bytes)
+ *   dirty <rate> <bytes>
+ *                   -> ok <buffer bytes> | err <reason>
+ *                      dirty a buffer of <bytes> at <rate> bytes per second
+ *                      (a new buffer replaces the last; "dirty 0 0" stops)
+ *   check           -> ok <allocated> <checksum> <buffer bytes> <bad pages>
+ *                      <allocated> and a checksum (16 hex digits) of what
+ *                      "alloc" wrote, which never changes until "free";
+ *                      the dirty buffer's size and how many of its pages
+ *                      lost their tag (0 when memory survived)
  *   anything else   -> err unknown command
  *
  * Allocated pages each hold their index and a random word, so KSM cannot
- * merge them. The workload sets its oom_score_adj to 1000: under memory
- * pressure it is killed first, and /init restarts it ("ready" again).
+ * merge them. The dirty buffer's pages each hold a tag (their index, mixed)
+ * in the first word and a counter in the second: while a rate is set the
+ * workload waits for commands with poll() and a 10 ms timeout and, at each
+ * wake-up, writes the counter of as many pages as the rate allows since
+ * the rate was set (in order, wrapping around the buffer), so a window W
+ * dirties min(rate * W, buffer) distinct bytes. Falling behind by more than
+ * a second (the guest was paused) skips ahead instead of catching up. The workload sets its
+ * oom_score_adj to 1000: under memory pressure it is killed first, and /init restarts it ("ready"
+ * again).
  */
 
 #ifndef _GNU_SOURCE
@@ -39,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -48,6 +65,10 @@
 #define LINE_MAX_BYTES  256
 #define MAX_CHUNKS      4096
 #define REPLY_MAX_BYTES 256
+#define DIRTY_TICK_MS   10
+#define DIRTY_TAG       0x5654444952545921ULL /* mixed into each page's tag */
+#define FNV_OFFSET      0xcbf29ce484222325ULL
+#define FNV_PRIME       0x100000001b3ULL
 
 struct chunk {
         void *addr;
@@ -58,6 +79,15 @@ static struct chunk chunks[MAX_CHUNKS];
 static size_t n_chunks;
 static uint64_t allocated_bytes;
 static uint64_t rng_state;
+
+/* The dirty buffer and its pace. */
+static uint8_t *dirty_buf;
+static size_t dirty_len;
+static uint64_t dirty_rate;    /* bytes per second; 0: idle */
+static uint64_t dirty_t0_ns;   /* when the rate was set */
+static uint64_t dirty_done;    /* bytes written since dirty_t0_ns */
+static size_t dirty_pos;       /* the next page's offset */
+static uint64_t dirty_counter; /* pages written, ever */
 
 static void log_console(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -283,6 +313,142 @@ do_free(void)
 }
 
 /**
+ * now_ns() - CLOCK_MONOTONIC in nanoseconds.
+ *
+ * Return: the time
+ */
+static uint64_t
+now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/**
+ * dirty_tick() - Write as many dirty-buffer pages as the rate allows by now.
+ */
+static void
+dirty_tick(void)
+{
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        uint64_t due;
+
+        if (dirty_rate == 0 || dirty_buf == NULL)
+                return;
+        due = (uint64_t)((double)(now_ns() - dirty_t0_ns) * (double)dirty_rate / 1e9);
+        if (due > dirty_done + dirty_rate)
+                dirty_done = due - page; /* paused: skip ahead, no burst */
+        while (dirty_done + page <= due) {
+                uint64_t *words = (uint64_t *)(dirty_buf + dirty_pos);
+
+                words[1] = ++dirty_counter;
+                dirty_pos = (dirty_pos + page) % dirty_len;
+                dirty_done += page;
+        }
+}
+
+/**
+ * do_dirty() - Set up (or stop) dirtying a buffer at a rate.
+ * @rate: bytes per second; 0 stops and frees the buffer
+ * @bytes: the buffer's size, rounded up to pages
+ * @reply: receives the reply line
+ * @size: size of @reply
+ */
+static void
+do_dirty(uint64_t rate, uint64_t bytes, char *reply, size_t size)
+{
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        size_t len;
+        uint8_t *p;
+
+        if (dirty_buf != NULL)
+                munmap(dirty_buf, dirty_len);
+        dirty_buf = NULL;
+        dirty_len = 0;
+        dirty_rate = 0;
+        if (rate == 0 || bytes == 0) {
+                snprintf(reply, size, "ok 0");
+                return;
+        }
+        if (bytes > SIZE_MAX - page) {
+                snprintf(reply, size, "err size too large");
+                return;
+        }
+        len = (size_t)(bytes + page - 1) / page * page;
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+                snprintf(reply, size, "err mmap: %s", strerror(errno));
+                return;
+        }
+        for (size_t off = 0; off < len; off += page) {
+                uint64_t words[2] = {(off / page) ^ DIRTY_TAG, 0};
+
+                memcpy(p + off, words, sizeof(words));
+        }
+        dirty_buf = p;
+        dirty_len = len;
+        dirty_rate = rate;
+        dirty_t0_ns = now_ns();
+        dirty_done = 0;
+        dirty_pos = 0;
+        snprintf(reply, size, "ok %zu", len);
+}
+
+/**
+ * do_check() - Checksum what "alloc" wrote; count dirty pages without their tag.
+ * @reply: receives the reply line
+ * @size: size of @reply
+ */
+static void
+do_check(char *reply, size_t size)
+{
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        uint64_t hash = FNV_OFFSET, bad = 0;
+
+        for (size_t i = 0; i < n_chunks; i++) {
+                for (size_t off = 0; off < chunks[i].len; off += page) {
+                        const uint8_t *b = (const uint8_t *)chunks[i].addr + off;
+
+                        for (size_t k = 0; k < 2 * sizeof(uint64_t); k++)
+                                hash = (hash ^ b[k]) * FNV_PRIME;
+                }
+        }
+        for (size_t off = 0; off < dirty_len; off += page) {
+                uint64_t tag;
+
+                memcpy(&tag, dirty_buf + off, sizeof(tag));
+                bad += tag != ((off / page) ^ DIRTY_TAG);
+        }
+        snprintf(reply, size, "ok %" PRIu64 " %016" PRIx64 " %zu %" PRIu64, allocated_bytes, hash,
+                 dirty_len, bad);
+}
+
+/**
+ * parse_u64() - Parse a decimal unsigned number that ends at a space or NUL.
+ * @arg: the text
+ * @ret_end: receives where it ended
+ * @ret_value: receives the number
+ *
+ * Return: 0 on success, -EINVAL if not a number
+ */
+static int
+parse_u64(const char *arg, const char **ret_end, uint64_t *ret_value)
+{
+        char *end;
+        unsigned long long value;
+
+        errno = 0;
+        value = strtoull(arg, &end, 10);
+        if (errno || end == arg || *arg == '-' || (*end != '\0' && *end != ' '))
+                return -EINVAL;
+        *ret_end = end;
+        *ret_value = value;
+        return 0;
+}
+
+/**
  * handle_line() - Execute one command line.
  * @line: the command, NUL-terminated, without the newline
  * @reply: receives the reply line, without the newline
@@ -306,6 +472,17 @@ handle_line(const char *line, char *reply, size_t size)
                         snprintf(reply, size, "err invalid size");
                 else
                         do_alloc(bytes, reply, size);
+        } else if (strncmp(line, "dirty ", 6) == 0) {
+                const char *end;
+                uint64_t rate, len;
+
+                if (parse_u64(line + 6, &end, &rate) < 0 || *end != ' ' ||
+                    parse_u64(end + 1, &end, &len) < 0 || *end != '\0')
+                        snprintf(reply, size, "err usage: dirty <rate> <bytes>");
+                else
+                        do_dirty(rate, len, reply, size);
+        } else if (strcmp(line, "check") == 0) {
+                do_check(reply, size);
         } else if (strcmp(line, "free") == 0) {
                 do_free();
                 snprintf(reply, size, "ok 0");
@@ -345,7 +522,19 @@ serve(int fd)
 
         for (;;) {
                 char buf[512];
-                ssize_t n = read(fd, buf, sizeof(buf));
+                ssize_t n;
+
+                if (dirty_rate != 0) {
+                        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                        int ready = poll(&pfd, 1, DIRTY_TICK_MS);
+
+                        dirty_tick();
+                        if (ready < 0 && errno != EINTR)
+                                return -errno;
+                        if (ready <= 0)
+                                continue;
+                }
+                n = read(fd, buf, sizeof(buf));
 
                 if (n < 0) {
                         if (errno == EINTR)

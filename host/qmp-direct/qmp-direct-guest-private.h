@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* VtGuestQmp's state, shared by the files of the QMP-direct guest only. */
+#pragma once
+
+#include "host/qmp-direct/qmp-direct-guest.h"
+#include "qmp/qmp-client.h"
+#include "vt-autocleanups.h"
+
+G_BEGIN_DECLS
+
+struct _VtGuestQmp {
+        VtGuest parent_instance;
+
+        char *address;
+        guint stats_interval_s;
+        gint64 timeout_us;
+        GMainContext *context;
+
+        VtQmpClient *client;
+        gulong event_id;
+        gulong disconnected_id;
+        gulong migration_event_id;
+
+        char *balloon_path;        /* QOM path of the balloon device; NULL: unknown */
+        gboolean interval_tried;   /* guest-stats-polling-interval set on that path */
+        gboolean balloon_searched; /* the path search ran since the balloon appeared */
+
+        gboolean stopped;
+
+        /* Migration (qmp-direct-migrate.c, qmp-direct-dirty.c). */
+        char **destination_argv; /* the destination command; NULL: none */
+        gint64 destination_timeout_us;
+        gboolean quit_after_migration;
+        gboolean dirty_measuring;     /* a dirty-rate measurement is under way */
+        gboolean migrate_done;        /* the source's copy is spent: final cached */
+        gboolean quit_sent;           /* `quit` sent after completion */
+        gboolean final_query_pending; /* the completion's own query-migrate in flight */
+        VtMigrateProgress final;      /* the completed move, once migrate_done */
+        GCancellable *cancellable;    /* destination commands; cancelled on stop */
+};
+
+/* Reads member @name of @object as a non-negative integer. */
+gboolean vt_guest_qmp_json_get_size(json_object *object, const char *name, guint64 *ret_value);
+
+/* qmp-direct-migrate.c: the migration methods, hooked into @klass. */
+void vt_guest_qmp_migrate_class_init(VtGuestClass *klass);
+/* Follows MIGRATION events once the client is connected. */
+void vt_guest_qmp_migrate_connected(VtGuestQmp *self);
+/* Stops following them and cancels destination commands under way. */
+void vt_guest_qmp_migrate_stop(VtGuestQmp *self);
+
+/* qmp-direct-dirty.c: the dirty-rate measurement, hooked into @klass. */
+void vt_guest_qmp_dirty_class_init(VtGuestClass *klass);
+
+/* qmp-direct-progress.c: what QEMU's replies say (pure parsing). */
+gboolean vt_guest_qmp_parse_migrate(json_object *reply, VtMigrateProgress *ret_progress,
+                                    GError **error);
+gboolean vt_guest_qmp_parse_dirty_rate(json_object *reply, gint64 calc_time_s, gboolean *ret_done,
+                                       guint64 *ret_rate, GError **error);
+
+G_END_DECLS
