@@ -6,6 +6,8 @@
  * what a broken or hostile client would. Every test ends by checking that
  * the server still answers a fresh client. Asynchronous commands hand
  * their reply to the fixture, and the test returns it when it chooses.
+ * The server's warnings are captured, not fatal, so tests can check what
+ * it said and how often.
  */
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
@@ -25,6 +27,40 @@
 #include "vt-config.h"
 
 #define TiB (G_GUINT64_CONSTANT(1) << 40)
+
+/* The negotiation timeout of the idle-client tests, and how much later
+ * than it a newcomer must be served at the latest. */
+#define IDLE_TIMEOUT_MS 200u
+#define IDLE_MARGIN_MS  2000u
+
+/* The server's warnings, captured by main(); each test starts with none. */
+static GPtrArray *warnings;
+
+static void
+on_warning(const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
+{
+        g_ptr_array_add(warnings, g_strdup(message));
+        /* Not fatal (on_fatal_log() says so): shown as any warning. */
+        g_log_default_handler(domain, level & ~G_LOG_FLAG_FATAL, message, user_data);
+}
+
+/* The server's warnings are what the tests check, not failures. */
+static gboolean
+on_fatal_log(const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
+{
+        return !(g_strcmp0(domain, "vmtide-control") == 0 && (level & G_LOG_LEVEL_WARNING));
+}
+
+/* How many captured warnings contain @part. */
+static guint
+count_warnings(const char *part)
+{
+        guint n = 0;
+
+        for (guint i = 0; i < warnings->len; i++)
+                n += strstr(g_ptr_array_index(warnings, i), part) != NULL;
+        return n;
+}
 
 typedef struct {
         char *dir;
@@ -164,6 +200,9 @@ fixture_setup(Fixture *f, gconstpointer data)
         g_autoptr(GError) error = NULL;
 
         g_queue_init(&f->held);
+        g_ptr_array_set_size(warnings, 0);
+        /* GLib resets it before each test. */
+        g_test_log_set_fatal_handler(on_fatal_log, NULL);
         f->dir = g_dir_make_tmp("vt-control-XXXXXX", &error);
         g_assert_no_error(error);
         /* The server makes the missing "run" directory. */
@@ -214,6 +253,28 @@ n_negotiated_is(gpointer data)
         ServerCount *c = data;
 
         return vt_control_server_get_n_negotiated(c->server) == c->n;
+}
+
+typedef struct {
+        const char *part;
+        guint n;
+} WarningCount;
+
+static gboolean
+n_warnings_reached(gpointer data)
+{
+        WarningCount *c = data;
+
+        return count_warnings(c->part) >= c->n;
+}
+
+/* Waits for @n warnings that contain @part. */
+static void
+wait_warnings(const char *part, guint n)
+{
+        WarningCount c = {part, n};
+
+        run_until(n_warnings_reached, &c);
 }
 
 static void
@@ -742,6 +803,11 @@ test_bad_input(Fixture *f, gconstpointer data)
         assert_error(reply, "GenericError", c->desc, c->id);
         g_assert_cmpuint(vt_control_server_get_n_malformed(f->server), ==,
                          malformed + (c->malformed ? 1 : 0));
+        /* Logged at warning level, with the client and the reason. */
+        g_assert_cmpuint(count_warnings(c->malformed ? "bad input: " : "request rejected: "), ==,
+                         1);
+        if (c->desc != NULL)
+                g_assert_cmpuint(count_warnings(c->desc), ==, 1);
         g_assert_cmpuint(f->n_calls, ==, 0);
 
         /* The connection goes on. */
@@ -947,15 +1013,10 @@ test_max_clients(Fixture *f, gconstpointer data)
 {
         g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func((GDestroyNotify)raw_free);
         g_autoptr(RawClient) extra = NULL;
-        json_object *greeting;
 
-        for (guint i = 0; i < VT_CONTROL_SERVER_MAX_CLIENTS; i++) {
-                RawClient *raw = raw_connect(f->path);
-
-                g_ptr_array_add(clients, raw);
-                greeting = raw_next(raw);
-                json_object_put(greeting);
-        }
+        /* Negotiated and just active: none of them may be replaced. */
+        for (guint i = 0; i < VT_CONTROL_SERVER_MAX_CLIENTS; i++)
+                g_ptr_array_add(clients, raw_connect_negotiated(f->path));
         g_assert_cmpuint(vt_control_server_get_n_clients(f->server), ==,
                          VT_CONTROL_SERVER_MAX_CLIENTS);
 
@@ -967,10 +1028,130 @@ test_max_clients(Fixture *f, gconstpointer data)
         g_assert_cmpuint(vt_control_server_get_n_clients(f->server), ==,
                          VT_CONTROL_SERVER_MAX_CLIENTS);
 
+        g_assert_cmpuint(count_warnings("refused"), ==, 1);
+
         /* One leaves: there is room again. */
         g_ptr_array_remove_index(clients, 0);
         wait_n_clients(f->server, VT_CONTROL_SERVER_MAX_CLIENTS - 1);
         assert_alive(f->server);
+}
+
+static gboolean
+all_closed(gpointer data)
+{
+        GPtrArray *clients = data;
+
+        for (guint i = 0; i < clients->len; i++)
+                if (!((RawClient *)g_ptr_array_index(clients, i))->closed)
+                        return FALSE;
+        return TRUE;
+}
+
+/* Issue 16: as many clients as the limit connect and never negotiate. A
+ * real client still gets in at once (taking the oldest idle one's slot),
+ * and the others are closed when their timeout expires; the closures are
+ * logged, summarised rather than one line each. */
+static void
+test_idle_not_negotiated(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func((GDestroyNotify)raw_free);
+        g_autofree char *why =
+            g_strdup_printf("no 'qmp_capabilities' within %u ms", IDLE_TIMEOUT_MS);
+        gint64 start;
+
+        vt_control_server_set_negotiate_timeout(f->server, IDLE_TIMEOUT_MS);
+        for (guint i = 0; i < VT_CONTROL_SERVER_MAX_CLIENTS; i++) {
+                RawClient *raw = raw_connect(f->path);
+
+                g_ptr_array_add(clients, raw);
+                json_object_put(raw_next(raw));
+        }
+        g_assert_cmpuint(vt_control_server_get_n_clients(f->server), ==,
+                         VT_CONTROL_SERVER_MAX_CLIENTS);
+
+        start = g_get_monotonic_time();
+        assert_alive(f->server);
+        g_assert_cmpint(g_get_monotonic_time() - start, <,
+                        (gint64)(IDLE_TIMEOUT_MS + IDLE_MARGIN_MS) * 1000);
+        g_assert_cmpuint(vt_control_server_get_n_refused(f->server), ==, 0);
+        g_assert_cmpuint(count_warnings("closed for a new one: no 'qmp_capabilities' after"), ==,
+                         1);
+
+        /* The others go when their time is up. */
+        run_until(all_closed, clients);
+        wait_n_clients(f->server, 0);
+        g_assert_cmpuint(vt_control_server_get_n_closed(f->server), ==,
+                         VT_CONTROL_SERVER_MAX_CLIENTS);
+        /* Freed, the server logs the summary it still holds. */
+        g_clear_pointer(&f->server, vt_control_server_free);
+        g_assert_cmpuint(count_warnings(why), >=, 1);
+        g_assert_cmpuint(warnings->len, <, 5);
+        f->server = server_new(f, f->path, 0);
+        assert_alive(f->server);
+}
+
+/* Issue 16: as many clients as the limit negotiate and then say nothing.
+ * A newcomer is refused while they are fresh (and that is logged), and
+ * gets the slot of the one silent longest once they have been silent for
+ * the timeout. */
+static void
+test_idle_negotiated(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func((GDestroyNotify)raw_free);
+        g_autoptr(RawClient) early = NULL;
+        g_autoptr(RawClient) sentinel = NULL;
+
+        vt_control_server_set_negotiate_timeout(f->server, IDLE_TIMEOUT_MS);
+        /* The eviction comes right after the sentinel's closure. */
+        vt_control_server_set_log_interval(f->server, 1);
+        for (guint i = 0; i < VT_CONTROL_SERVER_MAX_CLIENTS; i++)
+                g_ptr_array_add(clients, raw_connect_negotiated(f->path));
+
+        early = raw_connect(f->path);
+        run_until(raw_is_closed, early);
+        g_assert_true(g_queue_is_empty(&early->messages));
+        g_assert_cmpuint(vt_control_server_get_n_refused(f->server), ==, 1);
+        g_assert_cmpuint(count_warnings("refused: 32 clients"), ==, 1);
+
+        /* The timeout passes, as an event: a client that connects after
+         * the others went silent and never negotiates is closed. */
+        g_ptr_array_remove_index(clients, clients->len - 1);
+        wait_n_clients(f->server, VT_CONTROL_SERVER_MAX_CLIENTS - 1);
+        sentinel = raw_connect(f->path);
+        run_until(raw_is_closed, sentinel);
+        g_ptr_array_add(clients, raw_connect_negotiated(f->path));
+
+        /* Full again: the newcomer takes the slot of the first, silent since. */
+        assert_alive(f->server);
+        run_until(raw_is_closed, g_ptr_array_index(clients, 0));
+        g_assert_cmpuint(vt_control_server_get_n_closed(f->server), ==, 2);
+        /* At once, or in the summary 1 ms later. */
+        wait_warnings("closed for a new one: silent for", 1);
+        for (guint i = 1; i < clients->len; i++)
+                g_assert_false(((RawClient *)g_ptr_array_index(clients, i))->closed);
+}
+
+/* Issue 16: refusals that repeat are logged once, then summarised: one
+ * line when the interval ends, with how many there were. */
+static void
+test_refused_summarised(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func((GDestroyNotify)raw_free);
+        g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func((GDestroyNotify)raw_free);
+
+        vt_control_server_set_log_interval(f->server, 500);
+        for (guint i = 0; i < VT_CONTROL_SERVER_MAX_CLIENTS; i++)
+                g_ptr_array_add(clients, raw_connect_negotiated(f->path));
+        for (guint i = 0; i < 5; i++)
+                g_ptr_array_add(extra, raw_connect(f->path));
+        run_until(all_closed, extra);
+        g_assert_cmpuint(vt_control_server_get_n_refused(f->server), ==, 5);
+        g_assert_cmpuint(count_warnings("refused"), ==, 1);
+
+        wait_warnings("4 more connections refused in the last ", 1);
+        g_assert_cmpuint(count_warnings(" ms, the latest: connection #"), ==, 1);
+        g_assert_cmpuint(count_warnings("refused"), ==, 2);
+        g_assert_cmpuint(warnings->len, ==, 2);
 }
 
 /* A socket file nobody listens on, as a crashed daemon leaves. */
@@ -1376,6 +1557,9 @@ int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
+        warnings = g_ptr_array_new_with_free_func(g_free);
+        g_log_set_handler("vmtide-control", G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL, on_warning,
+                          NULL);
 
         ADD("/control/server/greeting", test_greeting, NULL);
         ADD("/control/server/before-negotiation", test_before_negotiation, NULL);
@@ -1406,6 +1590,9 @@ main(int argc, char **argv)
         ADD("/control/server/hangup-before-reply", test_hangup_before_reply, NULL);
         ADD("/control/server/slow-reader", test_slow_reader, NULL);
         ADD("/control/server/max-clients", test_max_clients, NULL);
+        ADD("/control/server/idle/not-negotiated", test_idle_not_negotiated, NULL);
+        ADD("/control/server/idle/negotiated", test_idle_negotiated, NULL);
+        ADD("/control/server/idle/refused-summarised", test_refused_summarised, NULL);
         ADD("/control/server/stale-socket", test_stale_socket, NULL);
         ADD("/control/server/live-socket", test_live_socket, NULL);
         ADD("/control/server/not-a-socket", test_not_a_socket, NULL);

@@ -26,6 +26,15 @@
  * what went wrong. A client that stops reading is cut off by the
  * channel's output bound; a client that vanishes is dropped when its
  * channel reports the closure. Neither touches the other clients.
+ *
+ * Slots are bounded (VT_CONTROL_SERVER_MAX_CLIENTS), so no client may
+ * keep one that it does not use: a client that has not negotiated within
+ * the server's negotiation timeout is closed, and when every slot is
+ * taken a newcomer gets the slot of the oldest client that has not
+ * negotiated yet or, failing that, of the one silent longest, if it has
+ * been silent for the negotiation timeout and owes no reply
+ * (vt_control_client_make_room()). What the server drops or closes is
+ * logged at warning level, summarised when it repeats (control-warning.c).
  */
 #include "host/control/control-private.h"
 
@@ -52,6 +61,9 @@ struct _VtControlClient {
         VtQmpChannel *channel;
         char *peer; /* for the log: "#3 (pid 42, uid 0)" */
         gboolean negotiated;
+        gint64 connected_us;       /* monotonic */
+        gint64 last_input_us;      /* monotonic: a request, or garbage */
+        GSource *negotiate_source; /* closes it if it has not negotiated in time */
 
         VtControlReply *pending; /* the reply outstanding, or NULL */
         GQueue queued;           /* ControlQueued *, owned, oldest first */
@@ -126,6 +138,7 @@ vt_control_client_free(VtControlClient *client)
         if (client->pending != NULL)
                 client->pending->client = NULL;
         vt_source_clear(&client->resume_source);
+        vt_source_clear(&client->negotiate_source);
         g_queue_clear_full(&client->queued, control_queued_free);
         vt_qmp_channel_close(client->channel);
         vt_qmp_channel_unref(client->channel);
@@ -134,15 +147,25 @@ vt_control_client_free(VtControlClient *client)
 }
 
 /* Queues @message (transfer full) for @client; a client already cut off
- * is dropped by its closed handler, so a failure needs nothing more. */
+ * is dropped by its closed handler, so a failure needs nothing more than
+ * saying why, once: a send to an open channel fails only past its output
+ * bound, which closes it. */
 static void
 control_client_send(VtControlClient *client, json_object *message)
 {
         g_autoptr(json_object) owned = message;
         g_autoptr(GError) error = NULL;
+        VtControlServer *server = client->server;
 
-        if (!vt_qmp_channel_send(client->channel, owned, &error))
-                g_debug("control client %s: message dropped: %s", client->peer, error->message);
+        if (vt_qmp_channel_is_closed(client->channel)) {
+                g_debug("control client %s: message dropped: connection closed", client->peer);
+                return;
+        }
+        if (!vt_qmp_channel_send(client->channel, owned, &error)) {
+                server->n_closed++;
+                vt_control_warning_log(server, &server->closed, g_get_monotonic_time(),
+                                       "client %s disconnected: %s", client->peer, error->message);
+        }
 }
 
 static void
@@ -181,6 +204,7 @@ control_client_negotiate(VtControlClient *client, json_object *arguments, json_o
         }
         client->negotiated = TRUE;
         client->server->n_negotiated++;
+        vt_source_clear(&client->negotiate_source);
         g_debug("control client %s negotiated", client->peer);
         control_client_send(client, vt_qmp_message_new_return(NULL, id));
 }
@@ -239,6 +263,17 @@ control_client_run(VtControlClient *client, const char *name, json_object *argum
         json_object_put(value);
 }
 
+/* Answers a request that breaks the protocol, and says so once. */
+static void
+control_client_reject(VtControlClient *client, const char *desc, json_object *id)
+{
+        VtControlServer *server = client->server;
+
+        vt_control_warning_log(server, &server->dropped, g_get_monotonic_time(),
+                               "client %s: request rejected: %s", client->peer, desc);
+        control_client_send_error(client, VT_CONTROL_CLASS_GENERIC, desc, id);
+}
+
 /* Answers one request. */
 static void
 control_client_handle(VtControlClient *client, json_object *message)
@@ -251,21 +286,18 @@ control_client_handle(VtControlClient *client, json_object *message)
         /* The channel hands over objects only. */
         json_object_object_get_ex(message, "id", &id);
         if (!json_object_object_get_ex(message, "execute", &execute)) {
-                control_client_send_error(client, VT_CONTROL_CLASS_GENERIC,
-                                          "QMP input lacks member 'execute'", id);
+                control_client_reject(client, "QMP input lacks member 'execute'", id);
                 return;
         }
         if (!json_object_is_type(execute, json_type_string) ||
             strlen(json_object_get_string(execute)) !=
                 (size_t)json_object_get_string_len(execute)) {
-                control_client_send_error(client, VT_CONTROL_CLASS_GENERIC,
-                                          "QMP input member 'execute' must be a string", id);
+                control_client_reject(client, "QMP input member 'execute' must be a string", id);
                 return;
         }
         if (json_object_object_get_ex(message, "arguments", &arguments) &&
             !json_object_is_type(arguments, json_type_object)) {
-                control_client_send_error(client, VT_CONTROL_CLASS_GENERIC,
-                                          "QMP input member 'arguments' must be an object", id);
+                control_client_reject(client, "QMP input member 'arguments' must be an object", id);
                 return;
         }
         name = json_object_get_string(execute);
@@ -305,9 +337,13 @@ control_client_queue(VtControlClient *client, char *text, gboolean malformed)
         gsize cost = strlen(text) + VT_CONTROL_SERVER_QUEUED_OVERHEAD;
 
         if (cost > VT_CONTROL_SERVER_MAX_QUEUED - client->queued_bytes) {
-                g_debug("control client %s: more than %u bytes of requests behind an outstanding "
-                        "reply; disconnected",
-                        client->peer, VT_CONTROL_SERVER_MAX_QUEUED);
+                VtControlServer *server = client->server;
+
+                server->n_closed++;
+                vt_control_warning_log(server, &server->closed, g_get_monotonic_time(),
+                                       "client %s disconnected: more than %u bytes of requests "
+                                       "behind an outstanding reply",
+                                       client->peer, VT_CONTROL_SERVER_MAX_QUEUED);
                 g_free(text);
                 control_client_drop(client);
                 return;
@@ -363,6 +399,7 @@ control_on_message(VtQmpChannel *channel, json_object *message, gpointer user_da
 {
         VtControlClient *client = user_data;
 
+        client->last_input_us = g_get_monotonic_time();
         if (control_client_is_busy(client)) {
                 const char *text = json_object_to_json_string_ext(
                     message, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -377,9 +414,12 @@ static void
 control_on_malformed(VtQmpChannel *channel, const GError *error, gpointer user_data)
 {
         VtControlClient *client = user_data;
+        VtControlServer *server = client->server;
 
-        client->server->n_malformed++;
-        g_debug("control client %s: %s", client->peer, error->message);
+        client->last_input_us = g_get_monotonic_time();
+        server->n_malformed++;
+        vt_control_warning_log(server, &server->dropped, client->last_input_us,
+                               "client %s: bad input: %s", client->peer, error->message);
         /* Its error takes its turn among the replies. */
         if (control_client_is_busy(client)) {
                 control_client_queue(client, g_strdup(error->message), TRUE);
@@ -410,9 +450,16 @@ static const VtQmpChannelLimits control_channel_limits = {
     .max_output = VT_CONTROL_SERVER_MAX_OUTPUT,
 };
 
-/* "#N (pid P, uid U)", or "#N" when the kernel does not say. */
-static char *
-control_describe_peer(GSocket *socket, guint64 serial)
+/**
+ * vt_control_client_describe_peer:
+ * @socket: a connection
+ * @serial: its number, counted by the server
+ *
+ * Returns: (transfer full): "#N (pid P, uid U)", or "#N" when the kernel
+ *     does not say, for the log
+ */
+char *
+vt_control_client_describe_peer(GSocket *socket, guint64 serial)
 {
         g_autoptr(GCredentials) credentials = g_socket_get_credentials(socket, NULL);
         pid_t pid;
@@ -424,6 +471,80 @@ control_describe_peer(GSocket *socket, guint64 serial)
         uid = g_credentials_get_unix_user(credentials, NULL);
         return g_strdup_printf("#%" G_GUINT64_FORMAT " (pid %ld, uid %ld)", serial, (long)pid,
                                (long)uid);
+}
+
+static gboolean
+control_on_negotiate_timeout(gpointer user_data)
+{
+        VtControlClient *client = user_data;
+        VtControlServer *server = client->server;
+
+        g_clear_pointer(&client->negotiate_source, g_source_unref);
+        server->n_closed++;
+        vt_control_warning_log(server, &server->closed, g_get_monotonic_time(),
+                               "client %s closed: no '%s' within %u ms", client->peer,
+                               VT_CONTROL_COMMAND_CAPABILITIES, server->negotiate_timeout_ms);
+        control_client_drop(client);
+        return G_SOURCE_REMOVE;
+}
+
+/* The client a newcomer may replace, or NULL: the oldest that has not
+ * negotiated (the list is oldest first), else the one silent longest if
+ * it has been silent for the negotiation timeout and owes no reply. */
+static VtControlClient *
+control_client_find_idlest(VtControlServer *server, gint64 now_us)
+{
+        VtControlClient *idlest = NULL;
+
+        for (GList *l = server->clients.head; l != NULL; l = l->next) {
+                VtControlClient *client = l->data;
+
+                if (!client->negotiated)
+                        return client;
+                if (!control_client_is_busy(client) &&
+                    (idlest == NULL || client->last_input_us < idlest->last_input_us))
+                        idlest = client;
+        }
+        if (idlest == NULL ||
+            now_us - idlest->last_input_us < (gint64)server->negotiate_timeout_ms * 1000)
+                return NULL;
+        return idlest;
+}
+
+/**
+ * vt_control_client_make_room:
+ * @server: a server whose every slot is taken
+ * @now_us: the monotonic time now
+ *
+ * Closes the client a newcomer may replace, if there is one: the oldest
+ * that has not negotiated, else the one silent longest, if it has sent
+ * nothing for the negotiation timeout and owes no reply. Says so, once.
+ *
+ * Returns: %TRUE if a client was closed
+ */
+gboolean
+vt_control_client_make_room(VtControlServer *server, gint64 now_us)
+{
+        VtControlClient *client = control_client_find_idlest(server, now_us);
+
+        if (client == NULL)
+                return FALSE;
+        server->n_closed++;
+        if (client->negotiated)
+                vt_control_warning_log(
+                    server, &server->closed, now_us,
+                    "client %s closed for a new one: silent for %" G_GINT64_FORMAT
+                    " ms, every slot taken",
+                    client->peer, (now_us - client->last_input_us) / 1000);
+        else
+                vt_control_warning_log(
+                    server, &server->closed, now_us,
+                    "client %s closed for a new one: no '%s' after %" G_GINT64_FORMAT
+                    " ms, every slot taken",
+                    client->peer, VT_CONTROL_COMMAND_CAPABILITIES,
+                    (now_us - client->connected_us) / 1000);
+        control_client_drop(client);
+        return TRUE;
 }
 
 /**
@@ -445,7 +566,13 @@ vt_control_client_new(VtControlServer *server, GSocket *socket)
 
         client->server = server;
         g_queue_init(&client->queued);
-        client->peer = control_describe_peer(socket, ++server->next_client);
+        client->peer = vt_control_client_describe_peer(socket, ++server->next_client);
+        client->connected_us = g_get_monotonic_time();
+        client->last_input_us = client->connected_us;
+        client->negotiate_source = g_timeout_source_new(server->negotiate_timeout_ms);
+        g_source_set_callback(client->negotiate_source, control_on_negotiate_timeout, client, NULL);
+        g_source_set_static_name(client->negotiate_source, "vt-control-negotiate");
+        g_source_attach(client->negotiate_source, server->context);
         client->channel = vt_qmp_channel_new(G_IO_STREAM(connection), &control_channel_limits,
                                              &control_channel_handlers, client, server->context);
         g_queue_push_tail(&server->clients, client);

@@ -9,8 +9,10 @@
  * was thread-default when it was made. Each connection becomes a client
  * (control-client.c), which negotiates and runs its requests against the
  * command table kept here; events go from here to every client past
- * negotiation. Connections past VT_CONTROL_SERVER_MAX_CLIENTS are closed
- * at once.
+ * negotiation. A connection past VT_CONTROL_SERVER_MAX_CLIENTS takes the
+ * slot of a client that is not using it (control-client.c says which),
+ * or is closed at once when every client is busy, and that is logged: at
+ * warning level, summarised when it repeats (control-warning.c).
  */
 #include "host/control/control-server.h"
 
@@ -43,6 +45,14 @@ control_on_backoff(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/* Whether a newcomer can have a slot, closing an idle client if need be. */
+static gboolean
+control_has_room(VtControlServer *server, gint64 now_us)
+{
+        return g_queue_get_length(&server->clients) < VT_CONTROL_SERVER_MAX_CLIENTS ||
+               vt_control_client_make_room(server, now_us);
+}
+
 static gboolean
 control_on_incoming(GSocket *socket, GIOCondition condition, gpointer user_data)
 {
@@ -66,10 +76,16 @@ control_on_incoming(GSocket *socket, GIOCondition condition, gpointer user_data)
                         g_source_attach(server->backoff_source, server->context);
                         return G_SOURCE_REMOVE;
                 }
-                if (g_queue_get_length(&server->clients) >= VT_CONTROL_SERVER_MAX_CLIENTS) {
+                if (!control_has_room(server, g_get_monotonic_time())) {
+                        g_autofree char *who =
+                            vt_control_client_describe_peer(peer, ++server->next_client);
+
                         server->n_refused++;
-                        g_debug("control socket '%s': %u clients already, connection closed",
-                                server->path, VT_CONTROL_SERVER_MAX_CLIENTS);
+                        vt_control_warning_log(server, &server->refused, g_get_monotonic_time(),
+                                               "connection %s refused: %u clients, each negotiated "
+                                               "and active in the last %u ms",
+                                               who, VT_CONTROL_SERVER_MAX_CLIENTS,
+                                               server->negotiate_timeout_ms);
                         g_socket_close(peer, NULL);
                         continue;
                 }
@@ -268,6 +284,11 @@ vt_control_server_new(const char *path, guint mode, GError **error)
         server->commands = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_queue_init(&server->clients);
         server->greeting = control_new_greeting();
+        server->negotiate_timeout_ms = VT_CONTROL_SERVER_NEGOTIATE_TIMEOUT_MS;
+        server->log_interval_ms = VT_CONTROL_SERVER_LOG_INTERVAL_MS;
+        server->refused.what = "connections refused";
+        server->closed.what = "clients closed";
+        server->dropped.what = "requests dropped or rejected";
         server->socket = g_socket_new_from_fd(fd, &local_error);
         if (server->socket == NULL) {
                 close(fd);
@@ -300,6 +321,9 @@ vt_control_server_free(VtControlServer *server)
                 return;
         while ((client = g_queue_pop_head(&server->clients)) != NULL)
                 vt_control_client_free(client);
+        vt_control_warning_clear(server, &server->refused);
+        vt_control_warning_clear(server, &server->closed);
+        vt_control_warning_clear(server, &server->dropped);
         vt_source_clear(&server->accept_source);
         vt_source_clear(&server->backoff_source);
         if (server->socket != NULL) {
@@ -458,11 +482,58 @@ vt_control_server_get_n_malformed(VtControlServer *server)
  * @server: a server
  *
  * Returns: how many connections were closed at once because
- *     %VT_CONTROL_SERVER_MAX_CLIENTS were connected
+ *     %VT_CONTROL_SERVER_MAX_CLIENTS were connected, each of them busy
  */
 guint64
 vt_control_server_get_n_refused(VtControlServer *server)
 {
         g_return_val_if_fail(server != NULL, 0);
         return server->n_refused;
+}
+
+/**
+ * vt_control_server_get_n_closed:
+ * @server: a server
+ *
+ * Returns: how many clients the server closed: not negotiated in time,
+ *     replaced by a newcomer while idle, or past a bound
+ */
+guint64
+vt_control_server_get_n_closed(VtControlServer *server)
+{
+        g_return_val_if_fail(server != NULL, 0);
+        return server->n_closed;
+}
+
+/**
+ * vt_control_server_set_negotiate_timeout:
+ * @server: a server
+ * @timeout_ms: how long a client may take to negotiate, more than 0
+ *
+ * Replaces %VT_CONTROL_SERVER_NEGOTIATE_TIMEOUT_MS, for clients that
+ * connect from now on; it is also how long a negotiated client must have
+ * been silent before a newcomer may take its slot. For tests.
+ */
+void
+vt_control_server_set_negotiate_timeout(VtControlServer *server, guint timeout_ms)
+{
+        g_return_if_fail(server != NULL);
+        g_return_if_fail(timeout_ms > 0);
+        server->negotiate_timeout_ms = timeout_ms;
+}
+
+/**
+ * vt_control_server_set_log_interval:
+ * @server: a server
+ * @interval_ms: how often a repeated warning may be logged, more than 0
+ *
+ * Replaces %VT_CONTROL_SERVER_LOG_INTERVAL_MS, for warnings from now on.
+ * For tests.
+ */
+void
+vt_control_server_set_log_interval(VtControlServer *server, guint interval_ms)
+{
+        g_return_if_fail(server != NULL);
+        g_return_if_fail(interval_ms > 0);
+        server->log_interval_ms = interval_ms;
 }

@@ -16,6 +16,13 @@ G_BEGIN_DECLS
 #define VT_CONTROL_SERVER_MAX_VALUES  4096
 #define VT_CONTROL_SERVER_MAX_OUTPUT  (1024u * 1024)
 #define VT_CONTROL_SERVER_MAX_CLIENTS 32
+/* A client that has not sent `qmp_capabilities` this long after it
+ * connected is closed; a negotiated one silent this long may lose its
+ * slot to a newcomer when all are taken. */
+#define VT_CONTROL_SERVER_NEGOTIATE_TIMEOUT_MS 5000u
+/* A warning a client can make repeat (refused, closed, dropped) is logged
+ * at most once per this interval, the rest counted in one summary line. */
+#define VT_CONTROL_SERVER_LOG_INTERVAL_MS 10000u
 /* Requests a client may send while a reply to it is outstanding, in bytes
  * of JSON (each request also counts VT_CONTROL_SERVER_QUEUED_OVERHEAD). */
 #define VT_CONTROL_SERVER_MAX_QUEUED      (1024u * 1024)
@@ -95,5 +102,8 @@ guint vt_control_server_get_n_clients(VtControlServer *server);
 guint vt_control_server_get_n_negotiated(VtControlServer *server);
 guint64 vt_control_server_get_n_malformed(VtControlServer *server);
 guint64 vt_control_server_get_n_refused(VtControlServer *server);
+guint64 vt_control_server_get_n_closed(VtControlServer *server);
+void vt_control_server_set_negotiate_timeout(VtControlServer *server, guint timeout_ms);
+void vt_control_server_set_log_interval(VtControlServer *server, guint interval_ms);
 
 G_END_DECLS
