@@ -551,6 +551,8 @@ static const ParseCase parse_cases[] = {
      INVALID},
     {"bad-escape", "[qmp]\ndir = /a\\\n", NULL, 0,
      ORIGIN ": [qmp] dir: '/a\\' has an invalid escape", INVALID},
+    {"not-utf8", "[qmp]\ndir = /a\xff\n", NULL, 0,
+     ORIGIN ": [qmp] dir: '/a\xef\xbf\xbd' is not UTF-8", INVALID},
     {"syntax", "[daemon]\nthis is not a key file\n", NULL, 0, NULL, SYNTAX},
     {"key-before-group", "tick-interval-ms = 5\n", NULL, 0, NULL, SYNTAX},
 };
