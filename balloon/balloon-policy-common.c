@@ -362,7 +362,8 @@ vt_balloon_guest_check_stats(const VtBalloonGuest *guest, const VtBalloonConfig 
  * vt_balloon_host_free:
  * @input: the snapshot
  * @reserve: bytes of MemAvailable kept for the host
- * @ret_reference: (out) (optional): the budget when set, else MemTotal
+ * @ret_reference: (out) (optional): the budget when set and smaller than
+ *     MemTotal, else MemTotal
  *
  * The guests' free memory: host MemAvailable beyond @reserve and, with a
  * budget, no more than the budget minus what all guests hold.
@@ -393,8 +394,13 @@ vt_balloon_host_free(const VtBalloonInput *input, guint64 reserve, guint64 *ret_
                         vt_balloon_to_signed(MIN(host->budget_limit, VT_BALLOON_LIMIT)) - held);
         }
         free_bytes = CLAMP(free_bytes, -VT_BALLOON_LIMIT, VT_BALLOON_LIMIT);
+        /* A budget above the machine's memory is no reference: 16 PiB on a
+         * 24 GiB host made every figure "0.0 % of the budget", critical. */
         if (ret_reference != NULL)
-                *ret_reference = host->budget_limit != 0 ? host->budget_limit : host->mem_total;
+                *ret_reference = host->budget_limit != 0 && (host->mem_total == 0 ||
+                                                             host->budget_limit < host->mem_total)
+                                     ? host->budget_limit
+                                     : host->mem_total;
         return free_bytes;
 }
 

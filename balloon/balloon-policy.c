@@ -258,7 +258,10 @@ host_judge(const VtBalloonHost *host, const VtBalloonConfig *config, const HostV
            VtHostState prev, gboolean *ret_forced, char *reason, gsize reason_len)
 {
         VtHostState raw = VT_HOST_STATE_PLENTY, by_free, s;
-        const char *of = host->budget_limit != 0 ? "the budget" : "MemTotal";
+        const char *of = host->budget_limit != 0 &&
+                                 (host->mem_total == 0 || host->budget_limit < host->mem_total)
+                             ? "the budget"
+                             : "MemTotal";
         double psi_some = host->psi_some_avg10, psi_full = host->psi_full_avg10;
         double swap_in = host->swap_in_per_s;
         double swap_tight = isfinite(config->swap_in_tight) && config->swap_in_tight > 0

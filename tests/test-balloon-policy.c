@@ -625,6 +625,11 @@ static const PolicyCase policy_cases[] = {
     {PROXMOX, "max-1-byte", .budget = 1536,
      .guests = {{512, 512, 100, .max = 1.0 / 1048576}, {512, 512, 450}, {512, 420, 380}},
      .steps = {{.reason = "proxmox", .g = {{X_ANY, 64, 512, NULL}}}}},
+    /* A budget far above the machine (total = 4P on a 16 GiB host) is no
+     * reference: half the host free is plenty, not "0.0 % of the budget". */
+    {VMTIDE, "budget-above-host", .budget = 4.0 * 1024 * 1024 * 1024,
+     .guests = {{512, 512, 100}, {512, 512, 450}, {512, 476, 420}},
+     .steps = {{.state = PLENTY, .reason = "% of MemTotal", .g = {NONE(NULL)}}}},
     {VMTIDE, "held-and-paused", .budget = 1536,
      .guests = {{512, 256, 230, .flags = PUSH, .held = 2048}, {512, 256, 230, .flags = PUSH}},
      .steps = {{.state = PLENTY,
