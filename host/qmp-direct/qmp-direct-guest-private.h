@@ -35,6 +35,7 @@ struct _VtGuestQmp {
         gboolean migrate_done;        /* the source's copy is spent: final cached */
         gboolean quit_sent;           /* `quit` sent after completion */
         gboolean final_query_pending; /* the completion's own query-migrate in flight */
+        guint final_retries;          /* of it, while QEMU's figures are not in */
         VtMigrateProgress final;      /* the completed move, once migrate_done */
         GCancellable *cancellable;    /* destination commands; cancelled on stop */
 };

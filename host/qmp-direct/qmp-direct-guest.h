@@ -19,8 +19,10 @@ G_BEGIN_DECLS
 /* The most it may print before the URI's newline, bytes. */
 #define VT_GUEST_QMP_DESTINATION_MAX_OUTPUT 4096
 /* Pages per GiB that `calc-dirty-rate` samples (QEMU 7.2: 128..16384,
- * default 512): more pages, a finer reading of a small guest. */
-#define VT_GUEST_QMP_DIRTY_SAMPLE_PAGES 2048
+ * default 512): 4096 reads a 256 MiB guest's 8 MiB/s within about 25 %
+ * (1024 pages sampled), at the cost of hashing 16 MiB per GiB of guest
+ * twice per measurement. */
+#define VT_GUEST_QMP_DIRTY_SAMPLE_PAGES 4096
 /* How long past the window a measurement may take to come in (QEMU hashes
  * the sampled pages before and after the window). */
 #define VT_GUEST_QMP_DIRTY_GRACE_US (5 * G_USEC_PER_SEC)

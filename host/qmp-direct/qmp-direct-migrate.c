@@ -25,7 +25,9 @@
  * destination and the source QEMU is a spent copy, paused in
  * `postmigrate`: resuming it would run the guest twice. So once a
  * MIGRATION event or a query reads `completed`, the guest reads
- * `query-migrate` one last time, keeps that progress, and (unless
+ * `query-migrate` one last time (again every 10 ms while QEMU 7.2 still
+ * reports a total-time of 0: it sets the status before the figures; a
+ * query that reads such a reply reports STOPPED), keeps that progress, and (unless
  * vt_guest_qmp_set_quit_after_migration() turned it off) sends `quit` to
  * the source. Its QMP connection then closes and the guest emits "gone",
  * as for any QEMU that ends: the source's vmtided lets go of it. Every
@@ -45,6 +47,9 @@
 #define DEFAULT_DOWNTIME_MS 300
 #define MAX_DOWNTIME_MS     2000000 /* QEMU 7.2's MAX_MIGRATE_DOWNTIME, ms */
 #define MAX_QMP_BANDWIDTH   ((guint64)G_MAXINT64)
+/* Completed without its figures: asked again this often, this many times. */
+#define FINAL_RETRY_MS 10
+#define FINAL_RETRIES  100
 
 typedef struct {
         guint64 bandwidth;
@@ -124,6 +129,26 @@ migrate_complete(VtGuestQmp *self, const VtMigrateProgress *progress)
                                     g_object_ref(self));
 }
 
+/* QEMU 7.2 sets `completed` before total-time and downtime: a query in
+ * between reads them as 0. A real move never takes 0 ms. */
+static gboolean
+progress_settled(const VtMigrateProgress *progress)
+{
+        return progress->status != VT_MIGRATE_STATUS_COMPLETED || progress->elapsed_us > 0;
+}
+
+static void migrate_query_final(VtGuestQmp *self);
+
+static gboolean
+migrate_on_final_retry(gpointer user_data)
+{
+        VtGuestQmp *self = user_data;
+
+        self->final_query_pending = FALSE;
+        migrate_query_final(self);
+        return G_SOURCE_REMOVE;
+}
+
 static void
 migrate_on_final_query(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -133,14 +158,38 @@ migrate_on_final_query(GObject *source, GAsyncResult *result, gpointer user_data
             vt_qmp_client_execute_finish(VT_QMP_CLIENT(source), result, &error);
         VtMigrateProgress progress;
 
-        self->final_query_pending = FALSE;
         if (reply == NULL || !vt_guest_qmp_parse_migrate(reply, &progress, &error)) {
+                self->final_query_pending = FALSE;
                 g_debug("guest '%s': query-migrate after completion failed: %s", guest_name(self),
                         error->message);
                 return;
         }
-        if (progress.status == VT_MIGRATE_STATUS_COMPLETED)
-                migrate_complete(self, &progress);
+        if (progress.status != VT_MIGRATE_STATUS_COMPLETED) {
+                self->final_query_pending = FALSE;
+                return;
+        }
+        if (!progress_settled(&progress) && ++self->final_retries < FINAL_RETRIES) {
+                g_autoptr(GSource) timer = g_timeout_source_new(FINAL_RETRY_MS);
+
+                g_source_set_callback(timer, migrate_on_final_retry, g_object_ref(self),
+                                      g_object_unref);
+                g_source_attach(timer, self->context);
+                return;
+        }
+        self->final_query_pending = FALSE;
+        migrate_complete(self, &progress);
+}
+
+/* Reads the completed move's figures once more, then completes it. */
+static void
+migrate_query_final(VtGuestQmp *self)
+{
+        if (self->migrate_done || self->final_query_pending || self->stopped ||
+            self->client == NULL)
+                return;
+        self->final_query_pending = TRUE;
+        vt_qmp_client_execute_async(self->client, "query-migrate", NULL, 0, migrate_on_final_query,
+                                    g_object_ref(self));
 }
 
 static void
@@ -154,12 +203,8 @@ migrate_on_event(VtQmpClient *client, const char *name, json_object *data, gint6
             !json_object_is_type(status, json_type_string))
                 return;
         g_debug("guest '%s': MIGRATION '%s'", guest_name(self), json_object_get_string(status));
-        if (g_strcmp0(json_object_get_string(status), "completed") != 0 || self->migrate_done ||
-            self->final_query_pending || self->stopped)
-                return;
-        self->final_query_pending = TRUE;
-        vt_qmp_client_execute_async(client, "query-migrate", NULL, 0, migrate_on_final_query,
-                                    g_object_ref(self));
+        if (g_strcmp0(json_object_get_string(status), "completed") == 0)
+                migrate_query_final(self);
 }
 
 void
@@ -245,6 +290,7 @@ start_on_parameters(GObject *source, GAsyncResult *result, gpointer user_data)
         json_object_object_add(args, "uri", json_object_new_string(op->uri));
         self->migrate_done = FALSE;
         self->quit_sent = FALSE;
+        self->final_retries = 0;
         vt_qmp_client_execute_async(self->client, "migrate", args, 0, start_on_migrate, task);
 }
 
@@ -382,8 +428,13 @@ query_on_reply(GObject *source, GAsyncResult *result, gpointer user_data)
                 g_task_return_error(task, error);
                 return;
         }
-        if (progress.status == VT_MIGRATE_STATUS_COMPLETED)
+        if (progress.status == VT_MIGRATE_STATUS_COMPLETED && progress_settled(&progress)) {
                 migrate_complete(self, &progress);
+        } else if (progress.status == VT_MIGRATE_STATUS_COMPLETED) {
+                /* Still switching over as far as its figures go. */
+                progress.status = VT_MIGRATE_STATUS_STOPPED;
+                migrate_query_final(self);
+        }
         g_task_return_pointer(task, g_memdup2(&progress, sizeof(progress)), g_free);
 }
 
