@@ -7,25 +7,9 @@
 
 #include "common/vt-size.h"
 #include "host/daemon.h"
+#include "host/daemon-log.h"
 #include "host/daemon-notify.h"
 #include "vt-config.h"
-
-/* The least severe level logged ([daemon] log-level); debug is GLib's own
- * switch (G_MESSAGES_DEBUG or --verbose). */
-static GLogLevelFlags log_level = G_LOG_LEVEL_INFO;
-
-static void
-log_handler(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
-{
-        /* GLib's levels grow less severe as their bits grow. */
-        if ((level & G_LOG_LEVEL_MASK) > log_level)
-                return;
-        /* libvirt-glib's event loop logs each timer update without a
-         * domain: noise, even at debug level. */
-        if (domain == NULL && (level & G_LOG_LEVEL_DEBUG))
-                return;
-        g_log_default_handler(domain, level, message, data);
-}
 
 static gboolean
 on_quit_signal(gpointer data)
@@ -180,10 +164,8 @@ main(int argc, char **argv)
         config = config_load(&options, &status);
         if (config == NULL)
                 return status;
-        log_level = options.verbose ? G_LOG_LEVEL_DEBUG : config->log_level;
-        if (log_level >= G_LOG_LEVEL_DEBUG)
-                g_log_set_debug_enabled(TRUE);
-        g_log_set_default_handler(log_handler, NULL);
+        /* Every level to stderr (or the journal), none to stdout. */
+        vt_daemon_log_setup(options.verbose ? G_LOG_LEVEL_DEBUG : config->log_level);
         if (options.check) {
                 printf("configuration OK\n");
                 return 0;
