@@ -65,6 +65,12 @@ static const Case cases[] = {
      {{0}, FALSE},
      "not a size"},
     {"too-big", "<policy><max unit='TiB'>17</max></policy>", FALSE, {{0}, FALSE}, "16 TiB"},
+    /* Leaked the first unit (found by tests/fuzz/fuzz-libvirt-metadata). */
+    {"unit-twice",
+     "<policy><max unit='MiB' unit='GiB'>1</max></policy>",
+     FALSE,
+     {{0}, FALSE},
+     "'unit' given twice"},
     {"overflow",
      "<policy><max unit='b'>99999999999999999999999</max></policy>",
      FALSE,

@@ -227,6 +227,11 @@ on_start(GMarkupParseContext *context, const char *element_name, const char **na
                                             names[i]);
                                 return;
                         }
+                        if (p->unit != NULL) {
+                                set_invalid(context, error, "<%s>: attribute 'unit' given twice",
+                                            name);
+                                return;
+                        }
                         p->unit = g_strdup(values[i]);
                 }
         } else {
