@@ -218,10 +218,12 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
                         return VT_QMP_FRAMER_NEED_MORE;
                 if (framer->message_len == 0)
                         framer_skip_blanks(framer);
-                start = (const char *)framer->buffer->data + framer->pos;
                 avail = framer->buffer->len - framer->pos;
                 if (avail == 0)
                         return VT_QMP_FRAMER_NEED_MORE;
+                /* Only now: before the first push the buffer's data is NULL,
+                 * and NULL + 0 is undefined (found by tests/fuzz). */
+                start = (const char *)framer->buffer->data + framer->pos;
                 if (framer->message_len == framer->max_message) {
                         framer_drop(framer);
                         g_set_error(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL,
