@@ -45,6 +45,7 @@ struct _VtMigrateExec {
         char *query_error;
         VtMigrateProgress last; /* the last reading */
         guint max_pass;
+        guint64 max_bytes; /* the most RAM sent read (a cancelled job reads 0) */
 
         gboolean cancel_wanted; /* asked for (sent once the move runs) */
         gboolean cancel_sent;

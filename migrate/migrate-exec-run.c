@@ -96,7 +96,7 @@ static void G_GNUC_PRINTF(3, 4)
                                                          : vt_migrate_exec_elapsed(exec);
         r->downtime_us = outcome == VT_MIGRATE_EXEC_COMPLETED ? MAX(exec->last.downtime_us, 0) : 0;
         r->passes = exec->max_pass;
-        r->bytes = exec->last.transferred_bytes;
+        r->bytes = MAX(exec->max_bytes, exec->last.transferred_bytes);
         r->downtime_limit_us = exec->state.downtime_limit_us;
         r->steps = exec->state.steps;
         r->by_hand = exec->cancel_wanted && exec->cancel_by_hand;
@@ -252,6 +252,7 @@ exec_take_reading(VtMigrateExec *exec, const VtMigrateProgress *p)
         exec->last = *p;
         exec->last.error[sizeof(exec->last.error) - 1] = '\0';
         exec->max_pass = MAX(exec->max_pass, p->pass);
+        exec->max_bytes = MAX(exec->max_bytes, p->transferred_bytes);
         if (!vt_migrate_steer_observe(&exec->state, p, elapsed))
                 return;
         vt_migrate_exec_get_progress(exec, &out);

@@ -103,7 +103,7 @@ typedef struct {
  * @downtime_us: the downtime the guest had (the backend's figure; 0: not
  *     known, or the move did not complete)
  * @passes: the last pass read
- * @bytes: RAM bytes sent, the last figure read
+ * @bytes: RAM bytes sent, the most read (QEMU reads 0 once cancelled)
  * @downtime_limit_us: the downtime limit in force at the end
  * @steps: downtime raises the backend took
  * @cause: for a cancel by the steering, why; otherwise
