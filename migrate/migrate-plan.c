@@ -11,13 +11,18 @@
  *
  * Gates, in this order; the first that holds answers NOTHING with its code:
  *   - the host is not critical;
- *   - it has been critical for fewer than hysteresis_ticks ticks;
  *   - the balloon and KSM can bring it back: the gap to the exit line
  *     (exit_fraction of the budget, else MemTotal, less the free memory) is
  *     no more than what is left to reclaim above every guest's floor plus
- *     the KSM yield expected. What remains is the need only a move meets;
+ *     the KSM yield expected. Otherwise a move is due, and what it should
+ *     give back (the need) is the gap to the target line (target_fraction,
+ *     the balloon's plenty line) less that: a move that leaves the host
+ *     just out of critical is followed by another at the next rise;
  *   - max_outgoing migrations run already;
- *   - the last one ended less than host_cooldown_us ago.
+ *   - the host has been critical for fewer than hysteresis_ticks ticks, or
+ *     its last outgoing migration ended less than host_cooldown_us ago:
+ *     these two hold a move back but not a measurement (below), so that
+ *     the rate is known when the move may start.
  *
  * Then every guest is weighed. A guest opted out, pinned, migrating, in
  * its cooldown, or relieving less than min_relief_bytes is skipped. The
@@ -27,7 +32,11 @@
  * the cost model's bytes on the wire; the figure compared is bytes on the
  * wire per byte of the need it meets, min(relief, need): a guest much
  * larger than the need pays for the excess, so the smallest guest that
- * meets the need wins over a larger one that is as quiet.
+ * meets the need wins over a larger one that is as quiet. A move that
+ * relieves enough to take the host out of critical (the gap to the exit
+ * line less what the balloon and KSM give) ranks before any that does not,
+ * whatever their cost: one that does not is followed by another after the
+ * cooldown, with the host critical meanwhile.
  *
  * For each guest, the peers that may take it: not short or critical, not
  * the peer that sent it within pingpong_us, and with room for it
@@ -41,8 +50,9 @@
  * prediction with no dirtying. When the best lower bound beats the best
  * known move (or there is none), measuring that guest comes first, over a
  * window equal to its first pass (a longer window reads a lower rate):
- * the daemon measures on demand, one guest at a time, only when the
- * figure can change the choice. Ties go to the shorter downtime, then the
+ * the daemon measures on demand, at most max_measuring guests at a time,
+ * only when the figure can change the choice; while the best of them is
+ * being measured the plan waits for it. Ties go to the shorter downtime, then the
  * larger relief, then the first guest in the input.
  */
 
@@ -52,7 +62,10 @@ typedef struct {
         guint guest;
         guint peer;
         guint64 relief;
-        double cpb; /* wire bytes per byte of the need met */
+        gboolean converges; /* the prediction's, for comparing */
+        gint64 downtime_us; /* ditto */
+        gboolean ends;      /* relieves enough to take the host out of critical */
+        double cpb;         /* wire bytes per byte of the need met */
         double room;
         VtMigrateCost cost;
 } Candidate;
@@ -69,14 +82,25 @@ typedef enum {
 
 /* The weighing of every guest. */
 typedef struct {
-        guint64 need;
+        guint64 need;      /* what a move should give back (to the target line) */
+        guint64 need_exit; /* what takes the host out of critical (to the exit line) */
         Candidate move;    /* the best known move that converges */
-        Candidate measure; /* the best lower bound among unknown rates */
+        Candidate measure; /* the best lower bound among unknown rates not being measured */
+        Candidate waiting; /* ... among those being measured */
         Candidate stuck;   /* the best known move that does not converge */
         guint skipped[SKIP_NONE];
-        guint n_weighed; /* guests that may move */
-        guint n_fit;     /* ... and fit a peer */
+        guint n_weighed;   /* guests that may move */
+        guint n_fit;       /* ... and fit a peer */
+        guint n_measuring; /* guests being measured, whatever else */
 } Scan;
+
+/* What the weighing concludes. */
+typedef enum {
+        PICK_MOVE,
+        PICK_MEASURE,
+        PICK_WAIT,
+        PICK_NOBODY,
+} Pick;
 
 #define SIZE(bytes) VT_SIZE_STR(bytes, VT_SIZE_STYLE_SHORT)
 
@@ -110,6 +134,13 @@ vt_migrate_plan_config_init(VtMigratePlanConfig *config)
             /* The balloon policy leaves critical at its short line (5 %)
              * plus its hysteresis (3 %): balloon/balloon-policy-common.c. */
             .exit_fraction = 0.08,
+            /* A move is costly: one that leaves the host just out of
+             * critical is followed by another at the next rise. Aim for the
+             * balloon's plenty line, where guests get what they want. */
+            .target_fraction = 0.15,
+            /* QEMU samples a few hundred pages per GiB: cheap, but each
+             * measurement is a QMP or libvirt job of its own. */
+            .max_measuring = 2,
             /* A rate two minutes old still describes the workload; older,
              * the choice is worth a fresh look. */
             .dirty_max_age_us = 120 * G_TIME_SPAN_SECOND,
@@ -255,19 +286,22 @@ peer_may_take(const VtMigratePlanPeer *p, const VtMigratePlanGuest *g,
         return peer_room_after(p, g) >= 0;
 }
 
-/* Is @a a better move than @b? Converging first, then cheaper, shorter
- * downtime, larger relief, more room left; a tie keeps @b. */
+/* Is @a a better move than @b? Converging first, then ending the critical
+ * state, then cheaper, shorter downtime, larger relief, more room left; a
+ * tie keeps @b. */
 static gboolean
 candidate_better(const Candidate *a, const Candidate *b)
 {
         if (!b->valid)
                 return TRUE;
-        if (a->cost.converges != b->cost.converges)
-                return a->cost.converges;
+        if (a->converges != b->converges)
+                return a->converges;
+        if (a->ends != b->ends)
+                return a->ends;
         if (a->cpb != b->cpb)
                 return a->cpb < b->cpb;
-        if (a->cost.downtime_us != b->cost.downtime_us)
-                return a->cost.downtime_us < b->cost.downtime_us;
+        if (a->downtime_us != b->downtime_us)
+                return a->downtime_us < b->downtime_us;
         if (a->relief != b->relief)
                 return a->relief > b->relief;
         return a->room > b->room;
@@ -288,27 +322,44 @@ cost_per_byte(const VtMigrateCost *cost, guint64 relief, guint64 need)
  */
 static void
 guest_best_peer(const VtMigratePlanInput *input, const VtMigratePlanConfig *config, guint gi,
-                gboolean known, guint64 need, const VtMigrateCost *link_cost, Candidate *ret)
+                gboolean known, const Scan *scan, const VtMigrateCost *link_cost, Candidate *ret)
 {
         const VtMigratePlanGuest *g = &input->guests[gi];
         Candidate c = {.valid = TRUE, .guest = gi, .relief = guest_relief(g)};
+        VtMigrateCost own, own_best;
+        const VtMigrateCost *best_cost = link_cost;
 
+        c.ends = c.relief >= scan->need_exit;
         ret->valid = FALSE;
+        /* The prediction is copied once, for the peer chosen: with hundreds
+         * of peers the copies would cost more than the rest. */
         for (guint pi = 0; pi < input->n_peers; pi++) {
                 const VtMigratePlanPeer *p = &input->peers[pi];
+                const VtMigrateCost *cost = link_cost;
 
                 if (!peer_may_take(p, g, config, input->now_us))
                         continue;
+                if (p->bandwidth != 0 && p->bandwidth != input->link->bandwidth) {
+                        guest_predict(g, input->link, p->bandwidth, known, &own);
+                        cost = &own;
+                }
                 c.peer = pi;
                 c.room = peer_room_after(p, g);
-                if (p->bandwidth != 0 && p->bandwidth != input->link->bandwidth)
-                        guest_predict(g, input->link, p->bandwidth, known, &c.cost);
-                else
-                        c.cost = *link_cost;
-                c.cpb = cost_per_byte(&c.cost, c.relief, need);
-                if (candidate_better(&c, ret))
-                        *ret = c;
+                c.converges = cost->converges;
+                c.downtime_us = cost->downtime_us;
+                c.cpb = cost_per_byte(cost, c.relief, scan->need);
+                if (!candidate_better(&c, ret))
+                        continue;
+                *ret = c;
+                if (cost == &own) {
+                        own_best = own;
+                        best_cost = &own_best;
+                } else {
+                        best_cost = link_cost;
+                }
         }
+        if (ret->valid)
+                ret->cost = *best_cost;
 }
 
 /* ---- the scan ---- */
@@ -330,6 +381,7 @@ scan_guests(const VtMigratePlanInput *input, const VtMigratePlanConfig *config, 
                 VtMigrateCost link_cost;
                 Candidate c;
 
+                scan->n_measuring += g->measuring ? 1 : 0;
                 if (skip != SKIP_NONE) {
                         scan->skipped[skip]++;
                         continue;
@@ -337,12 +389,12 @@ scan_guests(const VtMigratePlanInput *input, const VtMigratePlanConfig *config, 
                 scan->n_weighed++;
                 known = guest_rate_known(g, config, input->now_us);
                 guest_predict(g, input->link, input->link->bandwidth, known, &link_cost);
-                guest_best_peer(input, config, gi, known, scan->need, &link_cost, &c);
+                guest_best_peer(input, config, gi, known, scan, &link_cost, &c);
                 if (!c.valid)
                         continue;
                 scan->n_fit++;
                 if (!known)
-                        scan_keep(&scan->measure, &c);
+                        scan_keep(g->measuring ? &scan->waiting : &scan->measure, &c);
                 else if (c.cost.converges)
                         scan_keep(&scan->move, &c);
                 else
@@ -400,33 +452,30 @@ time_text(gint64 us, char *buf, gsize len)
 
 /*
  * The gates on the host's state. Returns TRUE with @d filled when one
- * holds; else sets @ret_need to what only a move can give back.
+ * holds; else sets the needs of @scan: what a move should give back (the
+ * gap to the target line less what the balloon and KSM can) and what
+ * takes the host out of critical (the same to the exit line).
  */
 static gboolean
 gates_host(const VtMigratePlanHost *h, const VtMigratePlanConfig *config, VtMigratePlanDecision *d,
-           guint64 *ret_need)
+           Scan *scan)
 {
         guint64 reference = h->budget_bytes != 0 ? h->budget_bytes : h->mem_total;
-        double line = CLAMP(config->exit_fraction, 0.0, 1.0) * (double)reference;
-        double gap = line - (double)h->free_bytes;
+        double exit_line = CLAMP(config->exit_fraction, 0.0, 1.0) * (double)reference;
+        double target =
+            MAX(CLAMP(config->target_fraction, 0.0, 1.0) * (double)reference, exit_line);
+        double gap = exit_line - (double)h->free_bytes;
         double recoverable = (double)h->reclaimable_bytes + (double)h->ksm_yield_bytes;
 
         if (!h->critical) {
                 decision_nothing(d, VT_MIGRATE_PLAN_WHY_NOT_CRITICAL, "host not critical");
                 return TRUE;
         }
-        if (h->critical_ticks < config->hysteresis_ticks) {
-                decision_nothing(d, VT_MIGRATE_PLAN_WHY_HYSTERESIS,
-                                 "critical for %u tick%s of the %u a move waits for",
-                                 h->critical_ticks, h->critical_ticks == 1 ? "" : "s",
-                                 config->hysteresis_ticks);
-                return TRUE;
-        }
         if (gap <= 0) {
                 decision_nothing(d, VT_MIGRATE_PLAN_WHY_RECOVERABLE,
                                  "free %s is above the exit line %s: the balloon answers the "
                                  "stalls",
-                                 SIZE(h->free_bytes), SIZE(line));
+                                 SIZE(h->free_bytes), SIZE(exit_line));
                 return TRUE;
         }
         if (gap <= recoverable) {
@@ -436,14 +485,19 @@ gates_host(const VtMigratePlanHost *h, const VtMigratePlanConfig *config, VtMigr
                                  SIZE(gap), SIZE(h->reclaimable_bytes), SIZE(h->ksm_yield_bytes));
                 return TRUE;
         }
-        *ret_need = d->need_bytes = (guint64)(gap - recoverable + 0.5);
+        scan->need = d->need_bytes = (guint64)(target - (double)h->free_bytes - recoverable + 0.5);
+        scan->need_exit = (guint64)(gap - recoverable + 0.5);
         return FALSE;
 }
 
-/* The gates on this host's migrations under way and just ended. */
-static gboolean
-gates_outgoing(const VtMigratePlanInput *input, const VtMigratePlanConfig *config,
-               VtMigratePlanDecision *d)
+/*
+ * What holds a move back for now: the hysteresis, the outgoing migrations
+ * under way, the host's cooldown. Returns the code (with @d filled), or
+ * %VT_MIGRATE_PLAN_WHY_MOVE when nothing does.
+ */
+static VtMigratePlanWhy
+gates_hold(const VtMigratePlanInput *input, const VtMigratePlanConfig *config,
+           VtMigratePlanDecision *d)
 {
         const VtMigratePlanHost *h = input->host;
         guint most = MAX(config->max_outgoing, 1);
@@ -453,27 +507,55 @@ gates_outgoing(const VtMigratePlanInput *input, const VtMigratePlanConfig *confi
                 decision_nothing(d, VT_MIGRATE_PLAN_WHY_BUSY,
                                  "%u outgoing migration%s under way, %u allowed", h->outgoing,
                                  h->outgoing == 1 ? "" : "s", most);
-                return TRUE;
+                return d->why;
+        }
+        if (h->critical_ticks < config->hysteresis_ticks) {
+                decision_nothing(d, VT_MIGRATE_PLAN_WHY_HYSTERESIS,
+                                 "critical for %u tick%s of the %u a move waits for",
+                                 h->critical_ticks, h->critical_ticks == 1 ? "" : "s",
+                                 config->hysteresis_ticks);
+                return d->why;
         }
         if (since_within(input->now_us, h->last_outgoing_end_us, config->host_cooldown_us)) {
                 decision_nothing(d, VT_MIGRATE_PLAN_WHY_HOST_COOLDOWN,
                                  "last outgoing migration ended %s ago, cooldown %s",
                                  time_text(input->now_us - h->last_outgoing_end_us, t1, sizeof(t1)),
                                  time_text(config->host_cooldown_us, t2, sizeof(t2)));
-                return TRUE;
+                return d->why;
         }
-        return FALSE;
+        return VT_MIGRATE_PLAN_WHY_MOVE;
 }
 
-/* "critical 5 ticks, 1.2 GiB short after balloon and KSM (300 MiB)". */
+/* "critical 5 ticks, 1.2 GiB to free after balloon and KSM (300 MiB)". */
 static void
 host_text(const VtMigratePlanInput *input, guint64 need, char *buf, gsize len)
 {
         const VtMigratePlanHost *h = input->host;
 
-        g_snprintf(buf, len, "critical %u ticks, %s short after balloon and KSM (%s)",
+        g_snprintf(buf, len, "critical %u ticks, %s to free after balloon and KSM (%s)",
                    h->critical_ticks, SIZE(need),
                    SIZE((double)h->reclaimable_bytes + (double)h->ksm_yield_bytes));
+}
+
+/*
+ * A guest whose rate is unknown and whose least cost beats the best known
+ * move is measured first, up to max_measuring at once; while the best of
+ * them is being measured, the plan waits for it.
+ */
+static Pick
+scan_pick(const Scan *scan, const VtMigratePlanConfig *config)
+{
+        const Candidate *unknown =
+            candidate_better(&scan->waiting, &scan->measure) ? &scan->waiting : &scan->measure;
+        const Candidate *move = &scan->move;
+
+        if (unknown->valid && candidate_better(unknown, move)) {
+                if (scan->measure.valid && candidate_better(&scan->measure, move) &&
+                    scan->n_measuring < MAX(config->max_measuring, 1))
+                        return PICK_MEASURE;
+                return PICK_WAIT;
+        }
+        return move->valid ? PICK_MOVE : PICK_NOBODY;
 }
 
 static void
@@ -510,11 +592,6 @@ decide_measure(const Scan *scan, VtMigratePlanDecision *d, const VtMigratePlanIn
         char against[160], t[24];
 
         decision_take(d, input, m);
-        if (g->measuring) {
-                decision_nothing(d, VT_MIGRATE_PLAN_WHY_MEASURING,
-                                 "waiting for the dirty rate of '%s'", g->name);
-                return;
-        }
         d->action = VT_MIGRATE_PLAN_MEASURE;
         d->why = VT_MIGRATE_PLAN_WHY_MEASURE;
         d->window_us = CLAMP(m->cost.first_pass_us, config->window_min_us,
@@ -528,6 +605,37 @@ decide_measure(const Scan *scan, VtMigratePlanDecision *d, const VtMigratePlanIn
                    "measure '%s' over %s: %s; relieves %s at %.2f bytes sent per byte or more, %s",
                    g->name, time_text(d->window_us, t, sizeof(t)), host, SIZE(m->relief), m->cpb,
                    against);
+}
+
+static void
+decide_wait(const Scan *scan, VtMigratePlanDecision *d, const VtMigratePlanInput *input,
+            const VtMigratePlanConfig *config)
+{
+        if (scan->waiting.valid) {
+                decision_take(d, input, &scan->waiting);
+                decision_nothing(d, VT_MIGRATE_PLAN_WHY_MEASURING,
+                                 "waiting for the dirty rate of '%s'", d->guest);
+        } else {
+                decision_nothing(d, VT_MIGRATE_PLAN_WHY_MEASURING,
+                                 "waiting for the %u measurements under way (%u at once)",
+                                 scan->n_measuring, MAX(config->max_measuring, 1));
+        }
+}
+
+static void
+decide_move(const Scan *scan, VtMigratePlanDecision *d, const VtMigratePlanInput *input,
+            const char *host)
+{
+        const Candidate *c = &scan->move;
+
+        decision_take(d, input, c);
+        d->action = VT_MIGRATE_PLAN_MOVE;
+        d->why = VT_MIGRATE_PLAN_WHY_MOVE;
+        d->peer_index = c->peer;
+        d->peer = input->peers[c->peer].name;
+        g_snprintf(d->reason, sizeof(d->reason),
+                   "move '%s' to '%s': %s; relieves %s at %.2f bytes sent per byte; %s", d->guest,
+                   d->peer, host, SIZE(c->relief), c->cpb, c->cost.reason);
 }
 
 /**
@@ -547,7 +655,9 @@ vt_migrate_plan_decide(const VtMigratePlanInput *input, const VtMigratePlanConfi
                        VtMigratePlanDecision *ret_decision)
 {
         Scan scan = {0};
-        char host[160];
+        char host[192];
+        VtMigratePlanWhy hold;
+        Pick pick;
 
         g_return_if_fail(ret_decision != NULL);
         decision_reset(ret_decision);
@@ -556,26 +666,30 @@ vt_migrate_plan_decide(const VtMigratePlanInput *input, const VtMigratePlanConfi
         g_return_if_fail(input->n_guests == 0 || input->guests != NULL);
         g_return_if_fail(input->n_peers == 0 || input->peers != NULL);
 
-        if (gates_host(input->host, config, ret_decision, &scan.need) ||
-            gates_outgoing(input, config, ret_decision))
+        if (gates_host(input->host, config, ret_decision, &scan))
+                return;
+        hold = gates_hold(input, config, ret_decision);
+        if (hold == VT_MIGRATE_PLAN_WHY_BUSY)
                 return;
         scan_guests(input, config, &scan);
-        host_text(input, scan.need, host, sizeof(host));
-        if (scan.measure.valid && (!scan.move.valid || scan.measure.cpb < scan.move.cpb)) {
-                decide_measure(&scan, ret_decision, input, config, host);
-        } else if (scan.move.valid) {
-                const Candidate *c = &scan.move;
-
-                decision_take(ret_decision, input, c);
-                ret_decision->action = VT_MIGRATE_PLAN_MOVE;
-                ret_decision->why = VT_MIGRATE_PLAN_WHY_MOVE;
-                ret_decision->peer_index = c->peer;
-                ret_decision->peer = input->peers[c->peer].name;
-                g_snprintf(ret_decision->reason, sizeof(ret_decision->reason),
-                           "move '%s' to '%s': %s; relieves %s at %.2f bytes sent per byte; %s",
-                           ret_decision->guest, ret_decision->peer, host, SIZE(c->relief), c->cpb,
-                           c->cost.reason);
-        } else {
-                decide_nobody(&scan, ret_decision, input);
+        pick = scan_pick(&scan, config);
+        if (hold != VT_MIGRATE_PLAN_WHY_MOVE) {
+                /* Held back: only a measurement goes ahead, so that the
+                 * rate is there when the move may start. */
+                if (pick == PICK_MEASURE) {
+                        g_snprintf(host, sizeof(host), "ahead of a move (%s)",
+                                   ret_decision->reason);
+                        decide_measure(&scan, ret_decision, input, config, host);
+                }
+                return;
         }
+        host_text(input, scan.need, host, sizeof(host));
+        if (pick == PICK_MEASURE)
+                decide_measure(&scan, ret_decision, input, config, host);
+        else if (pick == PICK_WAIT)
+                decide_wait(&scan, ret_decision, input, config);
+        else if (pick == PICK_MOVE)
+                decide_move(&scan, ret_decision, input, host);
+        else
+                decide_nobody(&scan, ret_decision, input);
 }

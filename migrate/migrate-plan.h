@@ -153,8 +153,12 @@ typedef struct {
  * @exit_fraction: the free memory, as a fraction of the reference (the
  *     budget when set, else MemTotal), that takes the host out of critical:
  *     the balloon policy's short line plus its hysteresis
+ * @target_fraction: the free memory, as the same fraction, a move aims
+ *     for: what a move should give back is the gap to this line (the
+ *     balloon policy's plenty line); never under @exit_fraction
  * @dirty_max_age_us: a dirty rate measured longer ago than this is
  *     measured again before it decides a move
+ * @max_measuring: guests measured at once
  * @window_min_us: the shortest measurement window asked for
  * @window_max_us: the longest
  *
@@ -168,7 +172,9 @@ typedef struct {
         guint max_outgoing;
         guint64 min_relief_bytes;
         double exit_fraction;
+        double target_fraction;
         gint64 dirty_max_age_us;
+        guint max_measuring;
         gint64 window_min_us;
         gint64 window_max_us;
 } VtMigratePlanConfig;
@@ -216,7 +222,9 @@ typedef enum {
  * VtMigratePlanWhy:
  * @VT_MIGRATE_PLAN_WHY_MOVE: the cheapest move that converges and fits
  * @VT_MIGRATE_PLAN_WHY_MEASURE: a guest whose rate is unknown may be
- *     cheaper than any known move
+ *     cheaper than any known move; also while the hysteresis or the host's
+ *     cooldown holds a move back, so that the rate is there when it may
+ *     start
  * @VT_MIGRATE_PLAN_WHY_NOT_CRITICAL: the host is not critical
  * @VT_MIGRATE_PLAN_WHY_HYSTERESIS: critical for fewer ticks than the
  *     hysteresis asks
@@ -232,6 +240,7 @@ typedef enum {
  *     and keep its headroom (or it is short, or it sent that guest)
  * @VT_MIGRATE_PLAN_WHY_NO_CONVERGENCE: some fit, none converges
  * @VT_MIGRATE_PLAN_WHY_MEASURING: the guest to measure is being measured
+ *     (or as many guests as allowed are)
  *
  * Why, as a code (the decision's reason says it in words).
  */
@@ -254,16 +263,18 @@ typedef enum {
  * VtMigratePlanDecision:
  * @action: what to do
  * @why: why, as a code
- * @guest_index: the guest (index in the input) to move or measure;
- *     %VT_MIGRATE_PLAN_NONE_INDEX for nothing
+ * @guest_index: the guest (index in the input) to move or measure, or
+ *     the one whose measurement the plan waits for
+ *     (%VT_MIGRATE_PLAN_WHY_MEASURING); else %VT_MIGRATE_PLAN_NONE_INDEX
  * @peer_index: where to (%VT_MIGRATE_PLAN_MOVE), else
  *     %VT_MIGRATE_PLAN_NONE_INDEX
  * @guest: (nullable): the guest's name (borrowed from the input)
  * @peer: (nullable): the peer's name (borrowed from the input)
  * @window_us: with %VT_MIGRATE_PLAN_MEASURE, the window to measure over:
  *     the move's predicted first pass, within the configured bounds
- * @need_bytes: what only a move can give back: the gap to the exit line
- *     less what the balloon and KSM can; 0 when they can
+ * @need_bytes: what a move should give back: the gap to the target line
+ *     less what the balloon and KSM can; 0 when they can bring the host
+ *     out of critical by themselves
  * @relief_bytes: with a move (or a measure), what it gives back here
  * @cost_per_byte: with a move, bytes on the wire per byte of the need it
  *     meets (min(@relief_bytes, @need_bytes)); with a measure, the least

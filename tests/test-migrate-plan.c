@@ -38,6 +38,13 @@
                 .dirty_rate = 200 * MiB, MEASURED                                                  \
         }
 
+/* A as it is before anyone measured it. */
+#define UNKNOWN_A                                                                                  \
+        {                                                                                          \
+                .name = "a", .mem_bytes = 2 * GiB, .actual_bytes = 1536 * MiB,                     \
+                .want_bytes = 1536 * MiB                                                           \
+        }
+
 /* Plenty of room: 8 GiB free, keeps 1 GiB. */
 #define PEER_1                                                                                     \
         {                                                                                          \
@@ -51,7 +58,8 @@
 /*
  * The host of most cases: a 16 GiB budget, 256 MiB free, critical for 3
  * ticks; the exit line is 8 % (1.28 GiB): 1.03 GiB short, 128 MiB of it
- * reclaimable: a move must give back about 0.9 GiB.
+ * reclaimable, so a move is due; it aims at the 15 % line (2.4 GiB): with
+ * the 128 MiB the balloon gives, 2.0 GiB to free.
  */
 #define HOST_SHORT                                                                                 \
         {                                                                                          \
@@ -108,8 +116,8 @@ static const PlanCase plan_cases[] = {
         .why = VT_MIGRATE_PLAN_WHY_MOVE,
         .guest = "a",
         .peer = "p1",
-        .reason = "move 'a' to 'p1': critical 3 ticks, 927 MiB short after balloon and KSM "
-                  "(128 MiB); relieves 1.5 GiB at 1.71 bytes sent per byte; converges in 3 passes",
+        .reason = "move 'a' to 'p1': critical 3 ticks, 2.0 GiB to free after balloon and KSM "
+                  "(128 MiB); relieves 1.5 GiB at 1.03 bytes sent per byte; converges in 3 passes",
     },
     /* Relief counts only what the balloon cannot take: B holds 3 GiB but
      * wants 768 MiB, so moving it gives back less than A does beyond what
@@ -130,7 +138,7 @@ static const PlanCase plan_cases[] = {
         .peer = "p1",
     },
     /* The larger guest wins when the smaller does not meet the need and
-     * costs more per byte it meets: the need is 3.5 GiB here. */
+     * costs more per byte it meets: the need is 4.4 GiB here. */
     {
         .name = "larger-when-need-is-large",
         .host = {.mem_total = 32 * GiB,
@@ -559,6 +567,102 @@ static const PlanCase plan_cases[] = {
         .action = VT_MIGRATE_PLAN_MOVE,
         .guest = "b",
         .peer = "p2",
+    },
+    /* The hysteresis holds a move back, not its measurement: the rate is
+     * there by the time the move may start. */
+    {
+        .name = "measure-during-hysteresis",
+        .host = {.mem_total = 32 * GiB,
+                 .budget_bytes = 16 * GiB,
+                 .free_bytes = 256 * MiB,
+                 .critical = TRUE,
+                 .critical_ticks = 1},
+        .guests = {UNKNOWN_A, QUIET_B},
+        .peers = {PEER_1},
+        .action = VT_MIGRATE_PLAN_MEASURE,
+        .guest = "a",
+        .window_us = 12008789,
+        .reason = "ahead of a move (critical for 1 tick of the 3 a move waits for)",
+    },
+    {
+        .name = "measure-during-host-cooldown",
+        .host = {.mem_total = 32 * GiB,
+                 .budget_bytes = 16 * GiB,
+                 .free_bytes = 256 * MiB,
+                 .critical = TRUE,
+                 .critical_ticks = 3,
+                 .last_outgoing_end_us = NOW - 30 * SEC},
+        .guests = {UNKNOWN_A, QUIET_B},
+        .peers = {PEER_1},
+        .action = VT_MIGRATE_PLAN_MEASURE,
+        .guest = "a",
+        .reason = "ahead of a move (last outgoing migration ended 30.0 s ago",
+    },
+    /* ... but not while this host's migrations are under way. */
+    {
+        .name = "busy-no-measure",
+        .host = {.mem_total = 32 * GiB,
+                 .budget_bytes = 16 * GiB,
+                 .free_bytes = 256 * MiB,
+                 .critical = TRUE,
+                 .critical_ticks = 3,
+                 .outgoing = 1},
+        .guests = {UNKNOWN_A, QUIET_B},
+        .peers = {PEER_1},
+        .action = VT_MIGRATE_PLAN_NOTHING,
+        .why = VT_MIGRATE_PLAN_WHY_BUSY,
+    },
+    /* A balloon that can bring the host back: nothing measured either. */
+    {
+        .name = "recoverable-no-measure",
+        .host = {.mem_total = 32 * GiB,
+                 .budget_bytes = 16 * GiB,
+                 .free_bytes = 256 * MiB,
+                 .critical = TRUE,
+                 .critical_ticks = 1,
+                 .reclaimable_bytes = 2 * GiB},
+        .guests = {UNKNOWN_A},
+        .peers = {PEER_1},
+        .action = VT_MIGRATE_PLAN_NOTHING,
+        .why = VT_MIGRATE_PLAN_WHY_RECOVERABLE,
+    },
+    /* A is being measured; D may be as cheap: measured beside it. */
+    {
+        .name = "measure-second-in-parallel",
+        .host = HOST_SHORT,
+        .guests = {{.name = "a",
+                    .mem_bytes = 2 * GiB,
+                    .actual_bytes = 1536 * MiB,
+                    .want_bytes = 1536 * MiB,
+                    .measuring = TRUE},
+                   {.name = "d",
+                    .mem_bytes = 2 * GiB,
+                    .actual_bytes = 1536 * MiB,
+                    .want_bytes = 1536 * MiB},
+                   QUIET_B},
+        .peers = {PEER_1},
+        .action = VT_MIGRATE_PLAN_MEASURE,
+        .guest = "d",
+    },
+    {
+        .name = "measure-limit-wait",
+        .host = HOST_SHORT,
+        .guests = {{.name = "a",
+                    .mem_bytes = 4 * GiB,
+                    .actual_bytes = 3 * GiB,
+                    .want_bytes = 3 * GiB,
+                    .measuring = TRUE},
+                   {.name = "d",
+                    .mem_bytes = 2 * GiB,
+                    .actual_bytes = 1536 * MiB,
+                    .want_bytes = 1536 * MiB,
+                    .measuring = TRUE},
+                   UNKNOWN_A},
+        .peers = {PEER_1},
+        .action = VT_MIGRATE_PLAN_NOTHING,
+        .why = VT_MIGRATE_PLAN_WHY_MEASURING,
+        .guest = "d",
+        .reason = "waiting for the dirty rate of 'd'",
     },
     /* 512 MiB at 1 GiB/s: a 0.5 s pass, measured over QEMU's least, 1 s. */
     {
