@@ -17,6 +17,14 @@
  * goes through the bounded framer and vt_qmp_message_parse(), and anything
  * that does not fit is dropped and counted.
  *
+ * A peer is untrusted, and its cost bounded: the channel reads it within
+ * a budget (VT_QMP_CLIENT_BUDGET_*, docs/qmp.md), pausing a peer that
+ * streams and closing one that keeps at it for
+ * VT_QMP_CLIENT_BUDGET_MAX_OVER_US; that loss is "disconnected" like any
+ * other, and the owner reconnects with its backoff. What the client drops
+ * or pauses is logged through a VtQmpPeerLog: at warning level, once, then
+ * summarised.
+ *
  * Every source is attached to the main context that was thread-default
  * when the client was created, which is what lets the synchronous wrapper
  * in qmp-sync.c run a client on a private context.
@@ -24,16 +32,9 @@
 #include "qmp/qmp-client.h"
 
 #include "qmp/qmp-channel.h"
+#include "qmp/qmp-client-private.h"
+#include "qmp/qmp-peer-log.h"
 #include "vt-autocleanups.h"
-
-typedef enum {
-        CLIENT_IDLE,
-        CLIENT_CONNECTING,
-        CLIENT_GREETING,
-        CLIENT_NEGOTIATING,
-        CLIENT_READY,
-        CLIENT_CLOSED,
-} ClientState;
 
 typedef struct {
         VtQmpClient *client;
@@ -43,27 +44,6 @@ typedef struct {
         GSource *timeout_source;
         gint64 timeout_us;
 } QmpPending;
-
-struct _VtQmpClient {
-        GObject parent_instance;
-
-        GMainContext *context;
-        ClientState state;
-        gint64 timeout_us;
-        gsize max_message;
-
-        char *address;
-        VtQmpChannel *channel;
-        GTask *connect_task;
-        GCancellable *connect_cancellable;
-        GSource *connect_timeout;
-        VtQmpGreeting *greeting;
-        GPid peer_pid; /* SO_PEERCRED of a Unix socket; 0 when unknown */
-
-        GHashTable *pending; /* id (gint64 *) → QmpPending, owned */
-        gint64 next_id;
-        guint64 n_dropped;
-};
 
 enum {
         SIGNAL_EVENT,
@@ -144,7 +124,10 @@ client_disconnect(VtQmpClient *client, const GError *reason, gboolean notify)
         client->state = CLIENT_CLOSED;
         client->pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                                 (GDestroyNotify)qmp_pending_free);
+        if (client->log != NULL)
+                vt_qmp_peer_log_flush(client->log);
         if (client->channel != NULL) {
+                vt_qmp_channel_get_stats(client->channel, &client->stats);
                 vt_qmp_channel_close(client->channel);
                 g_clear_pointer(&client->channel, vt_qmp_channel_unref);
         }
@@ -287,14 +270,17 @@ client_handle_reply(VtQmpClient *client, const VtQmpMessage *message)
 
         if (message->id == NULL || !json_object_is_type(message->id, json_type_int)) {
                 client->n_dropped++;
-                g_debug("QMP reply from '%s' without a usable id dropped", client->address);
+                vt_qmp_peer_log_add(client->log, G_LOG_LEVEL_WARNING, "messages dropped",
+                                    "reply without a usable id dropped");
                 return;
         }
         pending = client_steal_pending(client, json_object_get_int64(message->id));
         if (pending == NULL) {
+                /* Most often the reply to a command that timed out. */
                 client->n_dropped++;
-                g_debug("QMP reply from '%s' to unknown id %" G_GINT64_FORMAT " dropped",
-                        client->address, json_object_get_int64(message->id));
+                vt_qmp_peer_log_add(client->log, G_LOG_LEVEL_DEBUG, "late replies dropped",
+                                    "reply to unknown id %" G_GINT64_FORMAT " dropped",
+                                    json_object_get_int64(message->id));
                 return;
         }
         if (message->kind == VT_QMP_MESSAGE_ERROR)
@@ -322,7 +308,8 @@ client_on_message(VtQmpChannel *channel, json_object *object, gpointer user_data
                         client_connect_fail(client, g_steal_pointer(&error));
                         return;
                 }
-                g_debug("QMP message from '%s' dropped: %s", client->address, error->message);
+                vt_qmp_peer_log_add(client->log, G_LOG_LEVEL_WARNING, "messages dropped",
+                                    "message dropped: %s", error->message);
                 return;
         }
         if (client->state == CLIENT_GREETING) {
@@ -343,8 +330,9 @@ client_on_message(VtQmpChannel *channel, json_object *object, gpointer user_data
         case VT_QMP_MESSAGE_KIND_MAX:
         default:
                 client->n_dropped++;
-                g_debug("unexpected QMP '%s' from '%s' dropped",
-                        vt_qmp_message_kind_to_string(message.kind), client->address);
+                vt_qmp_peer_log_add(client->log, G_LOG_LEVEL_WARNING, "messages dropped",
+                                    "unexpected '%s' dropped",
+                                    vt_qmp_message_kind_to_string(message.kind));
                 break;
         }
 }
@@ -361,7 +349,8 @@ client_on_malformed(VtQmpChannel *channel, const GError *error, gpointer user_da
                                                         client->address, error->message));
                 return;
         }
-        g_debug("QMP input from '%s': %s", client->address, error->message);
+        vt_qmp_peer_log_add(client->log, G_LOG_LEVEL_WARNING, "malformed pieces dropped", "%s",
+                            error->message);
 }
 
 static void
@@ -372,13 +361,30 @@ client_on_closed(VtQmpChannel *channel, const GError *error, gpointer user_data)
             g_error_new(VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED, "QMP peer '%s': %s",
                         client->address, error->message);
 
+        /* The channel closed a peer that stayed over its budget: what it
+         * made us drop is said first. */
+        vt_qmp_peer_log_flush(client->log);
+        if (g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL))
+                vt_qmp_peer_log_add(client->log, G_LOG_LEVEL_WARNING, "connections closed", "%s",
+                                    error->message);
         client_disconnect(client, reason, TRUE);
+}
+
+static void
+client_on_throttled(VtQmpChannel *channel, gint64 pause_us, gpointer user_data)
+{
+        VtQmpClient *client = user_data;
+
+        vt_qmp_peer_log_add(client->log, G_LOG_LEVEL_WARNING, "runs over the budget",
+                            "over its budget of %" G_GSIZE_FORMAT " bytes/s: reading paused",
+                            client->budget.rate);
 }
 
 static const VtQmpChannelHandlers client_channel_handlers = {
     .message = client_on_message,
     .malformed = client_on_malformed,
     .closed = client_on_closed,
+    .throttled = client_on_throttled,
 };
 
 /* The process at the other end of a Unix socket, or 0 (TCP, no credentials). */
@@ -405,7 +411,7 @@ client_on_socket_connected(GObject *source, GAsyncResult *result, gpointer user_
         g_autoptr(GError) error = NULL;
         g_autoptr(GSocketConnection) connection =
             g_socket_client_connect_finish(G_SOCKET_CLIENT(source), result, &error);
-        VtQmpChannelLimits limits = {.max_message = client->max_message};
+        VtQmpChannelLimits limits = {.max_message = client->max_message, .budget = client->budget};
 
         if (client->state != CLIENT_CONNECTING)
                 return; /* timed out or closed meanwhile */
@@ -452,6 +458,7 @@ vt_qmp_client_connect_async(VtQmpClient *client, const char *address, GAsyncRead
         g_autoptr(GError) error = NULL;
         g_autoptr(GSocketConnectable) connectable = NULL;
         g_autoptr(GSocketClient) socket_client = NULL;
+        g_autofree char *log_peer = NULL;
 
         g_return_if_fail(VT_IS_QMP_CLIENT(client));
         g_return_if_fail(address != NULL);
@@ -471,6 +478,8 @@ vt_qmp_client_connect_async(VtQmpClient *client, const char *address, GAsyncRead
         }
 
         client->address = g_strdup(address);
+        log_peer = g_strdup_printf("QMP peer '%s'", address);
+        client->log = vt_qmp_peer_log_new(G_LOG_DOMAIN, log_peer, client->context);
         client->state = CLIENT_CONNECTING;
         client->connect_task = g_steal_pointer(&task);
         client->connect_cancellable = g_cancellable_new();
@@ -577,115 +586,6 @@ vt_qmp_client_close(VtQmpClient *client)
 }
 
 /**
- * vt_qmp_client_is_connected:
- * @client: a client
- *
- * Returns: %TRUE while the client is ready for commands
- */
-gboolean
-vt_qmp_client_is_connected(VtQmpClient *client)
-{
-        g_return_val_if_fail(VT_IS_QMP_CLIENT(client), FALSE);
-        return client->state == CLIENT_READY;
-}
-
-/**
- * vt_qmp_client_get_greeting:
- * @client: a client
- *
- * Returns: (transfer none) (nullable): the peer's greeting, once received
- */
-const VtQmpGreeting *
-vt_qmp_client_get_greeting(VtQmpClient *client)
-{
-        g_return_val_if_fail(VT_IS_QMP_CLIENT(client), NULL);
-        return client->greeting;
-}
-
-/**
- * vt_qmp_client_get_context:
- * @client: a client
- *
- * Returns: (transfer none): the main context the client runs on
- */
-GMainContext *
-vt_qmp_client_get_context(VtQmpClient *client)
-{
-        g_return_val_if_fail(VT_IS_QMP_CLIENT(client), NULL);
-        return client->context;
-}
-
-/**
- * vt_qmp_client_get_peer_pid:
- * @client: a client
- *
- * The process at the other end of a Unix socket, from `SO_PEERCRED`: the
- * one that last called listen() on it, which is QEMU also when it was
- * handed its listening socket (it listens on it again).
- *
- * Returns: its pid, or 0 when unknown (TCP, not connected yet)
- */
-GPid
-vt_qmp_client_get_peer_pid(VtQmpClient *client)
-{
-        g_return_val_if_fail(VT_IS_QMP_CLIENT(client), 0);
-        return client->peer_pid;
-}
-
-/**
- * vt_qmp_client_get_n_pending:
- * @client: a client
- *
- * Returns: how many commands await their reply
- */
-guint
-vt_qmp_client_get_n_pending(VtQmpClient *client)
-{
-        g_return_val_if_fail(VT_IS_QMP_CLIENT(client), 0);
-        return g_hash_table_size(client->pending);
-}
-
-/**
- * vt_qmp_client_get_n_dropped:
- * @client: a client
- *
- * Returns: how many messages from the peer were dropped: malformed,
- *     oversized, unexpected, or replies to unknown ids
- */
-guint64
-vt_qmp_client_get_n_dropped(VtQmpClient *client)
-{
-        g_return_val_if_fail(VT_IS_QMP_CLIENT(client), 0);
-        return client->n_dropped;
-}
-
-/**
- * vt_qmp_client_set_timeout:
- * @client: a client
- * @timeout_us: default command timeout and handshake timeout, > 0
- */
-void
-vt_qmp_client_set_timeout(VtQmpClient *client, gint64 timeout_us)
-{
-        g_return_if_fail(VT_IS_QMP_CLIENT(client));
-        g_return_if_fail(timeout_us > 0);
-        client->timeout_us = timeout_us;
-}
-
-/**
- * vt_qmp_client_set_max_message:
- * @client: a client that has not connected yet
- * @max_message: largest message accepted from the peer, in bytes
- */
-void
-vt_qmp_client_set_max_message(VtQmpClient *client, gsize max_message)
-{
-        g_return_if_fail(VT_IS_QMP_CLIENT(client));
-        g_return_if_fail(client->state == CLIENT_IDLE);
-        client->max_message = max_message;
-}
-
-/**
  * vt_qmp_client_new:
  *
  * Every source of the client runs on the main context that is
@@ -720,6 +620,7 @@ vt_qmp_client_finalize(GObject *object)
         g_hash_table_unref(client->pending);
         g_clear_object(&client->connect_cancellable);
         vt_qmp_greeting_free(client->greeting);
+        vt_qmp_peer_log_free(client->log);
         g_free(client->address);
         g_main_context_unref(client->context);
         G_OBJECT_CLASS(vt_qmp_client_parent_class)->finalize(object);
@@ -730,6 +631,13 @@ vt_qmp_client_init(VtQmpClient *client)
 {
         client->context = g_main_context_ref_thread_default();
         client->timeout_us = VT_QMP_CLIENT_DEFAULT_TIMEOUT_US;
+        client->budget = (VtQmpChannelBudget){
+            .max_read = VT_QMP_CLIENT_BUDGET_MAX_READ,
+            .rate = VT_QMP_CLIENT_BUDGET_RATE,
+            .burst = VT_QMP_CLIENT_BUDGET_BURST,
+            .overhead = VT_QMP_CLIENT_BUDGET_OVERHEAD,
+            .max_over_us = VT_QMP_CLIENT_BUDGET_MAX_OVER_US,
+        };
         client->pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
                                                 (GDestroyNotify)qmp_pending_free);
 }
