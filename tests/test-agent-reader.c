@@ -15,6 +15,7 @@
 #include "tests/vt-test-util.h"
 
 #define GUARD_US (20 * G_USEC_PER_SEC)
+#define DOMAIN   "vmtide-agent-channel"
 
 typedef struct {
         char *dir;
@@ -28,7 +29,41 @@ typedef struct {
         guint n_stale;
         guint n_connected;
         guint n_disconnected;
+        GArray *connected_us;    /* when each "connected" came */
+        GArray *disconnected_us; /* when each "disconnected" came */
+        GPtrArray *log;          /* the reader's log lines, "W message" */
+        guint log_handler;
 } Fixture;
+
+/* A warning is fatal in a test unless expected: the reader's are counted. */
+static gboolean
+log_not_fatal(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+        return g_strcmp0(domain, DOMAIN) != 0;
+}
+
+static void
+on_log(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+        Fixture *f = data;
+
+        g_ptr_array_add(
+            f->log, g_strdup_printf("%c %s", (level & G_LOG_LEVEL_WARNING) ? 'W' : 'D', message));
+}
+
+/* How many of the reader's log lines have @level and contain @text. */
+static guint
+log_count(Fixture *f, char level, const char *text)
+{
+        guint n = 0;
+
+        for (guint i = 0; i < f->log->len; i++) {
+                const char *line = f->log->pdata[i];
+
+                n += line[0] == level && strstr(line, text) != NULL;
+        }
+        return n;
+}
 
 static void
 on_report(VtAgentReader *reader, const VtAgentReport *report, gpointer data)
@@ -59,13 +94,21 @@ on_stale(VtAgentReader *reader, gpointer data)
 static void
 on_connected(VtAgentReader *reader, gpointer data)
 {
-        ((Fixture *)data)->n_connected++;
+        Fixture *f = data;
+        gint64 now_us = g_get_monotonic_time();
+
+        f->n_connected++;
+        g_array_append_val(f->connected_us, now_us);
 }
 
 static void
 on_disconnected(VtAgentReader *reader, const GError *error, gpointer data)
 {
-        ((Fixture *)data)->n_disconnected++;
+        Fixture *f = data;
+        gint64 now_us = g_get_monotonic_time();
+
+        f->n_disconnected++;
+        g_array_append_val(f->disconnected_us, now_us);
 }
 
 static void
@@ -121,6 +164,11 @@ fixture_setup(Fixture *f, gconstpointer data)
         g_assert_no_error(error);
         f->path = g_build_filename(f->dir, "agent.sock", NULL);
         f->listen_fd = f->conn_fd = -1;
+        f->connected_us = g_array_new(FALSE, FALSE, sizeof(gint64));
+        f->disconnected_us = g_array_new(FALSE, FALSE, sizeof(gint64));
+        f->log = g_ptr_array_new_with_free_func(g_free);
+        f->log_handler = g_log_set_handler(DOMAIN, G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL, on_log, f);
+        g_test_log_set_fatal_handler(log_not_fatal, NULL);
         f->reader = vt_agent_reader_new(f->path);
         g_signal_connect(f->reader, "report", G_CALLBACK(on_report), f);
         g_signal_connect(f->reader, "pressure", G_CALLBACK(on_pressure), f);
@@ -132,6 +180,8 @@ fixture_setup(Fixture *f, gconstpointer data)
                 fixture_listen(f);
                 vt_agent_reader_start(f->reader);
                 fixture_accept(f, 1);
+        } else if (g_str_equal(data, "budget")) {
+                fixture_listen(f);
         }
 }
 
@@ -139,6 +189,13 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
         g_clear_object(&f->reader);
+        for (guint i = 0; i < f->log->len; i++)
+                g_test_message("logged: %s", (const char *)f->log->pdata[i]);
+        g_log_remove_handler(DOMAIN, f->log_handler);
+        g_test_log_set_fatal_handler(NULL, NULL);
+        g_ptr_array_unref(f->log);
+        g_array_unref(f->connected_us);
+        g_array_unref(f->disconnected_us);
         fixture_unlisten(f);
         g_assert_cmpint(g_rmdir(f->dir), ==, 0);
         g_free(f->path);
@@ -269,6 +326,16 @@ test_reader_hostile(Fixture *f, gconstpointer data)
         g_assert_cmpuint(counters->n_reports, ==, 2);
         g_assert_cmpuint(f->n_disconnected, ==, 0);
         g_assert_true(vt_agent_reader_is_connected(f->reader));
+        /* Logged once each at warning level; the rest held for a summary. */
+        g_assert_cmpuint(log_count(f, 'W', "message longer than 4095 bytes dropped"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', "line dropped: "), ==, 1);
+        /* 128 KiB at once is more than an agent's burst: paused, not closed. */
+        g_assert_cmpuint(log_count(f, 'W', "reading paused"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', ""), ==, 3);
+        vt_agent_reader_stop(f->reader);
+        g_assert_cmpuint(log_count(f, 'W', "4 more malformed lines dropped in the last"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', "3 more invalid lines dropped in the last"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', ""), ==, 5);
 }
 
 typedef struct {
@@ -290,7 +357,7 @@ test_reader_flood(Fixture *f, gconstpointer data)
 {
         const VtAgentReaderCounters *counters = vt_agent_reader_get_counters(f->reader);
         g_autoptr(GString) burst = g_string_new(NULL);
-        const guint n = 2000;
+        const guint n = 150; /* 30 KB, 50 with the overhead: within the burst */
         LinesWait wait = {counters, n};
         gint64 start = g_get_monotonic_time();
         double elapsed_s;
@@ -312,6 +379,187 @@ test_reader_flood(Fixture *f, gconstpointer data)
                           VT_AGENT_READER_BURST + VT_AGENT_READER_RATE_PER_S * elapsed_s + 1);
         g_assert_cmpuint(counters->n_reports, >=, VT_AGENT_READER_BURST);
         g_assert_true(vt_agent_reader_is_connected(f->reader));
+        g_assert_cmpuint(vt_agent_reader_get_counters(f->reader)->n_pauses, ==, 0);
+        g_assert_cmpuint(log_count(f, 'W', "more than 20 lines/s: line dropped"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', ""), ==, 1);
+}
+
+/*
+ * A guest that streams, from a thread of its own: it accepts each
+ * connection the reader makes and sends @block over and over until the
+ * reader closes it.
+ */
+typedef struct {
+        int listen_fd;
+        GString *block;
+        guint64 sent;
+        GThread *thread;
+} Streamer;
+
+static gpointer
+streamer_thread(gpointer data)
+{
+        Streamer *s = data;
+
+        for (;;) {
+                int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+                if (fd < 0 && errno == EINTR)
+                        continue;
+                if (fd < 0)
+                        return NULL;
+                for (;;) {
+                        ssize_t n = send(fd, s->block->str, s->block->len, MSG_NOSIGNAL);
+
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        s->sent += (guint64)n;
+                }
+                close(fd);
+        }
+}
+
+/* Stops a streamer once the reader has closed its connection. */
+static void
+streamer_join(Streamer *s)
+{
+        shutdown(s->listen_fd, SHUT_RDWR);
+        g_thread_join(s->thread);
+        g_string_free(s->block, TRUE);
+}
+
+static const VtQmpChannelBudget test_budget = {
+    .max_read = 1024,
+    .rate = 16 * 1024,
+    .burst = 8 * 1024,
+    .overhead = 128,
+    .max_over_us = 300 * 1000,
+};
+#define TEST_PENALTY_US (200 * 1000)
+
+static gboolean
+closed_twice(gpointer data)
+{
+        Fixture *f = data;
+
+        return vt_agent_reader_get_counters(f->reader)->n_over_budget >= 2 && f->n_connected >= 3;
+}
+
+/*
+ * A guest that streams @block is read within its budget: at most max_read
+ * bytes a wake-up, at most burst + rate × elapsed a connection, paused and
+ * then closed; the reconnection waits the penalty, doubled the second
+ * time; the log says each kind of thing once.
+ */
+static void
+test_reader_budget_stream(Fixture *f, GString *block)
+{
+        Streamer streamer = {.listen_fd = f->listen_fd, .block = block};
+        const VtAgentReaderCounters *c;
+        gint64 start = g_get_monotonic_time();
+        double elapsed_s;
+
+        vt_agent_reader_set_budget(f->reader, &test_budget, TEST_PENALTY_US, 2 * TEST_PENALTY_US);
+        streamer.thread = g_thread_new("streamer", streamer_thread, &streamer);
+        vt_agent_reader_start(f->reader);
+        g_assert_true(vt_test_run_until(closed_twice, f, GUARD_US));
+        vt_agent_reader_stop(f->reader);
+        elapsed_s = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+        streamer_join(&streamer);
+
+        c = vt_agent_reader_get_counters(f->reader);
+        g_test_message("%.3f s: %" G_GUINT64_FORMAT " bytes sent, %" G_GUINT64_FORMAT
+                       " read in %" G_GUINT64_FORMAT " reads (at most %" G_GSIZE_FORMAT
+                       "), %" G_GUINT64_FORMAT " pauses, %" G_GUINT64_FORMAT
+                       " connections, %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT
+                       " malformed, %" G_GUINT64_FORMAT " reports",
+                       elapsed_s, streamer.sent, c->n_bytes, c->n_reads, c->max_read, c->n_pauses,
+                       c->n_connects, c->n_lines, c->n_malformed, c->n_reports);
+        g_assert_cmpuint(c->max_read, <=, test_budget.max_read);
+        g_assert_cmpfloat((double)c->n_bytes, <=,
+                          (double)c->n_connects * (test_budget.burst + test_budget.max_read) +
+                              test_budget.rate * elapsed_s);
+        g_assert_cmpuint(c->n_pauses, >=, 2);
+        g_assert_cmpuint(c->n_over_budget, >=, 2);
+        g_assert_cmpuint(c->n_lines, ==,
+                         c->n_malformed + c->n_invalid + c->n_backwards + c->n_rate_limited +
+                             c->n_reports + c->n_hellos);
+        /* Timers never fire early: the penalties were waited, doubling. */
+        g_assert_cmpint(g_array_index(f->connected_us, gint64, 1) -
+                            g_array_index(f->disconnected_us, gint64, 0),
+                        >=, TEST_PENALTY_US);
+        g_assert_cmpint(g_array_index(f->connected_us, gint64, 2) -
+                            g_array_index(f->disconnected_us, gint64, 1),
+                        >=, 2 * TEST_PENALTY_US);
+
+        g_assert_cmpuint(
+            log_count(f, 'W', "sock': over its budget of 16384 bytes/s: reading paused"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', "sock': sent more than its budget"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', "closed; reconnecting in 0.2 s"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', "more runs over the budget in the last"), ==, 1);
+        g_assert_cmpuint(log_count(f, 'W', "more connections closed in the last"), ==, 1);
+        /* Closure, pause and each kind of drop: a line and a summary. */
+        g_assert_cmpuint(log_count(f, 'W', ""), <=, 8);
+}
+
+static void
+test_reader_budget_random(Fixture *f, gconstpointer data)
+{
+        GString *block = g_string_new(NULL);
+        g_autoptr(GRand) rand = g_rand_new_with_seed(16);
+
+        while (block->len < 16 * 1024)
+                g_string_append_c(block, (char)g_rand_int_range(rand, 0, 256));
+        test_reader_budget_stream(f, block);
+        g_assert_cmpuint(vt_agent_reader_get_counters(f->reader)->n_malformed, >, 1);
+        g_assert_cmpuint(log_count(f, 'W', "more malformed lines dropped"), ==, 1);
+}
+
+static void
+test_reader_budget_lines(Fixture *f, gconstpointer data)
+{
+        GString *block = g_string_new(NULL);
+        const VtAgentReaderCounters *c;
+
+        for (guint64 seq = 1; block->len < 16 * 1024; seq++) {
+                g_autofree char *line = report_line(seq, "periodic", 5000, seq);
+
+                g_string_append_printf(block, "%s\n", line);
+        }
+        test_reader_budget_stream(f, block);
+        c = vt_agent_reader_get_counters(f->reader);
+        g_assert_cmpuint(c->n_rate_limited, >, 0);
+        g_assert_cmpuint(log_count(f, 'W', "sock': more than 20 lines/s: line dropped"), ==, 1);
+}
+
+/* What an agent sends, even in a burst, is never paused nor cut by the
+ * default budget: a hello and as many reports as the line limit lets
+ * through at once, after a pause of the length of the agent's interval. */
+static void
+test_reader_budget_legit(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GString) burst = g_string_new(NULL);
+        const VtAgentReaderCounters *c = vt_agent_reader_get_counters(f->reader);
+        LinesWait wait = {c, VT_AGENT_READER_BURST};
+
+        g_string_append(burst, "{\"v\":1,\"type\":\"hello\",\"seq\":1,"
+                               "\"version\":\"0.1.0\",\"interval_ms\":5000}\n");
+        for (guint64 seq = 2; seq <= VT_AGENT_READER_BURST; seq++) {
+                g_autofree char *line = report_line(seq, "pressure", 5000, seq);
+
+                g_string_append_printf(burst, "%s\n", line);
+        }
+        send_text(f, burst->str, burst->len);
+        g_assert_true(vt_test_run_until(lines_reached, &wait, GUARD_US));
+        c = vt_agent_reader_get_counters(f->reader);
+        g_assert_cmpuint(c->n_hellos + c->n_reports, ==, VT_AGENT_READER_BURST);
+        g_assert_cmpuint(c->n_pauses, ==, 0);
+        g_assert_cmpuint(c->max_read, <=, VT_AGENT_READER_BUDGET_MAX_READ);
+        g_assert_cmpuint(c->n_over_budget, ==, 0);
+        g_assert_true(vt_agent_reader_is_connected(f->reader));
+        g_assert_cmpuint(log_count(f, 'W', ""), ==, 0);
 }
 
 static void
@@ -465,6 +713,9 @@ main(int argc, char **argv)
         ADD("/agent/reader/truncated-then-reconnect", test_reader_truncated_then_reconnect, NULL);
         ADD("/agent/reader/socket-comes-back", test_reader_socket_comes_back, "no-listen");
         ADD("/agent/reader/requests", test_reader_requests, NULL);
+        ADD("/agent/reader/budget/random", test_reader_budget_random, "budget");
+        ADD("/agent/reader/budget/lines", test_reader_budget_lines, "budget");
+        ADD("/agent/reader/budget/legit", test_reader_budget_legit, NULL);
 #undef ADD
         return g_test_run();
 }

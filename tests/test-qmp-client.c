@@ -12,6 +12,64 @@
 #include "tests/vt-test-util.h"
 #include "vt-autocleanups.h"
 
+/*
+ * The lines the QMP library logs, captured instead of printed: a warning
+ * is fatal in a test unless it is expected, and these tests count them.
+ */
+typedef struct {
+        GPtrArray *lines; /* "LEVEL message" */
+        guint handler_id;
+} LogCapture;
+
+static gboolean
+log_capture_not_fatal(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+        return g_strcmp0(domain, "vmtide-qmp") != 0;
+}
+
+static void
+log_capture_handler(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+        LogCapture *capture = data;
+
+        g_ptr_array_add(
+            capture->lines,
+            g_strdup_printf("%s %s", (level & G_LOG_LEVEL_WARNING) ? "W" : "D", message));
+}
+
+static void
+log_capture_start(LogCapture *capture)
+{
+        capture->lines = g_ptr_array_new_with_free_func(g_free);
+        capture->handler_id = g_log_set_handler("vmtide-qmp", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL,
+                                                log_capture_handler, capture);
+        g_test_log_set_fatal_handler(log_capture_not_fatal, NULL);
+}
+
+static void
+log_capture_stop(LogCapture *capture)
+{
+        for (guint i = 0; i < capture->lines->len; i++)
+                g_test_message("logged: %s", (const char *)capture->lines->pdata[i]);
+        g_log_remove_handler("vmtide-qmp", capture->handler_id);
+        g_test_log_set_fatal_handler(NULL, NULL);
+        g_ptr_array_unref(capture->lines);
+}
+
+/* How many captured lines start with @level and contain @text. */
+static guint
+log_capture_count(LogCapture *capture, char level, const char *text)
+{
+        guint n = 0;
+
+        for (guint i = 0; i < capture->lines->len; i++) {
+                const char *line = capture->lines->pdata[i];
+
+                n += line[0] == level && strstr(line, text) != NULL;
+        }
+        return n;
+}
+
 static void
 run_until(VtTestCondition done, gpointer data)
 {
@@ -424,8 +482,13 @@ test_client_hostile(void)
         g_autoptr(VtQmpClient) client = vt_qmp_client_new();
         g_autoptr(GError) error = NULL;
         g_autoptr(json_object) reply = NULL;
+        const VtQmpChannelBudget unlimited = {0};
         VtTestWaiter waiter = {0};
+        LogCapture log;
 
+        log_capture_start(&log);
+        /* The garbage, not its rate, is the point here: no budget. */
+        vt_qmp_client_set_budget(client, &unlimited);
         vt_qmp_client_set_max_message(client, 1024 * 1024);
         vt_qmp_client_connect_async(client, vt_fake_qmp_get_address(peer), vt_test_waiter_callback,
                                     &waiter);
@@ -438,6 +501,18 @@ test_client_hostile(void)
         /* garbage, 3 unmatched replies, greeting, array, bad error, giant */
         g_assert_cmpuint(vt_qmp_client_get_n_dropped(client), ==, 8);
         g_assert_true(vt_qmp_client_is_connected(client));
+
+        /* One warning per kind, the rest held for the summary: malformed
+         * (garbage, giant), messages (no id, string id, greeting, array,
+         * bad error); the late reply is routine, at debug level. */
+        g_assert_cmpuint(log_capture_count(&log, 'W', "QMP peer 'unix:"), ==, 2);
+        g_assert_cmpuint(log_capture_count(&log, 'W', "malformed JSON dropped"), ==, 1);
+        g_assert_cmpuint(log_capture_count(&log, 'W', "reply without a usable id dropped"), ==, 1);
+        g_assert_cmpuint(log_capture_count(&log, 'D', "reply to unknown id 999999"), ==, 1);
+        vt_qmp_client_close(client);
+        g_assert_cmpuint(log_capture_count(&log, 'W', "2 more malformed pieces dropped"), ==, 1);
+        g_assert_cmpuint(log_capture_count(&log, 'W', "3 more messages dropped"), ==, 1);
+        log_capture_stop(&log);
 }
 
 /* The blocking wrapper, with the peer answering from its own thread. */
@@ -629,9 +704,174 @@ test_client_peer_not_reading(void)
         g_cond_clear(&gate.cond);
 }
 
+/*
+ * Hostile peers that stream. "flood-events" is answered with BALLOON_CHANGE
+ * events, "flood-random" with random bytes, both for as long as the client
+ * reads; "big" with a reply of user_data bytes, any other with 1500.
+ */
+static void
+flood_handler(VtFakeQmp *peer, const VtQmpMessage *command, gpointer user_data)
+{
+        g_autoptr(GString) block = g_string_new(NULL);
+        g_autoptr(GRand) rand = g_rand_new_with_seed(16);
+
+        if (!g_str_has_prefix(command->name, "flood-")) {
+                /* "big" as large as asked, the others as large as a
+                 * query-migrate reply in the middle of a migration. */
+                gsize size = g_str_equal(command->name, "big") ? GPOINTER_TO_SIZE(user_data) : 1500;
+                g_autofree char *pad = g_strnfill(size, 'p');
+                g_autofree char *value = g_strdup_printf("{\"pad\": \"%s\"}", pad);
+
+                vt_fake_qmp_reply(peer, command, value);
+                return;
+        }
+        while (block->len < 16 * 1024) {
+                if (g_str_equal(command->name, "flood-events"))
+                        g_string_append(block,
+                                        "{\"timestamp\": {\"seconds\": 1795507584, "
+                                        "\"microseconds\": 5}, \"event\": \"BALLOON_CHANGE\", "
+                                        "\"data\": {\"actual\": 268435456}}\r\n");
+                else
+                        g_string_append_c(block, (char)g_rand_int_range(rand, 0, 256));
+        }
+        vt_fake_qmp_stream(peer, block->str, block->len);
+}
+
+static void
+on_event_count(VtQmpClient *client, const char *name, json_object *data, gint64 timestamp_us,
+               gpointer user_data)
+{
+        (*(guint64 *)user_data)++;
+}
+
+static void
+on_disconnected_keep(VtQmpClient *client, const GError *error, gpointer user_data)
+{
+        GError **kept = user_data;
+
+        g_assert_null(*kept);
+        *kept = g_error_copy(error);
+}
+
+static gboolean
+error_set(gpointer data)
+{
+        return *(GError **)data != NULL;
+}
+
+typedef struct {
+        const char *command;
+        gboolean events; /* else malformed input */
+} FloodCase;
+
+/*
+ * A peer that streams is read within its budget: at most max_read bytes a
+ * wake-up, at most burst + rate × elapsed in all, paused when over it and
+ * closed once it stayed over for max_over_us; the warnings come once.
+ */
+static void
+test_client_budget_flood(gconstpointer data)
+{
+        const FloodCase *c = data;
+        const VtQmpChannelBudget budget = {
+            .max_read = 4096,
+            .rate = 64 * 1024,
+            .burst = 16 * 1024,
+            .overhead = 128,
+            .max_over_us = 500 * 1000,
+        };
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer = vt_fake_qmp_new(greeting, flood_handler, NULL);
+        g_autoptr(VtQmpClient) client = vt_qmp_client_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) lost = NULL;
+        VtQmpChannelStats stats;
+        VtTestWaiter waiter = {0};
+        guint64 n_events = 0;
+        gint64 start;
+        double elapsed_s;
+        LogCapture log;
+
+        log_capture_start(&log);
+        vt_qmp_client_set_budget(client, &budget);
+        vt_qmp_client_set_max_message(client, 8192);
+        g_signal_connect(client, "event", G_CALLBACK(on_event_count), &n_events);
+        g_signal_connect(client, "disconnected", G_CALLBACK(on_disconnected_keep), &lost);
+        start = g_get_monotonic_time();
+        vt_qmp_client_connect_async(client, vt_fake_qmp_get_address(peer), vt_test_waiter_callback,
+                                    &waiter);
+        g_assert_true(vt_qmp_client_connect_finish(client, vt_test_waiter_wait(&waiter), &error));
+        g_clear_object(&waiter.result);
+        vt_qmp_client_execute_async(client, c->command, NULL, -1, vt_test_waiter_callback, &waiter);
+        run_until(error_set, &lost);
+        elapsed_s = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+        g_assert_null(vt_qmp_client_execute_finish(client, vt_test_waiter_wait(&waiter), &error));
+        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
+        g_clear_object(&waiter.result);
+
+        vt_qmp_client_get_stats(client, &stats);
+        g_test_message("%.3f s: %" G_GUINT64_FORMAT " bytes in %" G_GUINT64_FORMAT
+                       " reads (at most %" G_GSIZE_FORMAT "), %" G_GUINT64_FORMAT
+                       " pauses, %" G_GUINT64_FORMAT " events, %" G_GUINT64_FORMAT " dropped",
+                       elapsed_s, stats.n_bytes, stats.n_reads, stats.max_read, stats.n_pauses,
+                       n_events, vt_qmp_client_get_n_dropped(client));
+        /* Closed for its budget, after pausing, within the bounds. */
+        g_assert_error(lost, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
+        g_assert_nonnull(strstr(lost->message, "more than its budget of 65536 bytes/s"));
+        g_assert_cmpuint(stats.max_read, <=, budget.max_read);
+        g_assert_cmpuint(stats.n_pauses, >=, 2);
+        g_assert_cmpfloat((double)stats.n_bytes, <=,
+                          (8192 + budget.max_read) + budget.rate * elapsed_s);
+        if (c->events)
+                g_assert_cmpuint(n_events, >, 0);
+        else
+                g_assert_cmpuint(vt_qmp_client_get_n_dropped(client), >, 1);
+
+        /* Each kind once, then at most its summary; the closure once. */
+        g_assert_cmpuint(log_capture_count(&log, 'W', "reading paused"), ==, 1);
+        g_assert_cmpuint(log_capture_count(&log, 'W', "for 0."), ==, 1);
+        g_assert_cmpuint(log_capture_count(&log, 'W', "closed"), ==, 1);
+        g_assert_cmpuint(log_capture_count(&log, 'W', "malformed"), <=, c->events ? 0 : 2);
+        g_assert_cmpuint(log_capture_count(&log, 'W', ""), <=, c->events ? 2 : 4);
+        log_capture_stop(&log);
+}
+
+/* Legitimate traffic is never paused: a reply as large as a message may
+ * be, and a migration's worth of replies and events, at once. */
+static void
+test_client_budget_legit(void)
+{
+        g_autofree char *greeting = vt_test_load_recorded_qmp("greeting");
+        g_autoptr(VtFakeQmp) peer =
+            vt_fake_qmp_new(greeting, flood_handler, GSIZE_TO_POINTER(1000 * 1000));
+        g_autoptr(VtQmpClient) client = connect_to(peer);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply = execute(client, "big", NULL, 0, &error);
+        VtQmpChannelStats stats;
+
+        g_assert_no_error(error);
+        g_assert_true(json_object_object_get_ex(reply, "pad", NULL));
+        for (guint i = 0; i < 200; i++) {
+                g_autoptr(json_object) status = execute(client, "query-migrate", NULL, 0, &error);
+
+                g_assert_no_error(error);
+                g_assert_true(json_object_object_get_ex(status, "pad", NULL));
+        }
+        vt_qmp_client_get_stats(client, &stats);
+        g_assert_cmpuint(stats.n_bytes, >, 1000 * 1000);
+        g_assert_cmpuint(stats.max_read, <=, VT_QMP_CLIENT_BUDGET_MAX_READ);
+        g_assert_cmpuint(stats.n_pauses, ==, 0);
+        g_assert_true(vt_qmp_client_is_connected(client));
+}
+
 int
 main(int argc, char **argv)
 {
+        static const FloodCase flood_cases[] = {
+            {"flood-events", TRUE},
+            {"flood-random", FALSE},
+        };
+
         g_test_init(&argc, &argv, NULL);
 
         g_test_add_func("/qmp/client/connect", test_client_connect);
@@ -645,6 +885,11 @@ main(int argc, char **argv)
         g_test_add_func("/qmp/client/close", test_client_close);
         g_test_add_func("/qmp/client/nested-loop", test_client_nested_loop);
         g_test_add_func("/qmp/client/peer-not-reading", test_client_peer_not_reading);
+        g_test_add_data_func("/qmp/client/budget/events", &flood_cases[0],
+                             test_client_budget_flood);
+        g_test_add_data_func("/qmp/client/budget/random", &flood_cases[1],
+                             test_client_budget_flood);
+        g_test_add_func("/qmp/client/budget/legit", test_client_budget_legit);
         for (guint i = 0; i < G_N_ELEMENTS(connect_cases); i++) {
                 g_autofree char *path =
                     g_strdup_printf("/qmp/client/connect-fails/%s", connect_cases[i].name);

@@ -83,6 +83,34 @@ vt_fake_qmp_send(VtFakeQmp *peer, const void *data, gsize len)
 }
 
 /**
+ * vt_fake_qmp_stream:
+ * @peer: the peer
+ * @data: raw bytes
+ * @len: their length, > 0
+ *
+ * Call from the handler: sends @data over and over, as fast as the client
+ * lets it, until the client leaves or the peer is freed: a hostile peer.
+ *
+ * Returns: how many bytes the socket took
+ */
+guint64
+vt_fake_qmp_stream(VtFakeQmp *peer, const void *data, gsize len)
+{
+        guint64 sent = 0;
+
+        g_return_val_if_fail(len > 0, 0);
+        for (;;) {
+                ssize_t n = send(peer->conn_fd, data, len, MSG_NOSIGNAL);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return sent;
+                sent += (guint64)n;
+        }
+}
+
+/**
  * vt_fake_qmp_reply:
  * @peer: the peer
  * @command: the command to answer

@@ -25,6 +25,7 @@ typedef void (*VtFakeQmpHandler)(VtFakeQmp *peer, const VtQmpMessage *command, g
 VtFakeQmp *vt_fake_qmp_new(const char *greeting, VtFakeQmpHandler handler, gpointer user_data);
 const char *vt_fake_qmp_get_address(VtFakeQmp *peer);
 void vt_fake_qmp_send(VtFakeQmp *peer, const void *data, gsize len);
+guint64 vt_fake_qmp_stream(VtFakeQmp *peer, const void *data, gsize len);
 void vt_fake_qmp_reply(VtFakeQmp *peer, const VtQmpMessage *command, const char *value);
 void vt_fake_qmp_hangup(VtFakeQmp *peer);
 guint vt_fake_qmp_get_n_connections(VtFakeQmp *peer);

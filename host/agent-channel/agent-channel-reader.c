@@ -10,6 +10,16 @@
  * VT_AGENT_READER_RATE_PER_S a second) and vt_agent_report_parse(); what
  * fails is dropped and counted, and the connection goes on.
  *
+ * Lines are counted after they are read and parsed, so the line limit
+ * alone does not bound what a guest costs: the channel's byte budget does
+ * (VT_AGENT_READER_BUDGET_*). A guest over it is paused, its data left in
+ * the kernel; one that stays over it for _MAX_OVER_US is disconnected, and
+ * the reconnection waits a penalty (VT_AGENT_READER_PENALTY_MIN_US,
+ * doubling to _MAX_US while the guest keeps at it) instead of the usual
+ * backoff. Drops, pauses and closures are logged at warning level once
+ * and then summarised (qmp/qmp-peer-log.c): a hostile guest costs the log
+ * a few lines a minute.
+ *
  * The latest valid report is kept, with the host time it arrived. A report
  * older than VT_AGENT_READER_STALE_FACTOR of the agent's intervals is
  * stale: vt_agent_reader_is_stale() says so, and "stale" is emitted once
@@ -26,6 +36,8 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "qmp/qmp-channel.h"
+#include "qmp/qmp-error.h"
+#include "qmp/qmp-peer-log.h"
 #include "vt-autocleanups.h"
 #include "vt-source.h"
 
@@ -41,6 +53,13 @@ struct _VtAgentReader {
         VtQmpChannel *channel;
         GSource *reconnect_source;
         gint64 backoff_us;
+
+        VtQmpChannelBudget budget;
+        gint64 penalty_min_us;
+        gint64 penalty_max_us;
+        gint64 penalty_us;      /* the next penalty */
+        VtQmpChannelStats past; /* of the connections closed so far */
+        VtQmpPeerLog *log;
 
         VtAgentReport report;   /* the latest valid report; seq 0: none yet */
         gboolean have_baseline; /* compare the next report with @report */
@@ -130,6 +149,9 @@ reader_on_message(VtQmpChannel *channel, json_object *object, gpointer user_data
         reader->counters.n_lines++;
         if (!reader_take_token(reader, now_us)) {
                 reader->counters.n_rate_limited++;
+                vt_qmp_peer_log_add(
+                    reader->log, G_LOG_LEVEL_WARNING, "lines over the rate limit dropped",
+                    "more than %u lines/s: line dropped", VT_AGENT_READER_RATE_PER_S);
                 return;
         }
         if (!vt_agent_report_parse(object, reader->have_baseline ? &reader->report : NULL, &report,
@@ -138,7 +160,8 @@ reader_on_message(VtQmpChannel *channel, json_object *object, gpointer user_data
                         reader->counters.n_backwards++;
                 else
                         reader->counters.n_invalid++;
-                g_debug("agent '%s': line dropped: %s", reader->path, error->message);
+                vt_qmp_peer_log_add(reader->log, G_LOG_LEVEL_WARNING, "invalid lines dropped",
+                                    "line dropped: %s", error->message);
                 return;
         }
         report.received_us = now_us;
@@ -172,7 +195,31 @@ reader_on_malformed(VtQmpChannel *channel, const GError *error, gpointer user_da
 
         reader->counters.n_lines++;
         reader->counters.n_malformed++;
-        g_debug("agent '%s': %s", reader->path, error->message);
+        vt_qmp_peer_log_add(reader->log, G_LOG_LEVEL_WARNING, "malformed lines dropped", "%s",
+                            error->message);
+}
+
+static void
+reader_on_throttled(VtQmpChannel *channel, gint64 pause_us, gpointer user_data)
+{
+        VtAgentReader *reader = user_data;
+
+        vt_qmp_peer_log_add(reader->log, G_LOG_LEVEL_WARNING, "runs over the budget",
+                            "over its budget of %" G_GSIZE_FORMAT " bytes/s: reading paused",
+                            reader->budget.rate);
+}
+
+/* Adds what a closing channel read to the reader's totals. */
+static void
+reader_keep_stats(VtAgentReader *reader)
+{
+        VtQmpChannelStats stats;
+
+        vt_qmp_channel_get_stats(reader->channel, &stats);
+        reader->past.n_bytes += stats.n_bytes;
+        reader->past.n_reads += stats.n_reads;
+        reader->past.max_read = MAX(reader->past.max_read, stats.max_read);
+        reader->past.n_pauses += stats.n_pauses;
 }
 
 static gboolean
@@ -186,25 +233,37 @@ reader_on_reconnect(gpointer user_data)
 }
 
 static void
-reader_schedule_reconnect(VtAgentReader *reader)
+reader_schedule_reconnect(VtAgentReader *reader, gint64 delay_us)
 {
         if (!reader->running || reader->reconnect_source != NULL)
                 return;
-        reader->reconnect_source =
-            reader_add_timeout(reader, reader->backoff_us, reader_on_reconnect);
-        reader->backoff_us = MIN(reader->backoff_us * 2, VT_AGENT_READER_BACKOFF_MAX_US);
+        reader->reconnect_source = reader_add_timeout(reader, delay_us, reader_on_reconnect);
 }
 
 static void
 reader_on_closed(VtQmpChannel *channel, const GError *error, gpointer user_data)
 {
         VtAgentReader *reader = user_data;
+        gint64 delay_us = reader->backoff_us;
 
-        g_debug("agent '%s': %s", reader->path, error->message);
+        if (g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_PROTOCOL)) {
+                /* The channel closed a guest that stayed over its budget. */
+                reader->counters.n_over_budget++;
+                delay_us = reader->penalty_us;
+                reader->penalty_us = MIN(reader->penalty_us * 2, reader->penalty_max_us);
+                vt_qmp_peer_log_add(reader->log, G_LOG_LEVEL_WARNING, "connections closed",
+                                    "%s; reconnecting in %.1f s", error->message,
+                                    (double)delay_us / G_USEC_PER_SEC);
+        } else {
+                reader->penalty_us = reader->penalty_min_us;
+                reader->backoff_us = MIN(reader->backoff_us * 2, VT_AGENT_READER_BACKOFF_MAX_US);
+                g_debug("agent '%s': %s", reader->path, error->message);
+        }
+        reader_keep_stats(reader);
         g_clear_pointer(&reader->channel, vt_qmp_channel_unref);
         g_object_ref(reader);
         g_signal_emit(reader, signals[SIGNAL_DISCONNECTED], 0, error);
-        reader_schedule_reconnect(reader);
+        reader_schedule_reconnect(reader, delay_us);
         g_object_unref(reader);
 }
 
@@ -212,6 +271,7 @@ static const VtQmpChannelHandlers reader_channel_handlers = {
     .message = reader_on_message,
     .malformed = reader_on_malformed,
     .closed = reader_on_closed,
+    .throttled = reader_on_throttled,
 };
 
 static void
@@ -225,6 +285,7 @@ reader_on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
             .max_message = VT_AGENT_LINE_MAX - 1,
             .max_depth = VT_AGENT_LINE_MAX_DEPTH,
             .max_output = 64 * 1024,
+            .budget = reader->budget,
         };
 
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -232,7 +293,8 @@ reader_on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
         g_clear_object(&reader->connect_cancellable);
         if (connection == NULL) {
                 g_debug("agent '%s': cannot connect: %s", reader->path, error->message);
-                reader_schedule_reconnect(reader);
+                reader_schedule_reconnect(reader, reader->backoff_us);
+                reader->backoff_us = MIN(reader->backoff_us * 2, VT_AGENT_READER_BACKOFF_MAX_US);
                 return;
         }
         reader->counters.n_connects++;
@@ -265,12 +327,15 @@ reader_connect(VtAgentReader *reader)
 VtAgentReader *
 vt_agent_reader_new(const char *path)
 {
+        g_autofree char *log_peer = NULL;
         VtAgentReader *reader;
 
         g_return_val_if_fail(path != NULL, NULL);
 
         reader = g_object_new(VT_TYPE_AGENT_READER, NULL);
         reader->path = g_strdup(path);
+        log_peer = g_strdup_printf("agent '%s'", path);
+        reader->log = vt_qmp_peer_log_new(G_LOG_DOMAIN, log_peer, reader->context);
         return reader;
 }
 
@@ -309,7 +374,10 @@ vt_agent_reader_stop(VtAgentReader *reader)
         if (reader->connect_cancellable != NULL)
                 g_cancellable_cancel(reader->connect_cancellable);
         g_clear_object(&reader->connect_cancellable);
+        if (reader->log != NULL)
+                vt_qmp_peer_log_flush(reader->log);
         if (reader->channel != NULL) {
+                reader_keep_stats(reader);
                 vt_qmp_channel_close(reader->channel);
                 g_clear_pointer(&reader->channel, vt_qmp_channel_unref);
         }
@@ -368,13 +436,46 @@ vt_agent_reader_is_stale(VtAgentReader *reader, gint64 now_us)
  * vt_agent_reader_get_counters:
  * @reader: a reader
  *
- * Returns: (transfer none): what the reader has seen so far
+ * Returns: (transfer none): what the reader has seen so far, its read
+ *     counters brought up to date
  */
 const VtAgentReaderCounters *
 vt_agent_reader_get_counters(VtAgentReader *reader)
 {
+        VtQmpChannelStats now = {0};
+
         g_return_val_if_fail(VT_IS_AGENT_READER(reader), NULL);
+
+        if (reader->channel != NULL)
+                vt_qmp_channel_get_stats(reader->channel, &now);
+        reader->counters.n_bytes = reader->past.n_bytes + now.n_bytes;
+        reader->counters.n_reads = reader->past.n_reads + now.n_reads;
+        reader->counters.max_read = MAX(reader->past.max_read, now.max_read);
+        reader->counters.n_pauses = reader->past.n_pauses + now.n_pauses;
         return &reader->counters;
+}
+
+/**
+ * vt_agent_reader_set_budget:
+ * @reader: a reader
+ * @budget: what the guest may make the reader read, from the next
+ *     connection on (the defaults are VT_AGENT_READER_BUDGET_*)
+ * @penalty_min_us: the wait before reconnecting to a guest closed for
+ *     staying over @budget, > 0
+ * @penalty_max_us: what that wait doubles up to while the guest keeps at
+ *     it, at least @penalty_min_us
+ */
+void
+vt_agent_reader_set_budget(VtAgentReader *reader, const VtQmpChannelBudget *budget,
+                           gint64 penalty_min_us, gint64 penalty_max_us)
+{
+        g_return_if_fail(VT_IS_AGENT_READER(reader));
+        g_return_if_fail(budget != NULL);
+        g_return_if_fail(penalty_min_us > 0 && penalty_max_us >= penalty_min_us);
+
+        reader->budget = *budget;
+        reader->penalty_min_us = reader->penalty_us = penalty_min_us;
+        reader->penalty_max_us = penalty_max_us;
 }
 
 /**
@@ -466,6 +567,7 @@ vt_agent_reader_finalize(GObject *object)
         VtAgentReader *reader = VT_AGENT_READER(object);
 
         vt_agent_report_clear(&reader->report);
+        vt_qmp_peer_log_free(reader->log);
         g_clear_object(&reader->socket_client);
         g_main_context_unref(reader->context);
         g_free(reader->path);
@@ -479,6 +581,15 @@ vt_agent_reader_init(VtAgentReader *reader)
         reader->socket_client = g_socket_client_new();
         reader->tokens = VT_AGENT_READER_BURST;
         reader->tokens_us = g_get_monotonic_time();
+        reader->budget = (VtQmpChannelBudget){
+            .max_read = VT_AGENT_READER_BUDGET_MAX_READ,
+            .rate = VT_AGENT_READER_BUDGET_RATE,
+            .burst = VT_AGENT_READER_BUDGET_BURST,
+            .overhead = VT_AGENT_READER_BUDGET_OVERHEAD,
+            .max_over_us = VT_AGENT_READER_BUDGET_MAX_OVER_US,
+        };
+        reader->penalty_min_us = reader->penalty_us = VT_AGENT_READER_PENALTY_MIN_US;
+        reader->penalty_max_us = VT_AGENT_READER_PENALTY_MAX_US;
 }
 
 static void

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "host/agent-channel/agent-channel-report.h"
+#include "qmp/qmp-channel.h"
 
 G_BEGIN_DECLS
 
@@ -13,6 +14,20 @@ G_BEGIN_DECLS
 #define VT_AGENT_READER_STALE_FACTOR   3  /* missed intervals before stale */
 #define VT_AGENT_READER_BACKOFF_MIN_US (100 * 1000)
 #define VT_AGENT_READER_BACKOFF_MAX_US (5 * G_USEC_PER_SEC)
+
+/*
+ * What a guest's agent may make the host read (docs/agent-protocol.md): an
+ * agent sends a few lines of a few hundred bytes a second, a hundredth of
+ * the rate. One that stays over it for _MAX_OVER_US is disconnected and
+ * reconnected after a penalty, doubling while it goes on.
+ */
+#define VT_AGENT_READER_BUDGET_MAX_READ    (16 * 1024)
+#define VT_AGENT_READER_BUDGET_RATE        (32 * 1024) /* bytes a second */
+#define VT_AGENT_READER_BUDGET_BURST       (64 * 1024)
+#define VT_AGENT_READER_BUDGET_OVERHEAD    128 /* bytes charged per read and line */
+#define VT_AGENT_READER_BUDGET_MAX_OVER_US (10 * G_USEC_PER_SEC)
+#define VT_AGENT_READER_PENALTY_MIN_US     (30 * G_USEC_PER_SEC)
+#define VT_AGENT_READER_PENALTY_MAX_US     (10 * 60 * G_USEC_PER_SEC)
 
 #define VT_TYPE_AGENT_READER (vt_agent_reader_get_type())
 G_DECLARE_FINAL_TYPE(VtAgentReader, vt_agent_reader, VT, AGENT_READER, GObject)
@@ -27,6 +42,14 @@ G_DECLARE_FINAL_TYPE(VtAgentReader, vt_agent_reader, VT, AGENT_READER, GObject)
  * @n_backwards: reports whose counters went backwards
  * @n_rate_limited: lines dropped because the guest sent too many
  * @n_connects: connections made
+ * @n_bytes: bytes read from the guest
+ * @n_reads: reads that returned data, one per wake-up at most
+ * @max_read: the most bytes one read returned
+ * @n_pauses: times reading paused because the guest was over its budget
+ * @n_over_budget: connections closed because the guest stayed over it
+ *
+ * The read counters (@n_bytes … @n_pauses) are as of the latest call to
+ * vt_agent_reader_get_counters(); the others are always current.
  */
 typedef struct {
         guint64 n_lines;
@@ -37,11 +60,18 @@ typedef struct {
         guint64 n_backwards;
         guint64 n_rate_limited;
         guint64 n_connects;
+        guint64 n_bytes;
+        guint64 n_reads;
+        gsize max_read;
+        guint64 n_pauses;
+        guint64 n_over_budget;
 } VtAgentReaderCounters;
 
 VtAgentReader *vt_agent_reader_new(const char *path);
 void vt_agent_reader_start(VtAgentReader *reader);
 void vt_agent_reader_stop(VtAgentReader *reader);
+void vt_agent_reader_set_budget(VtAgentReader *reader, const VtQmpChannelBudget *budget,
+                                gint64 penalty_min_us, gint64 penalty_max_us);
 
 gboolean vt_agent_reader_is_connected(VtAgentReader *reader);
 const VtAgentReport *vt_agent_reader_get_report(VtAgentReader *reader);
