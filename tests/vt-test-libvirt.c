@@ -46,6 +46,7 @@
 #define G_LOG_DOMAIN "vt-test-libvirt"
 
 #include "vt-test-libvirt.h"
+#include "vt-test-libvirt-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,8 +74,8 @@
 #include "vt-test-tmpdir.h"
 
 #define LIBVIRT_URI      "qemu:///system"
-#define LIBVIRTD_PATH    "/usr/sbin/libvirtd"
-#define VIRTLOGD_PATH    "/usr/sbin/virtlogd"
+#define LIBVIRTD_PATH    VT_TEST_LIBVIRTD_PATH
+#define VIRTLOGD_PATH    VT_TEST_VIRTLOGD_PATH
 #define VIRTLOGD_SOCKET  "/run/libvirt/virtlogd-sock"
 #define START_GUARD_US   (30 * G_USEC_PER_SEC)
 #define STOP_GUARD_US    (30 * G_USEC_PER_SEC)
@@ -86,36 +87,12 @@
 #define QEMU_USER        "libvirt-qemu"
 #define KVM_GROUP        "kvm"
 
-/*
- * What a daemon's process does before exec. Prepared in the parent: the
- * child may only make async-signal-safe calls.
- */
-typedef struct {
-        pid_t parent;   /* the spawning process */
-        char *kvm_dir;  /* NULL: leave /dev/kvm alone; else a dir for the tmpfs */
-        char *kvm_node; /* the node to create in it */
-        dev_t kvm_rdev; /* /dev/kvm's device number */
-        gid_t kvm_gid;  /* the group to give it */
-} ChildSetup;
-
-/* A daemon the harness spawned. */
-typedef struct {
-        const char *name; /* for messages: "libvirtd" */
-        const char *path; /* the executable */
-        char *log_path;   /* its stdout and stderr, appended to */
-        ChildSetup setup; /* for its process */
-        GPid pid;         /* 0: not running (or never started) */
-        int pidfd;        /* readable once it exits; -1 when pid is 0 */
-} Daemon;
-
 struct _VtTestLibvirt {
         char *dir; /* NULL when the host's libvirtd is used */
-        Daemon libvirtd;
-        Daemon virtlogd;
+        VtTestLibvirtDaemon libvirtd;
+        VtTestLibvirtDaemon virtlogd;
         gboolean owns_libvirtd;
 };
-
-typedef gboolean (*AnswersFunc)(void);
 
 static void
 libvirt_error_silence(void *user_data, virErrorPtr error)
@@ -166,14 +143,15 @@ vt_test_libvirt_connect(const char *uri, GError **error)
 }
 
 /**
- * libvirtd_answers() - Whether qemu:///system accepts a connection and answers a call.
+ * vt_test_libvirt_uri_answers() - Whether a libvirtd accepts a connection and answers a call.
+ * @uri: its URI, e.g. qemu:///system
  *
  * Return: TRUE if it does
  */
-static gboolean
-libvirtd_answers(void)
+gboolean
+vt_test_libvirt_uri_answers(const char *uri)
 {
-        virConnectPtr conn = vt_test_libvirt_connect(LIBVIRT_URI, NULL);
+        virConnectPtr conn = vt_test_libvirt_connect(uri, NULL);
         unsigned long version = 0;
         gboolean answers;
 
@@ -185,17 +163,22 @@ libvirtd_answers(void)
 }
 
 /**
- * virtlogd_answers() - Whether virtlogd's socket accepts a connection.
+ * vt_test_libvirt_socket_answers() - Whether a Unix socket accepts a connection.
+ * @path: the socket, e.g. virtlogd's
  *
  * Return: TRUE if it does
  */
-static gboolean
-virtlogd_answers(void)
+gboolean
+vt_test_libvirt_socket_answers(const char *path)
 {
-        struct sockaddr_un addr = {.sun_family = AF_UNIX, .sun_path = VIRTLOGD_SOCKET};
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        int fd;
         gboolean answers;
 
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return FALSE;
+        strcpy(addr.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return FALSE;
         answers = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
@@ -233,7 +216,7 @@ vt_test_libvirt_available(char **ret_reason)
 }
 
 /**
- * kvm_closed_to_qemu_user() - Whether /dev/kvm exists but libvirt's QEMU user cannot open it.
+ * vt_test_libvirt_kvm_closed() - Whether /dev/kvm exists but libvirt's QEMU user cannot open it.
  * @ret_rdev: receives /dev/kvm's device number, on TRUE
  * @ret_gid: receives the kvm group's gid, on TRUE
  *
@@ -241,8 +224,8 @@ vt_test_libvirt_available(char **ret_reason)
  *         theory of operation) and the kvm group, which libvirt-qemu is in,
  *         can fix it
  */
-static gboolean
-kvm_closed_to_qemu_user(dev_t *ret_rdev, gid_t *ret_gid)
+gboolean
+vt_test_libvirt_kvm_closed(dev_t *ret_rdev, gid_t *ret_gid)
 {
         struct passwd *user;
         struct group *kvm;
@@ -286,10 +269,8 @@ kvm_closed_to_qemu_user(dev_t *ret_rdev, gid_t *ret_gid)
  * Return: TRUE on success
  */
 static gboolean
-kvm_open_to_qemu_user(const ChildSetup *setup)
+kvm_open_to_qemu_user(const VtTestLibvirtChild *setup)
 {
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                return FALSE;
         if (mount("vt-test-kvm", setup->kvm_dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
                 return FALSE;
         if (mknod(setup->kvm_node, S_IFCHR | 0600, setup->kvm_rdev) < 0 ||
@@ -298,41 +279,69 @@ kvm_open_to_qemu_user(const ChildSetup *setup)
         return mount(setup->kvm_node, KVM_DEVICE, NULL, MS_BIND, NULL) == 0;
 }
 
+/* In the child: writes to the daemon's log (async-signal-safe). */
+static void
+child_say(const char *message, size_t len)
+{
+        ssize_t ignored = write(STDERR_FILENO, message, len);
+
+        (void)ignored;
+}
+
+/* In the child: says why, and ends it before exec. */
+static void
+child_fail(const char *message, size_t len)
+{
+        child_say(message, len);
+        _exit(126);
+}
+
 /**
  * child_setup() - In a daemon's process before exec: die with the spawning thread.
- * @user_data: the daemon's #ChildSetup
+ * @user_data: the daemon's #VtTestLibvirtChild
  *
  * Also gives libvirtd its own /dev/kvm when the setup asks for it.
  */
 static void
 child_setup(gpointer user_data)
 {
-        const ChildSetup *setup = user_data;
+        const VtTestLibvirtChild *setup = user_data;
         static const char message[] = "vt-test-libvirt: cannot give the daemon its own " KVM_DEVICE
                                       "; libvirt may re-probe QEMU on every call\n";
+        static const char bind_message[] = "vt-test-libvirt: cannot give the daemon its own "
+                                           "libvirt dirs (mount namespace, bind mounts)\n";
 
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 _exit(127);
         /* The parent may have died before prctl(): then nothing would kill us. */
         if (getppid() != setup->parent)
                 _exit(127);
-        /* stderr is the daemon's log by now; if even that fails, there is no one to tell. */
-        if (setup->kvm_dir != NULL && !kvm_open_to_qemu_user(setup)) {
-                ssize_t ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
-
-                (void)ignored;
+        if (setup->kvm_dir == NULL && setup->n_binds == 0)
+                return;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                /* A daemon that needs its own dirs must not run in the host's. */
+                if (setup->n_binds > 0)
+                        child_fail(bind_message, sizeof(bind_message) - 1);
+                child_say(message, sizeof(message) - 1);
+                return;
         }
+        /* stderr is the daemon's log by now; if even that fails, there is no one to tell. */
+        if (setup->kvm_dir != NULL && !kvm_open_to_qemu_user(setup))
+                child_say(message, sizeof(message) - 1);
+        for (int i = 0; i < setup->n_binds; i++)
+                if (mount(setup->bind_src[i], setup->bind_dst[i], NULL, MS_BIND, NULL) < 0)
+                        child_fail(bind_message, sizeof(bind_message) - 1);
 }
 
 /**
- * file_tail() - The last @max_bytes of a text file, for error messages.
+ * vt_test_libvirt_file_tail() - The last @max_bytes of a text file, for error messages.
  * @path: (nullable) file to read
  * @max_bytes: how much to keep
  *
  * Return: the tail (transfer full), "" if the file is missing or empty
  */
-static char *
-file_tail(const char *path, gsize max_bytes)
+char *
+vt_test_libvirt_file_tail(const char *path, gsize max_bytes)
 {
         g_autofree char *contents = NULL;
         gsize len = 0;
@@ -345,16 +354,17 @@ file_tail(const char *path, gsize max_bytes)
 }
 
 /**
- * daemon_spawn() - Start a daemon in the foreground, its output appended to its log.
+ * vt_test_libvirt_daemon_spawn() - Start a daemon in the foreground, its output appended to its
+ * log.
  * @daemon: a daemon that is not running
  * @error: return location for a GError
  *
  * Return: TRUE with @daemon->pid and @daemon->pidfd set, else FALSE with @error set
  */
-static gboolean
-daemon_spawn(Daemon *daemon, GError **error)
+gboolean
+vt_test_libvirt_daemon_spawn(VtTestLibvirtDaemon *daemon, GError **error)
 {
-        const char *argv[] = {daemon->path, NULL};
+        const char *argv[G_N_ELEMENTS(daemon->args) + 2] = {daemon->path};
         g_autoptr(GDateTime) now = g_date_time_new_now_local();
         g_autofree char *stamp = g_date_time_format(now, "%F %T");
         g_autofree char *header = NULL;
@@ -362,6 +372,8 @@ daemon_spawn(Daemon *daemon, GError **error)
         gboolean spawned;
 
         g_assert(daemon->pid == 0);
+        for (guint i = 0; i < G_N_ELEMENTS(daemon->args) && daemon->args[i] != NULL; i++)
+                argv[i + 1] = daemon->args[i];
         daemon->setup.parent = getpid();
         log_fd = open(daemon->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) {
@@ -398,14 +410,14 @@ daemon_spawn(Daemon *daemon, GError **error)
 }
 
 /**
- * daemon_wait_exit() - Wait until a daemon exits or @timeout_ms passes.
+ * vt_test_libvirt_daemon_wait_exit() - Wait until a daemon exits or @timeout_ms passes.
  * @daemon: a running daemon
  * @timeout_ms: how long to wait at most
  *
  * Return: TRUE if it has exited (not reaped yet)
  */
-static gboolean
-daemon_wait_exit(Daemon *daemon, int timeout_ms)
+gboolean
+vt_test_libvirt_daemon_wait_exit(VtTestLibvirtDaemon *daemon, int timeout_ms)
 {
         struct pollfd pfd = {.fd = daemon->pidfd, .events = POLLIN};
         gint64 deadline_us = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
@@ -427,7 +439,7 @@ daemon_wait_exit(Daemon *daemon, int timeout_ms)
  * Return: a description of its end ("exited with status 1"; transfer full)
  */
 static char *
-daemon_reap(Daemon *daemon)
+daemon_reap(VtTestLibvirtDaemon *daemon)
 {
         int status = 0;
 
@@ -445,14 +457,14 @@ daemon_reap(Daemon *daemon)
 }
 
 /**
- * daemon_stop() - SIGTERM a daemon, wait for it (then SIGKILL it), reap it.
+ * vt_test_libvirt_daemon_stop() - SIGTERM a daemon, wait for it (then SIGKILL it), reap it.
  * @daemon: a daemon; nothing happens if it is not running
  * @error: return location for a GError
  *
  * Return: TRUE once it is gone, FALSE with @error set if it would not die
  */
-static gboolean
-daemon_stop(Daemon *daemon, GError **error)
+gboolean
+vt_test_libvirt_daemon_stop(VtTestLibvirtDaemon *daemon, GError **error)
 {
         g_autofree char *how = NULL;
 
@@ -460,11 +472,11 @@ daemon_stop(Daemon *daemon, GError **error)
                 return TRUE;
         /* Our unreaped child: its pid cannot have been reused. */
         kill(daemon->pid, SIGTERM);
-        if (!daemon_wait_exit(daemon, STOP_GUARD_US / 1000)) {
+        if (!vt_test_libvirt_daemon_wait_exit(daemon, STOP_GUARD_US / 1000)) {
                 g_debug("%s (pid %d) ignored SIGTERM for %d s: SIGKILL", daemon->name,
                         (int)daemon->pid, (int)(STOP_GUARD_US / G_USEC_PER_SEC));
                 kill(daemon->pid, SIGKILL);
-                if (!daemon_wait_exit(daemon, KILL_GUARD_US / 1000)) {
+                if (!vt_test_libvirt_daemon_wait_exit(daemon, KILL_GUARD_US / 1000)) {
                         g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                     "%s (pid %d) does not die, even of SIGKILL", daemon->name,
                                     (int)daemon->pid);
@@ -477,23 +489,64 @@ daemon_stop(Daemon *daemon, GError **error)
 }
 
 /**
- * daemon_wait_ready() - Wait until @answers holds, the daemon exits, or the guard passes.
+ * vt_test_libvirt_daemon_kill() - SIGKILL a daemon and reap it: a daemon dying without warning.
+ * @daemon: a daemon; nothing happens if it is not running
+ */
+void
+vt_test_libvirt_daemon_kill(VtTestLibvirtDaemon *daemon)
+{
+        g_autofree char *how = NULL;
+
+        if (daemon->pid == 0)
+                return;
+        /* Our unreaped child: its pid cannot have been reused. */
+        kill(daemon->pid, SIGKILL);
+        while (!vt_test_libvirt_daemon_wait_exit(daemon, KILL_GUARD_US / 1000))
+                g_debug("%s (pid %d) has not died of SIGKILL yet", daemon->name, (int)daemon->pid);
+        how = daemon_reap(daemon);
+        g_debug("%s %s", daemon->name, how);
+}
+
+/**
+ * vt_test_libvirt_daemon_clear() - Free what a stopped daemon's description holds.
+ * @daemon: a daemon that is not running
+ */
+void
+vt_test_libvirt_daemon_clear(VtTestLibvirtDaemon *daemon)
+{
+        g_free(daemon->log_path);
+        g_free(daemon->setup.kvm_dir);
+        g_free(daemon->setup.kvm_node);
+        for (int i = 0; i < daemon->setup.n_binds; i++)
+                g_free(daemon->setup.bind_src[i]);
+        for (guint i = 0; i < G_N_ELEMENTS(daemon->args); i++)
+                g_free(daemon->args[i]);
+        memset(daemon, 0, sizeof(*daemon));
+        daemon->pidfd = -1;
+}
+
+/**
+ * vt_test_libvirt_daemon_wait_ready() - Wait until @answers holds, the daemon exits, or the guard
+ * passes.
  * @daemon: a daemon just spawned
  * @answers: the readiness check, tried every POLL_INTERVAL_MS
+ * @where: what @answers is given
  * @error: return location for a GError
  *
  * Return: TRUE once it answers, else FALSE with @error set (with the log's
  *         tail); a daemon that did not answer in time is left running
  */
-static gboolean
-daemon_wait_ready(Daemon *daemon, AnswersFunc answers, GError **error)
+gboolean
+vt_test_libvirt_daemon_wait_ready(VtTestLibvirtDaemon *daemon, VtTestLibvirtAnswers answers,
+                                  const char *where, GError **error)
 {
         gint64 deadline_us = g_get_monotonic_time() + START_GUARD_US;
 
-        while (!answers()) {
-                if (daemon_wait_exit(daemon, POLL_INTERVAL_MS)) {
+        while (!answers(where)) {
+                if (vt_test_libvirt_daemon_wait_exit(daemon, POLL_INTERVAL_MS)) {
                         g_autofree char *how = daemon_reap(daemon);
-                        g_autofree char *tail = file_tail(daemon->log_path, LOG_TAIL_BYTES);
+                        g_autofree char *tail =
+                            vt_test_libvirt_file_tail(daemon->log_path, LOG_TAIL_BYTES);
 
                         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                                     "%s %s while starting\n--- its log (tail):\n%s", daemon->name,
@@ -501,7 +554,8 @@ daemon_wait_ready(Daemon *daemon, AnswersFunc answers, GError **error)
                         return FALSE;
                 }
                 if (g_get_monotonic_time() > deadline_us) {
-                        g_autofree char *tail = file_tail(daemon->log_path, LOG_TAIL_BYTES);
+                        g_autofree char *tail =
+                            vt_test_libvirt_file_tail(daemon->log_path, LOG_TAIL_BYTES);
 
                         g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                     "%s (pid %d) did not answer within %d s\n--- its log "
@@ -538,9 +592,11 @@ vt_test_libvirt_ensure(GError **error)
 
         libvirt_init_once();
         lv = g_new0(VtTestLibvirt, 1);
-        lv->libvirtd = (Daemon){.name = "libvirtd", .path = LIBVIRTD_PATH, .pidfd = -1};
-        lv->virtlogd = (Daemon){.name = "virtlogd", .path = VIRTLOGD_PATH, .pidfd = -1};
-        if (libvirtd_answers()) {
+        lv->libvirtd =
+            (VtTestLibvirtDaemon){.name = "libvirtd", .path = LIBVIRTD_PATH, .pidfd = -1};
+        lv->virtlogd =
+            (VtTestLibvirtDaemon){.name = "virtlogd", .path = VIRTLOGD_PATH, .pidfd = -1};
+        if (vt_test_libvirt_uri_answers(LIBVIRT_URI)) {
                 g_debug("using the running libvirtd at '%s'", LIBVIRT_URI);
                 return g_steal_pointer(&lv);
         }
@@ -550,7 +606,7 @@ vt_test_libvirt_ensure(GError **error)
                 return NULL;
         lv->libvirtd.log_path = g_build_filename(lv->dir, "libvirtd.log", NULL);
         lv->virtlogd.log_path = g_build_filename(lv->dir, "virtlogd.log", NULL);
-        if (kvm_closed_to_qemu_user(&lv->libvirtd.setup.kvm_rdev, &lv->libvirtd.setup.kvm_gid)) {
+        if (vt_test_libvirt_kvm_closed(&lv->libvirtd.setup.kvm_rdev, &lv->libvirtd.setup.kvm_gid)) {
                 lv->libvirtd.setup.kvm_dir = g_build_filename(lv->dir, "dev", NULL);
                 lv->libvirtd.setup.kvm_node =
                     g_build_filename(lv->libvirtd.setup.kvm_dir, "kvm", NULL);
@@ -565,14 +621,16 @@ vt_test_libvirt_ensure(GError **error)
                 g_debug(KVM_DEVICE " is closed to " QEMU_USER ": libvirtd gets its own");
         }
 
-        if (!virtlogd_answers()) {
-                if (!daemon_spawn(&lv->virtlogd, error) ||
-                    !daemon_wait_ready(&lv->virtlogd, virtlogd_answers, error))
+        if (!vt_test_libvirt_socket_answers(VIRTLOGD_SOCKET)) {
+                if (!vt_test_libvirt_daemon_spawn(&lv->virtlogd, error) ||
+                    !vt_test_libvirt_daemon_wait_ready(
+                        &lv->virtlogd, vt_test_libvirt_socket_answers, VIRTLOGD_SOCKET, error))
                         return NULL;
         }
         lv->owns_libvirtd = TRUE;
-        if (!daemon_spawn(&lv->libvirtd, error) ||
-            !daemon_wait_ready(&lv->libvirtd, libvirtd_answers, error))
+        if (!vt_test_libvirt_daemon_spawn(&lv->libvirtd, error) ||
+            !vt_test_libvirt_daemon_wait_ready(&lv->libvirtd, vt_test_libvirt_uri_answers,
+                                               LIBVIRT_URI, error))
                 return NULL;
         return g_steal_pointer(&lv);
 }
@@ -612,7 +670,7 @@ vt_test_libvirt_stop_daemon(VtTestLibvirt *lv, GError **error)
                             "libvirtd was not started by the test harness: not stopping it");
                 return FALSE;
         }
-        return daemon_stop(&lv->libvirtd, error);
+        return vt_test_libvirt_daemon_stop(&lv->libvirtd, error);
 }
 
 /**
@@ -640,8 +698,9 @@ vt_test_libvirt_start_daemon(VtTestLibvirt *lv, GError **error)
         }
         if (lv->libvirtd.pid != 0)
                 return TRUE;
-        return daemon_spawn(&lv->libvirtd, error) &&
-               daemon_wait_ready(&lv->libvirtd, libvirtd_answers, error);
+        return vt_test_libvirt_daemon_spawn(&lv->libvirtd, error) &&
+               vt_test_libvirt_daemon_wait_ready(&lv->libvirtd, vt_test_libvirt_uri_answers,
+                                                 LIBVIRT_URI, error);
 }
 
 /**
@@ -691,18 +750,16 @@ vt_test_libvirt_free(VtTestLibvirt *lv)
 
         if (lv == NULL)
                 return;
-        if (!daemon_stop(&lv->libvirtd, &error)) {
+        if (!vt_test_libvirt_daemon_stop(&lv->libvirtd, &error)) {
                 g_message("%s", error->message);
                 g_clear_error(&error);
         }
-        if (!daemon_stop(&lv->virtlogd, &error))
+        if (!vt_test_libvirt_daemon_stop(&lv->virtlogd, &error))
                 g_message("%s", error->message);
         if (lv->dir != NULL)
                 vt_test_owned_dir_remove(lv->dir);
-        g_free(lv->libvirtd.log_path);
-        g_free(lv->libvirtd.setup.kvm_dir);
-        g_free(lv->libvirtd.setup.kvm_node);
-        g_free(lv->virtlogd.log_path);
+        vt_test_libvirt_daemon_clear(&lv->libvirtd);
+        vt_test_libvirt_daemon_clear(&lv->virtlogd);
         g_free(lv->dir);
         g_free(lv);
 }

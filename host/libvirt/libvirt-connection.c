@@ -137,6 +137,24 @@ on_metadata_change(virConnectPtr conn, virDomainPtr domain, int type, const char
                 vt_guest_libvirt_reload_policy(VT_GUEST_LIBVIRT(entry->guest));
 }
 
+/* A job's final figures: an outgoing migration's, with its downtime,
+ * which the source cannot read once the domain has gone. Comes before the
+ * lifecycle event that drops a migrated domain. */
+static void
+on_job_completed(virConnectPtr conn, virDomainPtr domain, virTypedParameterPtr params, int nparams,
+                 void *opaque)
+{
+        VtLibvirtLink *link = opaque;
+        VtLibvirtEntry *entry;
+
+        (void)conn;
+        if (link->backend == NULL || !link->backend->running)
+                return;
+        entry = vt_backend_libvirt_lookup(link->backend, domain);
+        if (entry != NULL)
+                vt_guest_libvirt_job_completed(VT_GUEST_LIBVIRT(entry->guest), params, nparams);
+}
+
 static void on_close(virConnectPtr conn, int reason, void *opaque);
 
 /* On a worker: deregisters what vmtided registered, then closes. The
@@ -264,6 +282,7 @@ vt_libvirt_connect_thread(GTask *task, gpointer source, gpointer task_data,
             {VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle)},
             {VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change)},
             {VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change)},
+            {VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_job_completed)},
         };
         virConnectPtr conn;
         VtLibvirtConn *c;

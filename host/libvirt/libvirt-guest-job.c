@@ -30,6 +30,11 @@ vt_libvirt_guest_job_free(VtLibvirtGuestJob *job)
         vt_libvirt_domain_info_clear(&job->info);
         g_free(job->metadata);
         g_free(job->period_error);
+        g_free(job->peer);
+        g_free(job->transport_uri);
+        g_free(job->warning);
+        if (job->finished != NULL)
+                g_atomic_rc_box_release(job->finished);
         g_free(job);
 }
 

@@ -32,6 +32,21 @@ typedef struct {
         guint64 actual_bytes;
         VtGuestStats stats;
         GPid pid;
+
+        /* Migration and dirty rate (libvirt-guest-job-migrate.c). */
+        char *peer;               /* the destination's libvirt URI */
+        char *transport_uri;      /* VIR_MIGRATE_PARAM_URI, or NULL */
+        guint64 bandwidth;        /* bytes per second; 0: libvirt's default */
+        gint64 downtime_limit_us; /* 0: leave QEMU's */
+        gboolean auto_converge;
+        gint *finished;   /* atomic, shared (g_atomic_rc_box) by the
+                           * migration call and its watch: set once
+                           * the call returned */
+        gboolean running; /* the watch saw the migration job */
+        char *warning;    /* what went wrong but did not fail the job */
+        VtMigrateProgress progress;
+        gint64 window_us;   /* the dirty rate's window */
+        guint64 dirty_rate; /* bytes per second */
 } VtLibvirtGuestJob;
 
 void vt_libvirt_guest_job_free(VtLibvirtGuestJob *job);
@@ -49,5 +64,22 @@ void vt_libvirt_guest_job_read_metadata(GTask *task, gpointer source, gpointer t
                                         GCancellable *cancellable);
 void vt_libvirt_guest_job_store_policy(GTask *task, gpointer source, gpointer task_data,
                                        GCancellable *cancellable);
+
+/* libvirt-guest-job-migrate.c; the same contract. The migration call
+ * returns TRUE whatever its outcome: the outcome is in @progress. */
+void vt_libvirt_guest_job_dirty_rate(GTask *task, gpointer source, gpointer task_data,
+                                     GCancellable *cancellable);
+void vt_libvirt_guest_job_migrate(GTask *task, gpointer source, gpointer task_data,
+                                  GCancellable *cancellable);
+void vt_libvirt_guest_job_migrate_watch(GTask *task, gpointer source, gpointer task_data,
+                                        GCancellable *cancellable);
+void vt_libvirt_guest_job_migrate_query(GTask *task, gpointer source, gpointer task_data,
+                                        GCancellable *cancellable);
+void vt_libvirt_guest_job_migrate_downtime(GTask *task, gpointer source, gpointer task_data,
+                                           GCancellable *cancellable);
+void vt_libvirt_guest_job_migrate_abort(GTask *task, gpointer source, gpointer task_data,
+                                        GCancellable *cancellable);
+void vt_libvirt_migrate_progress_from_params(virTypedParameterPtr params, int n,
+                                             VtMigrateProgress *progress);
 
 G_END_DECLS

@@ -38,24 +38,10 @@
 
 #include "host/libvirt/libvirt-error.h"
 #include "host/libvirt/libvirt-guest-job.h"
+#include "host/libvirt/libvirt-guest-private.h"
 #include "host/libvirt/libvirt-metadata.h"
 #include "host/libvirt/libvirt-worker.h"
 #include "qmp/qmp-error.h"
-
-struct _VtGuestLibvirt {
-        VtGuest parent_instance;
-
-        virDomainPtr domain; /* NULL while libvirtd is unreachable */
-        char *uuid;
-        unsigned int domain_id; /* this run of the domain */
-        char *pid_dir;
-        guint stats_interval_s;
-        GMainContext *context;
-        VtSerialWorker *worker;
-        gboolean balloon_device; /* the domain's XML has one */
-
-        gboolean stopped;
-};
 
 G_DEFINE_FINAL_TYPE(VtGuestLibvirt, vt_guest_libvirt, VT_TYPE_GUEST)
 
@@ -65,11 +51,22 @@ guest_name(VtGuestLibvirt *self)
         return vt_guest_get_name(VT_GUEST(self));
 }
 
-/* A task for a job on the domain; FALSE (the task failed) while libvirtd
- * is unreachable. */
-static GTask *
-job_task_new(VtGuestLibvirt *self, gpointer source_tag, GAsyncReadyCallback callback,
-             gpointer user_data, VtLibvirtGuestJob **ret_job)
+/**
+ * vt_guest_libvirt_job_task_new:
+ * @self: a guest
+ * @source_tag: the operation's tag
+ * @callback: called on the guest's context when the job is done
+ * @user_data: for @callback
+ * @ret_job: (out): the job to fill and run; %NULL with the task
+ *
+ * Returns: (transfer full) (nullable): a task whose data is a new job on
+ *     the guest's domain; %NULL while libvirtd is unreachable, @callback
+ *     then getting %VT_LIBVIRT_ERROR_DISCONNECTED
+ */
+GTask *
+vt_guest_libvirt_job_task_new(VtGuestLibvirt *self, gpointer source_tag,
+                              GAsyncReadyCallback callback, gpointer user_data,
+                              VtLibvirtGuestJob **ret_job)
 {
         GTask *task = g_task_new(self, NULL, callback, user_data);
         VtLibvirtGuestJob *job;
@@ -93,7 +90,7 @@ job_task_new(VtGuestLibvirt *self, gpointer source_tag, GAsyncReadyCallback call
 }
 
 /* The caller's task (tagged @source_tag, for @callback) and, as for
- * job_task_new(), a job task whose @on_done completes it. */
+ * vt_guest_libvirt_job_task_new(), a job task whose @on_done completes it. */
 static GTask *
 job_task_new_for(VtGuestLibvirt *self, gpointer source_tag, GAsyncReadyCallback callback,
                  gpointer user_data, GAsyncReadyCallback on_done, VtLibvirtGuestJob **ret_job)
@@ -101,7 +98,7 @@ job_task_new_for(VtGuestLibvirt *self, gpointer source_tag, GAsyncReadyCallback 
         GTask *outer = g_task_new(self, NULL, callback, user_data);
 
         g_task_set_source_tag(outer, source_tag);
-        return job_task_new(self, source_tag, on_done, outer, ret_job);
+        return vt_guest_libvirt_job_task_new(self, source_tag, on_done, outer, ret_job);
 }
 
 /* Applies what a read of the metadata found. */
@@ -188,6 +185,20 @@ guest_libvirt_start_async(VtGuest *guest, GAsyncReadyCallback callback, gpointer
         vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_start);
 }
 
+/**
+ * vt_guest_libvirt_read_worker:
+ * @self: a guest
+ *
+ * Returns: (transfer none): where a statistics read goes: the guest's
+ *     worker, or its control worker while a migration holds the former
+ *     (libvirt lets queries through during a migration job)
+ */
+VtSerialWorker *
+vt_guest_libvirt_read_worker(VtGuestLibvirt *self)
+{
+        return self->migrating ? self->control : self->worker;
+}
+
 /* The finish of every operation that returns a plain boolean task. */
 static gboolean
 guest_libvirt_task_finish(VtGuest *guest, GAsyncResult *result, GError **error)
@@ -254,9 +265,11 @@ guest_libvirt_refresh_async(VtGuest *guest, GAsyncReadyCallback callback, gpoint
                 g_object_unref(outer);
                 return;
         }
-        task = job_task_new(self, guest_libvirt_refresh_async, guest_on_stats_read, outer, &job);
+        task = vt_guest_libvirt_job_task_new(self, guest_libvirt_refresh_async, guest_on_stats_read,
+                                             outer, &job);
         if (task != NULL)
-                vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_read_stats);
+                vt_serial_worker_run(vt_guest_libvirt_read_worker(self), task,
+                                     vt_libvirt_guest_job_read_stats);
 }
 
 /* A poll while a move is under way: libvirt runs query-balloon for it. */
@@ -270,7 +283,8 @@ guest_libvirt_poll_balloon_async(VtGuest *guest, GAsyncReadyCallback callback, g
         task = job_task_new_for(self, guest_libvirt_poll_balloon_async, callback, user_data,
                                 guest_on_stats_read, &job);
         if (task != NULL)
-                vt_serial_worker_run(self->worker, task, vt_libvirt_guest_job_read_stats);
+                vt_serial_worker_run(vt_guest_libvirt_read_worker(self), task,
+                                     vt_libvirt_guest_job_read_stats);
 }
 
 static void
@@ -284,6 +298,19 @@ guest_on_memory_set(GObject *source, GAsyncResult *result, gpointer user_data)
         g_task_return_boolean(task, TRUE);
 }
 
+/* A change to the domain waits for libvirt's migration job (and fails
+ * after 30 s): refused at once while the guest migrates. */
+static gboolean
+guest_refuse_while_migrating(VtGuestLibvirt *self, gpointer source_tag,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+        if (!self->migrating)
+                return FALSE;
+        g_task_report_new_error(self, callback, user_data, source_tag, G_IO_ERROR, G_IO_ERROR_BUSY,
+                                "guest '%s' is migrating", guest_name(self));
+        return TRUE;
+}
+
 static void
 guest_libvirt_set_balloon_async(VtGuest *guest, guint64 bytes, GAsyncReadyCallback callback,
                                 gpointer user_data)
@@ -292,6 +319,9 @@ guest_libvirt_set_balloon_async(VtGuest *guest, guint64 bytes, GAsyncReadyCallba
         GTask *task;
         VtLibvirtGuestJob *job;
 
+        if (guest_refuse_while_migrating(self, guest_libvirt_set_balloon_async, callback,
+                                         user_data))
+                return;
         task = job_task_new_for(self, guest_libvirt_set_balloon_async, callback, user_data,
                                 guest_on_memory_set, &job);
         if (task == NULL)
@@ -367,6 +397,9 @@ guest_libvirt_store_policy_async(VtGuest *guest, const VtBalloonGuestConfig *bal
         GTask *task;
         VtLibvirtGuestJob *job;
 
+        if (guest_refuse_while_migrating(self, guest_libvirt_store_policy_async, callback,
+                                         user_data))
+                return;
         task = job_task_new_for(self, guest_libvirt_store_policy_async, callback, user_data,
                                 guest_on_stored, &job);
         if (task == NULL)
@@ -510,7 +543,8 @@ vt_guest_libvirt_reload_policy(VtGuestLibvirt *guest)
 
         if (guest->stopped)
                 return;
-        task = job_task_new(guest, vt_guest_libvirt_reload_policy, guest_on_metadata, NULL, &job);
+        task = vt_guest_libvirt_job_task_new(guest, vt_guest_libvirt_reload_policy,
+                                             guest_on_metadata, NULL, &job);
         if (task == NULL)
                 return;
         vt_serial_worker_run(guest->worker, task, vt_libvirt_guest_job_read_metadata);
@@ -549,6 +583,7 @@ vt_guest_libvirt_finalize(GObject *object)
 
         /* Jobs hold the guest: none is left by now. */
         vt_serial_worker_free(self->worker);
+        vt_serial_worker_free(self->control);
         if (self->domain != NULL)
                 virDomainFree(self->domain);
         g_free(self->uuid);
@@ -562,6 +597,7 @@ vt_guest_libvirt_init(VtGuestLibvirt *self)
 {
         self->context = g_main_context_ref_thread_default();
         self->worker = vt_serial_worker_new();
+        self->control = vt_serial_worker_new();
 }
 
 static void
@@ -584,4 +620,5 @@ vt_guest_libvirt_class_init(VtGuestLibvirtClass *klass)
         guest_class->store_policy_finish = guest_libvirt_task_finish;
         guest_class->poll_balloon_async = guest_libvirt_poll_balloon_async;
         guest_class->poll_balloon_finish = guest_libvirt_task_finish;
+        vt_guest_libvirt_migrate_class_init(guest_class);
 }

@@ -18,5 +18,6 @@ unsigned int vt_guest_libvirt_get_domain_id(VtGuestLibvirt *guest);
 void vt_guest_libvirt_balloon_changed(VtGuestLibvirt *guest, guint64 actual_kib);
 void vt_guest_libvirt_reload_policy(VtGuestLibvirt *guest);
 void vt_guest_libvirt_stopped(VtGuestLibvirt *guest, const char *why);
+void vt_guest_libvirt_job_completed(VtGuestLibvirt *guest, virTypedParameterPtr params, int n);
 
 G_END_DECLS

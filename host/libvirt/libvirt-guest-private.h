@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The libvirt guest's state, shared by its files only (libvirt-guest.c, libvirt-guest-migrate.c).
+ */
+#pragma once
+
+#include "host/libvirt/libvirt-guest-job.h"
+#include "host/libvirt/libvirt-guest.h"
+#include "host/libvirt/libvirt-worker.h"
+
+G_BEGIN_DECLS
+
+struct _VtGuestLibvirt {
+        VtGuest parent_instance;
+
+        virDomainPtr domain; /* NULL while libvirtd is unreachable */
+        char *uuid;
+        unsigned int domain_id; /* this run of the domain */
+        char *pid_dir;
+        guint stats_interval_s;
+        GMainContext *context;
+        VtSerialWorker *worker;
+        gboolean balloon_device; /* the domain's XML has one */
+
+        gboolean stopped;
+
+        /* Migration (libvirt-guest-migrate.c). virDomainMigrateToURI3()
+         * holds @worker for the whole move: what must not wait behind it
+         * (the job's statistics, its downtime, its abort, the watch that
+         * says it runs, and statistics reads) goes to @control. */
+        VtSerialWorker *control;
+        gboolean migrating;          /* the migration call is queued or running */
+        GTask *start_task;           /* migrate_start's, until the move runs or ends */
+        VtMigrateProgress migration; /* the latest figures; final once the call returned */
+        gboolean completed_stats;    /* @migration has libvirt's JOB_COMPLETED figures */
+};
+
+/* libvirt-guest.c: a task for a job on the domain; NULL (the task failed
+ * with %VT_LIBVIRT_ERROR_DISCONNECTED) while libvirtd is unreachable. */
+GTask *vt_guest_libvirt_job_task_new(VtGuestLibvirt *self, gpointer source_tag,
+                                     GAsyncReadyCallback callback, gpointer user_data,
+                                     VtLibvirtGuestJob **ret_job);
+/* The worker for statistics reads: @control while a migration holds @worker. */
+VtSerialWorker *vt_guest_libvirt_read_worker(VtGuestLibvirt *self);
+
+/* libvirt-guest-migrate.c: the migration methods and the dirty rate. */
+void vt_guest_libvirt_migrate_class_init(VtGuestClass *guest_class);
+
+G_END_DECLS
