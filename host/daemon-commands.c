@@ -199,6 +199,19 @@ ksm_knobs_to_json(VtDaemon *daemon)
         return o;
 }
 
+/* Free memory under which the host is short (the balloon policy's tight
+ * line of its reference): what a peer sending guests here must leave. */
+static guint64
+short_line(VtDaemon *daemon)
+{
+        const VtBalloonHost *bh = &daemon->balloon_host;
+        guint64 reference = daemon->host_sample.mem_total;
+
+        if (bh->budget_limit > 0 && bh->budget_limit < reference)
+                reference = bh->budget_limit;
+        return (guint64)(daemon->balloon_config.tight_fraction * (double)reference);
+}
+
 static json_object *
 host_to_json(VtDaemon *daemon)
 {
@@ -225,6 +238,7 @@ host_to_json(VtDaemon *daemon)
                                bh->budget_limit > 0 ? json_bytes(bh->budget_limit) : NULL);
         json_object_object_add(o, "guests_actual", json_bytes(actual));
         json_object_object_add(o, "guest_free", json_object_new_int64(daemon->host_free));
+        json_object_object_add(o, "short_line", json_bytes(short_line(daemon)));
         json_object_object_add(o, "state",
                                json_object_new_string(vt_host_state_to_string(daemon->host_state)));
         json_object_object_add(o, "reason", json_object_new_string(daemon->host_reason));

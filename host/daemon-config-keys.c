@@ -15,19 +15,21 @@
 #include "ksm/ksm-tuner-registry.h"
 
 typedef enum {
-        KEY_BOOL,          /* gboolean */
-        KEY_UINT,          /* guint, whole number in [min, max] */
-        KEY_U64,           /* guint64, whole number in [min, max] */
-        KEY_MS,            /* gint64 µs; the value is whole milliseconds in [min, max] */
-        KEY_SIZE,          /* guint64 bytes */
-        KEY_SIZE_DOUBLE,   /* double bytes */
-        KEY_FRACTION,      /* double fraction; the value is a percentage in [min, max] */
-        KEY_PERCENT,       /* double percent in [min, max] */
-        KEY_NUMBER,        /* double in [min, max] */
-        KEY_PATH,          /* char *, an absolute path */
-        KEY_PATH_OPTIONAL, /* char *, an absolute path; empty: NULL */
-        KEY_STRING,        /* char *, not empty */
-        KEY_CUSTOM,        /* parsed by @custom */
+        KEY_BOOL,            /* gboolean */
+        KEY_UINT,            /* guint, whole number in [min, max] */
+        KEY_U64,             /* guint64, whole number in [min, max] */
+        KEY_MS,              /* gint64 µs; the value is whole milliseconds in [min, max] */
+        KEY_SECONDS,         /* gint64 µs; the value is whole seconds in [min, max] */
+        KEY_SIZE,            /* guint64 bytes */
+        KEY_SIZE_DOUBLE,     /* double bytes */
+        KEY_FRACTION,        /* double fraction; the value is a percentage in [min, max] */
+        KEY_PERCENT,         /* double percent in [min, max] */
+        KEY_NUMBER,          /* double in [min, max] */
+        KEY_PATH,            /* char *, an absolute path */
+        KEY_PATH_OPTIONAL,   /* char *, an absolute path; empty: NULL */
+        KEY_STRING,          /* char *, not empty */
+        KEY_STRING_OPTIONAL, /* char *; empty: NULL */
+        KEY_CUSTOM,          /* parsed by @custom */
 } KeyType;
 
 /* Parses @value into @base; on failure sets @ret_problem ("is not a backend"). */
@@ -49,6 +51,7 @@ struct _VtDaemonConfigGroup {
 
 #define OFF(field)       offsetof(VtDaemonConfig, field)
 #define GUEST_OFF(field) offsetof(VtDaemonGuestConfig, field)
+#define PEER_OFF(field)  offsetof(VtDaemonPeerConfig, field)
 
 static gboolean parse_backend(const char *value, gpointer base, char **ret_problem);
 static gboolean parse_mode(const char *value, gpointer base, char **ret_problem);
@@ -56,6 +59,7 @@ static gboolean parse_psi_trigger(const char *value, gpointer base, char **ret_p
 static gboolean parse_log_level(const char *value, gpointer base, char **ret_problem);
 static gboolean parse_algorithm(const char *value, gpointer base, char **ret_problem);
 static gboolean parse_tuner(const char *value, gpointer base, char **ret_problem);
+static gboolean parse_peers(const char *value, gpointer base, char **ret_problem);
 
 static const VtDaemonConfigKey daemon_keys[] = {
     {"tick-interval-ms", KEY_MS, OFF(tick_interval_us), 100, 3600000},
@@ -135,12 +139,40 @@ static const VtDaemonConfigKey guest_keys[] = {
     {"shares", KEY_UINT, GUEST_OFF(balloon.shares), 1, 100000},
     {"opt-out", KEY_BOOL, GUEST_OFF(balloon.opt_out)},
     {"ksm-opt-out", KEY_BOOL, GUEST_OFF(ksm_opt_out)},
+    {"migrate-opt-out", KEY_BOOL, GUEST_OFF(migrate_opt_out)},
+    {"migrate-pinned", KEY_BOOL, GUEST_OFF(migrate_pinned)},
+    {NULL},
+};
+
+/* Bandwidths are sizes per second: `128M` is 128 MiB/s. */
+static const VtDaemonConfigKey migrate_keys[] = {
+    {"enabled", KEY_BOOL, OFF(migrate.enabled)},
+    {"peers", KEY_CUSTOM, 0, 0, 0, parse_peers},
+    {"qmp-destination-command", KEY_STRING_OPTIONAL, OFF(migrate.qmp_destination_command)},
+    {"quit-after-migration", KEY_BOOL, OFF(migrate.quit_after_migration)},
+    {"bandwidth", KEY_SIZE, OFF(migrate.bandwidth)},
+    {"downtime-initial-ms", KEY_MS, OFF(migrate.downtime_initial_us), 1, 60000},
+    {"downtime-max-ms", KEY_MS, OFF(migrate.downtime_max_us), 1, 60000},
+    {"auto-converge", KEY_BOOL, OFF(migrate.auto_converge)},
+    {"max-outgoing", KEY_UINT, OFF(migrate.max_outgoing), 1, 16},
+    {"hysteresis-ticks", KEY_UINT, OFF(migrate.hysteresis_ticks), 1, 1000},
+    {"cooldown-guest-s", KEY_SECONDS, OFF(migrate.cooldown_guest_us), 0, 604800},
+    {"cooldown-host-s", KEY_SECONDS, OFF(migrate.cooldown_host_us), 0, 604800},
+    {"min-relief", KEY_SIZE, OFF(migrate.min_relief)},
+    {"peer-interval-ms", KEY_MS, OFF(migrate.peer_interval_us), 100, 3600000},
+    {NULL},
+};
+
+static const VtDaemonConfigKey peer_keys[] = {
+    {"control-socket", KEY_PATH_OPTIONAL, PEER_OFF(control_socket)},
+    {"bandwidth", KEY_SIZE, PEER_OFF(bandwidth)},
     {NULL},
 };
 
 static const VtDaemonConfigGroup groups[] = {
-    {"daemon", daemon_keys}, {"budget", budget_keys}, {"policy", policy_keys},
-    {"ksm", ksm_keys},       {"qmp", qmp_keys},       {"libvirt", libvirt_keys},
+    {"daemon", daemon_keys},   {"budget", budget_keys}, {"policy", policy_keys},
+    {"ksm", ksm_keys},         {"qmp", qmp_keys},       {"libvirt", libvirt_keys},
+    {"migrate", migrate_keys},
 };
 
 static const char *const backend_names[VT_DAEMON_BACKEND_MAX] = {
@@ -158,6 +190,7 @@ static const struct {
 };
 
 static const VtDaemonConfigGroup guest_group = {"guest:NAME", guest_keys};
+static const VtDaemonConfigGroup peer_group = {"peer:NAME", peer_keys};
 
 /**
  * vt_daemon_backend_to_string:
@@ -196,6 +229,17 @@ const VtDaemonConfigGroup *
 vt_daemon_config_group_get_guest(void)
 {
         return &guest_group;
+}
+
+/**
+ * vt_daemon_config_group_get_peer:
+ *
+ * Returns: (transfer none): the keys of every `[peer:NAME]` group
+ */
+const VtDaemonConfigGroup *
+vt_daemon_config_group_get_peer(void)
+{
+        return &peer_group;
 }
 
 /**
@@ -378,6 +422,41 @@ parse_log_level(const char *value, gpointer base, char **ret_problem)
         return FALSE;
 }
 
+/*
+ * `[migrate] peers`: names or libvirt URIs separated by ';' (GKeyFile's
+ * list separator) or blanks; each printable, no two alike. Empty: none.
+ */
+static gboolean
+parse_peers(const char *value, gpointer base, char **ret_problem)
+{
+        VtDaemonConfig *config = base;
+        g_auto(GStrv) parts = g_strsplit_set(value, "; \t", -1);
+        g_autoptr(GPtrArray) peers = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; parts[i] != NULL; i++) {
+                if (parts[i][0] == '\0')
+                        continue;
+                for (const char *p = parts[i]; *p != '\0'; p++) {
+                        if (g_ascii_iscntrl(*p)) {
+                                *ret_problem = g_strdup("holds a control character");
+                                return FALSE;
+                        }
+                }
+                for (guint j = 0; j < peers->len; j++) {
+                        if (strcmp(g_ptr_array_index(peers, j), parts[i]) == 0) {
+                                *ret_problem =
+                                    g_strdup_printf("names the peer '%s' twice", parts[i]);
+                                return FALSE;
+                        }
+                }
+                g_ptr_array_add(peers, g_strdup(parts[i]));
+        }
+        g_ptr_array_add(peers, NULL);
+        g_strfreev(config->migrate.peers);
+        config->migrate.peers = (GStrv)g_ptr_array_free(g_steal_pointer(&peers), FALSE);
+        return TRUE;
+}
+
 /* "vmtide, mom or proxmox": @names (@n of them) for a message. */
 static char *
 names_list(const char *const *names, guint n)
@@ -445,8 +524,9 @@ parse_tuner(const char *value, gpointer base, char **ret_problem)
  * vt_daemon_config_key_parse:
  * @key: a key of a group's table
  * @value: its value in the file, trimmed
- * @base: where the value goes: the #VtDaemonConfig, or the
- *     #VtDaemonGuestConfig of a `[guest:NAME]` group
+ * @base: where the value goes: the #VtDaemonConfig, the
+ *     #VtDaemonGuestConfig of a `[guest:NAME]` group or the
+ *     #VtDaemonPeerConfig of a `[peer:NAME]` group
  * @ret_problem: (out) (transfer full): on failure, what is wrong with
  *     @value ("is not a size (...)"), for the caller's message
  *
@@ -480,9 +560,11 @@ vt_daemon_config_key_parse(const VtDaemonConfigKey *key, const char *value, gpoi
                 *(guint64 *)field = whole;
                 return TRUE;
         case KEY_MS:
+        case KEY_SECONDS:
                 if (!parse_whole(value, key, &whole, ret_problem))
                         return FALSE;
-                *(gint64 *)field = (gint64)whole * G_TIME_SPAN_MILLISECOND;
+                *(gint64 *)field = (gint64)whole * (key->type == KEY_MS ? G_TIME_SPAN_MILLISECOND
+                                                                        : G_TIME_SPAN_SECOND);
                 return TRUE;
         case KEY_SIZE:
         case KEY_SIZE_DOUBLE:
@@ -513,6 +595,10 @@ vt_daemon_config_key_parse(const VtDaemonConfigKey *key, const char *value, gpoi
         case KEY_PATH:
         case KEY_PATH_OPTIONAL:
                 return parse_path(value, key->type == KEY_PATH_OPTIONAL, field, ret_problem);
+        case KEY_STRING_OPTIONAL:
+                g_free(*(char **)field);
+                *(char **)field = value[0] != '\0' ? g_strdup(value) : NULL;
+                return TRUE;
         case KEY_STRING:
                 if (value[0] == '\0') {
                         *ret_problem = g_strdup("is empty");

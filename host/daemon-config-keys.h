@@ -13,6 +13,7 @@ typedef struct _VtDaemonConfigGroup VtDaemonConfigGroup;
 
 const VtDaemonConfigGroup *vt_daemon_config_group_find(const char *name);
 const VtDaemonConfigGroup *vt_daemon_config_group_get_guest(void);
+const VtDaemonConfigGroup *vt_daemon_config_group_get_peer(void);
 const VtDaemonConfigKey *vt_daemon_config_group_find_key(const VtDaemonConfigGroup *group,
                                                          const char *name);
 gboolean vt_daemon_config_key_parse(const VtDaemonConfigKey *key, const char *value, gpointer base,

@@ -54,7 +54,10 @@
 /* 150 ms of stalls within 2 s: a 2 s window works without CAP_SYS_RESOURCE. */
 #define DEFAULT_HOST_PSI_TRIGGER "some 150000 2000000"
 #define GUEST_GROUP_PREFIX       "guest:"
-#define GUEST_NAME_MAX           255
+#define PEER_GROUP_PREFIX        "peer:"
+/* QEMU 7.2's own max-bandwidth. */
+#define DEFAULT_MIGRATE_BANDWIDTH (G_GUINT64_CONSTANT(128) << 20)
+#define GUEST_NAME_MAX            255
 
 /* clang-format off */
 G_DEFINE_QUARK(vt-daemon-config-error-quark, vt_daemon_config_error)
@@ -88,6 +91,38 @@ guest_config_free(gpointer data)
         g_free(guest->qmp_path);
         g_free(guest->agent_path);
         g_free(guest);
+}
+
+static void
+peer_config_free(gpointer data)
+{
+        VtDaemonPeerConfig *peer = data;
+
+        g_free(peer->name);
+        g_free(peer->control_socket);
+        g_free(peer);
+}
+
+/* The `[migrate]` defaults: nothing moves by itself; oVirt's downtime ramp
+ * (100 to 500 ms); one outgoing move; the planner's hysteresis and
+ * cooldowns (migrate/migrate-plan.c). */
+static void
+migrate_config_init(VtDaemonMigrateConfig *m)
+{
+        m->enabled = FALSE;
+        m->peers = g_new0(char *, 1);
+        m->quit_after_migration = TRUE;
+        m->bandwidth = DEFAULT_MIGRATE_BANDWIDTH;
+        m->downtime_initial_us = 100 * G_TIME_SPAN_MILLISECOND;
+        m->downtime_max_us = 500 * G_TIME_SPAN_MILLISECOND;
+        m->auto_converge = FALSE;
+        m->max_outgoing = 1;
+        m->hysteresis_ticks = 3;
+        m->cooldown_guest_us = 600 * G_TIME_SPAN_SECOND;
+        m->cooldown_host_us = 60 * G_TIME_SPAN_SECOND;
+        m->min_relief = G_GUINT64_CONSTANT(256) << 20;
+        m->peer_interval_us = 10 * G_TIME_SPAN_SECOND;
+        m->peer_configs = g_ptr_array_new_with_free_func(peer_config_free);
 }
 
 /**
@@ -129,6 +164,7 @@ vt_daemon_config_new_default(void)
         config->qmp_dir = g_strdup(DEFAULT_QMP_DIR);
         config->libvirt_uri = g_strdup(DEFAULT_LIBVIRT_URI);
         config->guests = g_ptr_array_new_with_free_func(guest_config_free);
+        migrate_config_init(&config->migrate);
         config->warnings = g_new0(char *, 1);
         return config;
 }
@@ -151,6 +187,9 @@ vt_daemon_config_free(VtDaemonConfig *config)
         g_free(config->qmp_dir);
         g_free(config->libvirt_uri);
         g_ptr_array_unref(config->guests);
+        g_strfreev(config->migrate.peers);
+        g_free(config->migrate.qmp_destination_command);
+        g_ptr_array_unref(config->migrate.peer_configs);
         g_strfreev(config->warnings);
         g_free(config);
 }
@@ -173,6 +212,28 @@ vt_daemon_config_find_guest(const VtDaemonConfig *config, const char *name)
 
                 if (strcmp(guest->name, name) == 0)
                         return guest;
+        }
+        return NULL;
+}
+
+/**
+ * vt_daemon_config_find_peer:
+ * @config: a configuration
+ * @name: a peer's name, as `[migrate] peers` lists it
+ *
+ * Returns: (transfer none) (nullable): its `[peer:NAME]` group, or %NULL
+ */
+const VtDaemonPeerConfig *
+vt_daemon_config_find_peer(const VtDaemonConfig *config, const char *name)
+{
+        g_return_val_if_fail(config != NULL, NULL);
+        g_return_val_if_fail(name != NULL, NULL);
+
+        for (guint i = 0; i < config->migrate.peer_configs->len; i++) {
+                const VtDaemonPeerConfig *peer = g_ptr_array_index(config->migrate.peer_configs, i);
+
+                if (strcmp(peer->name, name) == 0)
+                        return peer;
         }
         return NULL;
 }
@@ -321,6 +382,19 @@ parser_check(Parser *parser, GError **error)
                                 (double)c->ksm.pages_to_scan_min, "pages-to-scan-max",
                                 (double)c->ksm.pages_to_scan_max, TRUE, error))
                 return FALSE;
+        if (!parser_check_order(parser, "migrate", "downtime-initial-ms",
+                                (double)c->migrate.downtime_initial_us / 1000, "downtime-max-ms",
+                                (double)c->migrate.downtime_max_us / 1000, TRUE, error))
+                return FALSE;
+        for (guint i = 0; i < c->migrate.peer_configs->len; i++) {
+                const VtDaemonPeerConfig *peer = g_ptr_array_index(c->migrate.peer_configs, i);
+
+                if (!g_strv_contains((const char *const *)c->migrate.peers, peer->name))
+                        g_ptr_array_add(parser->warnings,
+                                        g_strdup_printf("%s: [peer:%s]: not in [migrate] peers, "
+                                                        "ignored",
+                                                        parser->origin, peer->name));
+        }
         if (c->agent_interval_ms != 0 && c->agent_interval_ms < 100) {
                 parser_error(parser, error, "daemon",
                              "agent-interval-ms: '%u' is out of range "
@@ -385,6 +459,23 @@ parser_guest(Parser *parser, const char *group, GError **error)
         return TRUE;
 }
 
+static gboolean
+parser_peer(Parser *parser, const char *group, GError **error)
+{
+        const char *name = group + strlen(PEER_GROUP_PREFIX);
+        VtDaemonPeerConfig *peer;
+
+        if (name[0] == '\0') {
+                g_set_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_INVALID,
+                            "%s: [%s]: no peer name", parser->origin, group);
+                return FALSE;
+        }
+        peer = g_new0(VtDaemonPeerConfig, 1);
+        peer->name = g_strdup(name);
+        g_ptr_array_add(parser->config->migrate.peer_configs, peer);
+        return parser_group(parser, group, vt_daemon_config_group_get_peer(), peer, error);
+}
+
 /**
  * vt_daemon_config_parse:
  * @data: the file's content
@@ -436,6 +527,11 @@ vt_daemon_config_parse(const char *data, gsize length, const char *origin, GErro
 
                 if (g_str_has_prefix(names[i], GUEST_GROUP_PREFIX)) {
                         if (!parser_guest(&parser, names[i], error))
+                                return NULL;
+                        continue;
+                }
+                if (g_str_has_prefix(names[i], PEER_GROUP_PREFIX)) {
+                        if (!parser_peer(&parser, names[i], error))
                                 return NULL;
                         continue;
                 }

@@ -73,6 +73,8 @@ typedef enum {
  * @balloon: its balloon policy (`min`, `max`, `shares`, `opt-out`); zero
  *     fields mean the policy's defaults
  * @ksm_opt_out: leave its memory out of KSM decisions (`ksm-opt-out`)
+ * @migrate_opt_out: never move it automatically (`migrate-opt-out`)
+ * @migrate_pinned: never move it, not even by hand (`migrate-pinned`)
  *
  * One `[guest:NAME]` group.
  */
@@ -82,7 +84,80 @@ typedef struct {
         char *agent_path;
         VtBalloonGuestConfig balloon;
         gboolean ksm_opt_out;
+        gboolean migrate_opt_out;
+        gboolean migrate_pinned;
 } VtDaemonGuestConfig;
+
+/**
+ * VtDaemonPeerConfig:
+ * @name: the peer's name as `[migrate] peers` lists it (the NAME of
+ *     `[peer:NAME]`)
+ * @control_socket: (nullable): the control socket of the vmtided that runs
+ *     on the peer (a local path; a remote one forwarded by the operator,
+ *     `ssh -L`): its room is read from its `query-status` (`control-socket`)
+ * @bandwidth: the link to it, bytes per second; 0: `[migrate] bandwidth`
+ *
+ * One `[peer:NAME]` group.
+ */
+typedef struct {
+        char *name;
+        char *control_socket;
+        guint64 bandwidth;
+} VtDaemonPeerConfig;
+
+/**
+ * VtDaemonMigrateConfig:
+ * @enabled: move guests by itself when the host is critical and the balloon
+ *     and KSM cannot save it (`enabled`, default false: the planner runs
+ *     and says what it would do, only `vmtide migrate` moves)
+ * @peers: (array zero-terminated=1): the hosts guests may go to (`peers`):
+ *     libvirt connection URIs under the libvirt backend, names handed to the
+ *     destination command under QMP-direct; empty, never %NULL
+ * @qmp_destination_command: (nullable): QMP-direct: the command that starts
+ *     the receiving QEMU (`qmp-destination-command`)
+ * @quit_after_migration: QMP-direct: quit the spent source QEMU after a
+ *     completed move (`quit-after-migration`, default true)
+ * @bandwidth: the migration stream's cap, bytes per second (`bandwidth`,
+ *     default 128 MiB/s, QEMU 7.2's own)
+ * @downtime_initial_us: the downtime limit a move starts with
+ *     (`downtime-initial-ms`, default 100 ms)
+ * @downtime_max_us: the operator's cap on the downtime ramp
+ *     (`downtime-max-ms`, default 500 ms)
+ * @auto_converge: let QEMU throttle a guest whose passes stall
+ *     (`auto-converge`, default false)
+ * @max_outgoing: outgoing moves at a time (`max-outgoing`, default 1)
+ * @hysteresis_ticks: consecutive critical ticks before a move
+ *     (`hysteresis-ticks`, default 3)
+ * @cooldown_guest_us: a guest that tried to leave stays this long
+ *     (`cooldown-guest-s`, default 600 s)
+ * @cooldown_host_us: after an outgoing move ends, no other for this long
+ *     (`cooldown-host-s`, default 60 s)
+ * @min_relief: a move that gives back less than this is not worth one
+ *     (`min-relief`, default 256 MiB)
+ * @peer_interval_us: how often each peer's room is read
+ *     (`peer-interval-ms`, default 10 s)
+ * @peer_configs: (element-type VtDaemonPeerConfig): the `[peer:NAME]`
+ *     groups
+ *
+ * The `[migrate]` group (docs/migration.md, "vmtided and the CLI").
+ */
+typedef struct {
+        gboolean enabled;
+        GStrv peers;
+        char *qmp_destination_command;
+        gboolean quit_after_migration;
+        guint64 bandwidth;
+        gint64 downtime_initial_us;
+        gint64 downtime_max_us;
+        gboolean auto_converge;
+        guint max_outgoing;
+        guint hysteresis_ticks;
+        gint64 cooldown_guest_us;
+        gint64 cooldown_host_us;
+        guint64 min_relief;
+        gint64 peer_interval_us;
+        GPtrArray *peer_configs;
+} VtDaemonMigrateConfig;
 
 /**
  * VtDaemonConfig:
@@ -131,6 +206,7 @@ typedef struct {
  *     `qemu:///system`)
  * @guests: (element-type VtDaemonGuestConfig): the `[guest:NAME]` groups,
  *     in file order
+ * @migrate: live migration: `[migrate]` and the `[peer:NAME]` groups
  * @warnings: (array zero-terminated=1): what was ignored (unknown groups
  *     and keys, all but the last value of a key given twice) and groups
  *     given twice, one message each; see vt_daemon_config_get_warnings()
@@ -162,6 +238,7 @@ typedef struct {
         char *qmp_dir;
         char *libvirt_uri;
         GPtrArray *guests;
+        VtDaemonMigrateConfig migrate;
         GStrv warnings;
 } VtDaemonConfig;
 
@@ -177,6 +254,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtDaemonConfig, vt_daemon_config_free)
 
 const VtDaemonGuestConfig *vt_daemon_config_find_guest(const VtDaemonConfig *config,
                                                        const char *name);
+const VtDaemonPeerConfig *vt_daemon_config_find_peer(const VtDaemonConfig *config,
+                                                     const char *name);
 const char *const *vt_daemon_config_get_warnings(const VtDaemonConfig *config);
 const char *vt_daemon_backend_to_string(VtDaemonBackend backend);
 

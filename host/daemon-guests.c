@@ -68,6 +68,14 @@ vt_daemon_sorted_guests(VtDaemon *daemon)
 void
 vt_daemon_drop_guest(VtDaemon *daemon, VtDaemonGuest *dg, const char *reason)
 {
+        /* A guest whose move runs stays until the move ended and was told
+         * (daemon-migrate-move.c asks for a tick then). */
+        if (vt_daemon_migrate_is_moving(daemon, dg)) {
+                dg->state = VT_DAEMON_GUEST_GONE;
+                if (dg->gone_reason == NULL)
+                        dg->gone_reason = g_strdup(reason);
+                return;
+        }
         if (dg->gone_reason != NULL)
                 reason = dg->gone_reason;
         if (dg->announced) {
@@ -238,6 +246,8 @@ apply_guest_config(VtDaemon *daemon, VtDaemonGuest *dg)
         dg->policy = (VtBalloonGuestConfig){0};
         dg->ksm_opt_out = FALSE;
         dg->policy_source = "defaults";
+        dg->migrate_opt_out = gc != NULL && gc->migrate_opt_out;
+        dg->migrate_pinned = gc != NULL && gc->migrate_pinned;
         /* A libvirt domain's own policy (its metadata) comes first. */
         if (vt_guest_get_stored_policy(dg->guest, &dg->policy, &dg->ksm_opt_out)) {
                 dg->policy_source = "domain metadata";

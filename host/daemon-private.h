@@ -44,6 +44,15 @@ typedef enum {
  * @agent_hello: signal handler id on @agent
  * @announced: GUEST_ADDED was sent (it started)
  * @gone_reason: (nullable): why it was lost, once it was
+ * @migrate_opt_out: never moved automatically (`migrate-opt-out`)
+ * @migrate_pinned: never moved, not even by hand (`migrate-pinned`)
+ * @dirty_rate: its last measured dirty rate, bytes per second
+ * @dirty_window_us: the window it was measured over
+ * @dirty_measured_us: when (0: never)
+ * @measuring: a measurement is under way
+ * @measure_failed_us: when the last measurement failed (0: never)
+ * @last_migrated_us: when a move of it from here last ended unsuccessfully
+ *     (it tried to leave; the planner's guest cooldown)
  */
 typedef struct {
         VtDaemon *daemon;
@@ -66,7 +75,58 @@ typedef struct {
         gulong agent_hello;
         gboolean announced;
         char *gone_reason;
+        gboolean migrate_opt_out;
+        gboolean migrate_pinned;
+        guint64 dirty_rate;
+        gint64 dirty_window_us;
+        gint64 dirty_measured_us;
+        gboolean measuring;
+        gint64 measure_failed_us;
+        gint64 last_migrated_us;
 } VtDaemonGuest;
+
+/* daemon-migrate.c: the migration step, moves and their records (opaque). */
+typedef struct _VtDaemonMigrate VtDaemonMigrate;
+/* daemon-peers.c: the peers and their room (opaque). */
+typedef struct _VtDaemonPeers VtDaemonPeers;
+
+/**
+ * VtDaemonPeer:
+ * @name: as `[migrate] peers` lists it
+ * @uri: (nullable): the libvirt connection URI its room is read through
+ * @control_socket: (nullable): its vmtided's control socket
+ * @bandwidth: the link to it (0: `[migrate] bandwidth`)
+ * @source: where its room comes from: "vmtided", "libvirt" or "none"
+ * @free_bytes: its free memory for guests at the last reading
+ * @headroom_bytes: what it must keep free (its short line)
+ * @mem_total: its memory
+ * @state: its state at the last reading
+ * @read_us: when it was last read (0: never)
+ * @tried_us: when a reading last started (0: never)
+ * @reading: a reading is under way
+ * @error: (nullable): why the last reading failed
+ * @client: (nullable): the client of a vmtided reading under way
+ * @ctx: (nullable): the reading under way (daemon-peers.c's)
+ *
+ * One peer, as daemon-peers.c reads it.
+ */
+typedef struct {
+        char *name;
+        char *uri;
+        char *control_socket;
+        guint64 bandwidth;
+        const char *source;
+        gint64 free_bytes;
+        guint64 headroom_bytes;
+        guint64 mem_total;
+        VtHostState state;
+        gint64 read_us;
+        gint64 tried_us;
+        gboolean reading;
+        char *error;
+        struct _VtQmpClient *client;
+        gpointer ctx;
+} VtDaemonPeer;
 
 struct _VtDaemon {
         VtDaemonConfig *config;
@@ -96,6 +156,7 @@ struct _VtDaemon {
         gboolean has_host_sample;
         VtBalloonHost balloon_host;
         char *host_error;
+        VtDaemonMigrate *migrate;
 };
 
 /* daemon.c: the daemon's life, its backend and events */
@@ -124,5 +185,21 @@ void vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 byt
                                 GAsyncReadyCallback callback, gpointer user_data);
 gboolean vt_daemon_set_manual_finish(GAsyncResult *result, guint64 *ret_target, GError **error);
 void vt_daemon_clear_manual(VtDaemon *daemon, VtDaemonGuest *dg);
+
+/* daemon-migrate.c: live migration (docs/migration.md, "vmtided and the CLI") */
+VtDaemonMigrate *vt_daemon_migrate_new(VtDaemon *daemon);
+void vt_daemon_migrate_free(VtDaemonMigrate *migrate);
+void vt_daemon_migrate_stop(VtDaemonMigrate *migrate);
+void vt_daemon_migrate_step(VtDaemon *daemon, GPtrArray *running, gint64 now_us);
+gboolean vt_daemon_migrate_is_moving(VtDaemon *daemon, VtDaemonGuest *dg);
+void vt_daemon_migrate_register_commands(VtDaemon *daemon);
+
+/* daemon-peers.c: the peers' room */
+VtDaemonPeers *vt_daemon_peers_new(VtDaemon *daemon);
+void vt_daemon_peers_free(VtDaemonPeers *peers);
+void vt_daemon_peers_refresh(VtDaemonPeers *peers, gint64 now_us);
+VtDaemonPeer *const *vt_daemon_peers_get(VtDaemonPeers *peers, guint *ret_n);
+VtDaemonPeer *vt_daemon_peers_find(VtDaemonPeers *peers, const char *name);
+gboolean vt_daemon_peer_room_known(const VtDaemonPeer *peer, gint64 interval_us, gint64 now_us);
 
 G_END_DECLS

@@ -84,6 +84,11 @@ run_balloon_policy(VtDaemon *daemon, GPtrArray *running, gint64 now_us)
                 configs[i] = dg->policy;
                 configs[i].held = dg->manual;
                 configs[i].held_bytes = dg->manual_target;
+                /* A moving guest keeps its balloon: the move sends what it holds. */
+                if (!dg->manual && vt_daemon_migrate_is_moving(daemon, dg)) {
+                        configs[i].held = TRUE;
+                        configs[i].held_bytes = snapshots[i].actual_bytes;
+                }
         }
         input = (VtBalloonInput){.host = &daemon->balloon_host,
                                  .guests = snapshots,
@@ -188,9 +193,11 @@ vt_daemon_tick(VtDaemon *daemon, const char *why, gboolean full)
         for (guint i = 0; i < guests->len; i++) {
                 VtDaemonGuest *dg = g_ptr_array_index(guests, i);
 
-                if (dg->state == VT_DAEMON_GUEST_GONE)
-                        vt_daemon_drop_guest(daemon, dg, "it went away");
-                else if (dg->state == VT_DAEMON_GUEST_RUNNING)
+                if (dg->state == VT_DAEMON_GUEST_GONE) {
+                        /* Not while its move runs: MIGRATION_FINISHED first. */
+                        if (!vt_daemon_migrate_is_moving(daemon, dg))
+                                vt_daemon_drop_guest(daemon, dg, "it went away");
+                } else if (dg->state == VT_DAEMON_GUEST_RUNNING)
                         g_ptr_array_add(running, dg);
         }
 
@@ -199,6 +206,8 @@ vt_daemon_tick(VtDaemon *daemon, const char *why, gboolean full)
                 run_balloon_policy(daemon, running, now_us);
         if (full && have_host && daemon->ksm != NULL)
                 run_ksm(daemon, running);
+        if (have_host)
+                vt_daemon_migrate_step(daemon, running, now_us);
 
         if (full) {
                 for (guint i = 0; i < running->len; i++)

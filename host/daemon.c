@@ -23,9 +23,11 @@
  *      targets unchanged; each move is logged once with its reason and
  *      sent as a DECISION event on the control socket;
  *   4. runs the KSM step (ksm/ tuner) on the same host sample;
- *   5. every fifth time, asks the backend to look for guests its directory
+ *   5. runs the migration step (daemon-migrate.c): the planner's
+ *      decision, told when new, acted on when `[migrate] enabled`;
+ *   6. every fifth time, asks the backend to look for guests its directory
  *      monitor missed.
- * A tick called for by an event runs 1 and 3 only: what called for it is
+ * A tick called for by an event runs 1, 3 and 5 only: what called for it is
  * already in, and the KSM tuner's rates want whole intervals. A guest
  * still answering its last refresh (a hung QEMU) is not asked again.
  * While paused, ticks sample and decide, and move nothing: each guest's
@@ -34,7 +36,9 @@
  * The files: this one starts and stops the daemon and its backend;
  * daemon-guests.c keeps the guest table, daemon-tick.c runs the tick,
  * daemon-target.c asks the backend for the targets (the policy's and
- * those set by hand), daemon-commands.c answers the control socket.
+ * those set by hand), daemon-commands.c answers the control socket,
+ * daemon-migrate*.c and daemon-peers.c plan, run and answer for live
+ * migrations.
  *
  * Guests are never reset: a started guest keeps the balloon size it had,
  * so a vmtided killed and restarted picks up where it was. A guest that
@@ -117,6 +121,7 @@ vt_daemon_new(VtDaemonConfig *config, GError **error)
         daemon->config = config;
         daemon->guests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, vt_daemon_guest_free);
         daemon->balloon_config = config->balloon;
+        daemon->migrate = vt_daemon_migrate_new(daemon);
 
         if (config->ksm_enabled) {
                 g_autoptr(GError) ksm_error = NULL;
@@ -172,6 +177,15 @@ new_backend(const VtDaemonConfig *config, GError **error)
         }
         backend = vt_backend_qmp_new(config->qmp_dir, config->stats_interval_s);
         add_static_guests(config, VT_BACKEND_QMP(backend));
+        vt_backend_qmp_set_quit_after_migration(VT_BACKEND_QMP(backend),
+                                                config->migrate.quit_after_migration);
+        if (config->migrate.qmp_destination_command != NULL &&
+            !vt_backend_qmp_set_destination_command(
+                VT_BACKEND_QMP(backend), config->migrate.qmp_destination_command, error)) {
+                g_prefix_error(error, "[migrate] qmp-destination-command: ");
+                g_object_unref(backend);
+                return NULL;
+        }
         return backend;
 }
 
@@ -220,6 +234,7 @@ vt_daemon_start(VtDaemon *daemon, GError **error)
         if (daemon->control == NULL)
                 return FALSE;
         vt_daemon_register_commands(daemon);
+        vt_daemon_migrate_register_commands(daemon);
 
         daemon->backend = new_backend(config, error);
         if (daemon->backend == NULL)
@@ -271,6 +286,8 @@ vt_daemon_stop(VtDaemon *daemon)
                 g_signal_handlers_disconnect_by_data(daemon->backend, daemon);
                 vt_backend_stop(daemon->backend);
         }
+        /* The moves' records first: their handlers look guests up. */
+        vt_daemon_migrate_stop(daemon->migrate);
         g_hash_table_remove_all(daemon->guests);
         g_clear_pointer(&daemon->psi, vt_psi_trigger_free);
 }
@@ -281,6 +298,7 @@ vt_daemon_free(VtDaemon *daemon)
         if (daemon == NULL)
                 return;
         vt_daemon_stop(daemon);
+        g_clear_pointer(&daemon->migrate, vt_daemon_migrate_free);
         g_clear_pointer(&daemon->guests, g_hash_table_unref);
         g_clear_object(&daemon->backend);
         g_clear_pointer(&daemon->control, vt_control_server_free);

@@ -51,6 +51,12 @@ typedef enum {
 #define VT_CONTROL_COMMAND_SET_TARGET   "set-target"
 #define VT_CONTROL_COMMAND_PAUSE        "pause"
 #define VT_CONTROL_COMMAND_RESUME       "resume"
+/* Live migration (docs/migration.md, "vmtided and the CLI"). */
+#define VT_CONTROL_COMMAND_MIGRATE          "migrate"
+#define VT_CONTROL_COMMAND_MIGRATE_CANCEL   "migrate-cancel"
+#define VT_CONTROL_COMMAND_QUERY_MIGRATIONS "query-migrations"
+#define VT_CONTROL_COMMAND_QUERY_PLAN       "query-plan"
+#define VT_CONTROL_COMMAND_QUERY_PEERS      "query-peers"
 
 /* Events: the `event` of an event message. */
 #define VT_CONTROL_EVENT_DECISION      "DECISION"
@@ -62,3 +68,12 @@ typedef enum {
 #define VT_CONTROL_EVENT_GUEST_REMOVED "GUEST_REMOVED"
 #define VT_CONTROL_EVENT_AUTOMATION    "AUTOMATION"
 #define VT_CONTROL_EVENT_BACKEND       "BACKEND"
+/* Live migration: a move started, began a pass, was steered (downtime
+ * raised, cancelled), ended (predicted beside actual); a guest's dirty
+ * rate measured; the planner decided something new. */
+#define VT_CONTROL_EVENT_MIGRATION_STARTED  "MIGRATION_STARTED"
+#define VT_CONTROL_EVENT_MIGRATION_PASS     "MIGRATION_PASS"
+#define VT_CONTROL_EVENT_MIGRATION_STEERED  "MIGRATION_STEERED"
+#define VT_CONTROL_EVENT_MIGRATION_FINISHED "MIGRATION_FINISHED"
+#define VT_CONTROL_EVENT_DIRTY_RATE         "DIRTY_RATE"
+#define VT_CONTROL_EVENT_PLAN               "PLAN"
