@@ -22,7 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libvirt/libvirt.h>
+
 #include "qmp/qmp-client.h"
+#include "tests/vt-test-libvirt.h"
 #include "tests/vt-test-util.h"
 
 #define READY_GUARD_US (30 * G_USEC_PER_SEC)
@@ -45,6 +48,8 @@ struct _VtTestDaemon {
         GPtrArray *events;
         VtTestDaemonDumpFunc dump_func;
         gpointer dump_data;
+        char **wrapper; /* argv before vmtided's, or NULL */
+        char **env;     /* KEY=VALUE set for vmtided, or NULL */
 };
 
 static void
@@ -136,17 +141,27 @@ ready_or_exited(gpointer data)
 static gboolean
 daemon_spawn(VtTestDaemon *daemon, GError **error)
 {
-        const char *argv[] = {
-            VT_VMTIDED,         "--config",          daemon->config_path,
-            "--control-socket", daemon->socket_path, "--qmp-dir",
-            daemon->guest_dir,  "--verbose",         NULL,
+        const char *args[] = {
+            VT_VMTIDED,          "--config",  daemon->config_path, "--control-socket",
+            daemon->socket_path, "--qmp-dir", daemon->guest_dir,   "--verbose",
         };
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_auto(GStrv) envp = g_get_environ();
         g_autoptr(VtQmpClient) client = vt_qmp_client_new();
         VtTestWaiter waiter = {0};
         gboolean connected;
         int log_fd;
 
+        for (guint i = 0; daemon->wrapper != NULL && daemon->wrapper[i] != NULL; i++)
+                g_ptr_array_add(argv, daemon->wrapper[i]);
+        for (guint i = 0; i < G_N_ELEMENTS(args); i++)
+                g_ptr_array_add(argv, (char *)args[i]);
+        g_ptr_array_add(argv, NULL);
+        for (guint i = 0; daemon->env != NULL && daemon->env[i] != NULL; i++) {
+                g_auto(GStrv) kv = g_strsplit(daemon->env[i], "=", 2);
+
+                envp = g_environ_setenv(envp, kv[0], kv[1] != NULL ? kv[1] : "", TRUE);
+        }
         envp = g_environ_setenv(envp, "NOTIFY_SOCKET", daemon->notify_path, TRUE);
         log_fd = open(daemon->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) {
@@ -156,9 +171,10 @@ daemon_spawn(VtTestDaemon *daemon, GError **error)
         }
         daemon->ready = FALSE;
         daemon->exited = FALSE;
-        if (!g_spawn_async_with_pipes_and_fds(
-                NULL, argv, (const char *const *)envp, G_SPAWN_DO_NOT_REAP_CHILD, child_setup, NULL,
-                -1, log_fd, log_fd, NULL, NULL, 0, &daemon->pid, NULL, NULL, NULL, error)) {
+        if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *)argv->pdata,
+                                              (const char *const *)envp, G_SPAWN_DO_NOT_REAP_CHILD,
+                                              child_setup, NULL, -1, log_fd, log_fd, NULL, NULL, 0,
+                                              &daemon->pid, NULL, NULL, NULL, error)) {
                 close(log_fd);
                 return FALSE;
         }
@@ -201,11 +217,37 @@ daemon_spawn(VtTestDaemon *daemon, GError **error)
 VtTestDaemon *
 vt_test_daemon_start(const char *dir, const char *config, GError **error)
 {
+        return vt_test_daemon_start_full(dir, config, NULL, error);
+}
+
+/**
+ * vt_test_daemon_start_full:
+ * @dir: an existing directory for the daemon's files
+ * @config: the text of its vmtided.conf
+ * @options: (nullable): where its control socket goes, what it runs under
+ * @error: return location for a #GError
+ *
+ * As vt_test_daemon_start(), with @options. The wrapper and environment
+ * apply to every start (vt_test_daemon_restart() too).
+ *
+ * Returns: (transfer full): the daemon, or %NULL with @error set
+ */
+VtTestDaemon *
+vt_test_daemon_start_full(const char *dir, const char *config, const VtTestDaemonOptions *options,
+                          GError **error)
+{
         g_autoptr(VtTestDaemon) daemon = g_new0(VtTestDaemon, 1);
 
         daemon->dir = g_strdup(dir);
         daemon->config_path = g_build_filename(dir, "vmtided.conf", NULL);
-        daemon->socket_path = g_build_filename(dir, "vmtided.sock", NULL);
+        if (options != NULL && options->socket_path != NULL)
+                daemon->socket_path = g_strdup(options->socket_path);
+        else
+                daemon->socket_path = g_build_filename(dir, "vmtided.sock", NULL);
+        if (options != NULL) {
+                daemon->wrapper = g_strdupv((char **)options->wrapper);
+                daemon->env = g_strdupv((char **)options->env);
+        }
         daemon->guest_dir = g_build_filename(dir, "guests", NULL);
         daemon->notify_path = g_build_filename(dir, "notify.sock", NULL);
         daemon->log_path = g_build_filename(dir, "vmtided.log", NULL);
@@ -649,16 +691,36 @@ vt_test_daemon_count_events(VtTestDaemon *daemon, guint from, const char *name, 
         return n;
 }
 
+typedef struct {
+        VtTestCondition done;
+        gpointer data;
+        gboolean due; /* the tick came since @done was last asked */
+} PollWait;
+
 static gboolean
 on_poll_tick(gpointer data)
 {
-        (void)data;
+        ((PollWait *)data)->due = TRUE;
         return G_SOURCE_CONTINUE;
+}
+
+/* @done asks the daemon: once per tick, not after every main loop
+ * iteration (its replies are iterations too, and the control client's
+ * read budget would pause it). */
+static gboolean
+poll_due(gpointer data)
+{
+        PollWait *w = data;
+
+        if (!w->due)
+                return FALSE;
+        w->due = FALSE;
+        return w->done(w->data);
 }
 
 /**
  * vt_test_daemon_poll_until:
- * @done: checked every 250 ms and after each main loop iteration
+ * @done: checked at once, then every 250 ms
  * @data: for @done
  * @guard_us: how long to wait at most
  *
@@ -671,11 +733,12 @@ gboolean
 vt_test_daemon_poll_until(VtTestCondition done, gpointer data, gint64 guard_us)
 {
         GSource *tick = g_timeout_source_new(250);
+        PollWait w = {done, data, TRUE};
         gboolean ok;
 
-        g_source_set_callback(tick, on_poll_tick, NULL, NULL);
+        g_source_set_callback(tick, on_poll_tick, &w, NULL);
         g_source_attach(tick, g_main_context_get_thread_default());
-        ok = vt_test_run_until(done, data, guard_us);
+        ok = vt_test_run_until(poll_due, &w, guard_us);
         g_source_destroy(tick);
         g_source_unref(tick);
         return ok;
@@ -828,5 +891,237 @@ vt_test_daemon_free(VtTestDaemon *daemon)
         g_free(daemon->guest_dir);
         g_free(daemon->notify_path);
         g_free(daemon->log_path);
+        g_strfreev(daemon->wrapper);
+        g_strfreev(daemon->env);
         g_free(daemon);
+}
+
+/* libvirt's view of a domain's balloon (KiB in libvirt), bytes; -1 with @error. */
+static gint64
+libvirt_balloon(VtTestGuest *guest, GError **error)
+{
+        virConnectPtr conn = vt_test_libvirt_connect(vt_test_guest_get_libvirt_uri(guest), error);
+        virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
+        virDomainPtr domain;
+        gint64 ret = -1;
+        int n;
+
+        if (conn == NULL)
+                return -1;
+        domain = virDomainLookupByName(conn, vt_test_guest_get_libvirt_name(guest));
+        n = domain != NULL && virDomainIsActive(domain) == 1
+                ? virDomainMemoryStats(domain, stats, VIR_DOMAIN_MEMORY_STAT_NR, 0)
+                : -1;
+        for (int i = 0; i < n; i++)
+                if (stats[i].tag == VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON)
+                        ret = (gint64)stats[i].val * 1024;
+        if (ret < 0)
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                            "domain '%s': not active, or no balloon size from libvirt",
+                            vt_test_guest_get_libvirt_name(guest));
+        if (domain != NULL)
+                virDomainFree(domain);
+        virConnectClose(conn);
+        return ret;
+}
+
+/**
+ * vt_test_daemon_qemu_balloon:
+ * @guest: a test guest
+ * @error: return location for a #GError
+ *
+ * Asks QEMU itself, not vmtided: `query-balloon` on the guest's second
+ * monitor (vt_test_guest_get_monitor_path()) in direct mode, libvirt's
+ * `virDomainMemoryStats()` actual balloon (what `virsh dommemstat` shows)
+ * in libvirt mode. An answer also says QEMU (or the domain) is alive.
+ *
+ * Returns: the balloon's size in bytes, or -1 with @error set
+ */
+gint64
+vt_test_daemon_qemu_balloon(VtTestGuest *guest, GError **error)
+{
+        const char *monitor = vt_test_guest_get_monitor_path(guest);
+        g_autoptr(VtQmpClient) client = NULL;
+        VtTestWaiter waiter = {0};
+        json_object *reply, *actual;
+        gint64 ret = -1;
+        gboolean ok;
+
+        if (monitor == NULL)
+                return libvirt_balloon(guest, error);
+        client = vt_qmp_client_new();
+        vt_qmp_client_connect_async(client, monitor, vt_test_waiter_callback, &waiter);
+        ok = vt_qmp_client_connect_finish(client, vt_test_waiter_wait(&waiter), error);
+        vt_test_waiter_clear(&waiter);
+        if (!ok)
+                return -1;
+        vt_qmp_client_execute_async(client, "query-balloon", NULL, 10 * G_USEC_PER_SEC,
+                                    vt_test_waiter_callback, &waiter);
+        reply = vt_qmp_client_execute_finish(client, vt_test_waiter_wait(&waiter), error);
+        vt_test_waiter_clear(&waiter);
+        if (reply == NULL)
+                return -1;
+        if (json_object_object_get_ex(reply, "actual", &actual))
+                ret = json_object_get_int64(actual);
+        else
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                            "guest '%s': query-balloon without 'actual'",
+                            vt_test_guest_get_name(guest));
+        json_object_put(reply);
+        return ret;
+}
+
+/* What the nothing-lost check found of one guest. */
+typedef struct {
+        gint64 qemu;   /* QEMU's balloon, -1 unknown */
+        gint64 actual; /* vmtided's view */
+        gint64 target; /* vmtided's last decision or hold */
+        gint64 min;    /* the guest's minimum */
+        const char *state;
+        gboolean stuck;
+        char *why; /* what is not yet right, NULL when settled */
+} LostCheck;
+
+static void
+lost_check_read(VtTestDaemon *daemon, VtTestGuest *guest, LostCheck *c)
+{
+        g_autoptr(GError) error = NULL;
+        const char *name = vt_test_guest_get_name(guest);
+        json_object *info = vt_test_daemon_query_guest(daemon, name, &error);
+        json_object *value, *policy;
+        gboolean manual = FALSE;
+        gint64 max = -1;
+
+        g_clear_pointer(&c->why, g_free);
+        c->qemu = vt_test_daemon_qemu_balloon(guest, NULL);
+        c->actual = c->target = c->min = -1;
+        c->state = "unknown";
+        c->stuck = FALSE;
+        if (info == NULL) {
+                c->why = g_strdup_printf("vmtided does not know it: %s", error->message);
+                return;
+        }
+        if (json_object_object_get_ex(info, "actual", &value))
+                c->actual = json_object_get_int64(value);
+        if (json_object_object_get_ex(info, "target", &value))
+                c->target = json_object_get_int64(value);
+        if (json_object_object_get_ex(info, "stuck", &value))
+                c->stuck = json_object_get_boolean(value);
+        if (json_object_object_get_ex(info, "manual", &value))
+                manual = json_object_get_boolean(value);
+        if (json_object_object_get_ex(info, "max", &value))
+                max = json_object_get_int64(value);
+        /* Automation keeps the policy's minimum (unset: a quarter of the
+         * maximum, balloon.md); a hold by hand, the 64 MiB floor. */
+        if (!manual && json_object_object_get_ex(info, "policy", &policy) &&
+            json_object_object_get_ex(policy, "min", &value) && value != NULL)
+                c->min = json_object_get_int64(value);
+        else if (!manual)
+                c->min = max / 4;
+        c->min = MAX(c->min, MIN(max, VT_TEST_BALLOON_FLOOR));
+        if (json_object_object_get_ex(info, "state", &value))
+                c->state = g_intern_string(json_object_get_string(value));
+        json_object_put(info);
+
+        if (c->qemu < 0)
+                c->why = g_strdup("QEMU does not answer");
+        else if (g_strcmp0(c->state, "running") != 0)
+                c->why = g_strdup_printf("vmtided says it is '%s'", c->state);
+        else if (ABS(c->actual - c->qemu) > VT_TEST_BALLOON_SLACK)
+                c->why = g_strdup("vmtided's size is not QEMU's");
+        else if (c->stuck || ABS(c->target - c->qemu) > VT_TEST_BALLOON_SLACK)
+                c->why = g_strdup("the balloon is not where vmtided last decided");
+        else if (c->qemu + VT_TEST_BALLOON_SLACK < c->min)
+                c->why = g_strdup("the guest is under its minimum");
+}
+
+typedef struct {
+        VtTestDaemon *daemon;
+        VtTestGuest *const *guests;
+        guint n_guests;
+        LostCheck *checks;
+} LostWait;
+
+static gboolean
+lost_settled(gpointer data)
+{
+        LostWait *w = data;
+        gboolean settled = TRUE;
+
+        for (guint i = 0; i < w->n_guests; i++) {
+                if (w->guests[i] == NULL)
+                        continue;
+                lost_check_read(w->daemon, w->guests[i], &w->checks[i]);
+                settled = settled && w->checks[i].why == NULL;
+        }
+        return settled;
+}
+
+/* The guest's kernel killed nothing for want of memory, and its workload answers. */
+static void
+assert_guest_unharmed(VtTestDaemon *daemon, VtTestGuest *guest)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *console = vt_test_guest_read_console(guest);
+        g_autofree char *pong = vt_test_guest_workload(guest, "ping", 60 * G_USEC_PER_SEC, &error);
+
+        if (error != NULL || strstr(console, "Out of memory") != NULL ||
+            strstr(console, "oom-kill") != NULL) {
+                vt_test_say("guest '%s': workload %s; console tail:\n%s",
+                            vt_test_guest_get_name(guest), error != NULL ? error->message : pong,
+                            strlen(console) > 4096 ? console + strlen(console) - 4096 : console);
+                vt_test_daemon_dump_log(daemon);
+                g_assert_not_reached();
+        }
+}
+
+/**
+ * vt_test_daemon_assert_nothing_lost:
+ * @daemon: the daemon
+ * @guests: the guests it should manage; %NULL entries are skipped
+ * @n_guests: how many entries @guests has
+ * @guard_us: how long the balloons may take to settle
+ *
+ * The end of every fault-injection case. Waits (asking every 250 ms, at
+ * most @guard_us) until, for every guest: QEMU answers (its second monitor,
+ * or libvirt for a domain) and vmtided says it is running; vmtided's size
+ * is QEMU's balloon, and so is its last decision or hold (not stuck), each
+ * within %VT_TEST_BALLOON_SLACK; the balloon is not under the guest's
+ * minimum. Then: the guest's kernel logged no OOM kill and its workload
+ * answers, and vmtided itself still runs. At the guard, prints each
+ * guest's figures and the daemon's log, and fails the test.
+ */
+void
+vt_test_daemon_assert_nothing_lost(VtTestDaemon *daemon, VtTestGuest *const *guests, guint n_guests,
+                                   gint64 guard_us)
+{
+        g_autofree LostCheck *checks = g_new0(LostCheck, n_guests);
+        LostWait w = {daemon, guests, n_guests, checks};
+        gboolean settled;
+
+        g_assert_false(daemon->exited);
+        settled = vt_test_daemon_poll_until(lost_settled, &w, guard_us);
+        for (guint i = 0; i < n_guests; i++) {
+                LostCheck *c = &checks[i];
+
+                if (guests[i] == NULL)
+                        continue;
+                vt_test_say("  %s: QEMU %" G_GINT64_FORMAT " MiB, vmtided %" G_GINT64_FORMAT
+                            " MiB, target %" G_GINT64_FORMAT " MiB, min %" G_GINT64_FORMAT
+                            " MiB, %s%s%s",
+                            vt_test_guest_get_name(guests[i]), c->qemu >> 20, c->actual >> 20,
+                            c->target >> 20, c->min >> 20, c->state, c->why != NULL ? ": " : "",
+                            c->why != NULL ? c->why : "");
+        }
+        if (!settled) {
+                vt_test_daemon_dump_log(daemon);
+                g_assert_not_reached();
+        }
+        for (guint i = 0; i < n_guests; i++) {
+                g_free(checks[i].why);
+                if (guests[i] != NULL)
+                        assert_guest_unharmed(daemon, guests[i]);
+        }
+        g_assert_false(daemon->exited);
+        g_assert_cmpint(kill(daemon->pid, 0), ==, 0);
 }

@@ -22,7 +22,27 @@ typedef struct {
         gint64 at_us;
 } VtTestDaemonEvent;
 
+/* How far vmtided's and QEMU's balloon sizes may differ (the tracker's slack is 4 MiB). */
+#define VT_TEST_BALLOON_SLACK ((gint64)8 << 20)
+
+/* The floor no balloon goes under (balloon.md), unless the guest is smaller. */
+#define VT_TEST_BALLOON_FLOOR ((gint64)64 << 20)
+
 typedef struct _VtTestDaemon VtTestDaemon;
+
+/**
+ * VtTestDaemonOptions:
+ * @socket_path: (nullable): its control socket; %NULL: `vmtided.sock` in
+ *     its directory
+ * @wrapper: (nullable): a %NULL-terminated argv run before vmtided's
+ *     (`faketime`, `-f`, `+1y`), or %NULL
+ * @env: (nullable): `KEY=VALUE` strings set in its environment, or %NULL
+ */
+typedef struct {
+        const char *socket_path;
+        const char *const *wrapper;
+        const char *const *env;
+} VtTestDaemonOptions;
 
 /**
  * VtTestDaemonDumpFunc:
@@ -33,6 +53,8 @@ typedef struct _VtTestDaemon VtTestDaemon;
 typedef void (*VtTestDaemonDumpFunc)(gpointer user_data);
 
 VtTestDaemon *vt_test_daemon_start(const char *dir, const char *config, GError **error);
+VtTestDaemon *vt_test_daemon_start_full(const char *dir, const char *config,
+                                        const VtTestDaemonOptions *options, GError **error);
 gboolean vt_test_daemon_restart(VtTestDaemon *daemon, GError **error);
 const char *vt_test_daemon_get_socket(VtTestDaemon *daemon);
 const char *vt_test_daemon_get_guest_dir(VtTestDaemon *daemon);
@@ -76,6 +98,9 @@ void vt_test_daemon_set_dump_func(VtTestDaemon *daemon, VtTestDaemonDumpFunc fun
 void vt_test_daemon_dump_log(VtTestDaemon *daemon);
 int vt_test_daemon_run_cli(VtTestDaemon *daemon, char **ret_stdout, char **ret_stderr,
                            const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+gint64 vt_test_daemon_qemu_balloon(VtTestGuest *guest, GError **error);
+void vt_test_daemon_assert_nothing_lost(VtTestDaemon *daemon, VtTestGuest *const *guests,
+                                        guint n_guests, gint64 guard_us);
 void vt_test_daemon_free(VtTestDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtTestDaemon, vt_test_daemon_free)
 

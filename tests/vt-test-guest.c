@@ -90,6 +90,7 @@ struct _VtTestGuest {
         char *name;
         char *dir;
         char *qmp_path;
+        char *monitor_path; /* a second QMP monitor, for tests beside a client on qmp_path */
         char *agent_path;
         char *workload_path;
         char *console_path;
@@ -583,7 +584,8 @@ guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const
         g_autofree char *workload_opt = NULL;
         g_autoptr(GPtrArray) argv = NULL;
         const char *accel;
-        int listen_fds[3] = {-1, -1, -1};
+        g_autofree char *monitor_opt = NULL;
+        int listen_fds[4] = {-1, -1, -1, -1};
         int log_fd;
         gboolean spawned;
 
@@ -596,7 +598,9 @@ guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const
                 listen_fds[1] = listen_unix(guest->agent_path, error);
         if (listen_fds[1] >= 0)
                 listen_fds[2] = listen_unix(guest->workload_path, error);
-        if (listen_fds[2] < 0) {
+        if (listen_fds[2] >= 0)
+                listen_fds[3] = listen_unix(guest->monitor_path, error);
+        if (listen_fds[3] < 0) {
                 for (guint i = 0; i < G_N_ELEMENTS(listen_fds); i++) {
                         if (listen_fds[i] >= 0)
                                 close(listen_fds[i]);
@@ -621,6 +625,7 @@ guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const
         agent_opt = g_strdup_printf("socket,id=agent,fd=%d,server=on,wait=off", listen_fds[1]);
         workload_opt =
             g_strdup_printf("socket,id=workload,fd=%d,server=on,wait=off", listen_fds[2]);
+        monitor_opt = g_strdup_printf("socket,id=monitor,fd=%d,server=on,wait=off", listen_fds[3]);
         argv = g_ptr_array_new();
         g_ptr_array_add(argv, (char *)qemu);
         g_ptr_array_add(argv, "-name");
@@ -650,6 +655,10 @@ guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const
         g_ptr_array_add(argv, qmp_opt);
         g_ptr_array_add(argv, "-mon");
         g_ptr_array_add(argv, "chardev=qmp,mode=control");
+        g_ptr_array_add(argv, "-chardev");
+        g_ptr_array_add(argv, monitor_opt);
+        g_ptr_array_add(argv, "-mon");
+        g_ptr_array_add(argv, "chardev=monitor,mode=control");
         g_ptr_array_add(argv, "-device");
         g_ptr_array_add(argv, "virtio-serial-pci,id=vser0");
         g_ptr_array_add(argv, "-chardev");
@@ -1102,6 +1111,7 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         }
         if (guest->libvirt_uri == NULL) {
                 guest->qmp_path = g_build_filename(guest->dir, "qmp.sock", NULL);
+                guest->monitor_path = g_build_filename(guest->dir, "monitor.sock", NULL);
                 guest->agent_path = g_build_filename(guest->dir, "agent.sock", NULL);
                 guest->qemu_log_path = g_build_filename(guest->dir, "qemu.log", NULL);
         } else {
@@ -1180,6 +1190,35 @@ vt_test_guest_get_qmp_path(VtTestGuest *guest)
 {
         g_return_val_if_fail(guest != NULL, NULL);
         return guest->qmp_path;
+}
+
+/**
+ * vt_test_guest_get_libvirt_uri() - The connection a libvirt-mode guest runs under.
+ * @guest: the guest
+ *
+ * Return: (transfer none) the URI; NULL in direct mode
+ */
+const char *
+vt_test_guest_get_libvirt_uri(VtTestGuest *guest)
+{
+        g_return_val_if_fail(guest != NULL, NULL);
+        return guest->libvirt_uri;
+}
+
+/**
+ * vt_test_guest_get_monitor_path() - A second QMP monitor of QEMU's.
+ * @guest: the guest
+ *
+ * For a test that asks QEMU itself while a client under test (vmtided)
+ * holds the socket of vt_test_guest_get_qmp_path(). One client at a time.
+ *
+ * Return: (transfer none) the socket path; NULL in libvirt mode
+ */
+const char *
+vt_test_guest_get_monitor_path(VtTestGuest *guest)
+{
+        g_return_val_if_fail(guest != NULL, NULL);
+        return guest->monitor_path;
 }
 
 /**
@@ -1523,6 +1562,7 @@ vt_test_guest_free(VtTestGuest *guest)
         g_free(guest->libvirt_uri);
         g_free(guest->dir);
         g_free(guest->qmp_path);
+        g_free(guest->monitor_path);
         g_free(guest->agent_path);
         g_free(guest->workload_path);
         g_free(guest->console_path);

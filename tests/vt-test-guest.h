@@ -54,9 +54,11 @@ VtTestGuest *vt_test_guest_start(const VtTestGuestOptions *options, GError **err
 const char *vt_test_guest_get_name(VtTestGuest *guest);
 const char *vt_test_guest_get_dir(VtTestGuest *guest);
 const char *vt_test_guest_get_qmp_path(VtTestGuest *guest);
+const char *vt_test_guest_get_monitor_path(VtTestGuest *guest);
 const char *vt_test_guest_get_agent_path(VtTestGuest *guest);
 const char *vt_test_guest_get_console_path(VtTestGuest *guest);
 const char *vt_test_guest_get_libvirt_name(VtTestGuest *guest);
+const char *vt_test_guest_get_libvirt_uri(VtTestGuest *guest);
 GPid vt_test_guest_get_pid(VtTestGuest *guest);
 guint64 vt_test_guest_get_mem_total(VtTestGuest *guest);
 gint64 vt_test_guest_get_ready_us(VtTestGuest *guest);
