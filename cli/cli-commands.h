@@ -15,6 +15,9 @@ int vt_cli_pause(VtCli *cli, int argc, char **argv);
 int vt_cli_resume(VtCli *cli, int argc, char **argv);
 int vt_cli_events(VtCli *cli, int argc, char **argv);
 int vt_cli_ksm(VtCli *cli, int argc, char **argv);
+int vt_cli_migrate(VtCli *cli, int argc, char **argv);
+int vt_cli_hosts(VtCli *cli, int argc, char **argv);
+int vt_cli_plan(VtCli *cli, int argc, char **argv);
 
 char *vt_cli_format_policy(json_object *policy);
 char *vt_cli_format_ksm_knobs(json_object *ksm);

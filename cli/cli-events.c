@@ -58,6 +58,48 @@ events_describe_ksm(json_object *data)
                                vt_cli_or_dash(vt_cli_json_get_string(data, "reason")));
 }
 
+/* MIGRATION_*, DIRTY_RATE and PLAN: the guest, then what happened. */
+static char *
+events_describe_migration(const char *name, json_object *data)
+{
+        const char *guest = vt_cli_or_dash(vt_cli_json_get_string(data, "guest"));
+        const char *peer = vt_cli_or_dash(vt_cli_json_get_string(data, "peer"));
+        const char *reason = vt_cli_or_dash(vt_cli_json_get_string(data, "reason"));
+
+        if (g_str_equal(name, VT_CONTROL_EVENT_MIGRATION_STARTED))
+                return g_strdup_printf(
+                    "%s: migrating to %s (%s); predicted: %s", guest, peer, reason,
+                    vt_cli_or_dash(vt_cli_json_get_string(data, "predicted.reason")));
+        if (g_str_equal(name, VT_CONTROL_EVENT_MIGRATION_PASS)) {
+                g_autofree char *left = vt_cli_json_format_size(data, "remaining");
+                g_autofree char *pass = vt_cli_json_format_int(data, "pass");
+                g_autofree char *ms = vt_cli_json_format_int(data, "elapsed_ms");
+
+                return g_strdup_printf("%s: to %s, pass %s, %s left, %s ms", guest, peer,
+                                       vt_cli_or_dash(pass), vt_cli_or_dash(left),
+                                       vt_cli_or_dash(ms));
+        }
+        if (g_str_equal(name, VT_CONTROL_EVENT_MIGRATION_STEERED))
+                return g_strdup_printf("%s: to %s, %s (%s)", guest, peer,
+                                       vt_cli_or_dash(vt_cli_json_get_string(data, "action")),
+                                       reason);
+        if (g_str_equal(name, VT_CONTROL_EVENT_MIGRATION_FINISHED))
+                return g_strdup_printf("%s: to %s %s: %s; %s", guest, peer,
+                                       vt_cli_or_dash(vt_cli_json_get_string(data, "outcome")),
+                                       reason,
+                                       vt_cli_or_dash(vt_cli_json_get_string(data, "summary")));
+        if (g_str_equal(name, VT_CONTROL_EVENT_DIRTY_RATE)) {
+                g_autofree char *rate = vt_cli_json_format_size(data, "rate");
+                g_autofree char *ms = vt_cli_json_format_int(data, "window_ms");
+
+                return g_strdup_printf("%s: dirties %s/s (over %s ms)", guest, vt_cli_or_dash(rate),
+                                       vt_cli_or_dash(ms));
+        }
+        return g_strdup_printf("%s (%s): %s",
+                               vt_cli_or_dash(vt_cli_json_get_string(data, "action")),
+                               vt_cli_or_dash(vt_cli_json_get_string(data, "why")), reason);
+}
+
 /* One line for a person; docs/control-protocol.md lists the events. */
 static char *
 events_describe(const char *name, json_object *data)
@@ -71,6 +113,10 @@ events_describe(const char *name, json_object *data)
                 return events_describe_balloon(name, data);
         if (g_str_equal(name, VT_CONTROL_EVENT_KSM))
                 return events_describe_ksm(data);
+        if (g_str_has_prefix(name, "MIGRATION_") ||
+            g_str_equal(name, VT_CONTROL_EVENT_DIRTY_RATE) ||
+            g_str_equal(name, VT_CONTROL_EVENT_PLAN))
+                return events_describe_migration(name, data);
         if (g_str_equal(name, VT_CONTROL_EVENT_HOST_STATE))
                 return g_strdup_printf("host %s -> %s (%s)",
                                        vt_cli_or_dash(vt_cli_json_get_string(data, "from")),
@@ -111,7 +157,7 @@ events_on_event(VtQmpClient *client, const char *name, json_object *data, gint64
                 g_autofree char *when = time != NULL ? g_date_time_format(time, "%F %T") : NULL;
                 g_autofree char *text = events_describe(name, data);
 
-                printf("%s.%03d  %-13s  %s\n", vt_cli_or_dash(when),
+                printf("%s.%03d  %-18s  %s\n", vt_cli_or_dash(when),
                        (int)(timestamp_us % G_USEC_PER_SEC / 1000), name, text);
         }
         fflush(stdout);

@@ -24,6 +24,10 @@ static const VtCliCommand cli_commands[] = {
     {"resume", "Start automation again", "", vt_cli_resume},
     {"events", "Follow vmtided's events, one line each, until interrupted", "", vt_cli_events},
     {"ksm", "Show the KSM tuner's state and what each guest saves", "", vt_cli_ksm},
+    {"migrate", "Move a guest to a peer live, following it (--cancel, --no-wait)", "GUEST [PEER]",
+     vt_cli_migrate},
+    {"hosts", "List the peers guests may migrate to, and their room", "", vt_cli_hosts},
+    {"plan", "Show what vmtided would migrate now, where, and at what cost", "", vt_cli_plan},
 };
 
 static const VtCliCommand *
