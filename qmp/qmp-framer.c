@@ -19,6 +19,10 @@
  * one message within both bounds costs, whatever its length. Numbers that
  * are not finite (json-c accepts NaN and Infinity) make a message
  * malformed too.
+ *
+ * The tokener is fed one line at a time: json-c checks the UTF-8 of all
+ * it is given, past the end of the object it returns, so a message fed
+ * together with garbage after it would be dropped with the garbage.
  */
 #include "qmp/qmp-framer.h"
 
@@ -211,7 +215,7 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
         for (;;) {
                 g_autoptr(json_object) object = NULL;
                 enum json_tokener_error jerr;
-                const char *start;
+                const char *start, *newline;
                 gsize avail, len, fed, used, values;
 
                 if (framer->skipping && !framer_skip_line(framer))
@@ -232,6 +236,12 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
                         return VT_QMP_FRAMER_MALFORMED;
                 }
                 len = MIN(avail, framer->max_message - framer->message_len);
+                /* A line at a time: json-c checks the UTF-8 of all it is
+                 * fed, even past the end of a message, so bytes after the
+                 * message's line must not be fed with it. */
+                newline = memchr(start, '\n', len);
+                if (newline != NULL)
+                        len = (gsize)(newline - start) + 1;
                 fed = framer_values_room(framer, start, len, &values);
                 if (fed == 0) {
                         framer_drop(framer);

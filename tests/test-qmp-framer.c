@@ -333,6 +333,29 @@ test_framer_partial(void)
         }
 }
 
+/*
+ * A message followed, in the same read, by bytes that are not UTF-8: the
+ * message still comes out, the garbage is dropped (json-c checked the
+ * UTF-8 of all it was fed, past the end of the message, and the reply
+ * before a stream of random bytes was lost with them).
+ */
+static void
+test_framer_message_then_garbage(void)
+{
+        static const char text[] = "{\"return\": {}, \"id\": 1}\r\n\xff\xfe{\x80\n"
+                                   "{\"event\": \"STOP\"}\n";
+        g_autoptr(VtQmpFramer) framer = vt_qmp_framer_new(0, 0, 0);
+        g_autoptr(GPtrArray) messages = NULL;
+        guint n_malformed = 0;
+
+        vt_qmp_framer_push(framer, text, sizeof(text) - 1);
+        messages = drain(framer, &n_malformed);
+        g_assert_cmpuint(messages->len, ==, 2);
+        g_assert_cmpint(member_int(messages->pdata[0], "id"), ==, 1);
+        g_assert_true(json_object_object_get_ex(messages->pdata[1], "event", NULL));
+        g_assert_cmpuint(n_malformed, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,5 +378,7 @@ main(int argc, char **argv)
         g_test_add_func("/qmp/framer/hostile/amplification", test_framer_amplification);
         g_test_add_func("/qmp/framer/values-bound", test_framer_values_bound);
         g_test_add_func("/qmp/framer/depth-bound", test_framer_depth_bound);
+        g_test_add_func("/qmp/framer/hostile/message-then-garbage",
+                        test_framer_message_then_garbage);
         return g_test_run();
 }
