@@ -370,6 +370,74 @@ handle_query_ksm(VtControlServer *server, json_object *arguments, gpointer user_
         return parse(KSM);
 }
 
+/* Migration: canned answers in vmtided's shape (docs/control-protocol.md). */
+#define PREDICTED                                                                                  \
+        "{\"converges\": true, \"outcome\": \"converges\", \"total_ms\": 4300, "                   \
+        "\"downtime_ms\": 24, \"passes\": 3, \"bytes\": 581959680, \"dirty_rate\": 10485760, "     \
+        "\"reason\": \"converges in 3 passes, 4.3 s\"}"
+#define PEERS                                                                                      \
+        "{\"peers\": [{\"name\": \"peer2\", \"source\": \"vmtided\", \"known\": true, "            \
+        "\"free\": 4294967296, \"headroom\": 536870912, \"mem_total\": 8589934592, "               \
+        "\"state\": \"plenty\", \"age_ms\": 1500, \"bandwidth\": 134217728, \"error\": null}, "    \
+        "{\"name\": \"peer3\", \"source\": \"none\", \"known\": false, \"free\": null, "           \
+        "\"headroom\": null, \"mem_total\": null, \"state\": null, \"age_ms\": null, "             \
+        "\"bandwidth\": 134217728, \"error\": \"no source for its room\"}]}"
+#define PLAN                                                                                       \
+        "{\"enabled\": false, \"paused\": false, \"decision\": {\"action\": \"move\", "            \
+        "\"why\": \"move\", \"guest\": \"web1\", \"peer\": \"peer2\", "                            \
+        "\"reason\": \"move 'web1' to 'peer2': critical 3 ticks\", \"predicted\": " PREDICTED      \
+        "}, "                                                                                      \
+        "\"host\": {\"critical\": true, \"free\": -104857600, \"reclaimable\": 0}, "               \
+        "\"guests\": [{\"name\": \"web1\", \"status\": \"move\", \"actual\": 536870912, "          \
+        "\"relief\": 536870912, \"dirty_rate\": 10485760, \"predicted\": " PREDICTED "}, "         \
+        "{\"name\": \"db1\", \"status\": \"pinned\", \"actual\": 402653184, "                      \
+        "\"relief\": 402653184, \"dirty_rate\": null, \"predicted\": {\"converges\": false}}]}"
+
+static json_object *
+handle_migrate(VtControlServer *server, json_object *arguments, gpointer user_data, GError **error)
+{
+        g_autoptr(json_object) guest = NULL;
+        json_object *ret;
+
+        record(user_data, "migrate", arguments);
+        guest = find_guest(arguments, error);
+        if (guest == NULL)
+                return NULL;
+        /* As vmtided does: the start is told before the reply. */
+        vt_control_server_emit_event(server, "MIGRATION_STARTED",
+                                     parse("{\"guest\": \"web1\", \"peer\": \"peer2\"}"));
+        ret = parse("{\"guest\": \"web1\", \"peer\": \"peer2\", \"dirty_rate_measured\": true, "
+                    "\"predicted\": " PREDICTED "}");
+        return ret;
+}
+
+static json_object *
+handle_migrate_cancel(VtControlServer *server, json_object *arguments, gpointer user_data,
+                      GError **error)
+{
+        g_autoptr(json_object) guest = NULL;
+
+        record(user_data, "migrate-cancel", arguments);
+        guest = find_guest(arguments, error);
+        return guest != NULL ? json_object_new_object() : NULL;
+}
+
+static json_object *
+handle_query_peers(VtControlServer *server, json_object *arguments, gpointer user_data,
+                   GError **error)
+{
+        record(user_data, "query-peers", arguments);
+        return parse(PEERS);
+}
+
+static json_object *
+handle_query_plan(VtControlServer *server, json_object *arguments, gpointer user_data,
+                  GError **error)
+{
+        record(user_data, "query-plan", arguments);
+        return parse(PLAN);
+}
+
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
@@ -388,6 +456,10 @@ fixture_setup(Fixture *f, gconstpointer data)
         vt_control_server_add_command(f->server, "pause", handle_pause, f);
         vt_control_server_add_command(f->server, "resume", handle_resume, f);
         vt_control_server_add_command(f->server, "query-ksm", handle_query_ksm, f);
+        vt_control_server_add_command(f->server, "migrate", handle_migrate, f);
+        vt_control_server_add_command(f->server, "migrate-cancel", handle_migrate_cancel, f);
+        vt_control_server_add_command(f->server, "query-peers", handle_query_peers, f);
+        vt_control_server_add_command(f->server, "query-plan", handle_query_plan, f);
 }
 
 static void
@@ -622,6 +694,50 @@ static const CliCase cli_cases[] = {
      NULL,
      "query-ksm"},
     {"ksm-guests", {"ksm"}, 0, {"GUEST", "MERGING PAGES", "12000", "38.1 MiB"}, NULL, "query-ksm"},
+    /* Migration. */
+    {"migrate-no-wait",
+     {"migrate", "--no-wait", "web1", "peer2"},
+     0,
+     {"web1: migrating to peer2; predicted: converges in 3 passes, 4.3 s"},
+     NULL,
+     "migrate",
+     "{\"name\": \"web1\", \"peer\": \"peer2\"}"},
+    {"migrate-no-peer",
+     {"migrate", "--no-wait", "web1"},
+     0,
+     {"migrating to peer2"},
+     NULL,
+     "migrate",
+     "{\"name\": \"web1\"}",
+     {"peer"}},
+    {"migrate-cancel",
+     {"migrate", "--cancel", "web1"},
+     0,
+     {"web1: cancel asked"},
+     NULL,
+     "migrate-cancel",
+     "{\"name\": \"web1\"}"},
+    {"migrate-cancel-peer", {"migrate", "--cancel", "web1", "peer2"}, 2, {NULL}, "--cancel"},
+    {"migrate-unknown",
+     {"migrate", "nope", "peer2"},
+     1,
+     {NULL},
+     "no guest named 'nope'",
+     "migrate"},
+    {"migrate-no-guest", {"migrate"}, 2, {NULL}, "Usage: vmtide migrate"},
+    {"hosts",
+     {"hosts"},
+     0,
+     {"PEER", "peer2", "vmtided", "4.0 GiB", "no source for its room"},
+     NULL,
+     "query-peers"},
+    {"plan",
+     {"plan"},
+     0,
+     {"move (move)", "move 'web1' to 'peer2'", "off ([migrate] enabled = false)", "4.3 s, 3 passes",
+      "pinned"},
+     NULL,
+     "query-plan"},
     {"version", {"--version"}, 0, {"vmtide " VT_VERSION "\n"}},
     {"help", {"help"}, 0, {"Commands:", "setmem GUEST SIZE|auto", "--socket", "events"}},
     {"help-command", {"help", "policy"}, 0, {"--min", "--opt-out", "vmtide policy"}},
@@ -842,6 +958,54 @@ test_cli_events(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(lines[3], "automation paused"));
 }
 
+static gboolean
+emit_migration_end(gpointer user_data)
+{
+        Fixture *f = user_data;
+
+        vt_control_server_emit_event(
+            f->server, "MIGRATION_PASS",
+            parse(
+                "{\"guest\": \"web1\", \"peer\": \"peer2\", \"pass\": 2, "
+                "\"remaining\": 41943040, \"dirty_rate\": 10485760, \"throughput\": 134217728, "
+                "\"elapsed_ms\": 4100, \"predicted_left_ms\": 300, \"predicted_total_ms\": 4300}"));
+        /* Another guest's pass is not this command's. */
+        vt_control_server_emit_event(f->server, "MIGRATION_PASS",
+                                     parse("{\"guest\": \"db1\", \"pass\": 9}"));
+        vt_control_server_emit_event(
+            f->server, "MIGRATION_FINISHED",
+            parse("{\"guest\": \"web1\", \"peer\": \"peer2\", \"outcome\": \"completed\", "
+                  "\"reason\": \"completed\", \"summary\": \"4.4 s (predicted 4.3 s)\"}"));
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean
+migrate_asked(gpointer user_data)
+{
+        return g_strcmp0(((Fixture *)user_data)->command, "migrate") == 0;
+}
+
+/* `vmtide migrate` follows the move's events to its end. */
+static void
+test_cli_migrate_follow(Fixture *f, gconstpointer data)
+{
+        const char *const args[] = {"--socket", f->path, "migrate", "web1", "peer2", NULL};
+        g_auto(CliResult) result = {0};
+        Child child = {0};
+
+        child_start(&child, NULL, args);
+        g_assert_true(vt_test_run_until(migrate_asked, f, VT_TEST_GUARD_US));
+        g_idle_add(emit_migration_end, f);
+        child_finish(&child, &result);
+        g_assert_cmpint(result.status, ==, 0);
+        g_assert_nonnull(strstr(result.out, "web1: migrating to peer2"));
+        g_assert_nonnull(strstr(result.out, "pass 2: 40.0 MiB left, dirtied 10.0 MiB/s, "
+                                            "sent 128.0 MiB/s, 4.1 s elapsed, about 0.3 s to go"));
+        g_assert_null(strstr(result.out, "pass 9"));
+        g_assert_nonnull(strstr(result.out, "web1: completed to peer2: completed"));
+        g_assert_nonnull(strstr(result.out, "4.4 s (predicted 4.3 s)"));
+}
+
 #define ADD(path, test, data) g_test_add(path, Fixture, data, fixture_setup, test, fixture_teardown)
 
 int
@@ -867,5 +1031,6 @@ main(int argc, char **argv)
         ADD("/cli/run/not-running", test_cli_not_running, NULL);
         ADD("/cli/run/events", test_cli_events, GINT_TO_POINTER(FALSE));
         ADD("/cli/run/events-json", test_cli_events, GINT_TO_POINTER(TRUE));
+        ADD("/cli/run/migrate-follow", test_cli_migrate_follow, NULL);
         return g_test_run();
 }

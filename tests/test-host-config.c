@@ -152,6 +152,82 @@ assert_config_eq(const VtDaemonConfig *a, const VtDaemonConfig *b)
         g_assert_cmpstr(a->qmp_dir, ==, b->qmp_dir);
         g_assert_cmpstr(a->libvirt_uri, ==, b->libvirt_uri);
         g_assert_cmpuint(a->guests->len, ==, b->guests->len);
+
+        g_assert_cmpint(a->migrate.enabled, ==, b->migrate.enabled);
+        g_assert_cmpuint(g_strv_length(a->migrate.peers), ==, g_strv_length(b->migrate.peers));
+        g_assert_cmpstr(a->migrate.qmp_destination_command, ==, b->migrate.qmp_destination_command);
+        g_assert_cmpint(a->migrate.quit_after_migration, ==, b->migrate.quit_after_migration);
+        g_assert_cmpuint(a->migrate.bandwidth, ==, b->migrate.bandwidth);
+        g_assert_cmpint(a->migrate.downtime_initial_us, ==, b->migrate.downtime_initial_us);
+        g_assert_cmpint(a->migrate.downtime_max_us, ==, b->migrate.downtime_max_us);
+        g_assert_cmpint(a->migrate.auto_converge, ==, b->migrate.auto_converge);
+        g_assert_cmpuint(a->migrate.max_outgoing, ==, b->migrate.max_outgoing);
+        g_assert_cmpuint(a->migrate.hysteresis_ticks, ==, b->migrate.hysteresis_ticks);
+        g_assert_cmpint(a->migrate.cooldown_guest_us, ==, b->migrate.cooldown_guest_us);
+        g_assert_cmpint(a->migrate.cooldown_host_us, ==, b->migrate.cooldown_host_us);
+        g_assert_cmpuint(a->migrate.min_relief, ==, b->migrate.min_relief);
+        g_assert_cmpint(a->migrate.peer_interval_us, ==, b->migrate.peer_interval_us);
+        g_assert_cmpuint(a->migrate.peer_configs->len, ==, b->migrate.peer_configs->len);
+}
+
+static void
+check_migrate(const VtDaemonConfig *c)
+{
+        const VtDaemonMigrateConfig *m = &c->migrate;
+        const VtDaemonPeerConfig *p = vt_daemon_config_find_peer(c, "qemu+ssh://h2/system");
+        const VtDaemonGuestConfig *g = vt_daemon_config_find_guest(c, "web1");
+
+        g_assert_true(m->enabled);
+        g_assert_cmpuint(g_strv_length(m->peers), ==, 3);
+        g_assert_cmpstr(m->peers[0], ==, "qemu+ssh://h2/system");
+        g_assert_cmpstr(m->peers[1], ==, "qemu+unix:///system?socket=/run/p/libvirt-sock");
+        g_assert_cmpstr(m->peers[2], ==, "peer3");
+        g_assert_cmpstr(m->qmp_destination_command, ==, "/usr/bin/dest --fast");
+        g_assert_false(m->quit_after_migration);
+        g_assert_cmpuint(m->bandwidth, ==, 256 * MiB);
+        g_assert_cmpint(m->downtime_initial_us, ==, 50 * G_TIME_SPAN_MILLISECOND);
+        g_assert_cmpint(m->downtime_max_us, ==, 800 * G_TIME_SPAN_MILLISECOND);
+        g_assert_true(m->auto_converge);
+        g_assert_cmpuint(m->max_outgoing, ==, 2);
+        g_assert_cmpuint(m->hysteresis_ticks, ==, 5);
+        g_assert_cmpint(m->cooldown_guest_us, ==, 0);
+        g_assert_cmpint(m->cooldown_host_us, ==, 30 * G_TIME_SPAN_SECOND);
+        g_assert_cmpuint(m->min_relief, ==, 64 * MiB);
+        g_assert_cmpint(m->peer_interval_us, ==, 500 * G_TIME_SPAN_MILLISECOND);
+        g_assert_nonnull(p);
+        g_assert_cmpstr(p->control_socket, ==, "/run/vmtide/h2.sock");
+        g_assert_cmpuint(p->bandwidth, ==, GiB);
+        g_assert_null(vt_daemon_config_find_peer(c, "peer3"));
+        g_assert_nonnull(g);
+        g_assert_true(g->migrate_opt_out);
+        g_assert_true(g->migrate_pinned);
+}
+
+static void
+check_migrate_defaults(const VtDaemonConfig *c)
+{
+        const VtDaemonMigrateConfig *m = &c->migrate;
+
+        g_assert_false(m->enabled);
+        g_assert_nonnull(m->peers);
+        g_assert_null(m->peers[0]);
+        g_assert_null(m->qmp_destination_command);
+        g_assert_true(m->quit_after_migration);
+        g_assert_cmpuint(m->bandwidth, ==, 128 * MiB);
+        g_assert_cmpint(m->downtime_initial_us, ==, 100 * G_TIME_SPAN_MILLISECOND);
+        g_assert_cmpint(m->downtime_max_us, ==, 500 * G_TIME_SPAN_MILLISECOND);
+        g_assert_false(m->auto_converge);
+        g_assert_cmpuint(m->max_outgoing, ==, 1);
+        g_assert_cmpuint(m->hysteresis_ticks, ==, 3);
+        g_assert_cmpint(m->cooldown_guest_us, ==, 600 * G_TIME_SPAN_SECOND);
+        g_assert_cmpint(m->cooldown_host_us, ==, 60 * G_TIME_SPAN_SECOND);
+}
+
+static void
+check_peer_unlisted(const VtDaemonConfig *c)
+{
+        g_assert_cmpstr(vt_daemon_config_get_warnings(c)[0], ==,
+                        ORIGIN ": [peer:ghost]: not in [migrate] peers, ignored");
 }
 
 /* ---- parsing: a table of snippets ---- */
@@ -553,6 +629,30 @@ static const ParseCase parse_cases[] = {
      ORIGIN ": [qmp] dir: '/a\\' has an invalid escape", INVALID},
     {"not-utf8", "[qmp]\ndir = /a\xff\n", NULL, 0,
      ORIGIN ": [qmp] dir: '/a\xef\xbf\xbd' is not UTF-8", INVALID},
+    {"migrate",
+     "[migrate]\nenabled = true\n"
+     "peers = qemu+ssh://h2/system; qemu+unix:///system?socket=/run/p/libvirt-sock peer3\n"
+     "qmp-destination-command = /usr/bin/dest --fast\nquit-after-migration = false\n"
+     "bandwidth = 256M\ndowntime-initial-ms = 50\ndowntime-max-ms = 800\nauto-converge = yes\n"
+     "max-outgoing = 2\nhysteresis-ticks = 5\ncooldown-guest-s = 0\ncooldown-host-s = 30\n"
+     "min-relief = 64M\npeer-interval-ms = 500\n"
+     "[peer:qemu+ssh://h2/system]\ncontrol-socket = /run/vmtide/h2.sock\nbandwidth = 1G\n"
+     "[guest:web1]\nmigrate-opt-out = true\nmigrate-pinned = true\n",
+     check_migrate},
+    {"migrate-defaults", "[migrate]\npeers =\nqmp-destination-command =\n", check_migrate_defaults},
+    {"peer-unlisted", "[peer:ghost]\nbandwidth = 1G\n", check_peer_unlisted, 1},
+    {"migrate-downtime-order", "[migrate]\ndowntime-initial-ms = 600\n", NULL, 0,
+     ORIGIN ": [migrate] downtime-initial-ms: '600' must be at most downtime-max-ms (500 (the "
+            "default))",
+     INVALID},
+    {"migrate-peer-twice", "[migrate]\npeers = a;b;a\n", NULL, 0,
+     ORIGIN ": [migrate] peers: 'a;b;a' names the peer 'a' twice", INVALID},
+    {"migrate-max-outgoing-zero", "[migrate]\nmax-outgoing = 0\n", NULL, 0,
+     ORIGIN ": [migrate] max-outgoing: '0' is out of range (1 to 16)", INVALID},
+    {"migrate-bad-bandwidth", "[migrate]\nbandwidth = fast\n", NULL, 0, NULL, INVALID},
+    {"peer-bad-socket", "[peer:p]\ncontrol-socket = relative.sock\n", NULL, 0,
+     ORIGIN ": [peer:p] control-socket: 'relative.sock' is not an absolute path", INVALID},
+    {"peer-empty-name", "[peer:]\n", NULL, 0, ORIGIN ": [peer:]: no peer name", INVALID},
     {"syntax", "[daemon]\nthis is not a key file\n", NULL, 0, NULL, SYNTAX},
     {"key-before-group", "tick-interval-ms = 5\n", NULL, 0, NULL, SYNTAX},
 };
@@ -942,7 +1042,7 @@ test_example_defaults(void)
 
         uncommented = uncomment_settings(text, &n);
         /* Every key of every group but [guest:NAME], once. */
-        g_assert_cmpuint(n, ==, 9 + 3 + 19 + 13 + 1 + 1);
+        g_assert_cmpuint(n, ==, 9 + 3 + 19 + 13 + 1 + 1 + 14);
         config = vt_daemon_config_parse(uncommented, (gsize)-1, "vmtided.conf", &error);
         g_assert_no_error(error);
         g_assert_null(vt_daemon_config_get_warnings(config)[0]);
