@@ -33,10 +33,10 @@
  *
  * A failed write (disk full, directory gone or read-only) is returned once
  * by vt_recorder_flush() and pauses recording: the half-written record is
- * cut off with ftruncate(), records added while paused are dropped and
- * counted, and after retry_us the next flush tries again, in a new
- * segment. The caller logs the error; this library logs nothing above
- * debug. Time comes from the caller (wall_us), so tests drive the clock.
+ * cut off with ftruncate(), flushes while paused drop what was added
+ * (counted), and after retry_us a flush tries again, in a new segment. The caller logs the error;
+ * this library logs nothing above debug. Time comes from the caller (wall_us), so tests drive the
+ * clock.
  */
 #include "host/recorder/recorder-writer.h"
 
@@ -60,6 +60,10 @@ struct _VtRecorder {
         char *dir;
         GByteArray *buffer;
         guint n_buffered;
+        /* The wall-clock time of the buffer's first record: a segment is
+         * named and dated by its first record, so that readers and the age
+         * limit can tell what a segment holds by its successor's date. */
+        gint64 buffer_wall_us;
         /* The segment being written: fd -1 when none. */
         int fd;
         /* Every segment of the directory, oldest first; the one being
@@ -69,10 +73,13 @@ struct _VtRecorder {
         guint64 next_sequence;
         gboolean paused;
         gint64 retry_at_us;
-        /* The policy in force, re-written at the head of each segment;
-         * policy_key is its encoding with times 0, to see a change. */
-        VtRecorderRecord policy;
+        /* The policy: policy_key its latest encoding with times 0, to see
+         * a change; policy_frame the latest record; head_frame the one in
+         * force where the buffer begins, written at the head of a segment
+         * opened for it. */
         GByteArray *policy_key;
+        GByteArray *policy_frame;
+        GByteArray *head_frame;
         /* The latest monotonic time a record carried, for the header. */
         gint64 last_mono_us;
         VtRecorderStats stats;
@@ -166,9 +173,9 @@ vt_recorder_free(VtRecorder *recorder)
         segment_close(recorder);
         g_queue_clear_full(&recorder->segments, segment_free);
         g_byte_array_unref(recorder->buffer);
-        if (recorder->policy_key != NULL)
-                g_byte_array_unref(recorder->policy_key);
-        g_free(recorder->policy.u.policy.name);
+        g_clear_pointer(&recorder->policy_key, g_byte_array_unref);
+        g_clear_pointer(&recorder->policy_frame, g_byte_array_unref);
+        g_clear_pointer(&recorder->head_frame, g_byte_array_unref);
         g_free(recorder->dir);
         g_free(recorder);
 }
@@ -180,8 +187,9 @@ vt_recorder_free(VtRecorder *recorder)
  *
  * Encodes @record into the buffer, for the next vt_recorder_flush().
  *
- * Returns: %FALSE when it was dropped: recording is paused, or the buffer
- *     or the record is past its bound (counted in #VtRecorderStats.dropped)
+ * Returns: %FALSE when it was dropped: the buffer or the record is past
+ *     its bound (counted in #VtRecorderStats.dropped). While recording is
+ *     paused records are buffered still, and the flush drops them
  */
 gboolean
 vt_recorder_add(VtRecorder *recorder, const VtRecorderRecord *record)
@@ -190,10 +198,6 @@ vt_recorder_add(VtRecorder *recorder, const VtRecorderRecord *record)
 
         g_return_val_if_fail(recorder != NULL && record != NULL, FALSE);
 
-        if (recorder->paused) {
-                recorder->stats.dropped++;
-                return FALSE;
-        }
         recorder->last_mono_us = record->mono_us;
         start = recorder->buffer->len;
         vt_recorder_encode(recorder->buffer, record);
@@ -203,7 +207,8 @@ vt_recorder_add(VtRecorder *recorder, const VtRecorderRecord *record)
                 recorder->stats.dropped++;
                 return FALSE;
         }
-        recorder->n_buffered++;
+        if (recorder->n_buffered++ == 0)
+                recorder->buffer_wall_us = record->wall_us;
         return TRUE;
 }
 
@@ -227,6 +232,7 @@ vt_recorder_add_policy(VtRecorder *recorder, gint64 wall_us, gint64 mono_us, con
 {
         VtRecorderRecord record = {.type = VT_RECORDER_RECORD_POLICY};
         g_autoptr(GByteArray) key = g_byte_array_new();
+        GByteArray *frame;
 
         g_return_val_if_fail(recorder != NULL && name != NULL && config != NULL, FALSE);
 
@@ -237,15 +243,15 @@ vt_recorder_add_policy(VtRecorder *recorder, gint64 wall_us, gint64 mono_us, con
             memcmp(recorder->policy_key->data, key->data, key->len) == 0)
                 return TRUE;
 
-        g_free(recorder->policy.u.policy.name);
-        recorder->policy = record;
-        recorder->policy.u.policy.name = g_strdup(name);
-        recorder->policy.wall_us = wall_us;
-        recorder->policy.mono_us = mono_us;
-        if (recorder->policy_key != NULL)
-                g_byte_array_unref(recorder->policy_key);
+        g_clear_pointer(&recorder->policy_key, g_byte_array_unref);
         recorder->policy_key = g_steal_pointer(&key);
-        return vt_recorder_add(recorder, &recorder->policy);
+        record.wall_us = wall_us;
+        record.mono_us = mono_us;
+        frame = g_byte_array_new();
+        vt_recorder_encode(frame, &record);
+        g_clear_pointer(&recorder->policy_frame, g_byte_array_unref);
+        recorder->policy_frame = frame;
+        return vt_recorder_add(recorder, &record);
 }
 
 /**
@@ -455,6 +461,8 @@ segment_open(VtRecorder *recorder, gint64 wall_us, GError **error)
 
         if (!recorder->scanned && !segments_scan(recorder, error))
                 return FALSE;
+        if (recorder->n_buffered > 0)
+                header.wall_us = wall_us = MIN(wall_us, recorder->buffer_wall_us);
         header.sequence = recorder->next_sequence++;
         name = g_strdup_printf("vmtide-%010" G_GUINT64_FORMAT "-%" G_GINT64_FORMAT ".vtrec",
                                header.sequence, wall_us);
@@ -473,8 +481,11 @@ segment_open(VtRecorder *recorder, gint64 wall_us, GError **error)
                 return FALSE;
         }
         vt_recorder_header_encode(head, &header);
-        if (recorder->policy_key != NULL)
-                vt_recorder_encode(head, &recorder->policy);
+        /* Unless the buffer begins with a policy of its own. */
+        if (recorder->head_frame != NULL &&
+            !(recorder->buffer->len > VT_RECORDER_FRAME_SIZE &&
+              recorder->buffer->data[VT_RECORDER_FRAME_SIZE] == VT_RECORDER_RECORD_POLICY))
+                g_byte_array_append(head, recorder->head_frame->data, recorder->head_frame->len);
         r = write_all(recorder->fd, head->data, head->len);
         if (r < 0) {
                 g_set_error(error, VT_RECORDER_ERROR, VT_RECORDER_ERROR_IO,
@@ -537,14 +548,26 @@ segments_prune(VtRecorder *recorder, gint64 wall_us)
         }
 }
 
+/* The buffer was written or dropped: the latest policy is in force where
+ * the next one begins. */
+static void
+buffer_reset(VtRecorder *recorder)
+{
+        g_byte_array_set_size(recorder->buffer, 0);
+        recorder->n_buffered = 0;
+        if (recorder->policy_frame != NULL && recorder->head_frame != recorder->policy_frame) {
+                g_clear_pointer(&recorder->head_frame, g_byte_array_unref);
+                recorder->head_frame = g_byte_array_ref(recorder->policy_frame);
+        }
+}
+
 /* After an I/O error: drop what is buffered, stop until retry_us. */
 static void
 recording_pause(VtRecorder *recorder, gint64 wall_us)
 {
         segment_close(recorder);
         recorder->stats.dropped += recorder->n_buffered;
-        recorder->n_buffered = 0;
-        g_byte_array_set_size(recorder->buffer, 0);
+        buffer_reset(recorder);
         recorder->paused = TRUE;
         recorder->stats.recording = FALSE;
         recorder->retry_at_us = wall_us + recorder->config.retry_us;
@@ -573,8 +596,7 @@ buffer_write(VtRecorder *recorder, GError **error)
         segment->bytes += recorder->buffer->len;
         recorder->stats.bytes += recorder->buffer->len;
         recorder->stats.records += recorder->n_buffered;
-        recorder->n_buffered = 0;
-        g_byte_array_set_size(recorder->buffer, 0);
+        buffer_reset(recorder);
         return TRUE;
 }
 
@@ -587,9 +609,11 @@ buffer_write(VtRecorder *recorder, GError **error)
  * Writes what was added since the last flush, begins a new segment when
  * the current one is full or old, and removes segments past the limits.
  * Call it once per tick. On an I/O error recording pauses: this call
- * returns the error, later ones return %TRUE and drop what is added until
- * @wall_us passes the retry time, when writing is tried again in a new
- * segment (vt_recorder_get_stats() says whether it is recording).
+ * returns the error (log it), later ones return %TRUE and drop what was
+ * added until @wall_us passes the retry time, when writing is tried again
+ * in a new segment; a retry that fails is not reported again.
+ * vt_recorder_get_stats() says whether it is recording (compare before
+ * and after a flush to log the resumption).
  *
  * Returns: %FALSE with @error when recording has just paused
  */
@@ -598,21 +622,31 @@ vt_recorder_flush(VtRecorder *recorder, gint64 wall_us, GError **error)
 {
         g_return_val_if_fail(recorder != NULL, FALSE);
 
-        if (recorder->paused) {
-                if (wall_us < recorder->retry_at_us)
-                        return TRUE;
-                recorder->paused = FALSE;
-                recorder->stats.recording = TRUE;
+        g_autoptr(GError) local = NULL;
+        gboolean retry = recorder->paused;
+
+        if (recorder->paused && wall_us < recorder->retry_at_us) {
+                recorder->stats.dropped += recorder->n_buffered;
+                buffer_reset(recorder);
+                return TRUE;
         }
+        recorder->paused = FALSE;
         if (recorder->buffer->len == 0)
                 return TRUE;
         if (recorder->fd >= 0 && segment_is_full(recorder, wall_us))
                 segment_close(recorder);
-        if ((recorder->fd < 0 && !segment_open(recorder, wall_us, error)) ||
-            !buffer_write(recorder, error)) {
+        if ((recorder->fd < 0 && !segment_open(recorder, wall_us, &local)) ||
+            !buffer_write(recorder, &local)) {
                 recording_pause(recorder, wall_us);
+                /* Said once when recording stops, not at each retry. */
+                if (retry) {
+                        g_debug("history: still paused: %s", local->message);
+                        return TRUE;
+                }
+                g_propagate_error(error, g_steal_pointer(&local));
                 return FALSE;
         }
+        recorder->stats.recording = TRUE;
         segments_prune(recorder, wall_us);
         return TRUE;
 }
