@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 #define VT_QMP_CLIENT_BUDGET_MAX_READ    (64u * 1024)
 #define VT_QMP_CLIENT_BUDGET_RATE        (256u * 1024) /* bytes a second */
 #define VT_QMP_CLIENT_BUDGET_BURST       (2u * 1024 * 1024)
-#define VT_QMP_CLIENT_BUDGET_OVERHEAD    128 /* bytes charged per read and message */
+#define VT_QMP_CLIENT_BUDGET_OVERHEAD    1024 /* bytes charged per read and message */
 #define VT_QMP_CLIENT_BUDGET_MAX_OVER_US (30 * G_USEC_PER_SEC)
 
 #define VT_TYPE_QMP_CLIENT (vt_qmp_client_get_type())
