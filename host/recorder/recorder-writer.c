@@ -105,9 +105,10 @@ vt_recorder_config_init(VtRecorderConfig *config)
 
         *config = (VtRecorderConfig){
             .dir = VT_RECORDER_DIR_DEFAULT,
-            /* About two weeks of 20 guests at a tick every 2 s (the cost is
-             * in docs/benchmarks.md); the age limit comes first. */
-            .max_bytes = G_GUINT64_CONSTANT(256) << 20,
+            /* A guest costs about 310 KiB an hour at a tick every 2 s
+             * (docs/benchmarks.md): 1 GiB is a week of 20 guests, a day of
+             * 140. The age limit comes first on smaller hosts. */
+            .max_bytes = G_GUINT64_CONSTANT(1) << 30,
             .max_age_us = 7 * G_TIME_SPAN_DAY,
             .segment_bytes = G_GUINT64_CONSTANT(8) << 20,
             .segment_age_us = G_TIME_SPAN_HOUR,
