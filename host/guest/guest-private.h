@@ -14,6 +14,7 @@ typedef struct {
         guint64 actual_bytes;
         gboolean has_balloon;
         VtGuestStats stats;
+        gint64 stats_seen_us; /* when the backend last gave the statistics (monotonic) */
         VtBalloonGuestConfig config;
 
         VtAgentReader *agent;

@@ -332,17 +332,30 @@ vt_guest_set_max_bytes(VtGuest *guest, guint64 bytes)
  * @guest: a guest
  * @stats: the balloon driver's statistics (copied)
  *
- * For backends.
+ * For backends, as they read them. The statistics' monotonic time comes
+ * from a wall-clock one (vt_guest_stats_sent_us()), which a wall clock
+ * that jumps would move: the same report read again (same @sent_s) keeps
+ * the time it was given, and a new one was sent after the last read of
+ * the one before it.
  */
 void
 vt_guest_update_stats(VtGuest *guest, const VtGuestStats *stats)
 {
+        gint64 now_us = g_get_monotonic_time();
         VtGuestPrivate *priv;
+        VtGuestStats s;
 
         g_return_if_fail(VT_IS_GUEST(guest));
         g_return_if_fail(stats != NULL);
         priv = vt_guest_get_private(guest);
-        priv->stats = *stats;
+        s = *stats;
+        if (s.sent_s != 0 && priv->stats.sent_s != 0 && priv->stats.updated_us != 0 &&
+            s.updated_us != 0)
+                s.updated_us = s.sent_s == priv->stats.sent_s
+                                   ? priv->stats.updated_us
+                                   : MAX(s.updated_us, MIN(priv->stats_seen_us, now_us));
+        priv->stats = s;
+        priv->stats_seen_us = now_us;
 }
 
 /**

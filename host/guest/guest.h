@@ -28,6 +28,9 @@ G_BEGIN_DECLS
  * @swap_in: `stat-swap-in`, pages since guest boot
  * @swap_out: `stat-swap-out`, pages since guest boot
  * @updated_us: host monotonic time these were read (0: never)
+ * @sent_s: when the driver sent them, the host's wall clock in seconds
+ *     (QEMU's `last-update`; 0: unknown): tells a new report from the
+ *     same one read again, whatever the wall clock does
  *
  * The balloon driver's statistics, as QEMU (or libvirt) reports them.
  * Unsupported statistics (-1 from QEMU) read as 0.
@@ -41,6 +44,7 @@ typedef struct {
         guint64 swap_in;
         guint64 swap_out;
         gint64 updated_us;
+        guint64 sent_s;
 } VtGuestStats;
 
 #define VT_TYPE_GUEST (vt_guest_get_type())

@@ -109,6 +109,7 @@ stats_from_libvirt(const virDomainMemoryStatStruct *s, int n, gint64 now_us, gin
         }
         if (last_update != 0 && stats.total != 0)
                 stats.updated_us = vt_guest_stats_sent_us(last_update, now_us, real_now_us);
+        stats.sent_s = last_update;
         *ret_stats = stats;
 }
 

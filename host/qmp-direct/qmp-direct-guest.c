@@ -150,6 +150,7 @@ parse_guest_stats(json_object *reply, gint64 now_us, gint64 real_now_us, VtGuest
         /* last-update is QEMU's wall clock in seconds; 0: no stats yet. */
         if (last_update != 0)
                 s.updated_us = vt_guest_stats_sent_us(last_update, now_us, real_now_us);
+        s.sent_s = last_update;
         *ret_stats = s;
         return TRUE;
 }
