@@ -583,8 +583,11 @@ clock_jump(const char *file, const char *spec, gint64 bytes)
         vt_test_say("clock %s: %" G_GINT64_FORMAT " ticks in %" G_GINT64_FORMAT
                     " ms, uptime +%" G_GINT64_FORMAT " ms",
                     spec, end.ticks - start.ticks, elapsed_ms, end.uptime_ms - start.uptime_ms);
-        /* 1 s ticks: no burst of ticks, no stall (generous under load). */
-        g_assert_cmpint(elapsed_ms, >=, 3500);
+        /* 1 s ticks: no stall (generous under load), and no burst: a tick
+         * replayed for each second of a year would be thousands at once.
+         * A balloon still settling from the last move runs a few extra
+         * ticks at once (docs/vmtided.md), hence not 5 whole intervals. */
+        g_assert_cmpint(elapsed_ms, >=, 2000);
         g_assert_cmpint(elapsed_ms, <=, 20000);
         g_assert_cmpint(ABS(end.uptime_ms - start.uptime_ms - elapsed_ms), <=, 2000);
         for (guint i = 0; i < N_GUESTS; i++) {

@@ -280,6 +280,13 @@ vt_test_daemon_restart(VtTestDaemon *daemon, GError **error)
         return daemon_spawn(daemon, error);
 }
 
+/* The vmtided built in this tree, for a test that runs it by itself. */
+const char *
+vt_test_daemon_get_program(void)
+{
+        return VT_VMTIDED;
+}
+
 const char *
 vt_test_daemon_get_socket(VtTestDaemon *daemon)
 {

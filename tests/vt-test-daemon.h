@@ -56,6 +56,7 @@ VtTestDaemon *vt_test_daemon_start(const char *dir, const char *config, GError *
 VtTestDaemon *vt_test_daemon_start_full(const char *dir, const char *config,
                                         const VtTestDaemonOptions *options, GError **error);
 gboolean vt_test_daemon_restart(VtTestDaemon *daemon, GError **error);
+const char *vt_test_daemon_get_program(void);
 const char *vt_test_daemon_get_socket(VtTestDaemon *daemon);
 const char *vt_test_daemon_get_guest_dir(VtTestDaemon *daemon);
 GPid vt_test_daemon_get_pid(VtTestDaemon *daemon);
