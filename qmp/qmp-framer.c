@@ -186,6 +186,20 @@ framer_all_finite(json_object *object)
         }
 }
 
+/*
+ * How many of the @avail bytes at @start to feed now: no more than the
+ * message may still grow by, and a line at a time, since json-c checks the
+ * UTF-8 of all it is fed, even past the end of a message.
+ */
+static gsize
+framer_feed_len(VtQmpFramer *framer, const char *start, gsize avail)
+{
+        gsize len = MIN(avail, framer->max_message - framer->message_len);
+        const char *newline = memchr(start, '\n', len);
+
+        return newline != NULL ? (gsize)(newline - start) + 1 : len;
+}
+
 /* Whitespace between messages does not count toward the size bound. */
 static void
 framer_skip_blanks(VtQmpFramer *framer)
@@ -215,7 +229,7 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
         for (;;) {
                 g_autoptr(json_object) object = NULL;
                 enum json_tokener_error jerr;
-                const char *start, *newline;
+                const char *start;
                 gsize avail, len, fed, used, values;
 
                 if (framer->skipping && !framer_skip_line(framer))
@@ -235,13 +249,7 @@ vt_qmp_framer_next(VtQmpFramer *framer, json_object **ret_message, GError **erro
                                     framer->max_message);
                         return VT_QMP_FRAMER_MALFORMED;
                 }
-                len = MIN(avail, framer->max_message - framer->message_len);
-                /* A line at a time: json-c checks the UTF-8 of all it is
-                 * fed, even past the end of a message, so bytes after the
-                 * message's line must not be fed with it. */
-                newline = memchr(start, '\n', len);
-                if (newline != NULL)
-                        len = (gsize)(newline - start) + 1;
+                len = framer_feed_len(framer, start, avail);
                 fed = framer_values_room(framer, start, len, &values);
                 if (fed == 0) {
                         framer_drop(framer);
