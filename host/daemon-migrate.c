@@ -165,6 +165,23 @@ guest_want(VtDaemon *daemon, VtDaemonGuest *dg, guint64 actual)
         return MIN(dg->last.want_bytes, actual);
 }
 
+/*
+ * How much of what @dg holds is data: its QEMU's resident set, when
+ * smaller (the rest goes as zero pages, 9 bytes each: docs/migration.md,
+ * "The 512 MiB idle guest"). The RSS also counts QEMU's own memory, so it
+ * errs on the side of more bytes. 0: all of it.
+ */
+static guint64
+guest_resident(VtDaemon *daemon, VtDaemonGuest *dg, guint64 actual)
+{
+        GPid pid = vt_guest_get_pid(dg->guest);
+        guint64 rss = 0;
+
+        if (pid <= 0 || !vt_host_read_process_rss(daemon->config->proc_root, pid, &rss, NULL))
+                return 0;
+        return rss < actual ? rss : 0;
+}
+
 static void
 plan_guests(VtDaemon *daemon, VtDaemonPlan *plan)
 {
@@ -181,6 +198,8 @@ plan_guests(VtDaemon *daemon, VtDaemonPlan *plan)
                     .mem_bytes = vt_guest_get_max_bytes(dg->guest),
                     .actual_bytes = actual,
                     .want_bytes = want,
+                    /* Read only when a move may be due: one file a guest. */
+                    .resident_bytes = plan->host.critical ? guest_resident(daemon, dg, actual) : 0,
                     .dirty_rate = dg->dirty_rate,
                     .dirty_window_us = dg->dirty_window_us,
                     .dirty_measured_us = dg->dirty_measured_us,
@@ -293,6 +312,7 @@ vt_daemon_plan_clear(VtDaemonPlan *plan)
  * @peer: (nullable): where to (its bandwidth, when it has one)
  * @ret_cost: (out): the cost model's prediction at the initial downtime
  *     limit, from its last measured dirty rate (none: it dirties nothing)
+ *     and its QEMU's resident set
  */
 void
 vt_daemon_migrate_predict(VtDaemon *daemon, VtDaemonGuest *dg, const VtDaemonPeer *peer,
@@ -306,7 +326,7 @@ vt_daemon_migrate_predict(VtDaemon *daemon, VtDaemonGuest *dg, const VtDaemonPee
         vt_migrate_plan_link_init(&link);
         vt_migrate_cost_input_init(&in);
         in.mem_bytes = vt_guest_get_max_bytes(dg->guest);
-        in.resident_bytes = vt_guest_get_actual_bytes(dg->guest);
+        in.resident_bytes = guest_resident(daemon, dg, vt_guest_get_actual_bytes(dg->guest));
         in.dirty_rate = dg->dirty_rate;
         in.dirty_window_us = dg->dirty_window_us;
         in.bandwidth = peer != NULL && peer->bandwidth > 0 ? peer->bandwidth
