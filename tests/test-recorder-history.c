@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "balloon/balloon-registry.h"
 #include "host/recorder/recorder-hooks.h"
 #include "host/recorder/recorder-reader.h"
 #include "host/recorder/recorder-writer.h"
@@ -607,6 +608,199 @@ test_reader_paths(Fixture *f, gconstpointer data)
         read_back_clear(&back);
 }
 
+/* Guests whose figures wander on a host whose free memory swings, so that
+ * every policy gives, reclaims, skips and changes host state. */
+static void
+simulate_step(GRand *rand, VtBalloonHost *host, VtBalloonGuest *guests, guint n, gint64 now_us)
+{
+        host->mem_available = (guint64)g_rand_int_range(rand, 1, 12) << 30;
+        host->psi_some_avg10 =
+            g_rand_int_range(rand, 0, 4) == 0 ? g_rand_double_range(rand, 0, 30) : 0;
+        host->swap_in_per_s = g_rand_double_range(rand, 0, 5);
+        for (guint i = 0; i < n; i++) {
+                VtBalloonGuest *g = &guests[i];
+                gint64 avail =
+                    (gint64)g->agent_mem_available + g_rand_int_range(rand, -(64 << 20), 64 << 20);
+
+                g->agent_mem_available = (guint64)CLAMP(avail, 16 << 20, (gint64)g->actual_bytes);
+                g->stats_available = g->agent_mem_available;
+                g->agent_psi_some_avg10 =
+                    g_rand_int_range(rand, 0, 5) == 0 ? g_rand_double_range(rand, 0, 40) : 0;
+                g->agent_age_us = g_rand_int_range(rand, 0, 3000000);
+                g->stats_age_us = g_rand_int_range(rand, 0, 3000000);
+                g->flags = VT_BALLOON_GUEST_HAS_BALLOON | VT_BALLOON_GUEST_HAS_STATS |
+                           VT_BALLOON_GUEST_HAS_AGENT |
+                           (g_rand_int_range(rand, 0, 6) == 0 ? VT_BALLOON_GUEST_PRESSURE_PUSH : 0);
+        }
+        (void)now_us;
+}
+
+/* Records a run of @policy_name, then runs the same policy again on the
+ * recorded inputs alone: every decision comes back identical (open loop). */
+static void
+test_replay_open_loop(Fixture *f, gconstpointer data)
+{
+        const char *policy_name = data;
+        const VtBalloonPolicyInfo *policy = vt_balloon_registry_lookup(policy_name);
+        g_autoptr(VtRecorder) recorder = vt_recorder_new(&f->config);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GRand) rand = g_rand_new_with_seed(13);
+        VtBalloonHost host = {.mem_total = G_GUINT64_CONSTANT(16) << 30,
+                              .budget_limit = G_GUINT64_CONSTANT(12) << 30};
+        VtBalloonGuest guests[4];
+        VtBalloonGuestConfig configs[4] = {
+            {0}, {.min_bytes = 1 << 30}, {.shares = 3000}, {.held = TRUE, .held_bytes = 2u << 30}};
+        VtBalloonTarget targets[4];
+        VtBalloonState state = {0};
+        VtBalloonConfig config;
+        const char *names[] = {"a", "b", "c", "d"};
+        VtRecorderRecord *policy_record = NULL;
+        guint n_ticks = 0, n_moves = 0;
+        ReadBack back;
+
+        g_assert_nonnull(policy);
+        vt_balloon_config_init(&config);
+        config.psi_short = 7.3; /* not a default: the recorded one must be used */
+        for (guint i = 0; i < 4; i++)
+                guests[i] = (VtBalloonGuest){.name = names[i],
+                                             .max_bytes = G_GUINT64_CONSTANT(4) << 30,
+                                             .actual_bytes = G_GUINT64_CONSTANT(4) << 30,
+                                             .stats_total = G_GUINT64_CONSTANT(4) << 30,
+                                             .agent_mem_total = G_GUINT64_CONSTANT(4) << 30,
+                                             .agent_mem_available = 1u << 30};
+        for (guint t = 0; t < 300; t++) {
+                gint64 now_us = 5000000 + (gint64)t * 2000000;
+                VtBalloonState before = state;
+                VtBalloonDecision decision = {.targets = targets};
+                VtBalloonInput input = {.host = &host,
+                                        .guests = guests,
+                                        .configs = configs,
+                                        .n_guests = 4,
+                                        .now_us = now_us,
+                                        .paused = t % 50 == 49};
+
+                simulate_step(rand, &host, guests, 4, now_us);
+                vt_balloon_decide(policy->decide, &input, &config, &state, &decision);
+                vt_recorder_add_policy(recorder, WALL0 + now_us, now_us, policy_name, &config);
+                vt_recorder_add_tick(recorder, WALL0 + now_us, NULL, &input, &before, &decision);
+                for (guint i = 0; i < 4; i++) {
+                        guests[i].flags &= ~VT_BALLOON_GUEST_PRESSURE_PUSH;
+                        if (targets[i].action != VT_BALLOON_ACTION_GIVE &&
+                            targets[i].action != VT_BALLOON_ACTION_RECLAIM)
+                                continue;
+                        guests[i].actual_bytes = targets[i].target_bytes;
+                        guests[i].target_bytes = targets[i].target_bytes;
+                        guests[i].last_change_us = now_us;
+                        n_moves++;
+                }
+                g_assert_true(vt_recorder_flush(recorder, WALL0 + now_us, &error));
+        }
+        g_assert_cmpuint(n_moves, >, 10);
+
+        back = read_back(f->dir);
+        g_assert_cmpuint(back.damage->len, ==, 0);
+        for (guint r = 0; r < back.records->len; r++) {
+                VtRecorderRecord *record = g_ptr_array_index(back.records, r);
+                const VtRecorderTick *tick = &record->u.tick;
+                VtBalloonTarget again[4];
+                VtBalloonDecision decision = {.targets = again};
+                VtBalloonState replay_state;
+                VtBalloonInput input;
+
+                if (record->type == VT_RECORDER_RECORD_POLICY) {
+                        policy_record = record;
+                        continue;
+                }
+                g_assert_nonnull(policy_record);
+                g_assert_cmpstr(policy_record->u.policy.name, ==, policy_name);
+                replay_state = tick->state;
+                vt_recorder_tick_get_input(tick, record->mono_us, &input);
+                vt_balloon_decide(vt_balloon_registry_lookup(policy_record->u.policy.name)->decide,
+                                  &input, &policy_record->u.policy.config, &replay_state,
+                                  &decision);
+                g_assert_cmpint(decision.host_state, ==, tick->decision.host_state);
+                g_assert_cmpint(decision.host_free, ==, tick->decision.host_free);
+                g_assert_cmpstr(decision.reason, ==, tick->decision.reason);
+                for (guint i = 0; i < tick->n_guests; i++) {
+                        const VtBalloonTarget *want = &tick->decision.targets[i];
+
+                        g_assert_cmpint(again[i].action, ==, want->action);
+                        g_assert_cmpuint(again[i].target_bytes, ==, want->target_bytes);
+                        g_assert_cmpuint(again[i].want_bytes, ==, want->want_bytes);
+                        g_assert_cmpstr(again[i].reason, ==, want->reason);
+                }
+                /* The state it leaves is the next tick's "before". */
+                if (r + 1 < back.records->len) {
+                        VtRecorderRecord *next = g_ptr_array_index(back.records, r + 1);
+
+                        g_assert_cmpmem(&replay_state, sizeof(replay_state), &next->u.tick.state,
+                                        sizeof(next->u.tick.state));
+                }
+                n_ticks++;
+        }
+        g_assert_cmpuint(n_ticks, ==, 300);
+        read_back_clear(&back);
+}
+
+/* A KSM step read from a fixture sysfs, recorded through the daemon's hook. */
+static void
+test_ksm_hook(Fixture *f, gconstpointer data)
+{
+        g_autoptr(VtRecorder) recorder = vt_recorder_new(&f->config);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *sysfs = g_build_filename(f->tmp, "ksm", NULL);
+        g_autoptr(VtKsmStep) step = NULL;
+        VtKsmTunerConfig tuner;
+        VtKsmHost host = {.mem_total = 16u << 30, .mem_available = 1u << 30, .n_cpus = 4};
+        VtKsmStepGuest guests[] = {{.name = "g0", .mergeable_bytes = 1u << 30},
+                                   {.name = "g1", .mergeable_bytes = 2u << 30, .opt_out = TRUE}};
+        static const char *const knobs[][2] = {
+            {"run", "0"},
+            {"pages_to_scan", "100"},
+            {"sleep_millisecs", "20"},
+            {"pages_shared", "10"},
+            {"pages_sharing", "40"},
+            {"pages_unshared", "5"},
+            {"pages_volatile", "1"},
+            {"full_scans", "3"},
+            {"merge_across_nodes", "1"},
+        };
+        gboolean changed;
+        ReadBack back;
+        VtRecorderRecord *r;
+
+        g_assert_cmpint(g_mkdir_with_parents(sysfs, 0755), ==, 0);
+        for (guint i = 0; i < G_N_ELEMENTS(knobs); i++) {
+                g_autofree char *path = g_build_filename(sysfs, knobs[i][0], NULL);
+
+                g_assert_true(g_file_set_contents(path, knobs[i][1], -1, &error));
+        }
+        vt_ksm_tuner_config_init(&tuner);
+        step = vt_ksm_step_new(sysfs, f->tmp, vt_ksm_tuner_decide, &tuner, &error);
+        g_assert_no_error(error);
+        /* The knobs are the fixture's files: the decision is written there. */
+        g_assert_true(vt_ksm_step_run(step, &host, guests, 2, TRUE, &changed, &error));
+        g_assert_no_error(error);
+        g_assert_nonnull(vt_ksm_step_get_decision(step));
+        g_assert_true(vt_recorder_add_ksm_step(recorder, WALL0, 7, &host, guests, 2, step, TRUE));
+        g_assert_true(vt_recorder_flush(recorder, WALL0, &error));
+
+        back = read_back(f->dir);
+        g_assert_cmpuint(back.records->len, ==, 1);
+        r = g_ptr_array_index(back.records, 0);
+        g_assert_cmpint(r->type, ==, VT_RECORDER_RECORD_KSM);
+        g_assert_cmpuint(r->u.ksm.host.mem_available, ==, 1u << 30);
+        g_assert_cmpuint(r->u.ksm.sample.pages_sharing, ==, 40);
+        g_assert_cmpuint(r->u.ksm.sample.full_scans, ==, 3);
+        g_assert_cmpstr(r->u.ksm.decision.reason, ==, vt_ksm_step_get_decision(step)->reason);
+        g_assert_true(r->u.ksm.applied);
+        g_assert_cmpuint(r->u.ksm.n_guests, ==, 2);
+        g_assert_cmpstr(r->u.ksm.names[1], ==, "g1");
+        g_assert_true(r->u.ksm.guests[1].opt_out);
+        g_assert_cmpuint(r->u.ksm.guests[1].mergeable_bytes, ==, 2u << 30);
+        read_back_clear(&back);
+}
+
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
 int
@@ -623,5 +817,14 @@ main(int argc, char **argv)
         ADD("/recorder/history/disk-full", test_disk_full);
         ADD("/recorder/history/buffer-bound", test_buffer_bound);
         ADD("/recorder/history/reader-paths", test_reader_paths);
+        ADD("/recorder/history/ksm-hook", test_ksm_hook);
+        for (guint i = 0; i < 3; i++) {
+                static const char *const policies[] = {"vmtide", "mom", "proxmox"};
+                g_autofree char *path =
+                    g_strdup_printf("/recorder/history/replay-open-loop/%s", policies[i]);
+
+                g_test_add(path, Fixture, policies[i], fixture_setup, test_replay_open_loop,
+                           fixture_teardown);
+        }
         return g_test_run();
 }
