@@ -6,7 +6,9 @@
  *
  * A reader lists the segments of a history directory (or takes one
  * segment file), in the order of their sequence numbers, and walks each
- * with vt_recorder_frame_next(), mapping one file at a time. Each call to
+ * with vt_recorder_frame_next(), reading one file at a time into memory
+ * (not mapping it: the daemon may cut a segment back after a failed write,
+ * and a mapping read past the new end would be SIGBUS). Each call to
  * vt_recorder_reader_next() returns the next record that passes the
  * filters, or reports damage once and moves on:
  *
@@ -34,8 +36,13 @@
  */
 #include "host/recorder/recorder-reader.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The largest file read as a segment: the writer's are 8 MiB by default. */
+#define VT_RECORDER_SEGMENT_READ_MAX (1024u << 20)
 
 typedef struct {
         char *path;
@@ -46,7 +53,7 @@ typedef struct {
 struct _VtRecorderReader {
         GArray *segments; /* SegmentFile, by sequence */
         guint next_segment;
-        GMappedFile *map; /* the segment being read, or NULL */
+        GBytes *map;      /* the segment being read, or NULL */
         const char *path; /* its path (in segments) */
         gsize offset;     /* the next frame in it */
         gsize record_offset;
@@ -145,7 +152,7 @@ vt_recorder_reader_free(VtRecorderReader *reader)
 {
         if (reader == NULL)
                 return;
-        g_clear_pointer(&reader->map, g_mapped_file_unref);
+        g_clear_pointer(&reader->map, g_bytes_unref);
         g_array_unref(reader->segments);
         g_free(reader->guest);
         g_free(reader);
@@ -208,7 +215,7 @@ segment_outside_range(VtRecorderReader *reader, guint i)
 static void
 segment_end(VtRecorderReader *reader)
 {
-        g_clear_pointer(&reader->map, g_mapped_file_unref);
+        g_clear_pointer(&reader->map, g_bytes_unref);
 }
 
 /* Damage in the current segment: reported once, naming file and offset. */
@@ -223,6 +230,32 @@ report_damage(VtRecorderReader *reader, gsize offset, GError *cause, gboolean go
                     go_on ? "reading goes on after it" : "the rest of the segment is skipped");
         if (!go_on)
                 segment_end(reader);
+}
+
+/* A segment's bytes, bounded: a file far past any segment's size is not one. */
+static GBytes *
+segment_read(const char *path, GError **error)
+{
+        GStatBuf st;
+        char *contents;
+        gsize len;
+
+        if (g_stat(path, &st) < 0) {
+                int saved = errno;
+
+                g_set_error_literal(error, G_FILE_ERROR, g_file_error_from_errno(saved),
+                                    g_strerror(saved));
+                return NULL;
+        }
+        if ((guint64)st.st_size > VT_RECORDER_SEGMENT_READ_MAX) {
+                g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                            "%" G_GUINT64_FORMAT " bytes, past the %u MiB a segment may have",
+                            (guint64)st.st_size, VT_RECORDER_SEGMENT_READ_MAX >> 20);
+                return NULL;
+        }
+        if (!g_file_get_contents(path, &contents, &len, error))
+                return NULL;
+        return g_bytes_new_take(contents, len);
 }
 
 /* Opens the next segment in range; FALSE at the end or with @error. */
@@ -241,15 +274,15 @@ segment_begin(VtRecorderReader *reader, GError **error)
         reader->next_segment++;
         reader->n_read = 0;
         reader->offset = 0;
-        reader->map = g_mapped_file_new(reader->path, FALSE, &local);
+        reader->map = segment_read(reader->path, &local);
         if (reader->map == NULL) {
                 reader->n_damaged++;
                 g_set_error(error, VT_RECORDER_ERROR, VT_RECORDER_ERROR_IO,
                             "history segment '%s': %s", reader->path, local->message);
                 return FALSE;
         }
-        if (!vt_recorder_header_decode((const guint8 *)g_mapped_file_get_contents(reader->map),
-                                       g_mapped_file_get_length(reader->map), &header, &local)) {
+        if (!vt_recorder_header_decode(g_bytes_get_data(reader->map, NULL),
+                                       g_bytes_get_size(reader->map), &header, &local)) {
                 report_damage(reader, 0, local, FALSE, error);
                 return FALSE;
         }
@@ -261,8 +294,8 @@ segment_begin(VtRecorderReader *reader, GError **error)
 static gboolean
 segment_next(VtRecorderReader *reader, VtRecorderRecord **ret_record, GError **error)
 {
-        const guint8 *data = (const guint8 *)g_mapped_file_get_contents(reader->map);
-        gsize len = g_mapped_file_get_length(reader->map);
+        gsize len;
+        const guint8 *data = g_bytes_get_data(reader->map, &len);
 
         while (reader->map != NULL && reader->offset < len) {
                 g_autoptr(GError) local = NULL;
