@@ -32,6 +32,9 @@
 #include "qmp/qmp-error.h"
 #include "vt-autocleanups.h"
 
+/* The most fed to json-c in one call (see framer_feed_len()). */
+#define FRAMER_FEED_MAX 4096
+
 struct _VtQmpFramer {
         json_tokener *tokener;
         GByteArray *buffer; /* pushed bytes not yet consumed, from @pos */
@@ -188,13 +191,15 @@ framer_all_finite(json_object *object)
 
 /*
  * How many of the @avail bytes at @start to feed now: no more than the
- * message may still grow by, and a line at a time, since json-c checks the
- * UTF-8 of all it is fed, even past the end of a message.
+ * message may still grow by, a line at a time, since json-c checks the
+ * UTF-8 of all it is fed, even past the end of a message, and at most
+ * FRAMER_FEED_MAX, since the value count scans what is fed: many messages
+ * on one line would otherwise cost a scan of the rest of the read each.
  */
 static gsize
 framer_feed_len(VtQmpFramer *framer, const char *start, gsize avail)
 {
-        gsize len = MIN(avail, framer->max_message - framer->message_len);
+        gsize len = MIN(MIN(avail, framer->max_message - framer->message_len), FRAMER_FEED_MAX);
         const char *newline = memchr(start, '\n', len);
 
         return newline != NULL ? (gsize)(newline - start) + 1 : len;
