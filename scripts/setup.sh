@@ -19,6 +19,8 @@ packages=(
         # the libvirt integration tests run a real libvirtd (started by the
         # test harness when none runs; no systemd needed)
         libvirt-daemon-system
+        # the fault-injection suite jumps vmtided's wall clock (tests/test-fault-daemon.c)
+        faketime
 )
 
 missing=()

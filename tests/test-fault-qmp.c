@@ -643,10 +643,9 @@ test_clock(void)
 
         if (!fixture_ready())
                 return;
-        if (!g_file_test(LIBFAKETIME, G_FILE_TEST_EXISTS)) {
-                g_test_skip(LIBFAKETIME " is missing (Debian's faketime package)");
+        if (!vt_test_skip_unless(g_file_test(LIBFAKETIME, G_FILE_TEST_EXISTS),
+                                 LIBFAKETIME " is missing (Debian's faketime package)"))
                 return;
-        }
         dir = g_build_filename(fx.dir, "faked", NULL);
         file = g_build_filename(fx.dir, "faketime", NULL);
         env_file = g_strconcat("FAKETIME_TIMESTAMP_FILE=", file, NULL);
