@@ -166,6 +166,7 @@ static const VtDaemonConfigKey migrate_keys[] = {
 static const VtDaemonConfigKey peer_keys[] = {
     {"control-socket", KEY_PATH_OPTIONAL, PEER_OFF(control_socket)},
     {"bandwidth", KEY_SIZE, PEER_OFF(bandwidth)},
+    {"transport-uri", KEY_STRING_OPTIONAL, PEER_OFF(transport_uri)},
     {NULL},
 };
 

@@ -100,6 +100,7 @@ peer_config_free(gpointer data)
 
         g_free(peer->name);
         g_free(peer->control_socket);
+        g_free(peer->transport_uri);
         g_free(peer);
 }
 

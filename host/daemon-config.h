@@ -96,6 +96,9 @@ typedef struct {
  *     on the peer (a local path; a remote one forwarded by the operator,
  *     `ssh -L`): its room is read from its `query-status` (`control-socket`)
  * @bandwidth: the link to it, bytes per second; 0: `[migrate] bandwidth`
+ * @transport_uri: (nullable): the migration stream's URI when not the
+ *     backend's default, `{guest}` standing for the guest's name (libvirt's
+ *     `migrate_uri`: `unix:///run/host2/{guest}.migrate`) (`transport-uri`)
  *
  * One `[peer:NAME]` group.
  */
@@ -103,6 +106,7 @@ typedef struct {
         char *name;
         char *control_socket;
         guint64 bandwidth;
+        char *transport_uri;
 } VtDaemonPeerConfig;
 
 /**

@@ -255,11 +255,19 @@ vt_daemon_move_start(VtDaemon *daemon, VtDaemonGuest *dg, const char *peer,
             .bandwidth = p != NULL && p->bandwidth > 0 ? p->bandwidth : config->migrate.bandwidth,
             .auto_converge = config->migrate.auto_converge,
         };
+        g_autofree char *transport = NULL;
         VtMigrateSteerConfig steer;
         g_autoptr(VtMigrateExec) exec = NULL;
         VtDaemonMove *move;
         json_object *data;
 
+        if (p != NULL && p->transport_uri != NULL) {
+                g_autoptr(GString) uri = g_string_new(p->transport_uri);
+
+                g_string_replace(uri, "{guest}", dg->name, 0);
+                transport = g_string_free(g_steal_pointer(&uri), FALSE);
+                request.transport_uri = transport;
+        }
         vt_daemon_migrate_steer_config(config, &steer);
         request.downtime_limit_us = vt_migrate_steer_initial_downtime(&steer);
         exec = vt_migrate_exec_new(dg->guest, &request, prediction, &steer);

@@ -67,6 +67,7 @@ peer_free(gpointer data)
         g_free(peer->name);
         g_free(peer->uri);
         g_free(peer->control_socket);
+        g_free(peer->transport_uri);
         g_free(peer->error);
         g_free(peer);
 }
@@ -127,6 +128,7 @@ vt_daemon_peers_new(VtDaemon *daemon)
                 peer->name = g_strdup(name);
                 peer->control_socket = pc != NULL ? g_strdup(pc->control_socket) : NULL;
                 peer->bandwidth = pc != NULL ? pc->bandwidth : 0;
+                peer->transport_uri = pc != NULL ? g_strdup(pc->transport_uri) : NULL;
                 if (peer->control_socket != NULL)
                         peer->source = "vmtided";
                 else if (config->backend == VT_DAEMON_BACKEND_LIBVIRT && strstr(name, ":/") != NULL)

@@ -96,6 +96,7 @@ typedef struct _VtDaemonPeers VtDaemonPeers;
  * @uri: (nullable): the libvirt connection URI its room is read through
  * @control_socket: (nullable): its vmtided's control socket
  * @bandwidth: the link to it (0: `[migrate] bandwidth`)
+ * @transport_uri: (nullable): the stream's URI template (`{guest}`)
  * @source: where its room comes from: "vmtided", "libvirt" or "none"
  * @free_bytes: its free memory for guests at the last reading
  * @headroom_bytes: what it must keep free (its short line)
@@ -115,6 +116,7 @@ typedef struct {
         char *uri;
         char *control_socket;
         guint64 bandwidth;
+        char *transport_uri;
         const char *source;
         gint64 free_bytes;
         guint64 headroom_bytes;

@@ -197,6 +197,7 @@ check_migrate(const VtDaemonConfig *c)
         g_assert_nonnull(p);
         g_assert_cmpstr(p->control_socket, ==, "/run/vmtide/h2.sock");
         g_assert_cmpuint(p->bandwidth, ==, GiB);
+        g_assert_cmpstr(p->transport_uri, ==, "unix:///run/h2/{guest}.migrate");
         g_assert_null(vt_daemon_config_find_peer(c, "peer3"));
         g_assert_nonnull(g);
         g_assert_true(g->migrate_opt_out);
@@ -637,6 +638,7 @@ static const ParseCase parse_cases[] = {
      "max-outgoing = 2\nhysteresis-ticks = 5\ncooldown-guest-s = 0\ncooldown-host-s = 30\n"
      "min-relief = 64M\npeer-interval-ms = 500\n"
      "[peer:qemu+ssh://h2/system]\ncontrol-socket = /run/vmtide/h2.sock\nbandwidth = 1G\n"
+     "transport-uri = unix:///run/h2/{guest}.migrate\n"
      "[guest:web1]\nmigrate-opt-out = true\nmigrate-pinned = true\n",
      check_migrate},
     {"migrate-defaults", "[migrate]\npeers =\nqmp-destination-command =\n", check_migrate_defaults},
