@@ -164,34 +164,6 @@ vt_host_frag_parse_vmstat(const char *vmstat, VtHostFrag *frag)
 }
 
 /**
- * vt_host_zone_unusable:
- * @zone: a zone
- * @order: an allocation order
- *
- * The unusable free space index of Mel Gorman's fragmentation tools:
- * the share of the zone's free memory held in blocks smaller than
- * @order, which an allocation of @order cannot use. Pure.
- *
- * Returns: 0 (all usable) to 1 (none usable); 0 when the zone has no
- *     free memory
- */
-double
-vt_host_zone_unusable(const VtHostZone *zone, guint order)
-{
-        double total = 0.0, small = 0.0;
-
-        g_return_val_if_fail(zone != NULL, 0.0);
-        for (guint o = 0; o < zone->n_orders; o++) {
-                double pages = (double)zone->free_blocks[o] * (double)(G_GUINT64_CONSTANT(1) << o);
-
-                total += pages;
-                if (o < order)
-                        small += pages;
-        }
-        return total > 0.0 ? small / total : 0.0;
-}
-
-/**
  * vt_host_frag_read:
  * @root: the root of /proc and /sys ("/" on a real host)
  * @vmstat: (nullable): /proc/vmstat's content, read once by the caller

@@ -74,8 +74,35 @@ typedef struct {
 guint vt_host_buddyinfo_parse(const char *text, VtHostZone *ret_zones, guint max);
 guint vt_host_extfrag_parse(const char *text, VtHostZone *zones, guint n_zones);
 void vt_host_frag_parse_vmstat(const char *vmstat, VtHostFrag *frag);
-double vt_host_zone_unusable(const VtHostZone *zone, guint order);
 
 void vt_host_frag_read(const char *root, const char *vmstat, VtHostFrag *ret);
+
+/**
+ * vt_host_zone_unusable:
+ * @zone: a zone
+ * @order: an allocation order
+ *
+ * The unusable free space index of Mel Gorman's fragmentation tools:
+ * the share of the zone's free memory held in blocks smaller than
+ * @order, which an allocation of @order cannot use. Inline and pure, so
+ * that the doctor's pure rules use it without linking the sensors.
+ *
+ * Returns: 0 (all usable) to 1 (none usable); 0 when the zone has no
+ *     free memory
+ */
+static inline double
+vt_host_zone_unusable(const VtHostZone *zone, guint order)
+{
+        double total = 0.0, small = 0.0;
+
+        for (guint o = 0; o < zone->n_orders && o < VT_HOST_ORDERS_MAX; o++) {
+                double pages = (double)zone->free_blocks[o] * (double)(G_GUINT64_CONSTANT(1) << o);
+
+                total += pages;
+                if (o < order)
+                        small += pages;
+        }
+        return total > 0.0 ? small / total : 0.0;
+}
 
 G_END_DECLS
