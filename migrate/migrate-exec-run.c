@@ -26,11 +26,12 @@
  * - a cancel that shows no final status within `grace_us` ends the move
  *   as failed.
  *
- * The guest going away ("gone") mid-move: the executor reads the job once
- * more, since a backend may still know how its move ended (libvirt's
- * source domain goes away right after a successful move). A final status
- * read then is the outcome; anything else (an error, a running status, no
- * answer within `grace_us`) ends the move as failed with `source_gone`:
+ * The guest going away ("gone") mid-move: the executor reads the job on,
+ * since a backend may still know how its move ended (libvirt's source
+ * domain goes away right after a successful move, possibly before the
+ * migration call returns). A final status read within `grace_us` is the
+ * outcome; anything else (errors, a running status, until `grace_us`)
+ * ends the move as failed with `source_gone`:
  * the executor never reports completed without the backend saying so, and
  * the daemon must not assume the guest runs on the source either.
  *
@@ -265,12 +266,10 @@ exec_query_failed(VtMigrateExec *exec, const GError *error)
         exec->query_errors++;
         g_free(exec->query_error);
         exec->query_error = g_strdup(error->message);
-        if (exec->gone) {
-                exec_finish(exec, VT_MIGRATE_EXEC_FAILED,
-                            "the guest went away during the move (%s), last seen %s; then: %s",
-                            exec->gone_reason, exec_status_name(exec->last.status), error->message);
+        /* Gone: read on until a final status; exec_check_bounds() ends it
+         * after grace_us (libvirt's call may return after the domain left). */
+        if (exec->gone)
                 return;
-        }
         if (exec->query_errors < exec->limits.query_errors_max || exec->lost_track)
                 return;
         exec->lost_track = TRUE;
@@ -306,12 +305,8 @@ exec_on_query(GObject *source, GAsyncResult *result, gpointer user_data)
                 exec_finish_final(exec);
                 return;
         }
-        if (exec->gone) {
-                exec_finish(exec, VT_MIGRATE_EXEC_FAILED,
-                            "the guest went away during the move (%s), last seen %s",
-                            exec->gone_reason, exec_status_name(p.status));
-                return;
-        }
+        if (exec->gone)
+                return; /* no steering; read on, within grace_us */
         if (!exec->lost_track)
                 exec_steer(exec);
 }
