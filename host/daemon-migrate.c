@@ -445,13 +445,15 @@ measure_start(VtDaemon *daemon, VtDaemonGuest *dg, gint64 window_us, gint64 now_
  * vt_daemon_migrate_step:
  * @daemon: the daemon, its host sampled and the balloon decided this tick
  * @running: the running guests
+ * @full: a periodic tick (only those count towards the hysteresis: a burst
+ *     of event ticks is not a sustained shortage)
  * @now_us: now
  *
  * The planner's decision for this tick, told when new, and acted on when
  * automatic migration is enabled and not paused.
  */
 void
-vt_daemon_migrate_step(VtDaemon *daemon, GPtrArray *running, gint64 now_us)
+vt_daemon_migrate_step(VtDaemon *daemon, GPtrArray *running, gboolean full, gint64 now_us)
 {
         VtDaemonMigrate *m = daemon->migrate;
         VtDaemonPlan plan;

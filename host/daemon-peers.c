@@ -131,9 +131,11 @@ vt_daemon_peers_new(VtDaemon *daemon)
                 peer->transport_uri = pc != NULL ? g_strdup(pc->transport_uri) : NULL;
                 if (peer->control_socket != NULL)
                         peer->source = "vmtided";
-                else if (config->backend == VT_DAEMON_BACKEND_LIBVIRT && strstr(name, ":/") != NULL)
-                        peer->source = "libvirt", peer->uri = g_strdup(name);
-                else
+                else if (config->backend == VT_DAEMON_BACKEND_LIBVIRT &&
+                         strstr(name, ":/") != NULL) {
+                        peer->source = "libvirt";
+                        peer->uri = g_strdup(name);
+                } else
                         peer->source = "none";
                 g_ptr_array_add(peers->peers, peer);
         }
@@ -393,6 +395,7 @@ vt_daemon_peers_get(VtDaemonPeers *peers, guint *ret_n)
 /**
  * vt_daemon_peer_room_known:
  * @peer: a peer
+ * @interval_us: how often rooms are read (`peer-interval-ms`)
  * @now_us: now
  *
  * Returns: whether its room was read within three intervals

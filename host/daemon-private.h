@@ -192,7 +192,7 @@ void vt_daemon_clear_manual(VtDaemon *daemon, VtDaemonGuest *dg);
 VtDaemonMigrate *vt_daemon_migrate_new(VtDaemon *daemon);
 void vt_daemon_migrate_free(VtDaemonMigrate *migrate);
 void vt_daemon_migrate_stop(VtDaemonMigrate *migrate);
-void vt_daemon_migrate_step(VtDaemon *daemon, GPtrArray *running, gint64 now_us);
+void vt_daemon_migrate_step(VtDaemon *daemon, GPtrArray *running, gboolean full, gint64 now_us);
 gboolean vt_daemon_migrate_is_moving(VtDaemon *daemon, VtDaemonGuest *dg);
 void vt_daemon_migrate_register_commands(VtDaemon *daemon);
 

@@ -207,7 +207,7 @@ vt_daemon_tick(VtDaemon *daemon, const char *why, gboolean full)
         if (full && have_host && daemon->ksm != NULL)
                 run_ksm(daemon, running);
         if (have_host)
-                vt_daemon_migrate_step(daemon, running, now_us);
+                vt_daemon_migrate_step(daemon, running, full, now_us);
 
         if (full) {
                 for (guint i = 0; i < running->len; i++)
