@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* The least severe level written; set once, at start-up. */
+/* The least severe level written; set at start-up and on a reload. */
 static GLogLevelFlags daemon_log_threshold = G_LOG_LEVEL_INFO;
 
 /**
@@ -79,4 +79,18 @@ vt_daemon_log_setup(GLogLevelFlags threshold)
         if (threshold >= G_LOG_LEVEL_DEBUG)
                 g_log_set_debug_enabled(TRUE);
         g_log_set_writer_func(daemon_log_write, NULL, NULL);
+}
+
+/**
+ * vt_daemon_log_set_threshold:
+ * @threshold: the least severe level to write from now on
+ *
+ * Changes the level after vt_daemon_log_setup() (a configuration reload):
+ * GLib's writer function can be set only once per process.
+ */
+void
+vt_daemon_log_set_threshold(GLogLevelFlags threshold)
+{
+        daemon_log_threshold = threshold;
+        g_log_set_debug_enabled(threshold >= G_LOG_LEVEL_DEBUG);
 }

@@ -8,5 +8,6 @@ G_BEGIN_DECLS
 
 gboolean vt_daemon_log_wants(GLogLevelFlags threshold, const char *domain, GLogLevelFlags level);
 void vt_daemon_log_setup(GLogLevelFlags threshold);
+void vt_daemon_log_set_threshold(GLogLevelFlags threshold);
 
 G_END_DECLS

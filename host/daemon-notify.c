@@ -6,6 +6,10 @@
  * named by $NOTIFY_SOCKET (a leading '@' names an abstract socket);
  * systemd documents it as stable for reimplementation (sd_notify(3)).
  * Outside systemd the variable is unset and this does nothing.
+ *
+ * The watchdog (WatchdogSec=) is the same socket: systemd sets
+ * $WATCHDOG_USEC (and $WATCHDOG_PID, the process meant) and expects
+ * "WATCHDOG=1" at least that often, else it kills and restarts the unit.
  */
 #include "host/daemon-notify.h"
 
@@ -69,4 +73,34 @@ vt_sd_notify(const char *state, GError **error)
         }
         close(fd);
         return TRUE;
+}
+
+/**
+ * vt_sd_watchdog_interval_us:
+ *
+ * The watchdog interval systemd asks for (`WatchdogSec=`), read from
+ * $WATCHDOG_USEC; 0 when it asks for none, when $WATCHDOG_PID names
+ * another process, or when the value does not parse. Ping at half of it.
+ *
+ * Returns: the interval in microseconds, or 0
+ */
+gint64
+vt_sd_watchdog_interval_us(void)
+{
+        const char *usec = g_getenv("WATCHDOG_USEC");
+        const char *pid = g_getenv("WATCHDOG_PID");
+        guint64 value = 0;
+
+        if (usec == NULL)
+                return 0;
+        if (pid != NULL) {
+                guint64 p = 0;
+
+                if (!g_ascii_string_to_unsigned(pid, 10, 1, G_MAXINT32, &p, NULL) ||
+                    (pid_t)p != getpid())
+                        return 0;
+        }
+        if (!g_ascii_string_to_unsigned(usec, 10, 1, G_MAXINT64, &value, NULL))
+                return 0;
+        return (gint64)value;
 }

@@ -7,5 +7,6 @@
 G_BEGIN_DECLS
 
 gboolean vt_sd_notify(const char *state, GError **error);
+gint64 vt_sd_watchdog_interval_us(void);
 
 G_END_DECLS

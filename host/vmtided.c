@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vmtided: the host daemon. Options, signals, logging; the work is in daemon.c. */
+/* vmtided: the host daemon. Options, signals (TERM, INT stop; HUP reloads), logging, the
+ * watchdog's ping; the work is in daemon.c. */
 #include <glib-unix.h>
 #include <locale.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "host/daemon.h"
 #include "host/daemon-log.h"
 #include "host/daemon-notify.h"
+#include "host/daemon-reload.h"
 #include "vt-config.h"
 
 static gboolean
@@ -69,59 +71,124 @@ options_parse(Options *options, int *argc, char ***argv, GError **error)
 
 /*
  * Loads the configuration, logs its warnings and lets the command line
- * override it. On failure prints why and writes the exit status.
+ * override it; at start-up and on each reload. On failure sets @error and
+ * writes the exit status it calls for.
  */
 static VtDaemonConfig *
-config_load(Options *options, int *ret_status)
+config_load(Options *options, int *ret_status, GError **error)
 {
-        g_autoptr(GError) error = NULL;
         g_autoptr(VtDaemonConfig) config = NULL;
         guint64 budget_bytes = 0;
         const char *const *warnings;
 
-        config = options->config_path != NULL ? vt_daemon_config_load(options->config_path, &error)
-                                              : vt_daemon_config_load_optional(NULL, &error);
-        if (config == NULL) {
-                fprintf(stderr, "vmtided: %s\n", error->message);
-                *ret_status = 1;
+        *ret_status = 1;
+        config = options->config_path != NULL ? vt_daemon_config_load(options->config_path, error)
+                                              : vt_daemon_config_load_optional(NULL, error);
+        if (config == NULL)
                 return NULL;
-        }
         warnings = vt_daemon_config_get_warnings(config);
         for (guint i = 0; warnings != NULL && warnings[i] != NULL; i++)
                 g_warning("%s", warnings[i]);
         if (options->control_socket != NULL) {
                 g_free(config->control_socket);
-                config->control_socket = g_steal_pointer(&options->control_socket);
+                config->control_socket = g_strdup(options->control_socket);
         }
         if (options->qmp_dir != NULL) {
                 g_free(config->qmp_dir);
-                config->qmp_dir = g_steal_pointer(&options->qmp_dir);
+                config->qmp_dir = g_strdup(options->qmp_dir);
         }
         if (options->budget != NULL) {
-                if (!vt_size_parse_memory(options->budget, &budget_bytes, &error)) {
-                        fprintf(stderr, "vmtided: --budget: %s\n", error->message);
+                if (!vt_size_parse_memory(options->budget, &budget_bytes, error)) {
+                        g_prefix_error(error, "--budget: ");
                         *ret_status = 2;
                         return NULL;
                 }
                 config->budget_total = budget_bytes;
         }
+        *ret_status = 0;
         return g_steal_pointer(&config);
+}
+
+/* The reload's loader (VtDaemonConfigLoader). */
+static VtDaemonConfig *
+config_reload(gpointer user_data, GError **error)
+{
+        int status;
+
+        return config_load(user_data, &status, error);
+}
+
+/* What SIGHUP and the watchdog need beside the loop. */
+typedef struct {
+        GMainLoop *loop;
+        VtDaemon *daemon;
+        Options *options;
+} Running;
+
+/*
+ * SIGHUP: re-reads the configuration (host/daemon-reload.c). A bad one
+ * is refused, its error logged, the one in force kept.
+ */
+static gboolean
+on_reload_signal(gpointer data)
+{
+        Running *running = data;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *status = NULL;
+
+        if (running->daemon == NULL)
+                return G_SOURCE_CONTINUE;
+        vt_sd_notify("RELOADING=1", NULL);
+        g_message("reloading the configuration on SIGHUP");
+        if (!vt_daemon_reload(running->daemon, config_reload, running->options, &error)) {
+                g_warning("configuration reload refused, the configuration in force is kept: %s",
+                          error->message);
+                status = g_strdup_printf("READY=1\nSTATUS=reload refused: %s", error->message);
+        } else {
+                if (!running->options->verbose)
+                        vt_daemon_log_set_threshold(
+                            vt_daemon_get_config(running->daemon)->log_level);
+                status = g_strdup("READY=1\nSTATUS=running");
+        }
+        vt_sd_notify(status, NULL);
+        return G_SOURCE_CONTINUE;
+}
+
+/* The watchdog's ping: from the main loop, so that a hung loop misses it. */
+static gboolean
+on_watchdog(gpointer data)
+{
+        vt_sd_notify("WATCHDOG=1", NULL);
+        return G_SOURCE_CONTINUE;
+}
+
+/* Pings systemd's watchdog at half the interval it asks for, if it asks. */
+static void
+watchdog_start(void)
+{
+        gint64 interval_us = vt_sd_watchdog_interval_us();
+
+        if (interval_us <= 0)
+                return;
+        g_timeout_add((guint)MAX(interval_us / 2 / 1000, 1), on_watchdog, NULL);
+        g_message("watchdog: pinging systemd every %" G_GINT64_FORMAT " ms", interval_us / 2000);
 }
 
 /* Runs the daemon until a signal stops it; returns the exit status. */
 static int
-daemon_run(VtDaemonConfig *config)
+daemon_run(VtDaemonConfig *config, Options *options)
 {
         g_autoptr(VtDaemonConfig) owned = config;
         g_autoptr(GError) error = NULL;
         g_autoptr(VtDaemon) daemon = NULL;
         g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+        Running running = {.loop = loop, .options = options};
 
         /* Before anything is created: a TERM during start-up still cleans up. */
         g_unix_signal_add(SIGTERM, on_quit_signal, loop);
         g_unix_signal_add(SIGINT, on_quit_signal, loop);
-        /* No configuration reload yet: a HUP stops cleanly, like TERM. */
-        g_unix_signal_add(SIGHUP, on_quit_signal, loop);
+        /* A HUP reloads; one during start-up is ignored. */
+        g_unix_signal_add(SIGHUP, on_reload_signal, &running);
         daemon = vt_daemon_new(g_steal_pointer(&owned), &error);
         if (daemon == NULL || !vt_daemon_start(daemon, &error)) {
                 g_autoptr(GError) notify_error = NULL;
@@ -131,13 +198,16 @@ daemon_run(VtDaemonConfig *config)
                 vt_sd_notify(status, &notify_error);
                 return 1;
         }
+        running.daemon = daemon;
         if (!vt_sd_notify("READY=1", &error)) {
                 g_warning("%s", error->message);
                 g_clear_error(&error);
         }
+        watchdog_start();
 
         g_main_loop_run(loop);
 
+        running.daemon = NULL;
         vt_sd_notify("STOPPING=1", NULL);
         vt_daemon_stop(daemon);
         g_message("stopped");
@@ -161,14 +231,16 @@ main(int argc, char **argv)
                 printf("vmtided %s\n", VT_VERSION);
                 return 0;
         }
-        config = config_load(&options, &status);
-        if (config == NULL)
+        config = config_load(&options, &status, &error);
+        if (config == NULL) {
+                fprintf(stderr, "vmtided: %s\n", error->message);
                 return status;
+        }
         /* Every level to stderr (or the journal), none to stdout. */
         vt_daemon_log_setup(options.verbose ? G_LOG_LEVEL_DEBUG : config->log_level);
         if (options.check) {
                 printf("configuration OK\n");
                 return 0;
         }
-        return daemon_run(g_steal_pointer(&config));
+        return daemon_run(g_steal_pointer(&config), &options);
 }

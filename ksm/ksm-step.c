@@ -197,3 +197,18 @@ vt_ksm_step_get_page_size(VtKsmStep *ksm)
         g_return_val_if_fail(ksm != NULL, 4096);
         return ksm->kernel.page_size;
 }
+
+/**
+ * vt_ksm_step_set_config:
+ * @ksm: the step
+ * @config: the tuner's new configuration (copied)
+ *
+ * A configuration reload: the next step tunes with @config; the tuner's
+ * state carries on.
+ */
+void
+vt_ksm_step_set_config(VtKsmStep *ksm, const VtKsmTunerConfig *config)
+{
+        g_return_if_fail(ksm != NULL && config != NULL);
+        ksm->config = *config;
+}
