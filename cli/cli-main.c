@@ -28,6 +28,8 @@ static const VtCliCommand cli_commands[] = {
      vt_cli_migrate},
     {"hosts", "List the peers guests may migrate to, and their room", "", vt_cli_hosts},
     {"plan", "Show what vmtided would migrate now, where, and at what cost", "", vt_cli_plan},
+    {"doctor", "Diagnose the host and guests: thrashing, KSM, fragmentation, settings", "",
+     vt_cli_doctor},
 };
 
 static const VtCliCommand *
