@@ -197,10 +197,10 @@ doctor_guest_from_proc(VtDoctorGuest *guest, const char *proc_root, gint64 pid)
         if (!g_file_get_contents(path, &cmdline, &len, NULL) || len > DOCTOR_CMDLINE_MAX)
                 return;
         /* QEMU merges guest RAM unless told `-machine ...,mem-merge=off`. */
-        guest->mem_merge = vt_cli_doctor_cmdline_flag(cmdline, len, "mem-merge=off", NULL) ==
-                                   VT_DOCTOR_YES
-                               ? VT_DOCTOR_NO
-                               : VT_DOCTOR_YES;
+        guest->mem_merge =
+            vt_cli_doctor_cmdline_flag(cmdline, len, "mem-merge=off", NULL) == VT_DOCTOR_YES
+                ? VT_DOCTOR_NO
+                : VT_DOCTOR_YES;
         /* `free-page-reporting=on`, or libvirt's JSON -device form. */
         if (guest->has_balloon) {
                 guest->free_page_reporting =
@@ -230,8 +230,7 @@ doctor_guest_from_json(VtDoctorGuest *guest, json_object *json, const char *proc
         /* The period is the backend's (libvirt's <stats period>): not in the answer. */
         guest->stats_period_s = -1;
         guest->has_stats = json_object_is_type(vt_cli_json_get(json, "stats"), json_type_object);
-        guest->has_agent =
-            vt_cli_json_get_bool(json, "agent.connected", &connected) && connected;
+        guest->has_agent = vt_cli_json_get_bool(json, "agent.connected", &connected) && connected;
         guest->at_floor = vt_cli_json_get_int(json, "target", &target) &&
                           vt_cli_json_get_int(json, "policy.min", &min) && target > 0 &&
                           target <= min;

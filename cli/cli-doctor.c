@@ -53,12 +53,12 @@ doctor_host_json(const VtCliDoctorSample *s)
         json_object_object_add(host, "mem_available",
                                json_object_new_uint64(s->host.mem_available));
         json_object_object_add(host, "swap_total", json_object_new_uint64(s->host.swap_total));
-        json_object_object_add(
-            host, "swap_in_per_s",
-            json_object_new_double(doctor_rate(s->host_prev.pswpin, s->host.pswpin, s->interval_s)));
+        json_object_object_add(host, "swap_in_per_s",
+                               json_object_new_double(doctor_rate(s->host_prev.pswpin,
+                                                                  s->host.pswpin, s->interval_s)));
         json_object_object_add(host, "swap_out_per_s",
-                               json_object_new_double(doctor_rate(
-                                   s->host_prev.pswpout, s->host.pswpout, s->interval_s)));
+                               json_object_new_double(doctor_rate(s->host_prev.pswpout,
+                                                                  s->host.pswpout, s->interval_s)));
         json_object_object_add(host, "psi_some_avg10",
                                s->host.has_psi ? json_object_new_double(s->host.psi_some_avg10)
                                                : NULL);
@@ -122,7 +122,8 @@ doctor_zram_text(const VtHostMmSample *mm)
                         continue;
                 }
                 g_string_append_printf(text, "%s %s%s: %s stored in %s", z->name, z->algorithm,
-                                       z->is_swap ? ", swap" : "", VT_SIZE_STR(z->orig_data_size, VT_SIZE_STYLE_SHORT),
+                                       z->is_swap ? ", swap" : "",
+                                       VT_SIZE_STR(z->orig_data_size, VT_SIZE_STYLE_SHORT),
                                        VT_SIZE_STR(z->mem_used_total, VT_SIZE_STYLE_SHORT));
                 if (z->mem_used_total > 0)
                         g_string_append_printf(text, " (%.1fx)",
@@ -140,10 +141,11 @@ doctor_print_host(const VtCliDoctorSample *s)
         g_autoptr(VtCliTable) table = vt_cli_table_new_fields();
         const VtHostMmSample *mm = s->mm;
 
-        vt_cli_table_add_field(table, "Memory:",
-                               g_strdup_printf("%s available of %s",
-                                               VT_SIZE_STR(s->host.mem_available, VT_SIZE_STYLE_SHORT),
-                                               VT_SIZE_STR(s->host.mem_total, VT_SIZE_STYLE_SHORT)));
+        vt_cli_table_add_field(
+            table, "Memory:",
+            g_strdup_printf("%s available of %s",
+                            VT_SIZE_STR(s->host.mem_available, VT_SIZE_STYLE_SHORT),
+                            VT_SIZE_STR(s->host.mem_total, VT_SIZE_STYLE_SHORT)));
         vt_cli_table_add_field(
             table, "Swap:",
             g_strdup_printf("%u device(s), %s; %.0f pages/s in, %.0f out", mm->n_swaps_total,
@@ -155,17 +157,17 @@ doctor_print_host(const VtCliDoctorSample *s)
                                g_strdup(!mm->zswap.present  ? "not in this kernel"
                                         : mm->zswap.enabled ? "enabled"
                                                             : "disabled"));
-        vt_cli_table_add_field(
-            table, "Memory PSI:",
-            s->host.has_psi ? g_strdup_printf("some %.1f %% (avg10)", s->host.psi_some_avg10)
-                            : g_strdup("not in this kernel"));
+        vt_cli_table_add_field(table, "Memory PSI:",
+                               s->host.has_psi
+                                   ? g_strdup_printf("some %.1f %% (avg10)", s->host.psi_some_avg10)
+                                   : g_strdup("not in this kernel"));
         vt_cli_table_add_field(table, "KSM:",
-                               s->has_ksm ? g_strdup_printf("run %u, %" G_GUINT64_FORMAT
-                                                            " pages sharing",
-                                                            s->ksm.run, s->ksm.pages_sharing)
-                                          : g_strdup("not in this kernel"));
-        vt_cli_table_add_field(table, "Other KSM writer:",
-                               g_strdup(s->ksm_writer ? s->ksm_writer : "none"));
+                               s->has_ksm
+                                   ? g_strdup_printf("run %u, %" G_GUINT64_FORMAT " pages sharing",
+                                                     s->ksm.run, s->ksm.pages_sharing)
+                                   : g_strdup("not in this kernel"));
+        vt_cli_table_add_field(
+            table, "Other KSM writer:", g_strdup(s->ksm_writer ? s->ksm_writer : "none"));
         vt_cli_print_table(table);
 }
 
