@@ -18,6 +18,8 @@ int vt_cli_ksm(VtCli *cli, int argc, char **argv);
 int vt_cli_migrate(VtCli *cli, int argc, char **argv);
 int vt_cli_hosts(VtCli *cli, int argc, char **argv);
 int vt_cli_plan(VtCli *cli, int argc, char **argv);
+int vt_cli_capacity(VtCli *cli, int argc, char **argv);
+int vt_cli_risk(VtCli *cli, int argc, char **argv);
 int vt_cli_doctor(VtCli *cli, int argc, char **argv);
 
 char *vt_cli_format_policy(json_object *policy);

@@ -28,6 +28,10 @@ static const VtCliCommand cli_commands[] = {
      vt_cli_migrate},
     {"hosts", "List the peers guests may migrate to, and their room", "", vt_cli_hosts},
     {"plan", "Show what vmtided would migrate now, where, and at what cost", "", vt_cli_plan},
+    {"capacity", "Do N more guests of size S fit? Where the room comes from, how sure, the trend",
+     "", vt_cli_capacity},
+    {"risk", "List the guests at risk now, ranked, with the rule that fired and its figures", "",
+     vt_cli_risk},
     {"doctor", "Diagnose the host and guests: thrashing, KSM, fragmentation, settings", "",
      vt_cli_doctor},
 };

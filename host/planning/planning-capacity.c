@@ -295,8 +295,8 @@ trend_fit(const VtPlanningCapacityInput *input, VtPlanningCapacity *capacity, gi
                                     VT_SIZE_STR(capacity->short_line, VT_SIZE_STYLE_TABLE));
         } else if (slope >= -flat) {
                 trend->detail = g_strdup_printf(
-                    "not at this trend: free memory %s %s/h over %s (%u ticks, r² %.2f)",
-                    slope >= 0 ? "rising" : "flat,",
+                    "not at this trend: free memory %s %s/h over %s (%u ticks, fit r2 %.2f)",
+                    slope > flat ? "rising" : "flat,",
                     VT_SIZE_STR(fabs(slope) * 3600.0, VT_SIZE_STYLE_TABLE), span, trend->n, r2);
         } else {
                 double seconds = (double)(free_now - (gint64)capacity->short_line) / -slope;
@@ -305,8 +305,8 @@ trend_fit(const VtPlanningCapacityInput *input, VtPlanningCapacity *capacity, gi
                 trend->short_in_us = clamp_gint64(seconds * G_USEC_PER_SEC);
                 in = vt_planning_duration_format(trend->short_in_us);
                 trend->detail = g_strdup_printf(
-                    "short in about %s: free memory falling %s/h over %s (%u ticks, r² %.2f)", in,
-                    VT_SIZE_STR(-slope * 3600.0, VT_SIZE_STYLE_TABLE), span, trend->n, r2);
+                    "short in about %s: free memory falling %s/h over %s (%u ticks, fit r2 %.2f)",
+                    in, VT_SIZE_STR(-slope * 3600.0, VT_SIZE_STYLE_TABLE), span, trend->n, r2);
         }
 }
 
@@ -327,8 +327,9 @@ capacity_conclude(const VtPlanningCapacityInput *input, VtPlanningCapacity *capa
         capacity->fits = capacity->margin >= 0;
         capacity->short_after = input->n_add > 0 && free_now + balloon - (gint64)capacity->need <
                                                         (gint64)capacity->short_line;
-        capacity->confidence = VT_PLANNING_CONFIDENCE_HIGH;
-        for (guint s = VT_PLANNING_SOURCE_HOST; s <= VT_PLANNING_SOURCE_KSM; s++) {
+        /* The host's always counts; the others when they add something. */
+        capacity->confidence = capacity->rooms[VT_PLANNING_SOURCE_HOST].confidence;
+        for (guint s = VT_PLANNING_SOURCE_BALLOON; s <= VT_PLANNING_SOURCE_KSM; s++) {
                 if (capacity->rooms[s].bytes != 0)
                         capacity->confidence =
                             MIN(capacity->confidence, capacity->rooms[s].confidence);
@@ -340,7 +341,7 @@ capacity_conclude(const VtPlanningCapacityInput *input, VtPlanningCapacity *capa
             per_guest > 0 ? (guint)MIN((double)capacity->spare / per_guest, (double)G_MAXUINT) : 0;
         if (input->n_add == 0) {
                 capacity->verdict =
-                    g_strdup_printf("%s really spare (host %s, balloons %s), %s confidence",
+                    g_strdup_printf("%s really spare (host %s, balloons %s), confidence %s",
                                     VT_SIZE_STR(capacity->spare, VT_SIZE_STYLE_TABLE),
                                     VT_SIZE_STR(host, VT_SIZE_STYLE_TABLE),
                                     VT_SIZE_STR(balloon, VT_SIZE_STYLE_TABLE),
@@ -348,7 +349,7 @@ capacity_conclude(const VtPlanningCapacityInput *input, VtPlanningCapacity *capa
                 return;
         }
         capacity->verdict = g_strdup_printf(
-            "%s: %u x %s need %s (after KSM %s); %s spare %s %s%s; %u would fit, %s confidence",
+            "%s: %u x %s need %s (after KSM %s); %s spare %s %s%s; %u would fit, confidence %s",
             capacity->fits ? "fits" : "does not fit", input->n_add,
             VT_SIZE_STR(input->add_bytes, VT_SIZE_STYLE_TABLE),
             VT_SIZE_STR(new_bytes, VT_SIZE_STYLE_TABLE),

@@ -13,10 +13,10 @@ G_BEGIN_DECLS
 /* The percentile of a guest's recorded want counted as its need. */
 #define VT_PLANNING_PERCENTILE_DEFAULT 95.0
 /* The window of history looked at: one hour. */
-#define VT_PLANNING_WINDOW_DEFAULT_US (3600 * G_USEC_PER_SEC)
+#define VT_PLANNING_WINDOW_DEFAULT_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
 /* Fewest ticks, and least time, for a trend of free memory. */
 #define VT_PLANNING_TREND_MIN_POINTS  10
-#define VT_PLANNING_TREND_MIN_SPAN_US (60 * G_USEC_PER_SEC)
+#define VT_PLANNING_TREND_MIN_SPAN_US (G_GINT64_CONSTANT(60) * G_USEC_PER_SEC)
 /* A fall of free memory slower than this share of the reference per hour
  * is flat: noise, not a trend. */
 #define VT_PLANNING_TREND_FLAT_FRACTION 0.01
