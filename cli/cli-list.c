@@ -61,14 +61,30 @@ vt_cli_list(VtCli *cli, int argc, char **argv)
         g_autoptr(json_object) reply = NULL;
         g_autoptr(VtCliTable) table = NULL;
         json_object *guests;
+        gboolean names = FALSE;
         int status;
+        const GOptionEntry entries[] = {
+            {"names", 0, 0, G_OPTION_ARG_NONE, &names,
+             "Print only the guests' names, one a line (for shell completion)", NULL},
+            {NULL},
+        };
 
-        if (!vt_cli_parse_args(cli, NULL, &argc, &argv, 0, 0))
+        if (!vt_cli_parse_args(cli, entries, &argc, &argv, 0, 0))
                 return VT_CLI_EXIT_USAGE;
         reply = vt_cli_call_or_finish(cli, VT_CONTROL_COMMAND_QUERY_GUESTS, NULL, &status);
         if (reply == NULL)
                 return status;
         guests = vt_cli_json_get(reply, "guests");
+        if (names) {
+                for (size_t i = 0; json_object_is_type(guests, json_type_array) &&
+                                   i < json_object_array_length(guests);
+                     i++) {
+                        json_object *guest = json_object_array_get_idx(guests, i);
+
+                        printf("%s\n", vt_cli_or_dash(vt_cli_json_get_string(guest, "name")));
+                }
+                return VT_CLI_EXIT_OK;
+        }
         if (!json_object_is_type(guests, json_type_array) ||
             json_object_array_length(guests) == 0) {
                 printf("no guests\n");
