@@ -258,6 +258,11 @@ plot_draw(const Plot *plot, const char *dir, const char *output, gboolean png, G
         char *argv[] = {gnuplot, (char *)"plot.gp", NULL};
         int wait_status = 0;
 
+        if (gnuplot != NULL && !g_file_test(gnuplot, G_FILE_TEST_IS_EXECUTABLE)) {
+                g_set_error(error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT,
+                            "gnuplot '%s' ($VMTIDE_GNUPLOT) is not an executable", gnuplot);
+                return FALSE;
+        }
         if (gnuplot == NULL) {
                 g_set_error(error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT,
                             "plots are drawn by gnuplot, which is not installed (Debian: apt "
