@@ -167,7 +167,8 @@ risk_print(const VtPlanningRisk *risk, const char *rates, const char *thresholds
                 for (guint j = 0; j < r->n_findings; j++) {
                         const VtPlanningRiskFinding *f = &r->findings[j];
 
-                        vt_cli_table_take_cell(table, j == 0 ? g_strdup_printf("%u", i + 1) : NULL);
+                        vt_cli_table_take_cell(table, j == 0 ? g_strdup_printf("%u", i + 1)
+                                                             : g_strdup(""));
                         vt_cli_table_add_cell(table, j == 0 ? r->name : "");
                         vt_cli_table_add_cell(table,
                                               vt_planning_risk_severity_to_string(f->severity));

@@ -197,8 +197,9 @@ capacity_balloon(const VtPlanningCapacityInput *input, VtPlanningCapacity *capac
         room->summary.variation = worst_variation;
         room->confidence = n_counted > 0 ? weakest : VT_PLANNING_CONFIDENCE_NONE;
         room->confidence_text =
-            n_counted == 0
-                ? g_strdup("none: no guest's balloon can move")
+            n_counted == 0 ? g_strdup("none: no guest's balloon can move")
+            : fewest == 0
+                ? g_strdup("none: a guest's current want only, nothing recorded")
                 : g_strdup_printf("%s: the weakest guest's, %u recorded wants, vary by %.0f %%",
                                   vt_planning_confidence_to_string(weakest), fewest,
                                   worst_variation * 100.0);
