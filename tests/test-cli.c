@@ -12,6 +12,8 @@
 #include "cli/cli-format.h"
 #include "host/control/control-args.h"
 #include "host/control/control-server.h"
+#include "cli/cli-util.h"
+#include "tests/vt-test-planning.h"
 #include "tests/vt-test-util.h"
 #include "vt-autocleanups.h"
 #include "vt-config.h"
@@ -780,6 +782,28 @@ static const CliCase cli_cases[] = {
     {"bad-timeout", {"--timeout", "soon", "list"}, 2, {NULL}, "--timeout"},
     {"zero-timeout", {"list", "--timeout", "0"}, 2, {NULL}, "--timeout"},
     {"help-unknown", {"help", "frobnicate"}, 2, {NULL}, "unknown command 'frobnicate'"},
+    /* Planning (issue 13): no history there, the current values only. */
+    {"capacity",
+     {"capacity", "--history", "/nonexistent/vt", "--add", "2", "--size", "128M"},
+     0,
+     {"Capacity:", "fits: 2 x 128.0 MiB", "Host free:", "no history read", "web1"},
+     NULL,
+     "query-ksm"},
+    {"capacity-no-size", {"capacity", "--add", "2"}, 2, {NULL}, "--add needs --size"},
+    {"capacity-bad-window", {"capacity", "--window", "1w"}, 2, {NULL}, "unknown unit 'w'"},
+    {"risk",
+     {"risk", "--interval", "0", "--history", "/nonexistent/vt"},
+     0,
+     {"1 of 2 running guests", "db1", "stats-stale", "agent-missing", "one sample"},
+     NULL,
+     "query-guests"},
+    {"risk-two-samples",
+     {"risk", "--interval", "0.1", "--history", "/nonexistent/vt"},
+     0,
+     {"between two query-guests", "the balloon policy's defaults"},
+     NULL,
+     "query-guests"},
+    {"risk-bad-interval", {"risk", "--interval", "-1"}, 2, {NULL}, "--interval"},
 };
 
 static void
@@ -1006,6 +1030,42 @@ test_cli_migrate_follow(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(result.out, "4.4 s (predicted 4.3 s)"));
 }
 
+/* `vmtide capacity` draws on a history written here: web1's recorded want
+ * at p95, not its current one, and the host's trend. */
+static void
+test_cli_capacity_history(Fixture *f, gconstpointer data)
+{
+        static const guint64 wants[] = {300 << 20, 350 << 20, 0};
+        g_autofree char *dir = g_build_filename(f->dir, "history", NULL);
+        const char *const args[] = {"capacity", "--history", dir, "--json", NULL};
+        VtTestHistory h = {
+            .end_wall_us = g_get_real_time(),
+            .n_ticks = 60,
+            .mem_total = G_GUINT64_CONSTANT(25769803776),
+            .available0 = G_GUINT64_CONSTANT(21474836480),
+            .guest = "web1",
+            .guest_max = 536870912,
+            .guest_actual = 402653184,
+            .wants = wants,
+        };
+        g_auto(CliResult) result = {0};
+        g_autoptr(json_object) out = NULL;
+        gint64 want = 0, ticks = 0;
+        gboolean read = FALSE;
+
+        vt_test_history_write(dir, &h);
+        run_cli(f, &result, args);
+        g_assert_cmpint(result.status, ==, 0);
+        out = parse(result.out);
+        g_assert_true(vt_cli_json_get_bool(out, "history.read", &read) && read);
+        g_assert_true(vt_cli_json_get_int(out, "trend.ticks", &ticks));
+        g_assert_cmpint(ticks, ==, 60);
+        g_assert_true(vt_cli_json_get_int(
+            json_object_array_get_idx(vt_cli_json_get(out, "guests"), 1), "want_recent", &want));
+        g_assert_cmpint(want, ==, 350 << 20);
+        g_assert_nonnull(strstr(vt_cli_json_get_string(out, "trend.detail"), "not at this trend"));
+}
+
 #define ADD(path, test, data) g_test_add(path, Fixture, data, fixture_setup, test, fixture_teardown)
 
 int
@@ -1032,5 +1092,6 @@ main(int argc, char **argv)
         ADD("/cli/run/events", test_cli_events, GINT_TO_POINTER(FALSE));
         ADD("/cli/run/events-json", test_cli_events, GINT_TO_POINTER(TRUE));
         ADD("/cli/run/migrate-follow", test_cli_migrate_follow, NULL);
+        ADD("/cli/run/capacity-history", test_cli_capacity_history, NULL);
         return g_test_run();
 }
