@@ -597,6 +597,7 @@ static const CliCase cli_cases[] = {
      {"NAME", "web1", "db1", "384.0 MiB", "running,unreachable,manual"},
      NULL,
      "query-guests"},
+    {"list-names", {"list", "--names"}, 0, {"db1\nweb1\n"}, NULL, "query-guests"},
     {"list-columns",
      {"list"},
      0,
