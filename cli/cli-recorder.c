@@ -121,8 +121,8 @@ vt_cli_history_open(const char *path, GError **error)
                 int saved = errno;
 
                 g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
-                            "no history at '%s': %s (vmtided writes it under "
-                            "[recorder] dir, by default " VT_RECORDER_DIR_DEFAULT ")",
+                            "no history at '%s': %s (vmtided's is "
+                            "in " VT_RECORDER_DIR_DEFAULT " unless configured)",
                             path, g_strerror(saved));
                 return NULL;
         }

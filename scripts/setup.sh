@@ -23,6 +23,8 @@ packages=(
         libvirt-daemon-system
         # the fault-injection suite jumps vmtided's wall clock (tests/test-fault-daemon.c)
         faketime
+        # vmtide plot draws with gnuplot (docs/planning.md)
+        gnuplot-nox
 )
 
 missing=()
