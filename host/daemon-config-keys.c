@@ -11,6 +11,7 @@
 
 #include "balloon/balloon-registry.h"
 #include "common/vt-size.h"
+#include "host/metrics/metrics-server.h"
 #include "host/sensing/sensing-psi.h"
 #include "ksm/ksm-tuner-registry.h"
 
@@ -170,10 +171,18 @@ static const VtDaemonConfigKey peer_keys[] = {
     {NULL},
 };
 
+static gboolean parse_metrics_listen(const char *value, gpointer base, char **ret_problem);
+
+static const VtDaemonConfigKey metrics_keys[] = {
+    {"listen", KEY_CUSTOM, 0, 0, 0, parse_metrics_listen},
+    {NULL},
+};
+
 static const VtDaemonConfigGroup groups[] = {
     {"daemon", daemon_keys},   {"budget", budget_keys}, {"policy", policy_keys},
     {"ksm", ksm_keys},         {"qmp", qmp_keys},       {"libvirt", libvirt_keys},
     {"migrate", migrate_keys},
+    {"metrics", metrics_keys},
 };
 
 static const char *const backend_names[VT_DAEMON_BACKEND_MAX] = {
@@ -421,6 +430,23 @@ parse_log_level(const char *value, gpointer base, char **ret_problem)
         *ret_problem =
             g_strdup("is not a log level (error, critical, warning, message, info or debug)");
         return FALSE;
+}
+
+/* `[metrics] listen`: HOST:PORT with an IP literal (no name to resolve
+ * on the main loop); empty: no metrics served. */
+static gboolean
+parse_metrics_listen(const char *value, gpointer base, char **ret_problem)
+{
+        VtDaemonConfig *config = base;
+
+        if (value[0] != '\0' && !vt_metrics_address_parse(value, NULL, NULL)) {
+                *ret_problem = g_strdup("is not HOST:PORT with an IP address and a port from 1 to "
+                                        "65535 (127.0.0.1:9848, [::1]:9848)");
+                return FALSE;
+        }
+        g_free(config->metrics_listen);
+        config->metrics_listen = value[0] != '\0' ? g_strdup(value) : NULL;
+        return TRUE;
 }
 
 /*

@@ -187,6 +187,7 @@ vt_daemon_config_free(VtDaemonConfig *config)
         g_free(config->ksm_sysfs_root);
         g_free(config->qmp_dir);
         g_free(config->libvirt_uri);
+        g_free(config->metrics_listen);
         g_ptr_array_unref(config->guests);
         g_strfreev(config->migrate.peers);
         g_free(config->migrate.qmp_destination_command);

@@ -211,6 +211,9 @@ typedef struct {
  * @guests: (element-type VtDaemonGuestConfig): the `[guest:NAME]` groups,
  *     in file order
  * @migrate: live migration: `[migrate]` and the `[peer:NAME]` groups
+ * @metrics_listen: (nullable): where the Prometheus metrics are served
+ *     (`[metrics] listen`, `HOST:PORT` with an IP literal); %NULL: off,
+ *     the default (docs/metrics.md)
  * @warnings: (array zero-terminated=1): what was ignored (unknown groups
  *     and keys, all but the last value of a key given twice) and groups
  *     given twice, one message each; see vt_daemon_config_get_warnings()
@@ -244,6 +247,7 @@ typedef struct {
         GPtrArray *guests;
         VtDaemonMigrateConfig migrate;
         GStrv warnings;
+        char *metrics_listen;
 } VtDaemonConfig;
 
 const char *vt_daemon_config_get_default_path(void);

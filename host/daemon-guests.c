@@ -14,6 +14,7 @@
  * dropped from the table, outside its own signal emission, and told to
  * the control socket (GUEST_REMOVED) if it had been announced.
  */
+#include "host/daemon-metrics.h"
 #include "host/daemon-private.h"
 
 #include <string.h>
@@ -81,7 +82,9 @@ vt_daemon_drop_guest(VtDaemon *daemon, VtDaemonGuest *dg, const char *reason)
         if (dg->announced) {
                 json_object *data = json_object_new_object();
 
-                g_message("guest '%s': dropped: %s", dg->name, reason);
+                vt_daemon_action(daemon, G_LOG_LEVEL_MESSAGE, dg->name, "drop",
+                                 VT_DAEMON_LOG_NO_BYTES, VT_DAEMON_LOG_NO_BYTES, reason,
+                                 "guest '%s': dropped: %s", dg->name, reason);
                 json_object_object_add(data, "guest", json_object_new_string(dg->name));
                 json_object_object_add(data, "reason", json_object_new_string(reason));
                 vt_daemon_emit(daemon, VT_CONTROL_EVENT_GUEST_REMOVED, data);
@@ -117,6 +120,7 @@ on_guest_pressure(VtGuest *guest, gpointer user_data)
 
         (void)guest;
         g_debug("guest '%s': pressure pushed by its agent", dg->name);
+        vt_daemon_metrics_count_push(dg->daemon, dg->name);
         vt_daemon_tick_soon(dg->daemon, "agent pressure push");
 }
 
@@ -152,8 +156,11 @@ on_guest_move_stuck(VtGuest *guest, guint64 actual, guint64 target, gpointer use
         json_object *data = json_object_new_object();
 
         (void)guest;
-        g_warning("guest '%s': balloon stuck at %s (asked for %s): left alone", dg->name,
-                  VT_SIZE_STR(actual, VT_SIZE_STYLE_MIB), VT_SIZE_STR(target, VT_SIZE_STYLE_MIB));
+        vt_daemon_action(dg->daemon, G_LOG_LEVEL_WARNING, dg->name, "stuck", (gint64)actual,
+                         (gint64)target, "the balloon stopped short of its target",
+                         "guest '%s': balloon stuck at %s (asked for %s): left alone", dg->name,
+                         VT_SIZE_STR(actual, VT_SIZE_STYLE_MIB),
+                         VT_SIZE_STR(target, VT_SIZE_STYLE_MIB));
         json_object_object_add(data, "guest", json_object_new_string(dg->name));
         json_object_object_add(data, "actual", json_object_new_int64((gint64)actual));
         json_object_object_add(data, "target", json_object_new_int64((gint64)target));

@@ -159,6 +159,7 @@ struct _VtDaemon {
         VtBalloonHost balloon_host;
         char *host_error;
         VtDaemonMigrate *migrate;
+        struct _VtDaemonMetrics *metrics; /* daemon-metrics.c */
 };
 
 /* daemon.c: the daemon's life, its backend and events */

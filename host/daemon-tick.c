@@ -8,6 +8,7 @@
  * and the pause are its inputs, and what it decides is applied
  * unchanged), the KSM step, and the guests' refreshes for the next tick.
  */
+#include "host/daemon-metrics.h"
 #include "host/daemon-private.h"
 
 /* Periodic ticks between rescans of the backend. */
@@ -50,8 +51,10 @@ host_state_update(VtDaemon *daemon, VtHostState before, const VtBalloonDecision 
         g_strlcpy(daemon->host_reason, decision->reason, sizeof(daemon->host_reason));
         if (decision->host_state == before || daemon->n_ticks == 0)
                 return;
-        g_message("host: %s -> %s: %s", vt_host_state_to_string(before),
-                  vt_host_state_to_string(decision->host_state), decision->reason);
+        vt_daemon_action(daemon, G_LOG_LEVEL_MESSAGE, NULL, "host-state", VT_DAEMON_LOG_NO_BYTES,
+                         VT_DAEMON_LOG_NO_BYTES, decision->reason, "host: %s -> %s: %s",
+                         vt_host_state_to_string(before),
+                         vt_host_state_to_string(decision->host_state), decision->reason);
         data = json_object_new_object();
         json_object_object_add(data, "from",
                                json_object_new_string(vt_host_state_to_string(before)));
@@ -159,9 +162,11 @@ run_ksm(VtDaemon *daemon, GPtrArray *running)
                 const VtKsmDecision *d = vt_ksm_step_get_decision(daemon->ksm);
                 json_object *data = json_object_new_object();
 
-                g_message("KSM: run=%u pages_to_scan=%" G_GUINT64_FORMAT
-                          " sleep_millisecs=%" G_GUINT64_FORMAT ": %s",
-                          d->run, d->pages_to_scan, d->sleep_millisecs, d->reason);
+                vt_daemon_action(daemon, G_LOG_LEVEL_MESSAGE, NULL, "ksm", VT_DAEMON_LOG_NO_BYTES,
+                                 VT_DAEMON_LOG_NO_BYTES, d->reason,
+                                 "KSM: run=%u pages_to_scan=%" G_GUINT64_FORMAT
+                                 " sleep_millisecs=%" G_GUINT64_FORMAT ": %s",
+                                 d->run, d->pages_to_scan, d->sleep_millisecs, d->reason);
                 json_object_object_add(data, "run", json_object_new_int(d->run));
                 json_object_object_add(data, "pages_to_scan",
                                        json_object_new_int64((gint64)d->pages_to_scan));
@@ -220,6 +225,7 @@ vt_daemon_tick(VtDaemon *daemon, const char *why, gboolean full)
 
         daemon->n_ticks++;
         daemon->tick_cost_us = g_get_monotonic_time() - now_us;
+        vt_daemon_metrics_observe_tick(daemon, daemon->tick_cost_us);
 }
 
 static gboolean

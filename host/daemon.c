@@ -44,6 +44,7 @@
  * so a vmtided killed and restarted picks up where it was. A guest that
  * goes away is dropped (GUEST_REMOVED) and its moves forgotten.
  */
+#include "host/daemon-metrics.h"
 #include "host/daemon-private.h"
 
 #include <errno.h>
@@ -235,6 +236,8 @@ vt_daemon_start(VtDaemon *daemon, GError **error)
                 return FALSE;
         vt_daemon_register_commands(daemon);
         vt_daemon_migrate_register_commands(daemon);
+        if (!vt_daemon_metrics_start(daemon, error))
+                return FALSE;
 
         daemon->backend = new_backend(config, error);
         if (daemon->backend == NULL)
@@ -290,6 +293,7 @@ vt_daemon_stop(VtDaemon *daemon)
         vt_daemon_migrate_stop(daemon->migrate);
         g_hash_table_remove_all(daemon->guests);
         g_clear_pointer(&daemon->psi, vt_psi_trigger_free);
+        vt_daemon_metrics_stop(daemon);
 }
 
 void
@@ -299,6 +303,7 @@ vt_daemon_free(VtDaemon *daemon)
                 return;
         vt_daemon_stop(daemon);
         g_clear_pointer(&daemon->migrate, vt_daemon_migrate_free);
+        g_clear_pointer(&daemon->metrics, vt_daemon_metrics_free);
         g_clear_pointer(&daemon->guests, g_hash_table_unref);
         g_clear_object(&daemon->backend);
         g_clear_pointer(&daemon->control, vt_control_server_free);

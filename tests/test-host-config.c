@@ -439,6 +439,24 @@ check_reserve_2g(const VtDaemonConfig *c)
         g_assert_cmpuint(c->balloon.host_reserve, ==, 2 * GiB);
 }
 
+static void
+check_metrics_v4(const VtDaemonConfig *c)
+{
+        g_assert_cmpstr(c->metrics_listen, ==, "127.0.0.1:9848");
+}
+
+static void
+check_metrics_v6(const VtDaemonConfig *c)
+{
+        g_assert_cmpstr(c->metrics_listen, ==, "[::1]:9100");
+}
+
+static void
+check_metrics_off(const VtDaemonConfig *c)
+{
+        g_assert_null(c->metrics_listen);
+}
+
 typedef struct {
         const char *name;
         const char *text;
@@ -655,6 +673,23 @@ static const ParseCase parse_cases[] = {
     {"peer-bad-socket", "[peer:p]\ncontrol-socket = relative.sock\n", NULL, 0,
      ORIGIN ": [peer:p] control-socket: 'relative.sock' is not an absolute path", INVALID},
     {"peer-empty-name", "[peer:]\n", NULL, 0, ORIGIN ": [peer:]: no peer name", INVALID},
+    {"metrics-default", "", check_metrics_off},
+    {"metrics-empty", "[metrics]\nlisten =\n", check_metrics_off},
+    {"metrics-v4", "[metrics]\nlisten = 127.0.0.1:9848\n", check_metrics_v4},
+    {"metrics-v6", "[metrics]\nlisten = [::1]:9100\n", check_metrics_v6},
+#define METRICS_PROBLEM                                                                            \
+        "is not HOST:PORT with an IP address and a port from 1 to 65535 (127.0.0.1:9848, "        \
+        "[::1]:9848)"
+    {"metrics-name", "[metrics]\nlisten = localhost:9848\n", NULL, 0,
+     ORIGIN ": [metrics] listen: 'localhost:9848' " METRICS_PROBLEM, INVALID},
+    {"metrics-no-port", "[metrics]\nlisten = 127.0.0.1\n", NULL, 0,
+     ORIGIN ": [metrics] listen: '127.0.0.1' " METRICS_PROBLEM, INVALID},
+    {"metrics-port-zero", "[metrics]\nlisten = 127.0.0.1:0\n", NULL, 0,
+     ORIGIN ": [metrics] listen: '127.0.0.1:0' " METRICS_PROBLEM, INVALID},
+    {"metrics-port-high", "[metrics]\nlisten = 127.0.0.1:65536\n", NULL, 0,
+     ORIGIN ": [metrics] listen: '127.0.0.1:65536' " METRICS_PROBLEM, INVALID},
+    {"metrics-v6-bare", "[metrics]\nlisten = ::1:9848\n", NULL, 0,
+     ORIGIN ": [metrics] listen: '::1:9848' " METRICS_PROBLEM, INVALID},
     {"syntax", "[daemon]\nthis is not a key file\n", NULL, 0, NULL, SYNTAX},
     {"key-before-group", "tick-interval-ms = 5\n", NULL, 0, NULL, SYNTAX},
 };
