@@ -14,6 +14,8 @@ packages=(
         # build
         gcc libc6-dev meson ninja-build pkg-config
         libglib2.0-dev libjson-c-dev libvirt-dev libvirt-glib-1.0-dev
+        # vmtided's metrics endpoint (host/metrics/, docs/metrics.md)
+        libsoup-3.0-dev
         # the man pages (docs/man/*.scd) and their check; bash completion's directory
         scdoc man-db bash-completion
         # the test guest and the integration tests
