@@ -176,12 +176,11 @@ void
 vt_daemon_apply_target(VtDaemon *daemon, VtDaemonGuest *dg, guint64 from, const VtBalloonTarget *t,
                        gint64 now_us)
 {
-        vt_daemon_action(daemon, G_LOG_LEVEL_MESSAGE, dg->name,
-                         vt_balloon_action_to_string(t->action), (gint64)from,
-                         (gint64)t->target_bytes, t->reason, "guest '%s': %s %s -> %s: %s",
-                         dg->name, vt_balloon_action_to_string(t->action),
-                         VT_SIZE_STR(from, VT_SIZE_STYLE_MIB),
-                         VT_SIZE_STR(t->target_bytes, VT_SIZE_STYLE_MIB), t->reason);
+        vt_daemon_action(
+            daemon, G_LOG_LEVEL_MESSAGE, dg->name, vt_balloon_action_to_string(t->action),
+            (gint64)from, (gint64)t->target_bytes, t->reason, "guest '%s': %s %s -> %s: %s",
+            dg->name, vt_balloon_action_to_string(t->action), VT_SIZE_STR(from, VT_SIZE_STYLE_MIB),
+            VT_SIZE_STR(t->target_bytes, VT_SIZE_STYLE_MIB), t->reason);
         set_target(daemon, dg, t->target_bytes, now_us);
         emit_decision(daemon, dg, from, t, now_us);
 }
@@ -236,12 +235,11 @@ vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes,
         t.target_bytes = bytes;
         g_snprintf(t.reason, sizeof(t.reason), "set by hand to %s",
                    VT_SIZE_STR(bytes, VT_SIZE_STYLE_MIB));
-        vt_daemon_action(daemon, G_LOG_LEVEL_MESSAGE, dg->name,
-                         vt_balloon_action_to_string(t.action), (gint64)from, (gint64)bytes,
-                         t.reason, "guest '%s': %s %s -> %s: %s", dg->name,
-                         vt_balloon_action_to_string(t.action),
-                         VT_SIZE_STR(from, VT_SIZE_STYLE_MIB),
-                         VT_SIZE_STR(bytes, VT_SIZE_STYLE_MIB), t.reason);
+        vt_daemon_action(
+            daemon, G_LOG_LEVEL_MESSAGE, dg->name, vt_balloon_action_to_string(t.action),
+            (gint64)from, (gint64)bytes, t.reason, "guest '%s': %s %s -> %s: %s", dg->name,
+            vt_balloon_action_to_string(t.action), VT_SIZE_STR(from, VT_SIZE_STYLE_MIB),
+            VT_SIZE_STR(bytes, VT_SIZE_STYLE_MIB), t.reason);
         dg->last = t;
         dg->has_last = TRUE;
         set_target_ctx(daemon, dg, ctx, now_us);

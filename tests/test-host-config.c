@@ -678,7 +678,7 @@ static const ParseCase parse_cases[] = {
     {"metrics-v4", "[metrics]\nlisten = 127.0.0.1:9848\n", check_metrics_v4},
     {"metrics-v6", "[metrics]\nlisten = [::1]:9100\n", check_metrics_v6},
 #define METRICS_PROBLEM                                                                            \
-        "is not HOST:PORT with an IP address and a port from 1 to 65535 (127.0.0.1:9848, "        \
+        "is not HOST:PORT with an IP address and a port from 1 to 65535 (127.0.0.1:9848, "         \
         "[::1]:9848)"
     {"metrics-name", "[metrics]\nlisten = localhost:9848\n", NULL, 0,
      ORIGIN ": [metrics] listen: 'localhost:9848' " METRICS_PROBLEM, INVALID},
