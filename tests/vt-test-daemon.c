@@ -25,6 +25,7 @@
 #include <libvirt/libvirt.h>
 
 #include "qmp/qmp-client.h"
+#include "vt-autocleanups.h"
 #include "tests/vt-test-libvirt.h"
 #include "tests/vt-test-util.h"
 
@@ -35,6 +36,7 @@ struct _VtTestDaemon {
         char *config_path;
         char *socket_path;
         char *guest_dir;
+        char *history_dir;
         char *notify_path;
         char *log_path;
         GSocket *notify;
@@ -205,7 +207,9 @@ daemon_spawn(VtTestDaemon *daemon, GError **error)
  * vt_test_daemon_start:
  * @dir: an existing directory for the daemon's files
  * @config: the text of its vmtided.conf (its control socket and guest
- *     directory are set on the command line, under @dir)
+ *     directory are set on the command line, under @dir; unless @config
+ *     has a `[recorder]` group, its history goes to `history` in @dir,
+ *     never to /var/lib)
  * @error: return location for a #GError
  *
  * Starts vmtided and waits until it is ready and a control client is
@@ -237,6 +241,7 @@ vt_test_daemon_start_full(const char *dir, const char *config, const VtTestDaemo
                           GError **error)
 {
         g_autoptr(VtTestDaemon) daemon = g_new0(VtTestDaemon, 1);
+        g_autofree char *text = NULL;
 
         daemon->dir = g_strdup(dir);
         daemon->config_path = g_build_filename(dir, "vmtided.conf", NULL);
@@ -249,6 +254,7 @@ vt_test_daemon_start_full(const char *dir, const char *config, const VtTestDaemo
                 daemon->env = g_strdupv((char **)options->env);
         }
         daemon->guest_dir = g_build_filename(dir, "guests", NULL);
+        daemon->history_dir = g_build_filename(dir, "history", NULL);
         daemon->notify_path = g_build_filename(dir, "notify.sock", NULL);
         daemon->log_path = g_build_filename(dir, "vmtided.log", NULL);
         daemon->events = g_ptr_array_new_with_free_func(event_free);
@@ -258,7 +264,10 @@ vt_test_daemon_start_full(const char *dir, const char *config, const VtTestDaemo
                             daemon->guest_dir, g_strerror(errno));
                 return NULL;
         }
-        if (!g_file_set_contents(daemon->config_path, config, -1, error) ||
+        /* Its history in its own directory, never in /var/lib. */
+        if (strstr(config, "[recorder]") == NULL)
+                text = g_strdup_printf("%s\n[recorder]\ndir = %s\n", config, daemon->history_dir);
+        if (!g_file_set_contents(daemon->config_path, text != NULL ? text : config, -1, error) ||
             !notify_open(daemon, error) || !daemon_spawn(daemon, error))
                 return NULL;
         return g_steal_pointer(&daemon);
@@ -297,6 +306,13 @@ const char *
 vt_test_daemon_get_guest_dir(VtTestDaemon *daemon)
 {
         return daemon->guest_dir;
+}
+
+/* Where its history goes unless its configuration says otherwise. */
+const char *
+vt_test_daemon_get_history_dir(VtTestDaemon *daemon)
+{
+        return daemon->history_dir;
 }
 
 GPid
@@ -896,6 +912,7 @@ vt_test_daemon_free(VtTestDaemon *daemon)
         g_free(daemon->config_path);
         g_free(daemon->socket_path);
         g_free(daemon->guest_dir);
+        g_free(daemon->history_dir);
         g_free(daemon->notify_path);
         g_free(daemon->log_path);
         g_strfreev(daemon->wrapper);
@@ -1131,4 +1148,154 @@ vt_test_daemon_assert_nothing_lost(VtTestDaemon *daemon, VtTestGuest *const *gue
         }
         g_assert_false(daemon->exited);
         g_assert_cmpint(kill(daemon->pid, 0), ==, 0);
+}
+
+/**
+ * vt_test_daemon_qemu_execute:
+ * @guest: a direct-mode guest (it has a second monitor)
+ * @command: a QMP command
+ * @arguments: (nullable) (transfer full): its arguments
+ * @error: return location for a #GError
+ *
+ * Runs @command on the guest's second monitor
+ * (vt_test_guest_get_monitor_path()), beside whoever holds its main one:
+ * a question to QEMU itself, whatever vmtided believes.
+ *
+ * Returns: (transfer full): the return value, or %NULL with @error set
+ *     (QEMU gone, no second monitor, or an error reply)
+ */
+json_object *
+vt_test_daemon_qemu_execute(VtTestGuest *guest, const char *command, json_object *arguments,
+                            GError **error)
+{
+        g_autoptr(json_object) args = arguments;
+        const char *monitor = vt_test_guest_get_monitor_path(guest);
+        g_autoptr(VtQmpClient) client = NULL;
+        VtTestWaiter waiter = {0};
+        json_object *reply;
+        gboolean ok;
+
+        if (monitor == NULL) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                            "guest '%s' has no second monitor", vt_test_guest_get_name(guest));
+                return NULL;
+        }
+        client = vt_qmp_client_new();
+        vt_qmp_client_connect_async(client, monitor, vt_test_waiter_callback, &waiter);
+        ok = vt_qmp_client_connect_finish(client, vt_test_waiter_wait(&waiter), error);
+        vt_test_waiter_clear(&waiter);
+        if (!ok)
+                return NULL;
+        vt_qmp_client_execute_async(client, command, args, 10 * G_USEC_PER_SEC,
+                                    vt_test_waiter_callback, &waiter);
+        reply = vt_qmp_client_execute_finish(client, vt_test_waiter_wait(&waiter), error);
+        vt_test_waiter_clear(&waiter);
+        return reply;
+}
+
+/**
+ * vt_test_daemon_qemu_status:
+ * @guest: a direct-mode guest
+ *
+ * Returns: (transfer full): QEMU's own run state (`query-status`:
+ *     `running`, `paused`, `inmigrate`, `postmigrate`, ...), or "gone"
+ *     when its monitor does not answer (QEMU exited)
+ */
+char *
+vt_test_daemon_qemu_status(VtTestGuest *guest)
+{
+        json_object *reply = vt_test_daemon_qemu_execute(guest, "query-status", NULL, NULL);
+        json_object *status;
+        char *ret;
+
+        if (reply == NULL)
+                return g_strdup("gone");
+        ret = g_strdup(json_object_object_get_ex(reply, "status", &status)
+                           ? json_object_get_string(status)
+                           : "unknown");
+        json_object_put(reply);
+        return ret;
+}
+
+typedef struct {
+        VtTestGuest *const *copies;
+        guint n_copies;
+        guint running; /* how many read 'running' at the last look */
+        guint index;   /* the last one that did */
+        GString *seen; /* each copy's state at the last look */
+} OnceWait;
+
+static gboolean
+once_settled(gpointer data)
+{
+        OnceWait *w = data;
+
+        w->running = 0;
+        g_string_truncate(w->seen, 0);
+        for (guint i = 0; i < w->n_copies; i++) {
+                g_autofree char *status = NULL;
+
+                if (w->copies[i] == NULL)
+                        continue;
+                status = vt_test_daemon_qemu_status(w->copies[i]);
+                g_string_append_printf(w->seen, "%s%s QEMU %d '%s'", w->seen->len ? ", " : "",
+                                       vt_test_guest_get_name(w->copies[i]),
+                                       (int)vt_test_guest_get_pid(w->copies[i]), status);
+                if (g_strcmp0(status, "running") == 0) {
+                        w->running++;
+                        w->index = i;
+                }
+        }
+        /* Two copies running at once is the failure this guards against. */
+        if (w->running > 1)
+                g_error("the guest runs twice: %s", w->seen->str);
+        return w->running == 1;
+}
+
+/* What a failing check shows of one copy: QEMU's stderr and the console's tails. */
+static void
+copy_dump(VtTestGuest *guest)
+{
+        g_autofree char *log_path =
+            g_build_filename(vt_test_guest_get_dir(guest), "qemu.log", NULL);
+        g_autofree char *log = NULL;
+        g_autofree char *console = vt_test_guest_read_console(guest);
+        gsize len = 0;
+
+        g_file_get_contents(log_path, &log, &len, NULL);
+        vt_test_say("QEMU %d of '%s': stderr:\n%s\nconsole tail:\n%s",
+                    (int)vt_test_guest_get_pid(guest), vt_test_guest_get_name(guest),
+                    log != NULL ? (len > 2048 ? log + len - 2048 : log) : "(none)",
+                    strlen(console) > 2048 ? console + strlen(console) - 2048 : console);
+}
+
+/**
+ * vt_test_daemon_assert_runs_once:
+ * @copies: every QEMU that holds (or held) a copy of one guest: the
+ *     migration's source and destination; %NULL entries are skipped
+ * @n_copies: how many entries @copies has
+ * @guard_us: how long to wait for one copy to run
+ *
+ * The end of every migration fault case: asks each QEMU itself
+ * (`query-status` on its second monitor, vt_test_daemon_qemu_status())
+ * every 250 ms until exactly one of them is `running`, at most @guard_us.
+ * Fails the test at once if two ever are, and at the guard if none is.
+ * Exited QEMUs count as not running.
+ *
+ * Returns: the index in @copies of the copy that runs
+ */
+guint
+vt_test_daemon_assert_runs_once(VtTestGuest *const *copies, guint n_copies, gint64 guard_us)
+{
+        g_autoptr(GString) seen = g_string_new(NULL);
+        OnceWait w = {copies, n_copies, 0, 0, seen};
+
+        if (!vt_test_daemon_poll_until(once_settled, &w, guard_us)) {
+                for (guint i = 0; i < n_copies; i++)
+                        if (copies[i] != NULL)
+                                copy_dump(copies[i]);
+                g_error("no copy of the guest runs: %s", seen->str);
+        }
+        vt_test_say("  runs once: %s", seen->str);
+        return w.index;
 }

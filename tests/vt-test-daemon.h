@@ -59,6 +59,7 @@ gboolean vt_test_daemon_restart(VtTestDaemon *daemon, GError **error);
 const char *vt_test_daemon_get_program(void);
 const char *vt_test_daemon_get_socket(VtTestDaemon *daemon);
 const char *vt_test_daemon_get_guest_dir(VtTestDaemon *daemon);
+const char *vt_test_daemon_get_history_dir(VtTestDaemon *daemon);
 GPid vt_test_daemon_get_pid(VtTestDaemon *daemon);
 gboolean vt_test_daemon_add_guest(VtTestDaemon *daemon, VtTestGuest *guest, GError **error);
 
@@ -102,6 +103,10 @@ int vt_test_daemon_run_cli(VtTestDaemon *daemon, char **ret_stdout, char **ret_s
 gint64 vt_test_daemon_qemu_balloon(VtTestGuest *guest, GError **error);
 void vt_test_daemon_assert_nothing_lost(VtTestDaemon *daemon, VtTestGuest *const *guests,
                                         guint n_guests, gint64 guard_us);
+json_object *vt_test_daemon_qemu_execute(VtTestGuest *guest, const char *command,
+                                         json_object *arguments, GError **error);
+char *vt_test_daemon_qemu_status(VtTestGuest *guest);
+guint vt_test_daemon_assert_runs_once(VtTestGuest *const *copies, guint n_copies, gint64 guard_us);
 void vt_test_daemon_free(VtTestDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtTestDaemon, vt_test_daemon_free)
 
