@@ -5,6 +5,7 @@
 #include "common/vt-size.h"
 #include "host/control/control-args.h"
 #include "host/daemon-private.h"
+#include "host/daemon-recorder.h"
 #include "vt-config.h"
 
 #define MAX_BYTES      (G_GUINT64_CONSTANT(16) << 40)
@@ -275,6 +276,7 @@ cmd_query_status(VtControlServer *server, json_object *args, gpointer user_data,
         json_object_object_add(o, "n_actions", json_bytes(daemon->n_actions));
         json_object_object_add(o, "host", host_to_json(daemon));
         json_object_object_add(o, "ksm", ksm_knobs_to_json(daemon));
+        json_object_object_add(o, "history", vt_daemon_recorder_to_json(daemon));
         return o;
 }
 
@@ -370,12 +372,15 @@ static void
 policy_log(VtDaemonGuest *dg, const VtBalloonGuestConfig *policy, gboolean ksm_opt_out)
 {
         /* Whole MiB rounded down, as this line always wrote them. */
-        g_message("guest '%s': policy min %s, max %s, shares %u%s%s (control socket)", dg->name,
-                  VT_SIZE_STR(policy->min_bytes / VT_SIZE_MIB * VT_SIZE_MIB, VT_SIZE_STYLE_MIB),
-                  VT_SIZE_STR(policy->max_bytes / VT_SIZE_MIB * VT_SIZE_MIB, VT_SIZE_STYLE_MIB),
-                  vt_balloon_guest_config_get_shares(policy),
-                  policy->opt_out ? ", balloon opted out" : "",
-                  ksm_opt_out ? ", KSM opted out" : "");
+        g_autofree char *detail = g_strdup_printf(
+            "min %s, max %s, shares %u%s%s",
+            VT_SIZE_STR(policy->min_bytes / VT_SIZE_MIB * VT_SIZE_MIB, VT_SIZE_STYLE_MIB),
+            VT_SIZE_STR(policy->max_bytes / VT_SIZE_MIB * VT_SIZE_MIB, VT_SIZE_STYLE_MIB),
+            vt_balloon_guest_config_get_shares(policy),
+            policy->opt_out ? ", balloon opted out" : "", ksm_opt_out ? ", KSM opted out" : "");
+
+        g_message("guest '%s': policy %s (control socket)", dg->name, detail);
+        vt_daemon_recorder_control(dg->daemon, VT_RECORDER_CONTROL_POLICY_SET, dg->name, 0, detail);
 }
 
 static void

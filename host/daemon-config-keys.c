@@ -178,11 +178,24 @@ static const VtDaemonConfigKey metrics_keys[] = {
     {NULL},
 };
 
+static gboolean parse_recorder_max_age(const char *value, gpointer base, char **ret_problem);
+static gboolean parse_recorder_segment_size(const char *value, gpointer base, char **ret_problem);
+static gboolean parse_recorder_segment_age(const char *value, gpointer base, char **ret_problem);
+
+static const VtDaemonConfigKey recorder_keys[] = {
+    {"enabled", KEY_BOOL, OFF(recorder.enabled)},
+    {"dir", KEY_PATH, OFF(recorder.dir)},
+    {"max-size", KEY_SIZE, OFF(recorder.max_bytes)},
+    {"max-age", KEY_CUSTOM, 0, 0, 0, parse_recorder_max_age},
+    {"segment-size", KEY_CUSTOM, 0, 0, 0, parse_recorder_segment_size},
+    {"segment-age", KEY_CUSTOM, 0, 0, 0, parse_recorder_segment_age},
+    {NULL},
+};
+
 static const VtDaemonConfigGroup groups[] = {
-    {"daemon", daemon_keys},   {"budget", budget_keys}, {"policy", policy_keys},
-    {"ksm", ksm_keys},         {"qmp", qmp_keys},       {"libvirt", libvirt_keys},
-    {"migrate", migrate_keys},
-    {"metrics", metrics_keys},
+    {"daemon", daemon_keys},   {"budget", budget_keys},   {"policy", policy_keys},
+    {"ksm", ksm_keys},         {"qmp", qmp_keys},         {"libvirt", libvirt_keys},
+    {"migrate", migrate_keys}, {"metrics", metrics_keys}, {"recorder", recorder_keys},
 };
 
 static const char *const backend_names[VT_DAEMON_BACKEND_MAX] = {
@@ -446,6 +459,74 @@ parse_metrics_listen(const char *value, gpointer base, char **ret_problem)
         }
         g_free(config->metrics_listen);
         config->metrics_listen = value[0] != '\0' ? g_strdup(value) : NULL;
+        return TRUE;
+}
+
+/*
+ * A duration of the recorder's: a whole number with a unit, s, m, h or d
+ * (`7d`, `12h`), plain seconds without one; at most 10 years; 0: none.
+ */
+static gboolean
+parse_duration(const char *value, gint64 *ret_us, char **ret_problem)
+{
+        static const struct {
+                char unit;
+                gint64 us;
+        } units[] = {{'s', G_TIME_SPAN_SECOND},
+                     {'m', G_TIME_SPAN_MINUTE},
+                     {'h', G_TIME_SPAN_HOUR},
+                     {'d', G_TIME_SPAN_DAY}};
+        g_autofree char *text = g_strstrip(g_strdup(value));
+        gsize len = strlen(text);
+        gint64 scale = G_TIME_SPAN_SECOND;
+        guint64 n;
+
+        for (guint i = 0; len > 1 && i < G_N_ELEMENTS(units); i++) {
+                if (g_ascii_tolower(text[len - 1]) == units[i].unit) {
+                        scale = units[i].us;
+                        text[--len] = '\0';
+                        break;
+                }
+        }
+        if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT32, &n, NULL) ||
+            n > (guint64)(3650 * G_TIME_SPAN_DAY / scale)) {
+                *ret_problem = g_strdup("is not a duration (a whole number with s, m, h or d: "
+                                        "7d, 12h; at most 3650d)");
+                return FALSE;
+        }
+        *ret_us = (gint64)n * scale;
+        return TRUE;
+}
+
+/* `[recorder] max-age`: 0, no age limit. */
+static gboolean
+parse_recorder_max_age(const char *value, gpointer base, char **ret_problem)
+{
+        return parse_duration(value, &((VtDaemonConfig *)base)->recorder.max_age_us, ret_problem);
+}
+
+/* `[recorder] segment-age`: 0, segments end by size only. */
+static gboolean
+parse_recorder_segment_age(const char *value, gpointer base, char **ret_problem)
+{
+        return parse_duration(value, &((VtDaemonConfig *)base)->recorder.segment_age_us,
+                              ret_problem);
+}
+
+/* `[recorder] segment-size`: 64 KiB to 1 GiB (a reader takes no larger
+ * file for a segment). */
+static gboolean
+parse_recorder_segment_size(const char *value, gpointer base, char **ret_problem)
+{
+        guint64 bytes;
+
+        if (!parse_size(value, &bytes, ret_problem))
+                return FALSE;
+        if (bytes < (64 << 10) || bytes > (G_GUINT64_CONSTANT(1) << 30)) {
+                *ret_problem = g_strdup("is out of range (64K to 1G)");
+                return FALSE;
+        }
+        ((VtDaemonConfig *)base)->recorder.segment_bytes = bytes;
         return TRUE;
 }
 

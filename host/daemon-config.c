@@ -39,6 +39,7 @@
 #include "balloon/balloon-registry.h"
 #include "host/daemon-config-file.h"
 #include "host/daemon-config-keys.h"
+#include "host/recorder/recorder-writer.h"
 #include "ksm/ksm-tuner-registry.h"
 #include "vt-control-protocol.h"
 
@@ -126,6 +127,21 @@ migrate_config_init(VtDaemonMigrateConfig *m)
         m->peer_configs = g_ptr_array_new_with_free_func(peer_config_free);
 }
 
+/* The `[recorder]` defaults: the writer's own (recorder-writer.c). */
+static void
+recorder_config_init(VtDaemonRecorderConfig *r)
+{
+        VtRecorderConfig defaults;
+
+        vt_recorder_config_init(&defaults);
+        r->enabled = TRUE;
+        r->dir = g_strdup(defaults.dir);
+        r->max_bytes = defaults.max_bytes;
+        r->max_age_us = defaults.max_age_us;
+        r->segment_bytes = defaults.segment_bytes;
+        r->segment_age_us = defaults.segment_age_us;
+}
+
 /**
  * vt_daemon_config_new_default:
  *
@@ -166,6 +182,7 @@ vt_daemon_config_new_default(void)
         config->libvirt_uri = g_strdup(DEFAULT_LIBVIRT_URI);
         config->guests = g_ptr_array_new_with_free_func(guest_config_free);
         migrate_config_init(&config->migrate);
+        recorder_config_init(&config->recorder);
         config->warnings = g_new0(char *, 1);
         return config;
 }
@@ -188,6 +205,7 @@ vt_daemon_config_free(VtDaemonConfig *config)
         g_free(config->qmp_dir);
         g_free(config->libvirt_uri);
         g_free(config->metrics_listen);
+        g_free(config->recorder.dir);
         g_ptr_array_unref(config->guests);
         g_strfreev(config->migrate.peers);
         g_free(config->migrate.qmp_destination_command);

@@ -164,6 +164,30 @@ typedef struct {
 } VtDaemonMigrateConfig;
 
 /**
+ * VtDaemonRecorderConfig:
+ * @enabled: keep a history (`enabled`, default true)
+ * @dir: its directory (`dir`, default `/var/lib/vmtide/history`)
+ * @max_bytes: the most it may take on disk (`max-size`, default 1 GiB; 0:
+ *     no size limit)
+ * @max_age_us: older history is removed (`max-age`, default 7 days; 0: no
+ *     age limit)
+ * @segment_bytes: a segment is closed past this size (`segment-size`,
+ *     default 8 MiB)
+ * @segment_age_us: ... or once it is this old (`segment-age`, default 1
+ *     hour; 0: only by size)
+ *
+ * The `[recorder]` group: the flight recorder (docs/recorder.md).
+ */
+typedef struct {
+        gboolean enabled;
+        char *dir;
+        guint64 max_bytes;
+        gint64 max_age_us;
+        guint64 segment_bytes;
+        gint64 segment_age_us;
+} VtDaemonRecorderConfig;
+
+/**
  * VtDaemonConfig:
  * @origin: the file the configuration came from, or "defaults"
  * @tick_interval_us: how often the control loop samples and decides
@@ -214,6 +238,7 @@ typedef struct {
  * @metrics_listen: (nullable): where the Prometheus metrics are served
  *     (`[metrics] listen`, `HOST:PORT` with an IP literal); %NULL: off,
  *     the default (docs/metrics.md)
+ * @recorder: the flight recorder: `[recorder]`
  * @warnings: (array zero-terminated=1): what was ignored (unknown groups
  *     and keys, all but the last value of a key given twice) and groups
  *     given twice, one message each; see vt_daemon_config_get_warnings()
@@ -247,6 +272,7 @@ typedef struct {
         GPtrArray *guests;
         VtDaemonMigrateConfig migrate;
         GStrv warnings;
+        VtDaemonRecorderConfig recorder;
         char *metrics_listen;
 } VtDaemonConfig;
 

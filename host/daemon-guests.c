@@ -16,6 +16,7 @@
  */
 #include "host/daemon-metrics.h"
 #include "host/daemon-private.h"
+#include "host/daemon-recorder.h"
 
 #include <string.h>
 
@@ -88,6 +89,8 @@ vt_daemon_drop_guest(VtDaemon *daemon, VtDaemonGuest *dg, const char *reason)
                 json_object_object_add(data, "guest", json_object_new_string(dg->name));
                 json_object_object_add(data, "reason", json_object_new_string(reason));
                 vt_daemon_emit(daemon, VT_CONTROL_EVENT_GUEST_REMOVED, data);
+                vt_daemon_recorder_control(daemon, VT_RECORDER_CONTROL_GUEST_REMOVED, dg->name, 0,
+                                           reason);
         } else {
                 /* A socket whose QEMU is dead: the backend retries it with a
                  * backoff, and each retry is not news. */
@@ -147,6 +150,8 @@ on_guest_move_done(VtGuest *guest, guint64 actual, gint64 elapsed_us, gpointer u
         json_object_object_add(data, "actual", json_object_new_int64((gint64)actual));
         json_object_object_add(data, "ms", json_object_new_int64(elapsed_us / 1000));
         vt_daemon_emit(dg->daemon, VT_CONTROL_EVENT_BALLOON_DONE, data);
+        vt_daemon_recorder_move(dg->daemon, dg->name, VT_RECORDER_MOVE_DONE, actual,
+                                vt_guest_get_target_bytes(guest), elapsed_us, NULL);
 }
 
 static void
@@ -165,6 +170,8 @@ on_guest_move_stuck(VtGuest *guest, guint64 actual, guint64 target, gpointer use
         json_object_object_add(data, "actual", json_object_new_int64((gint64)actual));
         json_object_object_add(data, "target", json_object_new_int64((gint64)target));
         vt_daemon_emit(dg->daemon, VT_CONTROL_EVENT_BALLOON_STUCK, data);
+        vt_daemon_recorder_move(dg->daemon, dg->name, VT_RECORDER_MOVE_STUCK, actual, target, 0,
+                                NULL);
 }
 
 /* A (re)connected agent: ask for the configured report interval. */
@@ -242,6 +249,8 @@ on_guest_started(GObject *source, GAsyncResult *result, gpointer user_data)
         data = json_object_new_object();
         json_object_object_add(data, "guest", json_object_new_string(dg->name));
         vt_daemon_emit(daemon, VT_CONTROL_EVENT_GUEST_ADDED, data);
+        vt_daemon_recorder_control(daemon, VT_RECORDER_CONTROL_GUEST_ADDED, dg->name,
+                                   vt_guest_get_max_bytes(guest), NULL);
         vt_daemon_tick_soon(daemon, "guest added");
 }
 

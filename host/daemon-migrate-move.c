@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vmtided's outgoing moves: one executor each, its passes, steering and end told as events. */
 #include "host/daemon-migrate-private.h"
+#include "host/daemon-recorder.h"
 
 #include "common/vt-size.h"
 
@@ -155,6 +156,9 @@ on_progress(VtMigrateExec *exec, gpointer progress, gpointer user_data)
         const VtMigrateExecProgress *p = progress;
 
         (void)exec;
+        if (!move->has_progress || move->progress.pass != p->pass)
+                vt_daemon_recorder_migration_pass(move->migrate->daemon, move->guest, move->peer,
+                                                  p);
         move->progress = *p;
         move->has_progress = TRUE;
         g_debug("guest '%s': migration pass %u, %s left", move->guest, p->pass,
@@ -220,6 +224,7 @@ on_finished(VtMigrateExec *exec, gpointer result, gpointer user_data)
         if (dg != NULL && r->outcome != VT_MIGRATE_EXEC_COMPLETED)
                 dg->last_migrated_us = now_us;
         vt_daemon_emit(daemon, VT_CONTROL_EVENT_MIGRATION_FINISHED, result_to_json(move));
+        vt_daemon_recorder_migration_end(daemon, move->guest, move->peer, r);
         /* A source that went away during its move is dropped now (after
          * the event), by the next tick. */
         vt_daemon_tick_soon(daemon, "migration finished");
@@ -299,5 +304,6 @@ vt_daemon_move_start(VtDaemon *daemon, VtDaemonGuest *dg, const char *peer,
         json_object_object_add(data, "reason", json_object_new_string(reason));
         json_object_object_add(data, "predicted", vt_daemon_cost_to_json(prediction));
         vt_daemon_emit(daemon, VT_CONTROL_EVENT_MIGRATION_STARTED, data);
+        vt_daemon_recorder_migration_start(daemon, dg->name, peer, prediction);
         return move;
 }

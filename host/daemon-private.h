@@ -160,6 +160,7 @@ struct _VtDaemon {
         char *host_error;
         VtDaemonMigrate *migrate;
         struct _VtDaemonMetrics *metrics; /* daemon-metrics.c */
+        struct _VtDaemonRecorder *recorder; /* daemon-recorder.c; NULL: not recorded */
 };
 
 /* daemon.c: the daemon's life, its backend and events */

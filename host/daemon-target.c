@@ -15,6 +15,7 @@
  */
 #include "host/daemon-metrics.h"
 #include "host/daemon-private.h"
+#include "host/daemon-recorder.h"
 
 #include "common/vt-size.h"
 #include "qmp/qmp-error.h"
@@ -104,6 +105,8 @@ on_target_set(GObject *source, GAsyncResult *result, gpointer user_data)
                 return;
         }
         g_message("guest '%s': balloon refused: %s", ctx->name, error->message);
+        vt_daemon_recorder_move(ctx->daemon, ctx->name, VT_RECORDER_MOVE_REFUSED,
+                                vt_guest_get_actual_bytes(guest), ctx->bytes, 0, error->message);
         if (ctx->task != NULL) {
                 g_autofree char *state = undo_manual(dg, ctx);
                 const char *backend = ctx->daemon->backend != NULL
@@ -242,6 +245,8 @@ vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes,
             VT_SIZE_STR(bytes, VT_SIZE_STYLE_MIB), t.reason);
         dg->last = t;
         dg->has_last = TRUE;
+        vt_daemon_recorder_control(daemon, VT_RECORDER_CONTROL_HOLD, dg->name, bytes,
+                                   "control socket");
         set_target_ctx(daemon, dg, ctx, now_us);
         emit_decision(daemon, dg, from, &t, now_us);
 }
@@ -277,5 +282,7 @@ vt_daemon_clear_manual(VtDaemon *daemon, VtDaemonGuest *dg)
                 return;
         dg->manual = FALSE;
         g_message("guest '%s': back to automation (control socket)", dg->name);
+        vt_daemon_recorder_control(daemon, VT_RECORDER_CONTROL_RELEASE, dg->name, 0,
+                                   "control socket");
         vt_daemon_tick_soon(daemon, "guest released");
 }

@@ -10,6 +10,7 @@
  */
 #include "host/daemon-metrics.h"
 #include "host/daemon-private.h"
+#include "host/daemon-recorder.h"
 
 /* Periodic ticks between rescans of the backend. */
 #define RESCAN_TICKS 5
@@ -70,7 +71,7 @@ host_state_update(VtDaemon *daemon, VtHostState before, const VtBalloonDecision 
  * GIVE and RECLAIM that comes out is applied as it stands.
  */
 static void
-run_balloon_policy(VtDaemon *daemon, GPtrArray *running, gint64 now_us)
+run_balloon_policy(VtDaemon *daemon, GPtrArray *running, const char *why, gint64 now_us)
 {
         guint n = running->len;
         g_autofree VtBalloonGuest *snapshots = g_new0(VtBalloonGuest, MAX(n, 1));
@@ -79,6 +80,7 @@ run_balloon_policy(VtDaemon *daemon, GPtrArray *running, gint64 now_us)
         VtBalloonDecision decision = {.targets = targets};
         VtBalloonInput input;
         VtHostState before = daemon->host_state;
+        VtBalloonState state_before = daemon->balloon_state;
 
         for (guint i = 0; i < n; i++) {
                 VtDaemonGuest *dg = g_ptr_array_index(running, i);
@@ -101,6 +103,7 @@ run_balloon_policy(VtDaemon *daemon, GPtrArray *running, gint64 now_us)
                                  .paused = daemon->paused};
         vt_balloon_decide(daemon->config->balloon_policy, &input, &daemon->balloon_config,
                           &daemon->balloon_state, &decision);
+        vt_daemon_recorder_tick(daemon, why, &input, &state_before, &decision);
         host_state_update(daemon, before, &decision);
 
         for (guint i = 0; i < n; i++) {
@@ -152,6 +155,7 @@ run_ksm(VtDaemon *daemon, GPtrArray *running)
                 return;
         }
         g_clear_pointer(&daemon->ksm_error, g_free);
+        vt_daemon_recorder_ksm(daemon, &host, guests, running->len, !daemon->paused);
         for (guint i = 0; i < running->len; i++) {
                 VtDaemonGuest *dg = g_ptr_array_index(running, i);
 
@@ -208,7 +212,7 @@ vt_daemon_tick(VtDaemon *daemon, const char *why, gboolean full)
 
         have_host = sample_host(daemon, now_us);
         if (have_host)
-                run_balloon_policy(daemon, running, now_us);
+                run_balloon_policy(daemon, running, why, now_us);
         if (full && have_host && daemon->ksm != NULL)
                 run_ksm(daemon, running);
         if (have_host)
@@ -223,6 +227,7 @@ vt_daemon_tick(VtDaemon *daemon, const char *why, gboolean full)
                         vt_backend_rescan(daemon->backend);
         }
 
+        vt_daemon_recorder_flush(daemon);
         daemon->n_ticks++;
         daemon->tick_cost_us = g_get_monotonic_time() - now_us;
         vt_daemon_metrics_observe_tick(daemon, daemon->tick_cost_us);

@@ -46,6 +46,7 @@
  */
 #include "host/daemon-metrics.h"
 #include "host/daemon-private.h"
+#include "host/daemon-recorder.h"
 
 #include <errno.h>
 
@@ -84,6 +85,9 @@ vt_daemon_set_paused(VtDaemon *daemon, gboolean paused)
                 return;
         daemon->paused = paused;
         g_message("automation %s (control socket)", paused ? "paused" : "resumed");
+        vt_daemon_recorder_control(daemon,
+                                   paused ? VT_RECORDER_CONTROL_PAUSE : VT_RECORDER_CONTROL_RESUME,
+                                   NULL, 0, "control socket");
         data = json_object_new_object();
         json_object_object_add(data, "paused", json_object_new_boolean(paused));
         vt_daemon_emit(daemon, VT_CONTROL_EVENT_AUTOMATION, data);
@@ -262,6 +266,7 @@ vt_daemon_start(VtDaemon *daemon, GError **error)
         daemon->started = TRUE;
         daemon->started_us = g_get_monotonic_time();
         interval_ms = (guint)MAX(config->tick_interval_us / 1000, 10);
+        vt_daemon_recorder_start(daemon);
         vt_daemon_ticks_start(daemon, interval_ms);
         g_message("vmtided started: backend %s, control socket '%s', tick every %u ms%s",
                   vt_backend_get_name(daemon->backend), config->control_socket, interval_ms,
@@ -294,6 +299,7 @@ vt_daemon_stop(VtDaemon *daemon)
         g_hash_table_remove_all(daemon->guests);
         g_clear_pointer(&daemon->psi, vt_psi_trigger_free);
         vt_daemon_metrics_stop(daemon);
+        vt_daemon_recorder_stop(daemon, "vmtided stopped");
 }
 
 void

@@ -168,6 +168,13 @@ assert_config_eq(const VtDaemonConfig *a, const VtDaemonConfig *b)
         g_assert_cmpuint(a->migrate.min_relief, ==, b->migrate.min_relief);
         g_assert_cmpint(a->migrate.peer_interval_us, ==, b->migrate.peer_interval_us);
         g_assert_cmpuint(a->migrate.peer_configs->len, ==, b->migrate.peer_configs->len);
+
+        g_assert_cmpint(a->recorder.enabled, ==, b->recorder.enabled);
+        g_assert_cmpstr(a->recorder.dir, ==, b->recorder.dir);
+        g_assert_cmpuint(a->recorder.max_bytes, ==, b->recorder.max_bytes);
+        g_assert_cmpint(a->recorder.max_age_us, ==, b->recorder.max_age_us);
+        g_assert_cmpuint(a->recorder.segment_bytes, ==, b->recorder.segment_bytes);
+        g_assert_cmpint(a->recorder.segment_age_us, ==, b->recorder.segment_age_us);
 }
 
 static void
@@ -268,6 +275,13 @@ check_defaults(const VtDaemonConfig *c)
         g_assert_cmpstr(c->qmp_dir, ==, "/run/vmtide/guests");
         g_assert_cmpstr(c->libvirt_uri, ==, "qemu:///system");
         g_assert_cmpuint(c->guests->len, ==, 0);
+        /* The flight recorder: on, in /var/lib, 1 GiB and 7 days. */
+        g_assert_true(c->recorder.enabled);
+        g_assert_cmpstr(c->recorder.dir, ==, "/var/lib/vmtide/history");
+        g_assert_cmpuint(c->recorder.max_bytes, ==, GiB);
+        g_assert_cmpint(c->recorder.max_age_us, ==, 7 * G_TIME_SPAN_DAY);
+        g_assert_cmpuint(c->recorder.segment_bytes, ==, 8 * MiB);
+        g_assert_cmpint(c->recorder.segment_age_us, ==, G_TIME_SPAN_HOUR);
 }
 
 static void
@@ -437,6 +451,28 @@ static void
 check_reserve_2g(const VtDaemonConfig *c)
 {
         g_assert_cmpuint(c->balloon.host_reserve, ==, 2 * GiB);
+}
+
+static void
+check_recorder(const VtDaemonConfig *c)
+{
+        g_assert_false(c->recorder.enabled);
+        g_assert_cmpstr(c->recorder.dir, ==, "/srv/history");
+        g_assert_cmpuint(c->recorder.max_bytes, ==, 200 * MiB);
+        g_assert_cmpint(c->recorder.max_age_us, ==, 12 * G_TIME_SPAN_HOUR);
+        g_assert_cmpuint(c->recorder.segment_bytes, ==, 64 * 1024);
+        g_assert_cmpint(c->recorder.segment_age_us, ==, 90 * G_TIME_SPAN_SECOND);
+}
+
+/* 0: no limit; a duration without a unit is in seconds; days. */
+static void
+check_recorder_units(const VtDaemonConfig *c)
+{
+        g_assert_true(c->recorder.enabled);
+        g_assert_cmpuint(c->recorder.max_bytes, ==, 0);
+        g_assert_cmpint(c->recorder.max_age_us, ==, 30 * G_TIME_SPAN_DAY);
+        g_assert_cmpuint(c->recorder.segment_bytes, ==, GiB);
+        g_assert_cmpint(c->recorder.segment_age_us, ==, 0);
 }
 
 static void
@@ -690,6 +726,35 @@ static const ParseCase parse_cases[] = {
      ORIGIN ": [metrics] listen: '127.0.0.1:65536' " METRICS_PROBLEM, INVALID},
     {"metrics-v6-bare", "[metrics]\nlisten = ::1:9848\n", NULL, 0,
      ORIGIN ": [metrics] listen: '::1:9848' " METRICS_PROBLEM, INVALID},
+    {"recorder",
+     "[recorder]\nenabled = false\ndir = /srv/history\nmax-size = 200M\nmax-age = 12h\n"
+     "segment-size = 64K\nsegment-age = 90\n",
+     check_recorder},
+    {"recorder-units",
+     "[recorder]\nmax-size = 0\nmax-age = 30D\nsegment-size = 1G\nsegment-age = 0m\n",
+     check_recorder_units},
+#define DURATION_PROBLEM                                                                           \
+        "is not a duration (a whole number with s, m, h or d: 7d, 12h; at most 3650d)"
+    {"recorder-relative-dir", "[recorder]\ndir = history\n", NULL, 0,
+     ORIGIN ": [recorder] dir: 'history' is not an absolute path", INVALID},
+    {"recorder-age-word", "[recorder]\nmax-age = a week\n", NULL, 0,
+     ORIGIN ": [recorder] max-age: 'a week' " DURATION_PROBLEM, INVALID},
+    {"recorder-age-unit", "[recorder]\nmax-age = 7w\n", NULL, 0,
+     ORIGIN ": [recorder] max-age: '7w' " DURATION_PROBLEM, INVALID},
+    {"recorder-age-negative", "[recorder]\nsegment-age = -1h\n", NULL, 0,
+     ORIGIN ": [recorder] segment-age: '-1h' " DURATION_PROBLEM, INVALID},
+    {"recorder-age-too-long", "[recorder]\nmax-age = 3651d\n", NULL, 0,
+     ORIGIN ": [recorder] max-age: '3651d' " DURATION_PROBLEM, INVALID},
+    {"recorder-unit-alone", "[recorder]\nmax-age = d\n", NULL, 0,
+     ORIGIN ": [recorder] max-age: 'd' " DURATION_PROBLEM, INVALID},
+    {"recorder-segment-small", "[recorder]\nsegment-size = 4K\n", NULL, 0,
+     ORIGIN ": [recorder] segment-size: '4K' is out of range (64K to 1G)", INVALID},
+    {"recorder-segment-large", "[recorder]\nsegment-size = 2G\n", NULL, 0,
+     ORIGIN ": [recorder] segment-size: '2G' is out of range (64K to 1G)", INVALID},
+    {"recorder-bad-size", "[recorder]\nmax-size = lots\n", NULL, 0,
+     ORIGIN ": [recorder] max-size: 'lots' is not a size (bytes, or a number with K, M, G, T or "
+            "P: 512M, 1.5G)",
+     INVALID},
     {"syntax", "[daemon]\nthis is not a key file\n", NULL, 0, NULL, SYNTAX},
     {"key-before-group", "tick-interval-ms = 5\n", NULL, 0, NULL, SYNTAX},
 };
