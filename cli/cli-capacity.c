@@ -219,7 +219,7 @@ capacity_check_args(VtCli *cli, CapacityArgs *args)
                 vt_cli_usage_error(cli, "--add needs --size");
                 return FALSE;
         }
-        if (args->size != NULL && !vt_size_parse_memory(args->size, &args->add_bytes, &error)) {
+        if (args->size != NULL && !vt_cli_size_parse(args->size, &args->add_bytes, &error)) {
                 vt_cli_usage_error(cli, "--size: %s", error->message);
                 return FALSE;
         }

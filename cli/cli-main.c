@@ -28,8 +28,7 @@ static const VtCliCommand cli_commands[] = {
      vt_cli_migrate},
     {"hosts", "List the peers guests may migrate to, and their room", "", vt_cli_hosts},
     {"plan", "Show what vmtided would migrate now, where, and at what cost", "", vt_cli_plan},
-    {"history", "Show the recorded decisions and events of a time range", "[FILE]",
-     vt_cli_history},
+    {"history", "Show the recorded decisions and events of a time range", "[FILE]", vt_cli_history},
     {"replay", "Run a recorded history through a balloon policy, diffed against the record",
      "HISTORY", vt_cli_replay},
     {"plot", "Draw a history's timelines (per guest, host, KSM) into an SVG or PNG", "HISTORY",
@@ -74,8 +73,11 @@ cli_describe_commands(void)
         lines = g_strsplit(text, "\n", -1);
         for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
                 g_string_append_printf(out, "  %s\n", lines[i]);
-        g_string_append(out, "\nSizes are binary: 512M, 1.5G, 2GiB, 2GB (all x1024), or bytes.\n"
-                             "Exit status: 0 done, 1 vmtided failed or is unreachable, 2 usage.");
+        g_string_append(
+            out,
+            "\nSizes are binary and need a unit: 512M, 1.5G, 2GiB, 2GB (all x1024), 1048576K,\n"
+            "4096B; a bare number is refused (virsh would read KiB).\n"
+            "Exit status: 0 done, 1 vmtided failed or is unreachable, 2 usage.");
         return g_string_free(out, FALSE);
 }
 
@@ -137,7 +139,9 @@ main(int argc, char **argv)
         g_set_prgname("vmtide");
         context = cli_new_context(&cli, &version);
         if (!g_option_context_parse(context, &argc, &argv, &error)) {
-                status = vt_cli_usage_error(&cli, "%s", error->message);
+                g_autofree char *words = vt_cli_option_error_words(error, "vmtide", argc, argv);
+
+                status = vt_cli_usage_error(&cli, "%s", words);
         } else if (version) {
                 printf("vmtide %s\n", VT_VERSION);
                 status = VT_CLI_EXIT_OK;

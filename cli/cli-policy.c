@@ -50,12 +50,8 @@ policy_add_size(VtCli *cli, json_object *arguments, const char *member, const ch
 
         if (text == NULL)
                 return TRUE;
-        if (!vt_size_parse(text, &bytes, &error)) {
+        if (!vt_cli_size_parse(text, &bytes, &error)) {
                 vt_cli_usage_error(cli, "%s: %s", option, error->message);
-                return FALSE;
-        }
-        if (bytes > (guint64)G_MAXINT64) {
-                vt_cli_usage_error(cli, "%s: invalid size '%s': too large", option, text);
                 return FALSE;
         }
         json_object_object_add(arguments, member, json_object_new_int64((gint64)bytes));
@@ -115,8 +111,10 @@ vt_cli_policy(VtCli *cli, int argc, char **argv)
         if (shares_arg != NULL) {
                 guint64 shares;
 
-                if (!g_ascii_string_to_unsigned(shares_arg, 10, 1, 100000, &shares, &error))
-                        return vt_cli_usage_error(cli, "--shares: %s", error->message);
+                if (!g_ascii_string_to_unsigned(shares_arg, 10, 1, 100000, &shares, NULL))
+                        return vt_cli_usage_error(
+                            cli, "--shares: '%s' is not a whole number from 1 to 100000",
+                            shares_arg);
                 json_object_object_add(arguments, "shares", json_object_new_int64((gint64)shares));
         }
         if (opt_out || opt_in)
@@ -141,5 +139,11 @@ vt_cli_policy(VtCli *cli, int argc, char **argv)
         }
         text = vt_cli_format_policy(policy);
         printf("%s: %s%s\n", argv[1], change ? "policy now " : "", vt_cli_or_dash(text));
+        /* Only libvirt's domain metadata keeps a policy set here; the
+         * QMP-direct backend holds it in vmtided's memory. */
+        if (change && g_strcmp0(vt_cli_json_get_string(policy, "source"), "control socket") == 0)
+                printf("%s: kept until vmtided restarts; to keep it, put it in [guest:%s] of "
+                       "vmtided.conf\n",
+                       argv[1], argv[1]);
         return VT_CLI_EXIT_OK;
 }

@@ -36,7 +36,7 @@ vt_cli_replay_setup(VtCli *cli, const char *policy, const char *budget, char **s
                                           "proxmox)",
                                           policy);
         if (budget != NULL) {
-                if (!vt_size_parse(budget, &options.budget_limit, &error))
+                if (!vt_cli_size_parse(budget, &options.budget_limit, &error))
                         return vt_cli_usage_error(cli, "--budget: %s", error->message);
                 options.has_budget = TRUE;
         }

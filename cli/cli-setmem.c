@@ -35,10 +35,8 @@ vt_cli_setmem(VtCli *cli, int argc, char **argv)
         if (automatic) {
                 json_object_object_add(arguments, "auto", json_object_new_boolean(TRUE));
         } else {
-                if (!vt_size_parse(argv[2], &bytes, &error))
+                if (!vt_cli_size_parse(argv[2], &bytes, &error))
                         return vt_cli_usage_error(cli, "%s", error->message);
-                if (bytes > (guint64)G_MAXINT64)
-                        return vt_cli_usage_error(cli, "invalid size '%s': too large", argv[2]);
                 json_object_object_add(arguments, "bytes", json_object_new_int64((gint64)bytes));
         }
 

@@ -132,7 +132,9 @@ vt_cli_parse_args(VtCli *cli, const GOptionEntry *entries, int *argc, char ***ar
                 g_option_context_add_main_entries(context, entries, NULL);
         vt_cli_add_global_entries(cli, context);
         if (!g_option_context_parse(context, argc, argv, &error)) {
-                vt_cli_usage_error(cli, "%s", error->message);
+                g_autofree char *words = vt_cli_option_error_words(error, prgname, *argc, *argv);
+
+                vt_cli_usage_error(cli, "%s", words);
                 return FALSE;
         }
         if (cli->timeout_arg != NULL) {

@@ -67,6 +67,10 @@ gboolean vt_cli_parse_args(VtCli *cli, const GOptionEntry *entries, int *argc, c
                            guint min_args, guint max_args);
 int vt_cli_usage_error(VtCli *cli, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
+/* Arguments (cli-args.c). */
+gboolean vt_cli_size_parse(const char *text, guint64 *ret_bytes, GError **error);
+char *vt_cli_option_error_words(const GError *error, const char *what, int argc, char **argv);
+
 /**
  * VtCliPrepare:
  * @client: a client not connected yet
