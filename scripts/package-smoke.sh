@@ -51,7 +51,8 @@ fi
 
 # bash-completion loads the file by the command's name, vmtided's by its link.
 for c in vmtide vmtided; do
-        bash -c ". /usr/share/bash-completion/bash_completion && _completion_loader $c && complete -p $c" \
+        # (_completion_loader returns 124, "retry", when it has loaded one)
+        bash -c ". /usr/share/bash-completion/bash_completion; _completion_loader $c; complete -p $c" \
                 >/dev/null || fail "bash completion for $c"
 done
 [ -f /usr/share/zsh/vendor-completions/_vmtide ] || fail "zsh completion missing"
