@@ -24,6 +24,7 @@ int vt_cli_plot(VtCli *cli, int argc, char **argv);
 int vt_cli_capacity(VtCli *cli, int argc, char **argv);
 int vt_cli_risk(VtCli *cli, int argc, char **argv);
 int vt_cli_doctor(VtCli *cli, int argc, char **argv);
+int vt_cli_top(VtCli *cli, int argc, char **argv);
 
 char *vt_cli_format_policy(json_object *policy);
 char *vt_cli_format_ksm_knobs(json_object *ksm);

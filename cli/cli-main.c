@@ -23,6 +23,7 @@ static const VtCliCommand cli_commands[] = {
     {"pause", "Stop automation: no balloon or KSM changes until resume", "", vt_cli_pause},
     {"resume", "Start automation again", "", vt_cli_resume},
     {"events", "Follow vmtided's events, one line each, until interrupted", "", vt_cli_events},
+    {"top", "A live view: host, budget, KSM, guests by pressure (q quits)", "", vt_cli_top},
     {"ksm", "Show the KSM tuner's state and what each guest saves", "", vt_cli_ksm},
     {"migrate", "Move a guest to a peer live, following it (--cancel, --no-wait)", "GUEST [PEER]",
      vt_cli_migrate},

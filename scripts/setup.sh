@@ -27,6 +27,8 @@ packages=(
         faketime
         # vmtide plot draws with gnuplot (docs/planning.md)
         gnuplot-nox
+        # vmtide top is tested in a real terminal (tests/test-cli-top.c)
+        tmux
 )
 
 missing=()
