@@ -28,7 +28,16 @@
 #define DEFAULT_SAMPLE_MS    200
 #define PSI_TRIGGER_MAX      127 /* the kernel reads at most 128 bytes with the NUL */
 
-enum { OPT_PORT = 256, OPT_INTERVAL, OPT_PSI, OPT_DROP, OPT_SAMPLE, OPT_ROOT, OPT_ONCE };
+enum {
+        OPT_PORT = 256,
+        OPT_INTERVAL,
+        OPT_PSI,
+        OPT_DROP,
+        OPT_SAMPLE,
+        OPT_ROOT,
+        OPT_SYS_ROOT,
+        OPT_ONCE
+};
 
 static const struct option options[] = {
     {"port", required_argument, NULL, OPT_PORT},
@@ -37,6 +46,7 @@ static const struct option options[] = {
     {"drop-percent", required_argument, NULL, OPT_DROP},
     {"sample-ms", required_argument, NULL, OPT_SAMPLE},
     {"proc-root", required_argument, NULL, OPT_ROOT},
+    {"sys-root", required_argument, NULL, OPT_SYS_ROOT},
     {"once", no_argument, NULL, OPT_ONCE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -114,6 +124,7 @@ usage(FILE *out)
                 "                       (default %d)\n"
                 "  --proc-root DIR      read meminfo, vmstat, pressure/memory under DIR\n"
                 "                       (default /proc)\n"
+                "  --sys-root DIR       read block/zram*/mm_stat under DIR (default /sys)\n"
                 "  --once               print one report on stdout and exit\n"
                 "  -v, --verbose        also log each pressure and drop report\n"
                 "  -h, --help           show this help and exit\n"
@@ -223,6 +234,9 @@ parse_options(VtAgent *agent, int argc, char **argv, bool *ret_once)
                 case OPT_ROOT:
                         agent->proc_root = optarg;
                         break;
+                case OPT_SYS_ROOT:
+                        agent->sys_root = optarg;
+                        break;
                 case OPT_ONCE:
                         *ret_once = true;
                         break;
@@ -254,6 +268,7 @@ main(int argc, char **argv)
         VtAgent agent = {
             .port_path = DEFAULT_PORT,
             .proc_root = "/proc",
+            .sys_root = "/sys",
             .psi_trigger = DEFAULT_PSI_TRIGGER,
             .drop_percent = DEFAULT_DROP_PERCENT,
             .tick_us = DEFAULT_SAMPLE_MS * 1000,

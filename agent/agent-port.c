@@ -180,6 +180,7 @@ vt_agent_sample_report(VtAgent *agent)
                 return NULL;
         }
         agent->sample_failed = false;
+        vt_agent_sample_read_zram(agent->sys_root, agent->proc_root, &sample);
         meta.seq = agent->seq + 1;
         meta.reason = agent->want_reason;
         meta.uptime_ms = (uint64_t)vt_agent_now_us() / 1000;

@@ -33,6 +33,8 @@ static const struct {
     [VT_AGENT_MEM_ANON] = {"AnonPages", VT_AGENT_KEY_MEM_ANON},
     [VT_AGENT_MEM_SWAP_TOTAL] = {"SwapTotal", VT_AGENT_KEY_MEM_SWAP_TOTAL},
     [VT_AGENT_MEM_SWAP_FREE] = {"SwapFree", VT_AGENT_KEY_MEM_SWAP_FREE},
+    [VT_AGENT_MEM_ZSWAP] = {"Zswap", VT_AGENT_KEY_MEM_ZSWAP},
+    [VT_AGENT_MEM_ZSWAPPED] = {"Zswapped", VT_AGENT_KEY_MEM_ZSWAPPED},
 };
 
 /* The vmstat name is also the protocol name. */
@@ -43,6 +45,8 @@ static const char *const vm_names[VT_AGENT_VM_MAX] = {
     [VT_AGENT_VM_OOM_KILL] = VT_AGENT_KEY_VM_OOM_KILL,
     [VT_AGENT_VM_ALLOCSTALL] = VT_AGENT_KEY_VM_ALLOCSTALL,
     [VT_AGENT_VM_PGSCAN_DIRECT] = VT_AGENT_KEY_VM_PGSCAN_DIRECT,
+    [VT_AGENT_VM_ZSWPIN] = VT_AGENT_KEY_VM_ZSWPIN,
+    [VT_AGENT_VM_ZSWPOUT] = VT_AGENT_KEY_VM_ZSWPOUT,
 };
 
 static const char *const psi_names[VT_AGENT_PSI_MAX] = {
@@ -421,4 +425,57 @@ vt_agent_parse_psi(const char *text, VtAgentSample *sample)
         for (size_t i = 0; i < VT_AGENT_PSI_TOTAL_MAX; i++)
                 n += sample->has_psi_total[i];
         return n;
+}
+
+/**
+ * vt_agent_parse_mm_stat() - Parse a zram device's mm_stat into @zram.
+ * @text: the file's contents: orig_data_size compr_data_size mem_used_total
+ *        mem_limit mem_used_max same_pages pages_compacted huge_pages
+ *        [huge_pages_since], blank-separated (huge_pages since 5.0)
+ * @zram: its figures are set only on success; @name and @swap are left alone
+ *
+ * Return: false if the first four numbers or huge_pages do not parse, or
+ * a size is above VT_AGENT_MEMORY_MAX
+ */
+bool
+vt_agent_parse_mm_stat(const char *text, VtAgentZram *zram)
+{
+        uint64_t v[8];
+        const char *p = text;
+
+        for (size_t i = 0; i < 8; i++) {
+                p = skip_blanks(p);
+                if (!parse_u64(&p, &v[i]))
+                        return false;
+        }
+        for (size_t i = 0; i < 4; i++) {
+                if (v[i] > VT_AGENT_MEMORY_MAX)
+                        return false;
+        }
+        zram->orig = v[0];
+        zram->compr = v[1];
+        zram->used = v[2];
+        zram->limit = v[3];
+        zram->huge_pages = v[7];
+        return true;
+}
+
+/**
+ * vt_agent_parse_swaps_has() - Whether /proc/swaps lists @device.
+ * @text: /proc/swaps
+ * @device: "/dev/zram0"
+ *
+ * Return: true if a line starts with @device followed by a blank
+ */
+bool
+vt_agent_parse_swaps_has(const char *text, const char *device)
+{
+        char line[LINE_MAX_BYTES];
+        size_t len = strlen(device);
+
+        while (next_line(&text, line, sizeof(line))) {
+                if (strncmp(line, device, len) == 0 && (line[len] == ' ' || line[len] == '\t'))
+                        return true;
+        }
+        return false;
 }

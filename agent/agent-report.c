@@ -96,6 +96,38 @@ to_line(json_object *object)
 }
 
 /**
+ * zram_build() - The "zram" array of a report, or NULL when the guest uses no zram.
+ * @sample: the sample
+ *
+ * Return: (transfer full) the array, or NULL
+ */
+static json_object *
+zram_build(const VtAgentSample *sample)
+{
+        json_object *array;
+
+        if (sample->n_zram == 0)
+                return NULL;
+        array = json_object_new_array();
+        for (unsigned i = 0; array && i < sample->n_zram && i < VT_AGENT_ZRAM_MAX; i++) {
+                const VtAgentZram *z = &sample->zram[i];
+                json_object *dev = json_object_new_object();
+
+                json_object_object_add(dev, VT_AGENT_KEY_ZRAM_NAME,
+                                       json_object_new_string(z->name));
+                add_u64(dev, VT_AGENT_KEY_ZRAM_ORIG, z->orig);
+                add_u64(dev, VT_AGENT_KEY_ZRAM_COMPR, z->compr);
+                add_u64(dev, VT_AGENT_KEY_ZRAM_USED, z->used);
+                add_u64(dev, VT_AGENT_KEY_ZRAM_LIMIT, z->limit);
+                add_u64(dev, VT_AGENT_KEY_ZRAM_HUGE_PAGES, z->huge_pages);
+                json_object_object_add(dev, VT_AGENT_KEY_ZRAM_SWAP,
+                                       json_object_new_boolean(z->swap));
+                json_object_array_add(array, dev);
+        }
+        return array;
+}
+
+/**
  * vt_agent_report_build() - Build a "report" line.
  * @sample: the sample; must have MemTotal
  * @meta: seq, reason, times and the agent's own figures
@@ -109,7 +141,7 @@ to_line(json_object *object)
 char *
 vt_agent_report_build(const VtAgentSample *sample, const VtAgentReportMeta *meta)
 {
-        json_object *object, *mem, *vm, *psi, *agent;
+        json_object *object, *mem, *vm, *psi, *agent, *zram;
 
         if (!sample || !meta || !sample->has_mem[VT_AGENT_MEM_TOTAL] ||
             meta->reason >= VT_AGENT_REASON_MAX)
@@ -160,6 +192,10 @@ vt_agent_report_build(const VtAgentSample *sample, const VtAgentReportMeta *meta
         add_u64(agent, VT_AGENT_KEY_AGENT_DROPPED_REQUESTS, meta->dropped_requests);
         json_object_object_add(object, VT_AGENT_KEY_AGENT, agent);
 
+        zram = zram_build(sample);
+        if (zram)
+                json_object_object_add(object, VT_AGENT_KEY_ZRAM, zram);
+
         return to_line(object);
 }
 
@@ -181,6 +217,7 @@ vt_agent_hello_build(uint64_t seq, uint32_t interval_ms, bool psi_trigger)
                 return NULL;
         json_object_object_add(object, VT_AGENT_KEY_AGENT_VERSION,
                                json_object_new_string(VT_VERSION));
+        add_u64(object, VT_AGENT_KEY_REVISION, VT_AGENT_PROTOCOL_REVISION);
         add_u64(object, VT_AGENT_KEY_INTERVAL_MS, interval_ms);
         features = json_object_new_array();
         if (psi_trigger)

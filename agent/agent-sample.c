@@ -6,7 +6,9 @@
  */
 #include "agent/agent-proc.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -91,6 +93,81 @@ vt_agent_sample_read(const char *proc_root, VtAgentSample *ret_sample)
                 vt_agent_parse_psi(file_buf, &sample);
         *ret_sample = sample;
         return 0;
+}
+
+/* The zram devices, by number. */
+static int
+zram_compare(const void *a, const void *b)
+{
+        unsigned long x = strtoul(((const VtAgentZram *)a)->name + 4, NULL, 10);
+        unsigned long y = strtoul(((const VtAgentZram *)b)->name + 4, NULL, 10);
+
+        return x < y ? -1 : x > y;
+}
+
+/* Whether @name is "zram" and 1 to VT_AGENT_ZRAM_NAME_MAX digits. */
+static bool
+zram_name_ok(const char *name)
+{
+        size_t len = strlen(name);
+
+        if (strncmp(name, "zram", 4) != 0 || len == 4 || len > 4 + VT_AGENT_ZRAM_NAME_MAX)
+                return false;
+        return strspn(name + 4, "0123456789") == len - 4;
+}
+
+/**
+ * vt_agent_sample_read_zram() - Add the guest's zram devices to @sample.
+ * @sys_root: the sysfs root, "/sys" normally
+ * @proc_root: the proc root, "/proc" normally (for swaps)
+ * @sample: its zram part is replaced
+ *
+ * Takes the devices /sys/block/zram* in use: holding data, or swap (in
+ * /proc/swaps); an unused one (disksize 0, or empty and not swap) is left
+ * out, and so is one whose mm_stat does not parse. At most
+ * VT_AGENT_ZRAM_MAX, the lowest numbers first. A guest without zram (no
+ * module loaded) has none: nothing is an error.
+ */
+void
+vt_agent_sample_read_zram(const char *sys_root, const char *proc_root, VtAgentSample *sample)
+{
+        VtAgentZram found[VT_AGENT_ZRAM_MAX * 4];
+        char path[4096], text[512];
+        unsigned n = 0;
+        bool have_swaps;
+        struct dirent *entry;
+        DIR *dir;
+
+        sample->n_zram = 0;
+        if ((size_t)snprintf(path, sizeof(path), "%s/block", sys_root) >= sizeof(path))
+                return;
+        dir = opendir(path);
+        if (!dir)
+                return;
+        while ((entry = readdir(dir)) != NULL && n < VT_AGENT_ZRAM_MAX * 4) {
+                if (!zram_name_ok(entry->d_name))
+                        continue;
+                memset(&found[n], 0, sizeof(found[n]));
+                snprintf(found[n].name, sizeof(found[n].name), "%s", entry->d_name);
+                n++;
+        }
+        closedir(dir);
+        qsort(found, n, sizeof(found[0]), zram_compare);
+        have_swaps = read_text(proc_root, "swaps") == 0;
+        for (unsigned i = 0; i < n && sample->n_zram < VT_AGENT_ZRAM_MAX; i++) {
+                VtAgentZram *z = &found[i];
+                char device[64];
+
+                if ((size_t)snprintf(path, sizeof(path), "%s/block/%s/mm_stat", sys_root,
+                                     z->name) >= sizeof(path) ||
+                    vt_file_read(path, text, sizeof(text)) < 0 || !vt_agent_parse_mm_stat(text, z))
+                        continue;
+                snprintf(device, sizeof(device), "/dev/%.24s", z->name);
+                z->swap = have_swaps && vt_agent_parse_swaps_has(file_buf, device);
+                if (!z->swap && z->orig == 0 && z->used == 0)
+                        continue;
+                sample->zram[sample->n_zram++] = *z;
+        }
 }
 
 /**

@@ -25,6 +25,7 @@ typedef struct {
         /* Options. */
         const char *port_path;
         const char *proc_root;
+        const char *sys_root;
         const char *psi_trigger; /* NULL: no trigger */
         unsigned drop_percent;   /* 0: no drop detection */
         bool verbose;

@@ -15,8 +15,20 @@
 /* The virtio-serial port; in the guest /dev/virtio-ports/VT_AGENT_PORT_NAME. */
 #define VT_AGENT_PORT_NAME "org.vmtide.agent.0"
 
-/* The "v" member of every line, both ways. */
+/*
+ * The "v" member of every line, both ways: the major version. It changes
+ * only with a change an older peer would misread; a receiver drops lines of
+ * another major version. Members added later leave it alone (a receiver
+ * ignores members it does not know) and raise VT_AGENT_PROTOCOL_REVISION.
+ */
 #define VT_AGENT_PROTOCOL_VERSION 1
+
+/*
+ * The "revision" member of a hello: which members this agent may send.
+ * 1 (or no "revision"): the first set. 2: "mem.zswap", "mem.zswapped",
+ * "vm.zswpin", "vm.zswpout" and the "zram" array.
+ */
+#define VT_AGENT_PROTOCOL_REVISION 2
 
 /* A line is at most this long including its newline, and nests at most VT_AGENT_LINE_MAX_DEPTH. */
 #define VT_AGENT_LINE_MAX       4096
@@ -49,6 +61,7 @@
 
 /* Members of a hello. */
 #define VT_AGENT_KEY_AGENT_VERSION "version"
+#define VT_AGENT_KEY_REVISION      "revision"
 #define VT_AGENT_KEY_FEATURES      "features"
 
 /* Members of a report, and the objects it nests. */
@@ -58,6 +71,7 @@
 #define VT_AGENT_KEY_VM        "vm"
 #define VT_AGENT_KEY_PSI       "psi"
 #define VT_AGENT_KEY_AGENT     "agent"
+#define VT_AGENT_KEY_ZRAM      "zram" /* revision 2: an array, one object per zram device */
 
 /* Members of "mem" (bytes). */
 #define VT_AGENT_KEY_MEM_TOTAL      "total"
@@ -69,6 +83,8 @@
 #define VT_AGENT_KEY_MEM_ANON       "anon"
 #define VT_AGENT_KEY_MEM_SWAP_TOTAL "swap_total"
 #define VT_AGENT_KEY_MEM_SWAP_FREE  "swap_free"
+#define VT_AGENT_KEY_MEM_ZSWAP      "zswap"    /* revision 2: Zswap, the zswap pool */
+#define VT_AGENT_KEY_MEM_ZSWAPPED   "zswapped" /* revision 2: Zswapped, what it holds */
 
 /* Members of "vm" (counts since guest boot; also their /proc/vmstat names). */
 #define VT_AGENT_KEY_VM_PGMAJFAULT    "pgmajfault"
@@ -77,6 +93,22 @@
 #define VT_AGENT_KEY_VM_OOM_KILL      "oom_kill"
 #define VT_AGENT_KEY_VM_ALLOCSTALL    "allocstall"
 #define VT_AGENT_KEY_VM_PGSCAN_DIRECT "pgscan_direct"
+#define VT_AGENT_KEY_VM_ZSWPIN        "zswpin"  /* revision 2 */
+#define VT_AGENT_KEY_VM_ZSWPOUT       "zswpout" /* revision 2 */
+
+/* At most this many zram devices in a report; a guest with more reports the first ones. */
+#define VT_AGENT_ZRAM_MAX 8
+/* A zram device's "name" is "zram" and at most this many more bytes (digits). */
+#define VT_AGENT_ZRAM_NAME_MAX 16
+
+/* Members of a "zram" device (revision 2): its mm_stat figures, and whether it is swap. */
+#define VT_AGENT_KEY_ZRAM_NAME       "name"            /* "zram0" */
+#define VT_AGENT_KEY_ZRAM_ORIG       "orig_data_size"  /* bytes stored, uncompressed */
+#define VT_AGENT_KEY_ZRAM_COMPR      "compr_data_size" /* bytes stored, compressed */
+#define VT_AGENT_KEY_ZRAM_USED       "mem_used_total"  /* guest RAM the pool takes, bytes */
+#define VT_AGENT_KEY_ZRAM_LIMIT      "mem_limit"       /* bytes; 0: no limit */
+#define VT_AGENT_KEY_ZRAM_HUGE_PAGES "huge_pages"      /* incompressible pages stored */
+#define VT_AGENT_KEY_ZRAM_SWAP       "swap"            /* boolean: in /proc/swaps */
 
 /* Members of "psi": averages in percent, totals in µs. */
 #define VT_AGENT_KEY_PSI_SOME_AVG10    "some_avg10"

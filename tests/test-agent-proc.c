@@ -2,6 +2,7 @@
 /* Unit tests of the guest agent: /proc parsers, report and hello lines, host requests, --once. */
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent-proc.h"
@@ -42,9 +43,9 @@ static const KernelCase kernel_cases[] = {
     {
         .dir = "linux-3.10",
         .mem = {1016860 * KIB, 123456 * KIB, ABSENT, 20480 * KIB, 307200 * KIB, 8192 * KIB,
-                358400 * KIB, 2097148 * KIB, 2000000 * KIB},
+                358400 * KIB, 2097148 * KIB, 2000000 * KIB, ABSENT, ABSENT},
         /* pgscan_direct: the zones 32 + 50000, not pgscan_direct_throttle. */
-        .vm = {8765, 2500, 24287, ABSENT, 321, 50032},
+        .vm = {8765, 2500, 24287, ABSENT, 321, 50032, ABSENT, ABSENT},
         .has_psi = FALSE,
     },
 };
@@ -473,6 +474,7 @@ test_report_hello(void)
         assert_int_member(a, "seq", 1);
         assert_int_member(a, "interval_ms", 5000);
         g_assert_cmpstr(json_object_get_string(get_member(a, "version")), ==, VT_VERSION);
+        assert_int_member(a, "revision", VT_AGENT_PROTOCOL_REVISION);
         features = get_member(a, "features");
         g_assert_cmpuint(json_object_array_length(features), ==, 1);
         g_assert_cmpstr(json_object_get_string(json_object_array_get_idx(features, 0)), ==,
@@ -664,6 +666,123 @@ test_once_usage(void)
         g_assert_cmpstr(out, ==, "vmtide-agent " VT_VERSION "\n");
 }
 
+/* mm_stat as 6.x writes it (nine fields; 6.1 and 6.18 alike), and what is refused. */
+static void
+test_proc_zram_mm_stat(void)
+{
+        VtAgentZram z = {.name = "zram0"};
+
+        /* An idle device: zeros. */
+        g_assert_true(vt_agent_parse_mm_stat(
+            "       0        0        0        0        0        0        0        0        0\n",
+            &z));
+        g_assert_cmpuint(z.orig, ==, 0);
+        g_assert_true(vt_agent_parse_mm_stat("268435456 67108864 71303168 0 71303168 1024 0 "
+                                             "300 300\n",
+                                             &z));
+        g_assert_cmpuint(z.orig, ==, 268435456);
+        g_assert_cmpuint(z.compr, ==, 67108864);
+        g_assert_cmpuint(z.used, ==, 71303168);
+        g_assert_cmpuint(z.limit, ==, 0);
+        g_assert_cmpuint(z.huge_pages, ==, 300);
+        g_assert_cmpstr(z.name, ==, "zram0");
+        /* Eight fields (before huge_pages_since, 5.13) are enough. */
+        g_assert_true(vt_agent_parse_mm_stat("1 2 3 4 5 6 7 8", &z));
+        g_assert_cmpuint(z.huge_pages, ==, 8);
+        /* Short, garbage, overflow, above the memory bound: refused, @z untouched. */
+        g_assert_false(vt_agent_parse_mm_stat("1 2 3 4 5 6 7", &z));
+        g_assert_false(vt_agent_parse_mm_stat("x 2 3 4 5 6 7 8", &z));
+        g_assert_false(vt_agent_parse_mm_stat("", &z));
+        g_assert_false(vt_agent_parse_mm_stat("99999999999999999999999 2 3 4 5 6 7 8", &z));
+        g_assert_false(vt_agent_parse_mm_stat("17592186044417 2 3 4 5 6 7 8", &z));
+        g_assert_cmpuint(z.orig, ==, 1);
+
+        g_assert_true(vt_agent_parse_swaps_has(
+            "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+            "/dev/zram0                              partition\t262140\t\t0\t\t100\n",
+            "/dev/zram0"));
+        g_assert_false(vt_agent_parse_swaps_has("/dev/zram10 partition 1 0 1\n", "/dev/zram1"));
+        g_assert_false(
+            vt_agent_parse_swaps_has("Filename Type Size Used Priority\n", "/dev/zram0"));
+}
+
+static void
+write_tree_file(const char *root, const char *rel, const char *text)
+{
+        g_autofree char *path = g_build_filename(root, rel, NULL);
+        g_autofree char *dir = g_path_get_dirname(path);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+        g_file_set_contents(path, text, -1, &error);
+        g_assert_no_error(error);
+}
+
+/* A sysfs tree with three zram devices, one swap, one idle, one broken; and the report. */
+static void
+test_proc_zram_read(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *root = g_dir_make_tmp("vt-agent-zram-XXXXXX", &error);
+        g_autofree char *sys = g_build_filename(root, "sys", NULL);
+        g_autofree char *proc = g_build_filename(root, "proc", NULL);
+        g_autofree char *rm = NULL;
+        g_autoptr(json_object) object = NULL;
+        g_autofree char *line = NULL;
+        VtAgentReportMeta meta = {.seq = 3, .reason = VT_AGENT_REASON_PERIODIC};
+        VtAgentSample sample = {{0}};
+        json_object *zram, *dev;
+
+        g_assert_no_error(error);
+        write_tree_file(sys, "block/zram10/mm_stat", "4096 100 8192 0 8192 0 0 0 0\n");
+        write_tree_file(sys, "block/zram0/mm_stat",
+                        "268435456 67108864 71303168 0 71303168 1024 0 300 300\n");
+        write_tree_file(sys, "block/zram1/mm_stat", "0 0 0 0 0 0 0 0 0\n");
+        write_tree_file(sys, "block/zram2/mm_stat", "garbage\n");
+        write_tree_file(sys, "block/vda/stat", "0\n");
+        write_tree_file(proc, "swaps",
+                        "Filename Type Size Used Priority\n/dev/zram0 partition 262140 0 100\n");
+
+        vt_agent_sample_read_zram(sys, proc, &sample);
+        g_assert_cmpuint(sample.n_zram, ==, 2);
+        g_assert_cmpstr(sample.zram[0].name, ==, "zram0");
+        g_assert_true(sample.zram[0].swap);
+        g_assert_cmpstr(sample.zram[1].name, ==, "zram10");
+        g_assert_false(sample.zram[1].swap);
+
+        /* No /sys/block at all: no devices, no error. */
+        vt_agent_sample_read_zram(proc, proc, &sample);
+        g_assert_cmpuint(sample.n_zram, ==, 0);
+        vt_agent_sample_read_zram(sys, proc, &sample);
+
+        sample.mem[VT_AGENT_MEM_TOTAL] = 512 << 20;
+        sample.has_mem[VT_AGENT_MEM_TOTAL] = true;
+        line = vt_agent_report_build(&sample, &meta);
+        object = parse_line(line);
+        zram = get_member(object, "zram");
+        g_assert_nonnull(zram);
+        g_assert_cmpuint(json_object_array_length(zram), ==, 2);
+        dev = json_object_array_get_idx(zram, 0);
+        g_assert_cmpstr(json_object_get_string(get_member(dev, "name")), ==, "zram0");
+        assert_int_member(dev, "orig_data_size", 268435456);
+        assert_int_member(dev, "compr_data_size", 67108864);
+        assert_int_member(dev, "mem_used_total", 71303168);
+        assert_int_member(dev, "mem_limit", 0);
+        assert_int_member(dev, "huge_pages", 300);
+        g_assert_true(json_object_get_boolean(get_member(dev, "swap")));
+
+        /* Without zram the member is left out (what a revision 1 agent sends). */
+        sample.n_zram = 0;
+        g_clear_pointer(&line, g_free);
+        g_clear_pointer(&object, json_object_put);
+        line = vt_agent_report_build(&sample, &meta);
+        object = parse_line(line);
+        g_assert_null(get_member(object, "zram"));
+
+        rm = g_strdup_printf("rm -rf '%s'", root);
+        g_assert_cmpint(system(rm), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -688,6 +807,8 @@ main(int argc, char **argv)
         g_test_add_func("/agent/proc/hostile", test_proc_hostile);
         g_test_add_func("/agent/proc/vmstat", test_proc_vmstat_cases);
         g_test_add_func("/agent/proc/psi", test_proc_psi_cases);
+        g_test_add_func("/agent/proc/zram/mm-stat", test_proc_zram_mm_stat);
+        g_test_add_func("/agent/proc/zram/read", test_proc_zram_read);
         g_test_add_func("/agent/report/values", test_report_values);
         g_test_add_func("/agent/report/hello", test_report_hello);
         g_test_add_func("/agent/request/cases", test_request_cases);

@@ -20,6 +20,14 @@
         "{\"v\":1,\"type\":\"report\",\"seq\":" seq ",\"reason\":\"periodic\","                    \
         "\"uptime_ms\":1000,\"interval_ms\":5000,"
 
+/* Revision 2 members: one zram swap device, zswap, zswap counters. */
+#define ZDEV(name, orig, compr, used)                                                              \
+        "{\"name\":\"" name "\",\"orig_data_size\":" orig ",\"compr_data_size\":" compr            \
+        ",\"mem_used_total\":" used ",\"mem_limit\":0,\"huge_pages\":3,\"swap\":true}"
+#define ZRAM "\"zram\":[" ZDEV("zram0", "400000", "100000", "120000") "]"
+#define MEM2 "\"mem\":{\"total\":1000000,\"available\":600000,\"zswap\":5000,\"zswapped\":20000}"
+#define ZMEM "\"mem\":{\"total\":1000000}"
+
 /* The baseline every "previous" case is checked against. */
 static const char *const baseline = HEAD("5") MEM "," VM "," PSI "," AGENT "}";
 
@@ -123,6 +131,65 @@ static const ReportCase report_cases[] = {
      TRUE, BACKWARDS},
     {"cpu-backwards", HEAD("6") MEM ",\"agent\":{\"cpu_us\":99,\"rss_bytes\":1}}", TRUE, BACKWARDS},
     {"counter-missing-is-fine", HEAD("6") MEM "}", TRUE, OK},
+    /* Revision 2: zram, zswap; each bounded. */
+    {"rev2-full", HEAD("6") MEM2 "," ZRAM ",\"vm\":{\"zswpin\":1,\"zswpout\":2}}", TRUE, OK},
+    {"zram-empty", HEAD("1") ZMEM ",\"zram\":[]}", FALSE, OK},
+    {"zram-not-array", HEAD("1") ZMEM ",\"zram\":{}}", FALSE, INVALID},
+    {"zram-not-object", HEAD("1") ZMEM ",\"zram\":[1]}", FALSE, INVALID},
+    {"zram-bad-name", HEAD("1") ZMEM ",\"zram\":[" ZDEV("sda", "1", "1", "1") "]}", FALSE, INVALID},
+    {"zram-name-suffix", HEAD("1") ZMEM ",\"zram\":[" ZDEV("zram0x", "1", "1", "1") "]}", FALSE,
+     INVALID},
+    {"zram-name-long",
+     HEAD("1") ZMEM ",\"zram\":[" ZDEV("zram12345678901234567", "1", "1", "1") "]}", FALSE,
+     INVALID},
+    {"zram-missing-member",
+     HEAD("1") ZMEM ",\"zram\":[{\"name\":\"zram0\",\"orig_data_size\":1,\"swap\":true}]}", FALSE,
+     INVALID},
+    {"zram-orig-huge", HEAD("1") ZMEM ",\"zram\":[" ZDEV("zram0", "17592186044417", "1", "1") "]}",
+     FALSE, INVALID},
+    {"zram-negative", HEAD("1") ZMEM ",\"zram\":[" ZDEV("zram0", "-1", "1", "1") "]}", FALSE,
+     INVALID},
+    {"zram-used-over-total", HEAD("1") ZMEM ",\"zram\":[" ZDEV("zram0", "1", "1", "1000001") "]}",
+     FALSE, INVALID},
+    {"zram-pools-over-total",
+     HEAD("1") ZMEM
+     ",\"zram\":[" ZDEV("zram0", "1", "1", "600000") "," ZDEV("zram1", "1", "1", "600000") "]}",
+     FALSE, INVALID},
+    {"zram-swap-string",
+     HEAD("1") ZMEM ",\"zram\":[{\"name\":\"zram0\",\"orig_data_size\":1,"
+                    "\"compr_data_size\":1,\"mem_used_total\":1,\"mem_limit\":0,\"huge_pages\":0,"
+                    "\"swap\":\"yes\"}]}",
+     FALSE, INVALID},
+    {"zram-nine-devices",
+     HEAD("1") ZMEM
+     ",\"zram\":[" ZDEV("zram0", "1", "1", "1") "," ZDEV("zram1", "1", "1", "1") "," ZDEV(
+         "zram2", "1", "1",
+         "1") "," ZDEV("zram3", "1", "1",
+                       "1") "," ZDEV("zram4", "1", "1",
+                                     "1") "," ZDEV("zram5", "1", "1",
+                                                   "1") "," ZDEV("zram6", "1", "1",
+                                                                 "1") "," ZDEV("zram7", "1", "1",
+                                                                               "1") "," ZDEV("zram"
+                                                                                             "8",
+                                                                                             "1",
+                                                                                             "1",
+                                                                                             "1") "]}",
+     FALSE, INVALID},
+    {"zswap-alone", HEAD("1") "\"mem\":{\"total\":10,\"zswap\":1}}", FALSE, INVALID},
+    {"zswap-over-total", HEAD("1") "\"mem\":{\"total\":10,\"zswap\":11,\"zswapped\":11}}", FALSE,
+     INVALID},
+    {"zswapped-huge", HEAD("1") "\"mem\":{\"total\":10,\"zswap\":1,\"zswapped\":17592186044417}}",
+     FALSE, INVALID},
+    {"zswpin-string", HEAD("1") ZMEM ",\"vm\":{\"zswpin\":\"1\"}}", FALSE, INVALID},
+    {"zswpin-first-report", HEAD("6") ZMEM ",\"vm\":{\"zswpin\":0}}", FALSE, OK},
+    {"hello-revision-zero",
+     "{\"v\":1,\"type\":\"hello\",\"seq\":1,\"version\":\"1\",\"interval_ms\":5000,"
+     "\"revision\":0}",
+     FALSE, INVALID},
+    {"hello-revision-string",
+     "{\"v\":1,\"type\":\"hello\",\"seq\":1,\"version\":\"1\",\"interval_ms\":5000,"
+     "\"revision\":\"2\"}",
+     FALSE, INVALID},
 };
 
 static json_object *
@@ -193,6 +260,83 @@ test_report_fields(void)
         vt_agent_report_clear(&report);
 }
 
+/* A revision 2 report: its figures summed over the devices, its flags. */
+static void
+test_report_rev2_fields(void)
+{
+        g_autoptr(json_object) object = parse_json(
+            HEAD("1") MEM2 ",\"zram\":[" ZDEV("zram0", "400000", "100000", "120000") "," ZDEV(
+                "zram1", "1000", "500", "4096") "],\"vm\":{\"pswpin\":1,\"pswpout\":2,"
+                                                "\"zswpin\":3,\"zswpout\":4}}");
+        VtAgentReport report = {0};
+
+        g_assert_true(vt_agent_report_parse(object, NULL, &report, NULL));
+        g_assert_cmpuint(report.fields & VT_AGENT_HAS_ZRAM, !=, 0);
+        g_assert_cmpuint(report.fields & VT_AGENT_HAS_ZSWAP, !=, 0);
+        g_assert_cmpuint(report.fields & VT_AGENT_HAS_ZSWPIN, !=, 0);
+        g_assert_cmpuint(report.fields & VT_AGENT_HAS_SWAP_RATES, ==, 0); /* no previous */
+        g_assert_cmpuint(report.zram_devices, ==, 2);
+        g_assert_cmpuint(report.zram_swap_devices, ==, 2);
+        g_assert_cmpuint(report.zram_orig, ==, 401000);
+        g_assert_cmpuint(report.zram_compr, ==, 100500);
+        g_assert_cmpuint(report.zram_used, ==, 124096);
+        g_assert_cmpuint(report.zram_huge_pages, ==, 6);
+        g_assert_cmpuint(report.zswap_pool, ==, 5000);
+        g_assert_cmpuint(report.zswap_stored, ==, 20000);
+        g_assert_cmpuint(report.zswpout, ==, 4);
+        vt_agent_report_clear(&report);
+}
+
+/* Swap rates from two reports: pswp* plus zswp*, per second of guest time; a
+ * report too close carries them over; a counter set that changed gives none. */
+static void
+test_report_swap_rates(void)
+{
+#define R(seq, up, in, out, zin)                                                                   \
+        "{\"v\":1,\"type\":\"report\",\"seq\":" seq ",\"reason\":\"periodic\",\"uptime_ms\":" up   \
+        ",\"interval_ms\":5000," ZMEM ",\"vm\":{\"pswpin\":" in ",\"pswpout\":" out                \
+        ",\"zswpin\":" zin ",\"zswpout\":0}}"
+        g_autoptr(json_object) a = parse_json(R("1", "1000", "100", "50", "0"));
+        g_autoptr(json_object) b = parse_json(R("2", "3000", "2100", "250", "1000"));
+        g_autoptr(json_object) c = parse_json(R("3", "3100", "2200", "250", "1000"));
+        /* No zswp* counters any more: no rates. */
+        g_autoptr(json_object) d = parse_json(
+            "{\"v\":1,\"type\":\"report\",\"seq\":4,\"reason\":\"periodic\",\"uptime_ms\":9000,"
+            "\"interval_ms\":5000," ZMEM ",\"vm\":{\"pswpin\":9999,\"pswpout\":9999}}");
+        VtAgentReport ra = {0}, rb = {0}, rc = {0}, rd = {0};
+
+        g_assert_true(vt_agent_report_parse(a, NULL, &ra, NULL));
+        g_assert_true(vt_agent_report_parse(b, &ra, &rb, NULL));
+        g_assert_cmpuint(rb.fields & VT_AGENT_HAS_SWAP_RATES, !=, 0);
+        g_assert_cmpfloat_with_epsilon(rb.swap_in_per_s, 1500.0, 1e-9); /* (2000 + 1000) / 2 s */
+        g_assert_cmpfloat_with_epsilon(rb.swap_out_per_s, 100.0, 1e-9);
+        g_assert_true(vt_agent_report_parse(c, &rb, &rc, NULL)); /* 100 ms later: carried */
+        g_assert_cmpfloat_with_epsilon(rc.swap_in_per_s, 1500.0, 1e-9);
+        g_assert_true(vt_agent_report_parse(d, &rc, &rd, NULL));
+        g_assert_cmpuint(rd.fields & VT_AGENT_HAS_SWAP_RATES, ==, 0);
+#undef R
+}
+
+/* An old agent's hello has no revision: 1. */
+static void
+test_report_hello_revision(void)
+{
+        g_autoptr(json_object) old =
+            parse_json("{\"v\":1,\"type\":\"hello\",\"seq\":1,\"version\":\"0.1.0\","
+                       "\"interval_ms\":2000}");
+        g_autoptr(json_object) now =
+            parse_json("{\"v\":1,\"type\":\"hello\",\"seq\":1,\"version\":\"0.2.0\","
+                       "\"interval_ms\":2000,\"revision\":2}");
+        VtAgentReport report = {0};
+
+        g_assert_true(vt_agent_report_parse(old, NULL, &report, NULL));
+        g_assert_cmpuint(report.revision, ==, 1);
+        vt_agent_report_clear(&report);
+        g_assert_true(vt_agent_report_parse(now, NULL, &report, NULL));
+        g_assert_cmpuint(report.revision, ==, 2);
+        vt_agent_report_clear(&report);
+}
+
 static void
 test_report_hello(void)
 {
@@ -225,5 +369,8 @@ main(int argc, char **argv)
         }
         g_test_add_func("/agent/report/fields", test_report_fields);
         g_test_add_func("/agent/report/hello", test_report_hello);
+        g_test_add_func("/agent/report/rev2-fields", test_report_rev2_fields);
+        g_test_add_func("/agent/report/swap-rates", test_report_swap_rates);
+        g_test_add_func("/agent/report/hello-revision", test_report_hello_revision);
         return g_test_run();
 }

@@ -102,6 +102,8 @@ static const AgentField vm_fields[] = {
     FIELD(VT_AGENT_KEY_VM_OOM_KILL, VT_AGENT_HAS_OOM_KILL, oom_kill),
     FIELD(VT_AGENT_KEY_VM_ALLOCSTALL, VT_AGENT_HAS_ALLOCSTALL, allocstall),
     FIELD(VT_AGENT_KEY_VM_PGSCAN_DIRECT, VT_AGENT_HAS_PGSCAN_DIRECT, pgscan_direct),
+    FIELD(VT_AGENT_KEY_VM_ZSWPIN, VT_AGENT_HAS_ZSWPIN, zswpin),
+    FIELD(VT_AGENT_KEY_VM_ZSWPOUT, VT_AGENT_HAS_ZSWPOUT, zswpout),
 };
 
 #undef FIELD
@@ -135,6 +137,8 @@ agent_parse_mem(json_object *object, VtAgentReport *report, GError **error)
         gboolean present = FALSE;
         gboolean has_swap_total = FALSE;
         gboolean has_swap_free = FALSE;
+        gboolean has_zswap = FALSE;
+        gboolean has_zswapped = FALSE;
 
         if (!agent_get(object, VT_AGENT_KEY_MEM, json_type_object, TRUE, &mem, error) ||
             !agent_get_uint(mem, VT_AGENT_KEY_MEM_TOTAL, TRUE, 1, VT_AGENT_MEMORY_MAX,
@@ -144,8 +148,20 @@ agent_parse_mem(json_object *object, VtAgentReport *report, GError **error)
             !agent_get_uint(mem, VT_AGENT_KEY_MEM_SWAP_TOTAL, FALSE, 0, VT_AGENT_MEMORY_MAX,
                             &report->swap_total, &has_swap_total, error) ||
             !agent_get_uint(mem, VT_AGENT_KEY_MEM_SWAP_FREE, FALSE, 0, VT_AGENT_MEMORY_MAX,
-                            &report->swap_free, &has_swap_free, error))
+                            &report->swap_free, &has_swap_free, error) ||
+            !agent_get_uint(mem, VT_AGENT_KEY_MEM_ZSWAP, FALSE, 0, VT_AGENT_MEMORY_MAX,
+                            &report->zswap_pool, &has_zswap, error) ||
+            !agent_get_uint(mem, VT_AGENT_KEY_MEM_ZSWAPPED, FALSE, 0, VT_AGENT_MEMORY_MAX,
+                            &report->zswap_stored, &has_zswapped, error))
                 return FALSE;
+
+        if (has_zswap != has_zswapped) {
+                g_set_error_literal(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
+                                    "'zswap' and 'zswapped' come together");
+                return FALSE;
+        }
+        if (has_zswap)
+                report->fields |= VT_AGENT_HAS_ZSWAP;
 
         if (has_swap_total != has_swap_free) {
                 g_set_error_literal(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
@@ -155,7 +171,8 @@ agent_parse_mem(json_object *object, VtAgentReport *report, GError **error)
         if (has_swap_total)
                 report->fields |= VT_AGENT_HAS_SWAP;
         if (report->mem_free > report->mem_total || report->mem_available > report->mem_total ||
-            report->mem_cached > report->mem_total || report->swap_free > report->swap_total) {
+            report->mem_cached > report->mem_total || report->swap_free > report->swap_total ||
+            report->zswap_pool > report->mem_total) {
                 g_set_error_literal(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
                                     "memory figures exceed their totals");
                 return FALSE;
@@ -229,6 +246,132 @@ agent_parse_psi_line(json_object *psi, const AgentPsiLine *line, VtAgentPsi *ret
         return TRUE;
 }
 
+/* Whether @name is "zram" followed by 1 to VT_AGENT_ZRAM_NAME_MAX digits. */
+static gboolean
+agent_zram_name_ok(const char *name, gsize len)
+{
+        if (len <= 4 || len > 4 + VT_AGENT_ZRAM_NAME_MAX || !g_str_has_prefix(name, "zram"))
+                return FALSE;
+        for (gsize i = 4; i < len; i++)
+                if (!g_ascii_isdigit(name[i]))
+                        return FALSE;
+        return TRUE;
+}
+
+/* One device of "zram": every member there, each in range; adds it to the sums. */
+static gboolean
+agent_parse_zram_device(json_object *dev, VtAgentReport *report, GError **error)
+{
+        json_object *name = NULL, *swap = NULL;
+        guint64 orig = 0, compr = 0, used = 0, limit = 0, huge = 0;
+        gboolean present = FALSE;
+
+        if (!json_object_is_type(dev, json_type_object)) {
+                g_set_error_literal(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
+                                    "'zram' holds something other than objects");
+                return FALSE;
+        }
+        if (!agent_get(dev, VT_AGENT_KEY_ZRAM_NAME, json_type_string, TRUE, &name, error) ||
+            !agent_get(dev, VT_AGENT_KEY_ZRAM_SWAP, json_type_boolean, TRUE, &swap, error) ||
+            !agent_get_uint(dev, VT_AGENT_KEY_ZRAM_ORIG, TRUE, 0, VT_AGENT_MEMORY_MAX, &orig,
+                            &present, error) ||
+            !agent_get_uint(dev, VT_AGENT_KEY_ZRAM_COMPR, TRUE, 0, VT_AGENT_MEMORY_MAX, &compr,
+                            &present, error) ||
+            !agent_get_uint(dev, VT_AGENT_KEY_ZRAM_USED, TRUE, 0, VT_AGENT_MEMORY_MAX, &used,
+                            &present, error) ||
+            !agent_get_uint(dev, VT_AGENT_KEY_ZRAM_LIMIT, TRUE, 0, VT_AGENT_MEMORY_MAX, &limit,
+                            &present, error) ||
+            !agent_get_uint(dev, VT_AGENT_KEY_ZRAM_HUGE_PAGES, TRUE, 0, VT_AGENT_MEMORY_MAX >> 12,
+                            &huge, &present, error))
+                return FALSE;
+        if (!agent_zram_name_ok(json_object_get_string(name),
+                                (gsize)json_object_get_string_len(name))) {
+                g_set_error_literal(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
+                                    "a zram device's 'name' is not zram<N>");
+                return FALSE;
+        }
+        /* Each figure is under VT_AGENT_MEMORY_MAX and there are at most
+         * VT_AGENT_ZRAM_MAX devices: the sums cannot overflow. */
+        report->zram_devices++;
+        report->zram_swap_devices += json_object_get_boolean(swap) ? 1 : 0;
+        report->zram_orig += orig;
+        report->zram_compr += compr;
+        report->zram_used += used;
+        report->zram_limit += limit;
+        report->zram_huge_pages += huge;
+        return TRUE;
+}
+
+/* "zram" (revision 2): at most VT_AGENT_ZRAM_MAX devices whose pools fit in MemTotal. */
+static gboolean
+agent_parse_zram(json_object *object, VtAgentReport *report, GError **error)
+{
+        json_object *zram = NULL;
+        gsize n;
+
+        if (!agent_get(object, VT_AGENT_KEY_ZRAM, json_type_array, FALSE, &zram, error))
+                return FALSE;
+        if (zram == NULL)
+                return TRUE;
+        n = json_object_array_length(zram);
+        if (n > VT_AGENT_ZRAM_MAX) {
+                g_set_error(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
+                            "'zram' lists %" G_GSIZE_FORMAT " devices, more than %d", n,
+                            VT_AGENT_ZRAM_MAX);
+                return FALSE;
+        }
+        for (gsize i = 0; i < n; i++)
+                if (!agent_parse_zram_device(json_object_array_get_idx(zram, i), report, error))
+                        return FALSE;
+        if (report->zram_used > report->mem_total) {
+                g_set_error_literal(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
+                                    "zram pools exceed MemTotal");
+                return FALSE;
+        }
+        report->fields |= VT_AGENT_HAS_ZRAM;
+        return TRUE;
+}
+
+/* Pages swapped in or out, zswap included (its loads and stores bypass pswp*). */
+static guint64
+agent_swapped(const VtAgentReport *r, gboolean in)
+{
+        guint64 n = in ? r->pswpin : r->pswpout;
+
+        if (r->fields & (in ? VT_AGENT_HAS_ZSWPIN : VT_AGENT_HAS_ZSWPOUT))
+                n += in ? r->zswpin : r->zswpout;
+        return n;
+}
+
+/* Swap rates since @previous (counters checked monotonic), or its rates
+ * carried over when it is too close. */
+static void
+agent_swap_rates(const VtAgentReport *previous, VtAgentReport *report)
+{
+        guint32 need =
+            VT_AGENT_HAS_PSWPIN | VT_AGENT_HAS_PSWPOUT | VT_AGENT_HAS_ZSWPIN | VT_AGENT_HAS_ZSWPOUT;
+        guint32 both = report->fields & previous->fields;
+        guint64 dt = report->uptime_ms - previous->uptime_ms;
+
+        /* Only counters both reports have, and the same set of them. */
+        if (!(both & VT_AGENT_HAS_PSWPIN) || !(both & VT_AGENT_HAS_PSWPOUT) ||
+            (report->fields & need) != (previous->fields & need))
+                return;
+        if (dt < VT_AGENT_RATE_MIN_MS) {
+                if (previous->fields & VT_AGENT_HAS_SWAP_RATES) {
+                        report->swap_in_per_s = previous->swap_in_per_s;
+                        report->swap_out_per_s = previous->swap_out_per_s;
+                        report->fields |= VT_AGENT_HAS_SWAP_RATES;
+                }
+                return;
+        }
+        report->swap_in_per_s =
+            (double)(agent_swapped(report, TRUE) - agent_swapped(previous, TRUE)) * 1000.0 / dt;
+        report->swap_out_per_s =
+            (double)(agent_swapped(report, FALSE) - agent_swapped(previous, FALSE)) * 1000.0 / dt;
+        report->fields |= VT_AGENT_HAS_SWAP_RATES;
+}
+
 static gboolean
 agent_parse_report(json_object *object, VtAgentReport *report, GError **error)
 {
@@ -272,7 +415,8 @@ agent_parse_report(json_object *object, VtAgentReport *report, GError **error)
             !agent_get_uint(agent, VT_AGENT_KEY_AGENT_RSS_BYTES, FALSE, 0, VT_AGENT_MEMORY_MAX,
                             &report->agent_rss_bytes, &has_rss, error) ||
             !agent_get_uint(agent, VT_AGENT_KEY_AGENT_DROPPED_REQUESTS, FALSE, 0, G_MAXINT64,
-                            &report->agent_dropped_requests, &present, error))
+                            &report->agent_dropped_requests, &present, error) ||
+            !agent_parse_zram(object, report, error))
                 return FALSE;
         if (has_some)
                 report->fields |= VT_AGENT_HAS_PSI_SOME;
@@ -288,6 +432,7 @@ agent_parse_hello(json_object *object, VtAgentReport *report, GError **error)
 {
         json_object *version = NULL;
         json_object *features = NULL;
+        gboolean present = FALSE;
 
         if (!agent_get(object, VT_AGENT_KEY_AGENT_VERSION, json_type_string, TRUE, &version,
                        error) ||
@@ -299,6 +444,11 @@ agent_parse_hello(json_object *object, VtAgentReport *report, GError **error)
                                     "'version' is longer than 64 bytes");
                 return FALSE;
         }
+        if (!agent_get_uint(object, VT_AGENT_KEY_REVISION, FALSE, 1, G_MAXINT32, &report->revision,
+                            &present, error))
+                return FALSE;
+        if (!present)
+                report->revision = 1;
         report->version = g_strdup(json_object_get_string(version));
         for (size_t i = 0; features != NULL && i < json_object_array_length(features); i++) {
                 json_object *feature = json_object_array_get_idx(features, i);
@@ -397,6 +547,8 @@ vt_agent_report_parse(json_object *object, const VtAgentReport *previous, VtAgen
                         return FALSE;
                 if (previous != NULL && !agent_check_monotonic(previous, &report, error))
                         return FALSE;
+                if (previous != NULL && previous->kind == VT_AGENT_MESSAGE_REPORT)
+                        agent_swap_rates(previous, &report);
         } else {
                 g_set_error_literal(error, VT_AGENT_ERROR, VT_AGENT_ERROR_INVALID,
                                     "unknown 'type'");

@@ -23,6 +23,10 @@ typedef enum {
         VT_AGENT_ERROR_BACKWARDS,
 } VtAgentError;
 
+/* Swap rates are measured over at least this much guest time (ms); closer
+ * reports (a push right after a periodic one) carry the last rates over. */
+#define VT_AGENT_RATE_MIN_MS 500
+
 typedef enum {
         VT_AGENT_MESSAGE_HELLO,
         VT_AGENT_MESSAGE_REPORT,
@@ -46,6 +50,11 @@ typedef enum {
         VT_AGENT_HAS_PSI_SOME = 1 << 13,
         VT_AGENT_HAS_PSI_FULL = 1 << 14,
         VT_AGENT_HAS_AGENT = 1 << 15, /* the agent's own cpu_us and rss_bytes */
+        VT_AGENT_HAS_ZSWAP = 1 << 16, /* zswap_pool and zswap_stored (revision 2) */
+        VT_AGENT_HAS_ZSWPIN = 1 << 17,
+        VT_AGENT_HAS_ZSWPOUT = 1 << 18,
+        VT_AGENT_HAS_ZRAM = 1 << 19,       /* the zram_* figures: a "zram" array came */
+        VT_AGENT_HAS_SWAP_RATES = 1 << 20, /* swap_in_per_s and swap_out_per_s */
 } VtAgentFields;
 
 /**
@@ -92,6 +101,22 @@ typedef struct {
  * @agent_cpu_us: the agent's own CPU time
  * @agent_rss_bytes: the agent's resident memory
  * @agent_dropped_requests: host requests the agent ignored
+ * @revision: a hello's protocol revision (1 when it says none)
+ * @zswap_pool: Zswap, bytes: guest RAM its zswap pool takes
+ * @zswap_stored: Zswapped, bytes: what the pool holds, uncompressed
+ * @zswpin: zswap loads since guest boot
+ * @zswpout: zswap stores since guest boot
+ * @zram_devices: zram devices in use in the guest (at most %VT_AGENT_ZRAM_MAX)
+ * @zram_swap_devices: how many of them are swap
+ * @zram_orig: what they hold, uncompressed, bytes (sum of orig_data_size)
+ * @zram_compr: the same, compressed (sum of compr_data_size)
+ * @zram_used: guest RAM their pools take (sum of mem_used_total)
+ * @zram_limit: the sum of their mem_limit, bytes (0: none has a limit)
+ * @zram_huge_pages: incompressible pages they hold
+ * @swap_in_per_s: pages swapped in a second (pswpin + zswpin) since the
+ *     previous report, or carried over from it when that was under
+ *     %VT_AGENT_RATE_MIN_MS ago; with %VT_AGENT_HAS_SWAP_RATES
+ * @swap_out_per_s: pages swapped out a second (pswpout + zswpout), as above
  * @received_us: host monotonic time the line arrived (set by the reader)
  *
  * A validated line from the agent. Plain data; @version is owned.
@@ -129,6 +154,21 @@ typedef struct {
         guint64 agent_cpu_us;
         guint64 agent_rss_bytes;
         guint64 agent_dropped_requests;
+
+        guint64 revision;
+        guint64 zswap_pool;
+        guint64 zswap_stored;
+        guint64 zswpin;
+        guint64 zswpout;
+        guint zram_devices;
+        guint zram_swap_devices;
+        guint64 zram_orig;
+        guint64 zram_compr;
+        guint64 zram_used;
+        guint64 zram_limit;
+        guint64 zram_huge_pages;
+        double swap_in_per_s;
+        double swap_out_per_s;
 
         gint64 received_us;
 } VtAgentReport;
