@@ -48,6 +48,7 @@
  */
 #include <errno.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +90,7 @@ typedef struct {
         gint64 start_us;
         gboolean interrupted;
         char *dir;
+        char *history; /* the flight recorder's directory, kept after the demo */
         VtTestGuest *guests[N_GUESTS];
         VtTestDaemon *daemon;
 
@@ -561,11 +563,14 @@ demo_boot(Demo *demo, GError **error)
 static gboolean
 demo_start_daemon(Demo *demo, GError **error)
 {
+        g_autofree char *config = NULL;
+
         say(demo,
             "starting vmtided: a %d MiB budget for %d guests of %" G_GUINT64_FORMAT
             " MiB, a tick every second, KSM left alone",
             BUDGET_MIB, N_GUESTS, GUEST_BYTES / MIB);
-        demo->daemon = vt_test_daemon_start(demo->dir, config_text, error);
+        config = g_strdup_printf("%s[recorder]\ndir = %s\n", config_text, demo->history);
+        demo->daemon = vt_test_daemon_start(demo->dir, config, error);
         if (demo->daemon == NULL)
                 return FALSE;
         say(demo, "vmtided is ready: pid %d, control socket %s",
@@ -850,6 +855,45 @@ demo_stop(Demo *demo, GError **error)
         return TRUE;
 }
 
+/* Where the flight recorder kept the run, and the commands that show it. */
+static void
+print_history(Demo *demo)
+{
+        g_autoptr(GDir) dir = NULL;
+        g_autofree char *found = g_find_program_in_path("vmtide");
+        /* This build's CLI when none is installed. */
+        const char *cli = found != NULL ? "vmtide" : VT_CLI;
+        const char *h = demo->history;
+        const char *name;
+        guint64 bytes = 0;
+        guint n = 0;
+
+        if (h == NULL)
+                return;
+        dir = g_dir_open(h, 0, NULL);
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+                g_autofree char *path = g_build_filename(h, name, NULL);
+                GStatBuf st;
+
+                if (g_str_has_suffix(name, ".vtrec") && g_stat(path, &st) == 0) {
+                        bytes += (guint64)st.st_size;
+                        n++;
+                }
+        }
+        /* Nothing recorded (the demo failed before vmtided ran): nothing kept. */
+        if (n == 0) {
+                g_rmdir(h);
+                return;
+        }
+        say(demo,
+            "vmtided's flight recorder kept the run: %s (%u segment%s, %" G_GUINT64_FORMAT " KiB)",
+            h, n, n == 1 ? "" : "s", (bytes + 1023) / 1024);
+        printf("  what it decided, and why:        %s history --dir %s\n"
+               "  its timelines, drawn:            %s plot %s -o run.svg\n"
+               "  the same run under MoM's rules:  %s replay %s --policy mom\n",
+               cli, h, cli, h, cli, h);
+}
+
 static void
 print_log_tail(Demo *demo)
 {
@@ -896,9 +940,16 @@ main(int argc, char **argv)
             "- three test guests and vmtided: memory follows a workload (vmtide list, events)");
         g_autoptr(GError) error = NULL;
         g_autofree char *reason = NULL;
+        g_autofree char *history = NULL;
+        const GOptionEntry entries[] = {
+            {"history", 0, 0, G_OPTION_ARG_FILENAME, &history,
+             "Keep vmtided's history in DIR (default: a new directory under $TMPDIR)", "DIR"},
+            {NULL},
+        };
         Demo demo = {.events_fd = -1};
         gboolean ok;
 
+        g_option_context_add_main_entries(options, entries, NULL);
         if (!g_option_context_parse(options, &argc, &argv, &error)) {
                 fprintf(stderr, "vt-daemon-demo: %s\n", error->message);
                 return 2;
@@ -916,10 +967,15 @@ main(int argc, char **argv)
                VT_VERSION, g_getenv("VT_TEST_ACCEL") ? g_getenv("VT_TEST_ACCEL") : "tcg");
 
         demo.dir = g_dir_make_tmp("vt-daemon-demo-XXXXXX", &error);
-        ok = demo.dir != NULL && demo_boot(&demo, &error) && demo_start_daemon(&demo, &error) &&
-             demo_reclaim(&demo, &error) && demo_workload(&demo, &error) &&
-             demo_free(&demo, &error) && demo_second_workload(&demo, &error) &&
-             demo_stop(&demo, &error);
+        /* The history outlives the demo: it is what vmtide plot draws. */
+        if (history != NULL)
+                demo.history = g_canonicalize_filename(history, NULL);
+        else if (demo.dir != NULL)
+                demo.history = g_dir_make_tmp("vmtide-demo-history-XXXXXX", &error);
+        ok = demo.dir != NULL && demo.history != NULL && demo_boot(&demo, &error) &&
+             demo_start_daemon(&demo, &error) && demo_reclaim(&demo, &error) &&
+             demo_workload(&demo, &error) && demo_free(&demo, &error) &&
+             demo_second_workload(&demo, &error) && demo_stop(&demo, &error);
         if (!ok) {
                 /* A Ctrl-C reaches the children too: tell it from their end. */
                 while (g_main_context_iteration(NULL, FALSE))
@@ -934,5 +990,7 @@ main(int argc, char **argv)
         }
         demo_cleanup(&demo);
         say(&demo, "guests stopped, %s", ok ? "done" : "cleaned up");
+        print_history(&demo);
+        g_free(demo.history);
         return ok ? 0 : 1;
 }
