@@ -329,10 +329,13 @@ plot_read(Plot *plot, VtRecorderReader *reader, VtRecorderReplay *replay, guint 
 static void
 plot_clear(Plot *plot)
 {
-        g_ptr_array_unref(plot->guests);
-        g_string_free(plot->host, TRUE);
-        g_string_free(plot->ksm, TRUE);
-        g_free(plot->policy);
+        /* Also on the early returns, before the plot was filled in. */
+        g_clear_pointer(&plot->guests, g_ptr_array_unref);
+        if (plot->host != NULL)
+                g_string_free(g_steal_pointer(&plot->host), TRUE);
+        if (plot->ksm != NULL)
+                g_string_free(g_steal_pointer(&plot->ksm), TRUE);
+        g_clear_pointer(&plot->policy, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Plot, plot_clear)
