@@ -91,6 +91,12 @@ vt_balloon_config_init(VtBalloonConfig *config)
             /* 256 pages (1 MiB) a second: less is a daemon waking up, more
              * is the host paging back memory it needs. */
             .swap_in_tight = 256.0,
+            /* A guest reading back 64 pages (256 KiB) a second from its
+             * compressed swap uses what is there; 4096 pages (16 MiB) a
+             * second is a core's worth of lz4 decompression spent on
+             * paging: thrashing, though MemAvailable may look fine. */
+            .guest_swap_in_warm = 64.0,
+            .guest_swap_in_thrash = 4096.0,
         };
 }
 
@@ -563,4 +569,61 @@ vt_balloon_decide(VtBalloonPolicyFunc policy, const VtBalloonInput *input,
                 return;
         for (guint i = 0; i < input->n_guests; i++)
                 target_pause(&decision->targets[i], &input->guests[i]);
+}
+
+/**
+ * vt_balloon_guest_compressed:
+ * @guest: the guest
+ * @config: the tunables
+ * @ret_pushed_out: (out): with IN_USE or THRASHING, what its compressed
+ *     swap stands for beyond the RAM its pools take (stored uncompressed
+ *     minus pools), bytes: demand to count in its want; 0 otherwise
+ * @buf: receives the wording ("compressed swap thrashing: 5000 pages/s
+ *     in, 300 MiB stored"), for a reason
+ * @size: size of @buf
+ *
+ * A guest's compressed swap (zram and zswap), from a fresh agent report of
+ * protocol revision 2. Its pools are RAM the guest uses: MemAvailable
+ * leaves them out, so they already count in its use. What they hold is
+ * demand the guest pushed out: cold when it is not read back, and then
+ * the guest may be reclaimed as usual (it compresses more, at a small CPU
+ * cost); wanted when it is read back.
+ *
+ * Returns: what the compressed swap says
+ */
+VtBalloonCompressed
+vt_balloon_guest_compressed(const VtBalloonGuest *guest, const VtBalloonConfig *config,
+                            guint64 *ret_pushed_out, char *buf, gsize size)
+{
+        guint64 stored, pool;
+        double in = guest->agent_swap_in_per_s;
+        guint32 need = VT_BALLOON_GUEST_HAS_AGENT | VT_BALLOON_GUEST_HAS_COMPRESSED |
+                       VT_BALLOON_GUEST_HAS_SWAP_RATES;
+        VtBalloonCompressed verdict;
+
+        *ret_pushed_out = 0;
+        buf[0] = '\0';
+        if ((guest->flags & need) != need || guest->agent_age_us > config->stale_us ||
+            !isfinite(in) || !(in >= 0))
+                return VT_BALLOON_COMPRESSED_NONE;
+        /* The agent's figures are within 16 TiB each: no overflow. */
+        stored = MIN(guest->agent_zram_stored, VT_BALLOON_LIMIT) +
+                 MIN(guest->agent_zswap_stored, VT_BALLOON_LIMIT);
+        pool = MIN(guest->agent_zram_pool, VT_BALLOON_LIMIT) +
+               MIN(guest->agent_zswap_pool, VT_BALLOON_LIMIT);
+        if (stored == 0)
+                return VT_BALLOON_COMPRESSED_NONE;
+        if (isfinite(config->guest_swap_in_thrash) && config->guest_swap_in_thrash > 0 &&
+            in >= config->guest_swap_in_thrash)
+                verdict = VT_BALLOON_COMPRESSED_THRASHING;
+        else if (isfinite(config->guest_swap_in_warm) && config->guest_swap_in_warm > 0 &&
+                 in >= config->guest_swap_in_warm)
+                verdict = VT_BALLOON_COMPRESSED_IN_USE;
+        else
+                return VT_BALLOON_COMPRESSED_NONE;
+        *ret_pushed_out = stored > pool ? stored - pool : 0;
+        g_snprintf(buf, size, "compressed swap %s: %.0f pages/s in, %s stored",
+                   verdict == VT_BALLOON_COMPRESSED_THRASHING ? "thrashing" : "in use", in,
+                   SZ(stored));
+        return verdict;
 }

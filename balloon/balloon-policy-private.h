@@ -50,4 +50,24 @@ vt_balloon_age_s(gint64 age_us)
         return (age_us + G_USEC_PER_SEC / 2) / G_USEC_PER_SEC;
 }
 
+/**
+ * VtBalloonCompressed:
+ * @VT_BALLOON_COMPRESSED_NONE: no compressed swap holding data, or it is
+ *     idle (what it holds is cold), or the figures are missing or stale
+ * @VT_BALLOON_COMPRESSED_IN_USE: the guest reads it back at
+ *     guest_swap_in_warm or more: what it holds is demand
+ * @VT_BALLOON_COMPRESSED_THRASHING: ... at guest_swap_in_thrash or more
+ *
+ * What a guest's compressed swap says (vt_balloon_guest_compressed()).
+ */
+typedef enum {
+        VT_BALLOON_COMPRESSED_NONE,
+        VT_BALLOON_COMPRESSED_IN_USE,
+        VT_BALLOON_COMPRESSED_THRASHING,
+} VtBalloonCompressed;
+
+VtBalloonCompressed vt_balloon_guest_compressed(const VtBalloonGuest *guest,
+                                                const VtBalloonConfig *config,
+                                                guint64 *ret_pushed_out, char *buf, gsize size);
+
 G_END_DECLS

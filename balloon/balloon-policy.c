@@ -14,6 +14,12 @@
  *   headroom = max(guest_headroom_fraction × max, guest_headroom_min)
  *   want     = used + headroom, clamped to [min, max]
  *
+ * Compressed swap (zram, zswap; docs/balloon.md, "Compressed memory"): its
+ * pools are in used already (MemAvailable leaves them out). While the guest
+ * reads it back at guest_swap_in_warm or more, what it holds beyond its
+ * pools counts in want too; at guest_swap_in_thrash or more the guest is
+ * under pressure. Idle, it changes nothing: cold data may stay compressed.
+ *
  * The host. The guests' free memory is host MemAvailable beyond
  * host_reserve, and, with a budget, no more than the budget minus what all
  * guests hold (skipped ones too: they hold it all the same). Measured
@@ -229,6 +235,8 @@ typedef struct {
         guint64 spare;        /* SPARE: actual - floor */
         const char *pressure; /* why it is under pressure, or NULL */
         char pressure_buf[64];
+        VtBalloonCompressed compressed;
+        char compressed_buf[80];
         Portion portion;
 } GuestPlan;
 
@@ -364,7 +372,7 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
 {
         const VtBalloonGuest *g = &input->guests[i];
         const VtBalloonGuestConfig *gc = input->configs != NULL ? &input->configs[i] : NULL;
-        guint64 actual = g->actual_bytes, headroom, guard;
+        guint64 actual = g->actual_bytes, headroom, guard, pushed_out;
         double low = vt_balloon_fraction(config->guest_low_fraction);
         double psi = g->agent_psi_some_avg10;
         gint64 since = input->now_us - g->last_change_us;
@@ -383,7 +391,10 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
                                           (double)p->limits.max_bytes),
                        MIN(config->guest_headroom_min, VT_BALLOON_LIMIT));
         p->used = actual - MIN(p->available, actual);
-        p->want = CLAMP(p->used + headroom, p->limits.min_bytes, p->limits.max_bytes);
+        /* Compressed swap read back: what it stands for is demand. */
+        p->compressed = vt_balloon_guest_compressed(g, config, &pushed_out, p->compressed_buf,
+                                                    sizeof(p->compressed_buf));
+        p->want = CLAMP(p->used + pushed_out + headroom, p->limits.min_bytes, p->limits.max_bytes);
         /* Never reclaim a guest into the low-available pressure line
          * (only matters for configurations with a headroom under it). */
         guard = low < 0.5 ? vt_balloon_page_up((double)p->used / (1.0 - low)) + VT_BALLOON_PAGE_SIZE
@@ -403,6 +414,8 @@ guest_plan(const VtBalloonInput *input, guint i, const VtBalloonConfig *config, 
                    psi >= config->guest_pressure_psi) {
                 g_snprintf(p->pressure_buf, sizeof(p->pressure_buf), "PSI some %.1f %%", psi);
                 p->pressure = p->pressure_buf;
+        } else if (p->compressed == VT_BALLOON_COMPRESSED_THRASHING) {
+                p->pressure = p->compressed_buf;
         } else if ((double)p->available < low * (double)actual) {
                 g_snprintf(p->pressure_buf, sizeof(p->pressure_buf), "available %s < %.0f %% of %s",
                            SZ(p->available), low * 100, SZ(actual));
@@ -536,8 +549,9 @@ guest_decide(const VtBalloonGuest *g, const VtBalloonConfig *config, const Guest
                                               p->pressure, SZ(p->limits.max_bytes));
                 else
                         vt_balloon_target_set(t, VT_BALLOON_ACTION_NONE, actual, p->want,
-                                              "has what it wants (%s of %s)", SZ(p->want),
-                                              SZ(actual));
+                                              "has what it wants (%s of %s)%s%s", SZ(p->want),
+                                              SZ(actual), p->compressed ? "; " : "",
+                                              p->compressed_buf);
                 break;
         case CLASS_SETTLING:
                 if (g->flags & VT_BALLOON_GUEST_MOVING)

@@ -68,6 +68,10 @@ typedef struct {
  *     pushes on such a drop)
  * @VT_BALLOON_GUEST_UNREACHABLE: the backend cannot drive the guest now
  *     (libvirtd restarting): leave it alone, its last state stands
+ * @VT_BALLOON_GUEST_HAS_COMPRESSED: @agent_zram_* and @agent_zswap_* are
+ *     valid (the agent reports them: protocol revision 2)
+ * @VT_BALLOON_GUEST_HAS_SWAP_RATES: @agent_swap_in_per_s and
+ *     @agent_swap_out_per_s are valid
  */
 typedef enum {
         VT_BALLOON_GUEST_HAS_BALLOON = 1 << 0,
@@ -78,6 +82,8 @@ typedef enum {
         VT_BALLOON_GUEST_MOVING = 1 << 5,
         VT_BALLOON_GUEST_LAST_RECLAIM = 1 << 6,
         VT_BALLOON_GUEST_UNREACHABLE = 1 << 7,
+        VT_BALLOON_GUEST_HAS_COMPRESSED = 1 << 8,
+        VT_BALLOON_GUEST_HAS_SWAP_RATES = 1 << 9,
 } VtBalloonGuestFlags;
 
 /**
@@ -102,6 +108,15 @@ typedef enum {
  * @agent_psi_full_avg10: the same, "full"
  * @agent_age_us: how old the agent's latest report is
  * @rss_bytes: the QEMU process's RSS (0: unknown); informative
+ * @agent_zram_stored: what the guest's zram devices hold, uncompressed
+ *     (orig_data_size summed), bytes
+ * @agent_zram_pool: guest RAM their pools take (mem_used_total summed),
+ *     bytes
+ * @agent_zswap_stored: what its zswap holds, uncompressed (Zswapped), bytes
+ * @agent_zswap_pool: guest RAM the zswap pool takes (Zswap), bytes
+ * @agent_swap_in_per_s: pages the guest swaps in a second (pswpin +
+ *     zswpin), over the agent's last reports
+ * @agent_swap_out_per_s: pages it swaps out a second (pswpout + zswpout)
  *
  * One guest, as the collector saw it. Memory the guest has "available"
  * comes from the agent when its report is fresh, from the balloon stats
@@ -124,6 +139,12 @@ typedef struct {
         double agent_psi_full_avg10;
         gint64 agent_age_us;
         guint64 rss_bytes;
+        guint64 agent_zram_stored;
+        guint64 agent_zram_pool;
+        guint64 agent_zswap_stored;
+        guint64 agent_zswap_pool;
+        double agent_swap_in_per_s;
+        double agent_swap_out_per_s;
 } VtBalloonGuest;
 
 /* A guest's shares when its configuration gives none (see
@@ -198,6 +219,11 @@ typedef struct {
  * @stale_us: stats or reports older than this are stale
  * @swap_in_tight: host pages swapped in per second at or above which the
  *     state is at least tight (the host is paging back what it needs)
+ * @guest_swap_in_warm: guest pages swapped in per second at or above which
+ *     a guest whose compressed swap (zram, zswap) holds data is reading it
+ *     back: what it pushed out counts in its want at its uncompressed size
+ * @guest_swap_in_thrash: ... at or above which such a guest is thrashing:
+ *     under pressure, whatever its MemAvailable says
  *
  * The tunables. vt_balloon_config_init() gives the defaults.
  */
@@ -219,6 +245,8 @@ typedef struct {
         gint64 stale_us;
         gint64 settle_us;
         double swap_in_tight;
+        double guest_swap_in_warm;
+        double guest_swap_in_thrash;
 } VtBalloonConfig;
 
 /**

@@ -36,6 +36,9 @@ typedef struct {
         guint shares;
         gboolean opt_out;
         double held; /* held by hand at this size (MiB); 0: not held */
+        /* compressed swap (agent revision 2): either set makes the figures known */
+        double zram;    /* MiB its zram holds, uncompressed; its pool takes a third */
+        double swap_in; /* pages/s it swaps in */
 } GuestSpec;
 
 /* An expected action: 0 is "any". */
@@ -695,6 +698,44 @@ static const PolicyCase policy_cases[] = {
                 .paused = TRUE,
                 .g = {NONE("proxmox: no change"), SKIP("held by hand at 512 MiB"),
                       NONE("paused; would reclaim: proxmox: shrink 512 MiB -> 412 MiB")}}}},
+    /* vmtide: compressed swap (docs/balloon.md, "Compressed memory"). The
+     * same guest as above, spare by its MemAvailable, with its zram: */
+    /* swapping in 5000 pages/s without zram (or from an agent that does not
+     * say): reclaimed as before */
+    {VMTIDE, "compressed-none-reclaimed", .budget = 1536,
+     .guests = {{512, 480, 200, .swap_in = 5000}, {512, 450, 400}, {512, 400, 350}},
+     .steps = {{.state = TIGHT,
+                .reason = "tight",
+                .g = {RECLAIM(454, 455, "tight: spare 203 MiB, reclaim 26 MiB step")}}}},
+    /* 150 MiB of cold data in zram (10 pages/s back): reclaimed as before */
+    {VMTIDE, "compressed-idle-reclaimed", .budget = 1536,
+     .guests = {{512, 480, 200, .zram = 150, .swap_in = 10}, {512, 450, 400}, {512, 400, 350}},
+     .steps = {{.state = TIGHT,
+                .reason = "tight",
+                .g = {RECLAIM(454, 455, "tight: spare 203 MiB, reclaim 26 MiB step")}}}},
+    /* 330 MiB in zram read back at 500 pages/s: the 220 MiB it stands for
+     * beyond its pool count in want (200 + 220 + 76.8): not reclaimed */
+    {VMTIDE, "compressed-in-use-kept", .budget = 1536,
+     .guests = {{512, 480, 200, .zram = 330, .swap_in = 500}, {512, 450, 400}, {512, 400, 350}},
+     .steps = {{.state = TIGHT,
+                .reason = "tight",
+                .g = {NONE("tight: wants 497 MiB, nothing free above the plenty line")}}}},
+    /* ... and with 300 MiB: want 477 MiB, the 3 MiB left are not worth a move */
+    {VMTIDE, "compressed-in-use-near-want", .budget = 1536,
+     .guests = {{512, 480, 200, .zram = 300, .swap_in = 500}, {512, 450, 400}, {512, 400, 350}},
+     .steps = {{.state = TIGHT,
+                .reason = "tight",
+                .g = {NONE("tight: spare 3 MiB, under the 16 MiB minimum change")}}}},
+    /* thrashing (5000 pages/s back from zram) with MemAvailable fine:
+     * pressure, given back to its maximum */
+    {VMTIDE, "compressed-thrashing-given", .budget = 1536,
+     .guests = {{512, 480, 200, .zram = 150, .swap_in = 5000}, {512, 450, 400}, {512, 400, 350}},
+     .steps = {{.state = TIGHT,
+                .reason = "tight",
+                .g = {GIVE(512, 512,
+                           "pressure (compressed swap thrashing: 5000 pages/s in, 150 MiB "
+                           "stored): give 480 MiB -> 512 MiB")}}}},
+
 };
 
 /* The figures a guest reports for its size @actual (MiB). */
@@ -721,6 +762,12 @@ guest_fill(const GuestSpec *s, guint i, double actual, VtBalloonGuest *g)
         g->agent_psi_some_avg10 = s->psi;
         g->agent_psi_full_avg10 = 0;
         g->agent_age_us = (s->src == SRC_STALE ? 45 : 1) * G_USEC_PER_SEC;
+        if ((g->flags & VT_BALLOON_GUEST_HAS_AGENT) && (s->zram > 0 || s->swap_in > 0)) {
+                g->flags |= VT_BALLOON_GUEST_HAS_COMPRESSED | VT_BALLOON_GUEST_HAS_SWAP_RATES;
+                g->agent_zram_stored = (guint64)(s->zram * MiB);
+                g->agent_zram_pool = (guint64)(s->zram / 3 * MiB);
+                g->agent_swap_in_per_s = s->swap_in;
+        }
 }
 
 static void
