@@ -267,6 +267,18 @@ vt_guest_snapshot(VtGuest *guest, gint64 now_us, VtBalloonGuest *ret_snapshot)
                 if (report->fields & VT_AGENT_HAS_PSI_FULL)
                         s.agent_psi_full_avg10 = report->psi_full.avg10;
                 s.agent_age_us = MAX(now_us - report->received_us, 0);
+                /* Compressed swap (revision 2): zram and zswap together. */
+                if (report->fields & (VT_AGENT_HAS_ZRAM | VT_AGENT_HAS_ZSWAP))
+                        s.flags |= VT_BALLOON_GUEST_HAS_COMPRESSED;
+                s.agent_zram_stored = report->zram_orig;
+                s.agent_zram_pool = report->zram_used;
+                s.agent_zswap_stored = report->zswap_stored;
+                s.agent_zswap_pool = report->zswap_pool;
+                if (report->fields & VT_AGENT_HAS_SWAP_RATES) {
+                        s.flags |= VT_BALLOON_GUEST_HAS_SWAP_RATES;
+                        s.agent_swap_in_per_s = report->swap_in_per_s;
+                        s.agent_swap_out_per_s = report->swap_out_per_s;
+                }
         }
         *ret_snapshot = s;
 }
