@@ -1067,6 +1067,112 @@ test_policy_no_oscillation(gconstpointer data)
         g_assert_cmpuint(state_changes, <=, 2 + 2 * pushes);
 }
 
+/* ---- compressed swap on a trace ---- */
+
+/*
+ * A 1 GiB guest with zram, the host critical for a minute (it needs far
+ * more than this guest can give). Its workload: 100 MiB of kernel and
+ * daemons, a hot anonymous set of 600 MiB; its kernel keeps 30 % of its
+ * RAM as page cache (swappiness high, as zram setups have it) and
+ * compresses what of the hot set does not fit into zram at 3:1. Every MiB
+ * of the hot set in zram is touched 24 times a second (pages read back).
+ * So MemAvailable (cache + pool-free) stays around 30 % however far the
+ * balloon goes: the guest looks fine while it decompresses. The same
+ * guest twice: once with its compressed swap reported (agent revision 2),
+ * once without (an older agent). Printed side by side (--verbose).
+ */
+typedef struct {
+        double actual, comp, swap_in, total_in;
+} TraceGuest;
+
+static void
+trace_guest_fill(TraceGuest *tg, gboolean visible, VtBalloonGuest *g)
+{
+        const double base = 100, hot = 600, cache_share = 0.3, touch = 24;
+        double resident = CLAMP(tg->actual * (1 - cache_share) - base, 0, hot);
+        double used;
+
+        tg->comp = hot - resident;
+        tg->swap_in = touch * tg->comp;
+        used = base + resident + tg->comp / 3;
+        *g = (VtBalloonGuest){
+            .name = visible ? "zram-seen" : "zram-unseen",
+            .flags = VT_BALLOON_GUEST_HAS_BALLOON | VT_BALLOON_GUEST_HAS_AGENT |
+                     VT_BALLOON_GUEST_HAS_STATS,
+            .max_bytes = 1024 * MiB,
+            .actual_bytes = (guint64)(tg->actual * MiB),
+            .stats_total = (guint64)(tg->actual * MiB),
+            .stats_available = (guint64)((tg->actual - used) * MiB),
+            .stats_age_us = G_USEC_PER_SEC,
+            .agent_mem_total = (guint64)(tg->actual * MiB),
+            .agent_mem_available = (guint64)((tg->actual - used) * MiB),
+            .agent_psi_some_avg10 = 1.0, /* zram reads barely stall */
+            .agent_age_us = G_USEC_PER_SEC,
+        };
+        if (visible) {
+                g->flags |= VT_BALLOON_GUEST_HAS_COMPRESSED | VT_BALLOON_GUEST_HAS_SWAP_RATES;
+                g->agent_zram_stored = (guint64)(tg->comp * MiB);
+                g->agent_zram_pool = (guint64)(tg->comp / 3 * MiB);
+                g->agent_swap_in_per_s = tg->swap_in;
+        }
+}
+
+static void
+test_policy_compressed_trace(void)
+{
+        VtBalloonConfig config;
+        VtBalloonState states[2] = {{0}};
+        TraceGuest tg[2] = {{.actual = 1024}, {.actual = 1024}};
+        gint64 last_change[2] = {0};
+
+        vt_balloon_config_init(&config);
+        g_test_message("  t | unseen: MiB  in pages/s | seen: MiB  in pages/s | seen: reason");
+        for (gint64 t = 0; t <= 60; t += 2) {
+                gint64 now = (1000 + t) * G_USEC_PER_SEC;
+                const char *reason = "";
+
+                for (guint v = 0; v < 2; v++) {
+                        VtBalloonGuest g;
+                        VtBalloonGuestConfig gc = {0};
+                        VtBalloonTarget target;
+                        VtBalloonHost host = {.mem_total = 16384 * MiB,
+                                              .mem_available = 300 * MiB,
+                                              .psi_some_avg10 = -1,
+                                              .psi_full_avg10 = -1};
+                        VtBalloonInput input = {.host = &host,
+                                                .guests = &g,
+                                                .configs = &gc,
+                                                .n_guests = 1,
+                                                .now_us = now};
+                        VtBalloonDecision d = {.targets = &target};
+
+                        trace_guest_fill(&tg[v], v == 1, &g);
+                        g.last_change_us = last_change[v];
+                        vt_balloon_policy_decide(&input, &config, &states[v], &d);
+                        g_assert_cmpint(d.host_state, ==, VT_HOST_STATE_CRITICAL);
+                        if (target.action == VT_BALLOON_ACTION_GIVE ||
+                            target.action == VT_BALLOON_ACTION_RECLAIM) {
+                                tg[v].actual = (double)target.target_bytes / MiB;
+                                last_change[v] = now;
+                        }
+                        trace_guest_fill(&tg[v], v == 1, &g);
+                        tg[v].total_in += tg[v].swap_in * 2;
+                        if (v == 1)
+                                reason = target.reason;
+                }
+                g_test_message("%3" G_GINT64_FORMAT " | %11.0f %11.0f | %9.0f %11.0f | %s", t,
+                               tg[0].actual, tg[0].swap_in, tg[1].actual, tg[1].swap_in, reason);
+        }
+        g_test_message("swapped in over 60 s: unseen %.0f pages, seen %.0f pages", tg[0].total_in,
+                       tg[1].total_in);
+        /* Unseen, the guest is reclaimed into thrashing and stays there... */
+        g_assert_cmpfloat(tg[0].swap_in, >=, config.guest_swap_in_thrash);
+        /* ...seen, it is held where the data it reads back fits. */
+        g_assert_cmpfloat(tg[1].swap_in, <, config.guest_swap_in_thrash);
+        g_assert_cmpfloat(tg[1].actual, >, tg[0].actual + 64);
+        g_assert_cmpfloat(tg[1].total_in, <, tg[0].total_in / 1.5);
+}
+
 /* ---- the rest ---- */
 
 static void
@@ -1328,6 +1434,7 @@ main(int argc, char **argv)
 
                 g_test_add_data_func(path, &sim_cases[i], test_policy_no_oscillation);
         }
+        g_test_add_func("/balloon/policy/compressed/trace", test_policy_compressed_trace);
         g_test_add_func("/balloon/policy/config/defaults", test_policy_config_defaults);
         g_test_add_func("/balloon/policy/strings", test_policy_strings);
         g_test_add_func("/balloon/policy/limits", test_policy_limits);
