@@ -422,6 +422,22 @@ source_migration_ended(gpointer data)
                g_strcmp0(status, "cancelled") == 0 || g_strcmp0(status, "gone") == 0;
 }
 
+/* How many moves @daemon's query-migrations lists, under way or finished. */
+static guint
+count_migrations(VtTestDaemon *daemon)
+{
+        g_autoptr(GError) error = NULL;
+        json_object *reply = vt_test_daemon_execute(daemon, "query-migrations", NULL, &error);
+        json_object *list;
+        guint n;
+
+        g_assert_no_error(error);
+        g_assert_true(json_object_object_get_ex(reply, "migrations", &list));
+        n = (guint)json_object_array_length(list);
+        json_object_put(reply);
+        return n;
+}
+
 static void
 test_daemon_killed(void)
 {
@@ -458,13 +474,19 @@ test_daemon_killed(void)
         from = vt_test_daemon_get_n_events(fx.d1);
         g_assert_true(vt_test_daemon_restart(fx.d1, &error));
         g_assert_no_error(error);
+        /* The restarted d1 knows of no move: it keeps none across a restart. */
+        g_assert_cmpuint(count_migrations(fx.d1), ==, 0);
+        /* It finds the spent source behind its link and takes it on as a
+         * guest (it does not read QEMU's run state: docs/migration.md,
+         * "Failures"), but never resumes it. */
         at = from;
-        /* What the restarted d1 makes of the spent source. */
         if (vt_test_daemon_wait_event(fx.d1, &at, "GUEST_ADDED", m.name, 10 * G_USEC_PER_SEC))
                 vt_test_say("md: the restarted d1 took the spent source on");
         g_assert_cmpuint(vt_test_daemon_count_events(fx.d1, from, "MIGRATION_STARTED", NULL), ==,
                          0);
         g_assert_cmpuint(vt_test_daemon_assert_runs_once(copies, 2, GUARD_US), ==, 1);
+        src_status = (g_free(src_status), vt_test_daemon_qemu_status(m.src));
+        g_assert_cmpstr(src_status, ==, "postmigrate");
 
         /* d2 has the guest: it manages the copy that runs. */
         at = 0;
