@@ -187,6 +187,11 @@ ksm_knobs_to_json(VtDaemon *daemon)
                 return NULL;
         d = vt_ksm_step_get_decision(daemon->ksm);
         o = json_object_new_object();
+        /* Another writer of the knobs (ksmtuned...): vmtided stands back. */
+        if (vt_ksm_step_get_other_writer(daemon->ksm) != NULL)
+                json_object_object_add(
+                    o, "other_writer",
+                    json_object_new_string(vt_ksm_step_get_other_writer(daemon->ksm)));
         if (d == NULL) {
                 json_object_object_add(
                     o, "reason",

@@ -20,6 +20,7 @@
 
 #include "ksm/ksm-driver.h"
 #include "ksm/ksm-proc.h"
+#include "ksm/ksm-writer.h"
 
 struct _VtKsmStep {
         VtKsmSysfs *sysfs;
@@ -34,6 +35,7 @@ struct _VtKsmStep {
         gboolean has_rates;
         VtKsmDecision decision;
         gboolean has_decision;
+        VtKsmWriter *writer; /* another writer of the knobs (ksm-writer.c) */
 };
 
 /**
@@ -67,6 +69,7 @@ vt_ksm_step_new(const char *sysfs_root, const char *proc_root, VtKsmTunerFunc tu
         ksm->proc_root = g_strdup(proc_root != NULL ? proc_root : "/proc");
         ksm->tuner = tuner;
         ksm->config = *config;
+        ksm->writer = vt_ksm_writer_new(ksm->proc_root);
         ksm->kernel = (VtKsmKernel){
             .has_advisor = vt_ksm_sysfs_has(ksm->sysfs, "advisor_mode"),
             .has_pages_scanned = vt_ksm_sysfs_has(ksm->sysfs, "pages_scanned"),
@@ -84,6 +87,7 @@ vt_ksm_step_free(VtKsmStep *ksm)
         if (ksm == NULL)
                 return;
         vt_ksm_sysfs_free(ksm->sysfs);
+        vt_ksm_writer_free(ksm->writer);
         g_free(ksm->proc_root);
         g_free(ksm);
 }
@@ -156,12 +160,17 @@ vt_ksm_step_run(VtKsmStep *ksm, const VtKsmHost *host, VtKsmStepGuest *guests, g
         if (!apply) {
                 /* Paused: no decision, and the tuner's state is not advanced
                  * on a decision nobody applies. */
+                vt_ksm_writer_forget(ksm->writer);
                 return TRUE;
         }
+        /* Another writer has the knobs: KSM is left to it (ksm-writer.c). */
+        if (!vt_ksm_writer_check(ksm->writer, &sample))
+                return TRUE;
         ksm->tuner(&input, &ksm->config, &ksm->state, &ksm->decision);
         ksm->has_decision = TRUE;
         if (!vt_ksm_driver_apply(ksm->sysfs, &ksm->decision, &n_writes, error))
                 return FALSE;
+        vt_ksm_writer_wrote(ksm->writer, &ksm->decision);
         if (ret_changed != NULL)
                 *ret_changed = n_writes > 0;
         return TRUE;
@@ -211,4 +220,19 @@ vt_ksm_step_set_config(VtKsmStep *ksm, const VtKsmTunerConfig *config)
 {
         g_return_if_fail(ksm != NULL && config != NULL);
         ksm->config = *config;
+}
+
+/**
+ * vt_ksm_step_get_other_writer:
+ * @ksm: the step
+ *
+ * Returns: (nullable): what else writes the KSM knobs (the knobs it
+ *     changed, its process), while vmtided leaves KSM to it; %NULL when
+ *     vmtided writes them
+ */
+const char *
+vt_ksm_step_get_other_writer(VtKsmStep *ksm)
+{
+        g_return_val_if_fail(ksm != NULL, NULL);
+        return vt_ksm_writer_get_other(ksm->writer);
 }

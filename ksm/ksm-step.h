@@ -38,6 +38,7 @@ const VtKsmDecision *vt_ksm_step_get_decision(VtKsmStep *ksm);
 const VtKsmSample *vt_ksm_step_get_sample(VtKsmStep *ksm);
 double vt_ksm_step_get_cpu_share(VtKsmStep *ksm);
 guint64 vt_ksm_step_get_page_size(VtKsmStep *ksm);
+const char *vt_ksm_step_get_other_writer(VtKsmStep *ksm);
 void vt_ksm_step_set_config(VtKsmStep *ksm, const VtKsmTunerConfig *config);
 
 G_END_DECLS
