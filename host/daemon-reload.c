@@ -82,6 +82,14 @@ migrate_differ(const VtDaemonMigrateConfig *a, const VtDaemonMigrateConfig *b)
 }
 
 static gboolean
+recorder_differ(const VtDaemonRecorderConfig *a, const VtDaemonRecorderConfig *b)
+{
+        return a->enabled != b->enabled || str_differ(a->dir, b->dir) ||
+               a->max_bytes != b->max_bytes || a->max_age_us != b->max_age_us ||
+               a->segment_bytes != b->segment_bytes || a->segment_age_us != b->segment_age_us;
+}
+
+static gboolean
 guest_policy_differ(const VtDaemonGuestConfig *a, const VtDaemonGuestConfig *b)
 {
         if (a == NULL || b == NULL)
@@ -173,6 +181,8 @@ vt_daemon_config_diff(const VtDaemonConfig *old, const VtDaemonConfig *new_confi
         note(ret_restart, str_differ(a->qmp_dir, b->qmp_dir), "[qmp] dir");
         note(ret_restart, str_differ(a->libvirt_uri, b->libvirt_uri), "[libvirt] uri");
         note(ret_restart, migrate_differ(&a->migrate, &b->migrate), "[migrate] or [peer:NAME]");
+        note(ret_restart, recorder_differ(&a->recorder, &b->recorder), "[recorder]");
+        note(ret_restart, str_differ(a->metrics_listen, b->metrics_listen), "[metrics] listen");
         guests_diff(old, new_config, ret_live, ret_restart);
 }
 
@@ -191,6 +201,7 @@ static void
 keep_restart_only(VtDaemonConfig *old, VtDaemonConfig *new_config)
 {
         VtDaemonMigrateConfig migrate = new_config->migrate;
+        VtDaemonRecorderConfig recorder = new_config->recorder;
 
         KEEP(backend);
         KEEP_PTR(control_socket);
@@ -207,8 +218,11 @@ keep_restart_only(VtDaemonConfig *old, VtDaemonConfig *new_config)
         KEEP(ksm_tuner_name);
         KEEP_PTR(qmp_dir);
         KEEP_PTR(libvirt_uri);
+        KEEP_PTR(metrics_listen);
         new_config->migrate = old->migrate;
         old->migrate = migrate;
+        new_config->recorder = old->recorder;
+        old->recorder = recorder;
 }
 
 /* Each guest whose policy comes from the file (or its defaults) takes the new one. */
