@@ -238,8 +238,9 @@ test_plot(Fixture *f, gconstpointer data)
             "balloon web", "balloon db",  "balloon batch",       "guest web",
             "guest db",    "guest batch", "MemAvailable",        "pressure push",
             "KSM saving",  "ksmd CPU",    "state (replay: mom)", "balloon batch (replay: mom)"};
+        g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
 
-        if (g_find_program_in_path("gnuplot") == NULL) {
+        if (gnuplot == NULL) {
                 g_test_skip("no gnuplot (scripts/setup.sh installs gnuplot-nox)");
                 return;
         }
