@@ -24,6 +24,25 @@
  * pass after which nothing is dirty needs no final copy, so a guest that
  * dirties nothing moves in one pass even under a limit of one.
  *
+ * The working set. A rate read over a long window W (the first pass, as
+ * the planner asks) is the distinct pages dirtied over W, per second: a
+ * guest that rewrites the same 64 MiB reads 64 MiB / W whatever its real
+ * rate once it rewrites faster than that. Applied to the later passes,
+ * much shorter than W, that low rate predicts convergence where the guest
+ * outruns the link (bench-migrate-accuracy: 0 of 8 such moves caught).
+ * Given a second reading over a short window (1 s) as well, the model
+ * reads the long one as a working set WS = rate × W and a pass of T
+ * seconds dirties
+ *
+ *   D(T) = min(short rate × T, max(WS, rate × T), RAM)
+ *
+ * the short rate saying whether a short pass outruns the link, the working
+ * set capping what a pass up to W can dirty, and past W the long rate
+ * extrapolating as before (D is continuous: rate × W = WS). The distinct
+ * pages per second over a window never grow with the window, so a short
+ * rate under the long one is a sampling error and the long one stands.
+ * Without a short reading D(T) = min(rate × T, RAM), the walk above.
+ *
  * Arithmetic is in double: sizes up to 2^64 bytes times rates up to 2^64
  * bytes per second stay finite there, and every result is clamped back
  * into its integer type (VT_MIGRATE_COST_FOREVER for a time that does not
@@ -38,7 +57,9 @@
 typedef struct {
         double mem;       /* RAM, bytes */
         double wire1;     /* the first pass on the wire, bytes */
-        double rate;      /* bytes per second, after the window's cap */
+        double rate;      /* bytes per second over a short pass, after the window's cap */
+        double ws_rate;   /* bytes per second past the long window */
+        double ws;        /* the working set, bytes: what a pass up to the long window dirties */
         double bandwidth; /* bytes per second, > 0 */
         double page;      /* bytes, > 0 */
         double threshold; /* bandwidth × downtime-limit, bytes */
@@ -107,12 +128,34 @@ round_up_to_page(double x, double page)
 static double
 model_dirtied(const Model *m, double wire)
 {
-        double d;
+        double t = wire / m->bandwidth;
+        double d, bound;
 
         if (m->rate <= 0)
                 return 0;
-        d = round_up_to_page(m->rate * (wire / m->bandwidth), m->page);
+        d = m->rate * t;
+        bound = m->ws_rate * t;
+        if (bound < m->ws)
+                bound = m->ws;
+        if (d > bound)
+                d = bound;
+        d = round_up_to_page(d, m->page);
         return d < m->mem ? d : m->mem;
+}
+
+/* @rate, lowered to @mem per window when above (a page counts once). */
+static double
+rate_in_window(double mem, guint64 rate, gint64 window_us)
+{
+        double r = (double)rate;
+
+        if (window_us > 0) {
+                double most = mem / ((double)window_us / USEC_PER_SEC);
+
+                if (r > most)
+                        r = most;
+        }
+        return r;
 }
 
 /* The inputs as the walk reads them; the bandwidth must be non-zero. */
@@ -131,12 +174,20 @@ model_init(Model *m, const VtMigrateCostInput *input)
         zero_pages = (double)((input->mem_bytes - resident) / page);
         m->wire1 = (double)resident + zero_pages * VT_MIGRATE_COST_ZERO_PAGE_WIRE;
 
-        m->rate = (double)input->dirty_rate;
-        if (input->dirty_window_us > 0) {
-                double most = m->mem / ((double)input->dirty_window_us / USEC_PER_SEC);
+        m->rate = rate_in_window(m->mem, input->dirty_rate, input->dirty_window_us);
+        m->ws_rate = m->rate;
+        m->ws = 0;
+        if (input->dirty_window_short_us > 0) {
+                double rate_short =
+                    rate_in_window(m->mem, input->dirty_rate_short, input->dirty_window_short_us);
 
-                if (m->rate > most)
-                        m->rate = most;
+                /* Without a longer window the long rate sets no working set. */
+                if (input->dirty_window_us > input->dirty_window_short_us)
+                        m->ws = m->rate * ((double)input->dirty_window_us / USEC_PER_SEC);
+                else
+                        m->ws = m->mem;
+                if (rate_short > m->rate)
+                        m->rate = rate_short;
         }
         m->bandwidth = (double)input->bandwidth;
         m->threshold = m->bandwidth * ((double)downtime_us / USEC_PER_SEC);
@@ -284,7 +335,7 @@ format_passes(const Walk *w, char *buf, gsize len)
 static void
 cost_reason(VtMigrateCost *cost, const VtMigrateCostInput *input, const Walk *w)
 {
-        char passes[96];
+        char passes[96], set[40] = "";
         const char *s = w->passes == 1 ? "" : "es";
         gint64 limit_us = MAX(input->downtime_limit_us, 0);
 
@@ -307,10 +358,12 @@ cost_reason(VtMigrateCost *cost, const VtMigrateCostInput *input, const Walk *w)
                            TIME(limit_us));
                 break;
         case VT_MIGRATE_COST_NO_PROGRESS:
+                if (cost->working_set_bytes < input->mem_bytes)
+                        g_snprintf(set, sizeof(set), " of a %s set", SIZE(cost->working_set_bytes));
                 g_snprintf(cost->reason, sizeof(cost->reason),
-                           "does not converge: dirties %s/s, link %s/s, limit %s; stopped at pass "
-                           "%u: %s, %s down",
-                           SIZE(cost->dirty_rate), SIZE(input->bandwidth), TIME(limit_us),
+                           "does not converge: dirties %s/s%s, link %s/s, limit %s; stopped at "
+                           "pass %u: %s, %s down",
+                           SIZE(cost->dirty_rate), set, SIZE(input->bandwidth), TIME(limit_us),
                            w->passes, passes, TIME(cost->downtime_us));
                 break;
         default:
@@ -344,6 +397,8 @@ vt_migrate_cost_predict(const VtMigrateCostInput *input, VtMigrateCost *ret_cost
         *ret_cost = (VtMigrateCost){0};
         model_init(&m, input);
         ret_cost->dirty_rate = bytes_from_double(m.rate);
+        ret_cost->working_set_bytes =
+            bytes_from_double(input->dirty_window_short_us > 0 && m.ws < m.mem ? m.ws : m.mem);
         ret_cost->threshold_bytes = bytes_from_double(m.threshold);
         if (input->bandwidth == 0) {
                 ret_cost->outcome = VT_MIGRATE_COST_NO_BANDWIDTH;

@@ -31,6 +31,17 @@ G_BEGIN_DECLS
  * @dirty_window_us: the window @dirty_rate was measured over; a rate above
  *     @mem_bytes per window is impossible (a page counts once) and is
  *     lowered to that; 0 or negative: unknown, the rate is taken as is
+ * @dirty_rate_short: the dirty rate measured over a short window (QEMU
+ *     7.2's least, 1 s), bytes per second; with it @dirty_rate over the
+ *     longer @dirty_window_us reads as the guest's working set (@dirty_rate
+ *     × @dirty_window_us: the distinct bytes it dirtied over that window),
+ *     and a pass of T seconds dirties min(working set, this rate × T) (see
+ *     the theory in migrate-cost.c). Below @dirty_rate it is taken as
+ *     @dirty_rate (a shorter window never reads a lower rate but by
+ *     sampling error)
+ * @dirty_window_short_us: the window @dirty_rate_short was measured over;
+ *     0 or negative: no short reading, @dirty_rate alone is used for every
+ *     pass (the model before the working set)
  * @bandwidth: the link's bandwidth for the move (the configured cap, or
  *     the measured rate when lower), bytes per second; 0: nothing moves
  * @downtime_limit_us: the longest the guest may stay stopped for the last
@@ -53,6 +64,8 @@ typedef struct {
         guint64 resident_bytes;
         guint64 dirty_rate;
         gint64 dirty_window_us;
+        guint64 dirty_rate_short;
+        gint64 dirty_window_short_us;
         guint64 bandwidth;
         gint64 downtime_limit_us;
         guint max_passes;
@@ -102,8 +115,12 @@ typedef enum {
  *     the end would take (the downtime limit that move would need)
  * @first_pass_us: the first pass's length (the dirty-rate window that
  *     matches it); %VT_MIGRATE_COST_FOREVER without bandwidth
- * @dirty_rate: the dirty rate the model used, bytes per second (the
- *     input's, lowered to @mem_bytes per window when above)
+ * @dirty_rate: the dirty rate the model used for the passes, bytes per
+ *     second (the input's, lowered to @mem_bytes per window when above; with
+ *     a short reading, the short rate)
+ * @working_set_bytes: the most a pass no longer than the long window
+ *     dirties: @dirty_rate × @dirty_window_us of the input with a short
+ *     reading; @mem_bytes without one
  * @threshold_bytes: bandwidth × downtime-limit: what may remain when QEMU
  *     stops the guest
  * @reason: in words, for the log, the CLI and the planner's reasons
@@ -122,6 +139,7 @@ typedef struct {
         gint64 downtime_us;
         gint64 first_pass_us;
         guint64 dirty_rate;
+        guint64 working_set_bytes;
         guint64 threshold_bytes;
         char reason[192];
 } VtMigrateCost;

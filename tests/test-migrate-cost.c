@@ -198,6 +198,180 @@ static const CostCase cost_cases[] = {
         .tol_us = 1,
         .dirty_rate = 10 * MiB,
     },
+    /*
+     * The benchmark's shapes (docs/benchmarks.md, bench-migrate-accuracy): a
+     * 256 MiB guest, 130 MiB of it resident, rewriting a 64 MiB buffer in a
+     * loop, under a 300 ms limit and 10 passes. Over the first pass's window
+     * (9 s at 16 MiB/s) it reads about 64 MiB / 9 s = 7 MiB/s whatever its
+     * rate; over 1 s its rate. Rewriting at 24 MiB/s (22 read over 1 s), the
+     * second pass (63 MiB, 3.9 s) dirties the whole 63 MiB set again: no
+     * progress.
+     */
+    {
+        .name = "working-set-above-link",
+        .in = {.mem_bytes = 256 * MiB,
+               .resident_bytes = 130 * MiB,
+               .dirty_rate = 7 * MiB,
+               .dirty_window_us = 9 * SEC,
+               .dirty_rate_short = 22 * MiB,
+               .dirty_window_short_us = SEC,
+               .bandwidth = 16 * MiB,
+               .max_passes = 10},
+        .outcome = VT_MIGRATE_COST_NO_PROGRESS,
+        .passes = 2,
+        .total_us = 12079803, /* (130 MiB + 32256 zero pages × 9 + 63 MiB) / 16 MiB/s */
+        .downtime_us = 3937500,
+        .tol_us = 1,
+        .dirty_rate = 22 * MiB,
+        .reason_x = "does not converge: dirties 22 MiB/s of a 63 MiB set, link 16 MiB/s, limit "
+                    "300 ms; stopped at pass 2: 130 MiB + 63 MiB, 3.9 s down",
+    },
+    /* The same guest with the long reading alone: 7 MiB/s applied to the
+     * short later passes converges, which the move did not (the flaw the
+     * short reading fixes; kept to show what the old input predicts). */
+    {
+        .name = "working-set-above-link-long-only",
+        .in = {.mem_bytes = 256 * MiB,
+               .resident_bytes = 130 * MiB,
+               .dirty_rate = 7 * MiB,
+               .dirty_window_us = 9 * SEC,
+               .bandwidth = 16 * MiB,
+               .max_passes = 10},
+        .outcome = VT_MIGRATE_COST_CONVERGES,
+        .passes = 5,
+        .total_us = 14243622,
+        .downtime_us = 298340,
+        .tol_us = 1,
+    },
+    /* Rewriting at 14 MiB/s of 16: what remains shrinks by 7/8 a pass from
+     * the 63 MiB set, not under 4.8 MiB by the 10th pass. */
+    {
+        .name = "working-set-near-link-pass-limit",
+        .in = {.mem_bytes = 256 * MiB,
+               .resident_bytes = 130 * MiB,
+               .dirty_rate = 7 * MiB,
+               .dirty_window_us = 9 * SEC,
+               .dirty_rate_short = 14 * MiB,
+               .dirty_window_short_us = SEC,
+               .bandwidth = 16 * MiB,
+               .max_passes = 10},
+        .outcome = VT_MIGRATE_COST_PASS_LIMIT,
+        .passes = 10,
+        .total_us = 30173798,
+        .downtime_us = 1353516,
+        .tol_us = 1,
+        .reason = "does not converge in 10 passes: 130 MiB + 63 MiB + 55 MiB + ... + 22 MiB",
+    },
+    /* Below the link (4 MiB/s read over 9 s: a 36 MiB set; 7 over 1 s):
+     * 36, 15.75, 6.9, then 3 MiB fit in 4.8 MiB. */
+    {
+        .name = "working-set-below-link-16",
+        .in = {.mem_bytes = 256 * MiB,
+               .resident_bytes = 130 * MiB,
+               .dirty_rate = 4 * MiB,
+               .dirty_window_us = 9 * SEC,
+               .dirty_rate_short = 7 * MiB,
+               .dirty_window_short_us = SEC,
+               .bandwidth = 16 * MiB,
+               .max_passes = 10},
+        .outcome = VT_MIGRATE_COST_CONVERGES,
+        .passes = 5,
+        .total_us = 11995819,
+        .downtime_us = 188477,
+        .tol_us = 1,
+        .dirty_rate = 7 * MiB,
+    },
+    /* At 64 MiB/s, 75 % of the link (21 MiB/s over 3 s, 46 over 1 s): the
+     * 63 MiB set, then 46/64 of what remains each pass, 6 passes. */
+    {
+        .name = "working-set-below-link-64",
+        .in = {.mem_bytes = 256 * MiB,
+               .resident_bytes = 130 * MiB,
+               .dirty_rate = 21 * MiB,
+               .dirty_window_us = 3 * SEC,
+               .dirty_rate_short = 46 * MiB,
+               .dirty_window_short_us = SEC,
+               .bandwidth = 64 * MiB,
+               .max_passes = 10},
+        .outcome = VT_MIGRATE_COST_CONVERGES,
+        .passes = 6,
+        .total_us = 4864311,
+        .downtime_us = 262756,
+        .tol_us = 1,
+    },
+    /* At the link's rate: the 66 MiB set comes back whole. */
+    {
+        .name = "working-set-at-link-64",
+        .in = {.mem_bytes = 256 * MiB,
+               .resident_bytes = 130 * MiB,
+               .dirty_rate = 22 * MiB,
+               .dirty_window_us = 3 * SEC,
+               .dirty_rate_short = 64 * MiB,
+               .dirty_window_short_us = SEC,
+               .bandwidth = 64 * MiB,
+               .max_passes = 10},
+        .outcome = VT_MIGRATE_COST_NO_PROGRESS,
+        .passes = 2,
+        .total_us = 3066826,
+        .downtime_us = 1031250,
+        .tol_us = 1,
+        .reason = "of a 66 MiB set",
+    },
+    /* A short reading under the long one is sampling error: the long rate
+     * stands, and the prediction is the long reading's alone. */
+    {
+        .name = "working-set-short-below-long",
+        .in = {.mem_bytes = 256 * MiB,
+               .resident_bytes = 130 * MiB,
+               .dirty_rate = 21 * MiB,
+               .dirty_window_us = 3 * SEC,
+               .dirty_rate_short = 10 * MiB,
+               .dirty_window_short_us = SEC,
+               .bandwidth = 64 * MiB,
+               .max_passes = 10},
+        .outcome = VT_MIGRATE_COST_CONVERGES,
+        .passes = 3,
+        .total_us = 2922722,
+        .downtime_us = 219177,
+        .tol_us = 1,
+        .dirty_rate = 21 * MiB,
+    },
+    /* A short reading without a longer one: no working set, the short rate
+     * for every pass (up to the RAM). */
+    {
+        .name = "working-set-short-only",
+        .in = {.mem_bytes = 256 * MiB,
+               .resident_bytes = 130 * MiB,
+               .dirty_rate_short = 46 * MiB,
+               .dirty_window_short_us = SEC,
+               .bandwidth = 64 * MiB,
+               .max_passes = 10},
+        .outcome = VT_MIGRATE_COST_CONVERGES,
+        .passes = 7,
+        .total_us = 6520866,
+        .downtime_us = 280762,
+        .tol_us = 1,
+        .dirty_rate = 46 * MiB,
+    },
+    /* Past the long window the long rate extrapolates: a 1 GiB guest all
+     * resident at 16 MiB/s (64 s a first pass) read at 2 MiB/s over 4 s and
+     * 3 over 1 s dirties 128 MiB in the first pass, not the 8 MiB set, and
+     * 16 MiB (2 MiB/s × 8 s) in the second. */
+    {
+        .name = "working-set-pass-longer-than-window",
+        .in = {.mem_bytes = GiB,
+               .dirty_rate = 2 * MiB,
+               .dirty_window_us = 4 * SEC,
+               .dirty_rate_short = 3 * MiB,
+               .dirty_window_short_us = SEC,
+               .bandwidth = 16 * MiB},
+        .outcome = VT_MIGRATE_COST_CONVERGES,
+        .passes = ANY_PASSES,
+        .total_us = ANY_US,
+        .downtime_us = ANY_US,
+        .bytes_sent = 0,
+        .reason = "1.0 GiB + 128 MiB + 16 MiB",
+    },
     {
         .name = "zero-bandwidth",
         .in = {.mem_bytes = 512 * MiB, .dirty_rate = 10 * MiB},
@@ -321,6 +495,8 @@ case_input(const CostCase *c, VtMigrateCostInput *ret_in)
         ret_in->resident_bytes = c->in.resident_bytes;
         ret_in->dirty_rate = c->in.dirty_rate;
         ret_in->dirty_window_us = c->in.dirty_window_us;
+        ret_in->dirty_rate_short = c->in.dirty_rate_short;
+        ret_in->dirty_window_short_us = c->in.dirty_window_short_us;
         if (c->in.bandwidth || c->zero_bandwidth)
                 ret_in->bandwidth = c->in.bandwidth;
         if (c->in.downtime_limit_us || c->keep_downtime)
