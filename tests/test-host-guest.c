@@ -52,6 +52,7 @@ typedef struct {
         const char *garbage_reply;
         const char *silent_command; /* never answered after the start */
         const char *hangup_command; /* hangs up on it after the start */
+        const char *status;         /* query-status's status */
         guint n_query_balloon;
         GPtrArray *log; /* "command {args}" */
 } FakeQemu;
@@ -103,7 +104,12 @@ fake_answer(FakeQemu *q, VtFakeQmp *peer, const VtQmpMessage *command)
         g_autofree char *reply = NULL;
         json_object *value = NULL;
 
-        if (g_str_equal(name, "query-memory-size-summary")) {
+        if (g_str_equal(name, "query-status")) {
+                reply = g_strdup_printf("{\"status\": \"%s\", \"singlestep\": false, "
+                                        "\"running\": %s}",
+                                        q->status,
+                                        g_str_equal(q->status, "running") ? "true" : "false");
+        } else if (g_str_equal(name, "query-memory-size-summary")) {
                 reply = g_strdup_printf(
                     "{\"base-memory\": %" G_GUINT64_FORMAT ", \"plugged-memory\": 0}", q->max);
         } else if (g_str_equal(name, "query-balloon")) {
@@ -201,6 +207,7 @@ fake_init(FakeQemu *q)
         q->target = q->actual;
         q->peripheral = PERIPHERAL;
         q->anon = "[]";
+        q->status = "running";
         q->log = g_ptr_array_new_with_free_func(g_free);
         q->peer = vt_fake_qmp_new(greeting, fake_handler, q);
 }
@@ -829,6 +836,102 @@ test_guest_garbage(Fixture *f, gconstpointer data)
 }
 
 /* Stopped while starting: the start fails, and nothing is emitted. */
+/* Sets the model's run state, as QEMU moves from one to the next. */
+static void
+fake_set_status(FakeQemu *q, const char *status)
+{
+        g_mutex_lock(&q->lock);
+        q->status = status;
+        g_mutex_unlock(&q->lock);
+}
+
+/* Sends QEMU's RESUME event: the guest runs. */
+static void
+fake_send_resume(FakeQemu *q)
+{
+        g_autoptr(json_object) event = vt_qmp_message_new_event("RESUME", NULL, g_get_real_time());
+        g_autofree char *text = g_strconcat(json_object_to_json_string(event), "\r\n", NULL);
+
+        vt_fake_qmp_send(q->peer, text, strlen(text));
+}
+
+/* A QEMU that runs (the run state QEMU says) is the guest. */
+static void
+test_guest_status_running(Fixture *f, gconstpointer data)
+{
+        guest_start_ok(f);
+        g_assert_true(vt_guest_is_started(f->guest));
+        g_assert_cmpuint(fake_count(&f->q, "query-status"), ==, 1);
+        g_assert_cmpuint(vt_guest_get_actual_bytes(f->guest), ==, 384 * MIB);
+}
+
+/* A spent migration source (postmigrate) is not the guest: the start
+ * fails, and nothing is sent to it after query-status, not even `quit`. */
+static void
+test_guest_status_postmigrate(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+
+        f->q.status = "postmigrate";
+        g_assert_false(guest_start(f, &error));
+        g_assert_error(error, VT_GUEST_QMP_ERROR, VT_GUEST_QMP_ERROR_SPENT_SOURCE);
+        g_assert_nonnull(strstr(error->message, "spent migration source (postmigrate)"));
+        g_assert_false(vt_guest_is_started(f->guest));
+        g_assert_cmpuint(f->n_gone, ==, 1);
+        g_assert_error(f->gone_error, VT_GUEST_QMP_ERROR, VT_GUEST_QMP_ERROR_SPENT_SOURCE);
+        drain_main_loop();
+        g_assert_cmpuint(fake_count(&f->q, "query-status"), ==, 1);
+        g_assert_cmpuint(fake_count(&f->q, "query-balloon"), ==, 0);
+        g_assert_cmpuint(fake_count(&f->q, "balloon"), ==, 0);
+        g_assert_cmpuint(fake_count(&f->q, "qom-"), ==, 0);
+        g_assert_cmpuint(fake_count(&f->q, "quit"), ==, 0);
+        g_assert_cmpuint(fake_count(&f->q, "cont"), ==, 0);
+}
+
+static gboolean
+fake_status_asked(gpointer data)
+{
+        return fake_count(data, "query-status") == 1;
+}
+
+/* A QEMU waiting for an incoming migration is taken on once it runs
+ * (RESUME), not before; one stopped while it waits fails its start. */
+static void
+test_guest_status_inmigrate(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        VtTestWaiter waiter = {0};
+        gboolean stop = GPOINTER_TO_INT(data);
+        gint64 until_us;
+
+        f->q.status = "inmigrate";
+        fixture_make_guest(f, NULL);
+        vt_guest_start_async(f->guest, vt_test_waiter_callback, &waiter);
+        g_assert_true(vt_test_run_until(fake_status_asked, &f->q, GUARD_US));
+        until_us = g_get_monotonic_time() + STUCK_US;
+        while (g_get_monotonic_time() < until_us)
+                g_main_context_iteration(NULL, FALSE);
+        g_assert_false(vt_guest_is_started(f->guest));
+        g_assert_cmpuint(fake_count(&f->q, "query-balloon"), ==, 0);
+        g_assert_cmpuint(fake_count(&f->q, "query-memory-size-summary"), ==, 0);
+        if (stop) {
+                vt_guest_stop(f->guest);
+                g_assert_false(
+                    vt_guest_start_finish(f->guest, vt_test_waiter_wait(&waiter), &error));
+                g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+                vt_test_waiter_clear(&waiter);
+                return;
+        }
+        fake_set_status(&f->q, "running");
+        fake_send_resume(&f->q);
+        g_assert_true(vt_guest_start_finish(f->guest, vt_test_waiter_wait(&waiter), &error));
+        g_assert_no_error(error);
+        vt_test_waiter_clear(&waiter);
+        g_assert_true(vt_guest_is_started(f->guest));
+        g_assert_cmpuint(vt_guest_get_max_bytes(f->guest), ==, 512 * MIB);
+        g_assert_cmpuint(vt_guest_get_actual_bytes(f->guest), ==, 384 * MIB);
+}
+
 static void
 test_guest_stop_starting(Fixture *f, gconstpointer data)
 {
@@ -1327,6 +1430,38 @@ test_backend_dead_socket(BackendFixture *f, gconstpointer data)
         g_assert_cmpuint(count_of(f->n_added, "dead"), ==, 2);
 }
 
+/* A spent migration source behind a socket: never taken on, said once,
+ * tried again at the shortest backoff, and taken on once resumed. */
+static void
+test_backend_spent_source(BackendFixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        CountWait started = {f, NULL, 1};
+
+        f->peers[0].status = "postmigrate";
+        make_symlink(f, fake_path(&f->peers[0]), "spent.qmp");
+        backend_make(f, f->dir);
+        vt_backend_qmp_set_retry(VT_BACKEND_QMP(f->backend), 100 * 1000, 100 * 1000);
+        g_test_expect_message("vmtide-host", G_LOG_LEVEL_WARNING,
+                              "guest 'spent': its QEMU is a spent migration source "
+                              "(postmigrate): left alone; quit it or resume it by hand");
+        g_assert_true(vt_backend_start(f->backend, &error));
+        g_assert_no_error(error);
+        start_ticking(f);
+        /* Tried three times, said once (a second warning would abort). */
+        wait_removed(f, "spent", 3);
+        g_test_assert_expected_messages();
+        g_assert_cmpuint(f->n_started, ==, 0);
+        g_assert_cmpuint(fake_count(&f->peers[0], "query-balloon"), ==, 0);
+        g_assert_cmpuint(fake_count(&f->peers[0], "balloon"), ==, 0);
+        g_assert_cmpuint(fake_count(&f->peers[0], "quit"), ==, 0);
+
+        /* Resumed by hand: the next try takes it on. */
+        fake_set_status(&f->peers[0], "running");
+        g_assert_true(vt_test_run_until(n_started_reached, &started, GUARD_US));
+        g_assert_cmpuint(vt_backend_qmp_get_n_guests(VT_BACKEND_QMP(f->backend)), ==, 1);
+}
+
 static void
 test_backend_static(BackendFixture *f, gconstpointer data)
 {
@@ -1401,6 +1536,11 @@ main(int argc, char **argv)
         ADD("/host/guest/hangup/stats", test_guest_hangup, "qom-get");
         ADD("/host/guest/timeout", test_guest_timeout, NULL);
         ADD("/host/guest/stop-starting", test_guest_stop_starting, NULL);
+        ADD("/host/guest/status/running", test_guest_status_running, NULL);
+        ADD("/host/guest/status/postmigrate", test_guest_status_postmigrate, NULL);
+        ADD("/host/guest/status/inmigrate", test_guest_status_inmigrate, GINT_TO_POINTER(FALSE));
+        ADD("/host/guest/status/inmigrate-stopped", test_guest_status_inmigrate,
+            GINT_TO_POINTER(TRUE));
         ADD("/host/guest/not-started", test_guest_not_started, NULL);
         ADD("/host/guest/config", test_guest_config, NULL);
         ADD("/host/guest/agent-pressure", test_guest_agent_pressure, NULL);
@@ -1422,6 +1562,7 @@ main(int argc, char **argv)
         ADD("/host/backend/dir", test_backend_dir);
         ADD("/host/backend/dead-socket", test_backend_dead_socket);
         ADD("/host/backend/static", test_backend_static);
+        ADD("/host/backend/spent-source", test_backend_spent_source);
         ADD("/host/backend/missing-dir", test_backend_missing_dir);
 #undef ADD
         g_test_add_func("/host/backend/names", test_backend_names);

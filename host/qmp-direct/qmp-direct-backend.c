@@ -25,7 +25,10 @@
  * file. That file gets a new guest only once it changes, or after a
  * backoff (VT_BACKEND_QMP_RETRY_MIN_US, doubling to _MAX_US, starting
  * over once a guest did start), so a dead QEMU's socket costs one connect
- * attempt per backoff, not one per tick. (A filesystem that reuses an
+ * attempt per backoff, not one per tick. A QEMU that is a spent migration
+ * source (`postmigrate`, qmp-direct-status.c) is left alone, said once at
+ * warning level, and tried again at the shortest backoff, without
+ * doubling: one resumed by hand is taken on at the next try. (A filesystem that reuses an
  * inode within its timestamp granularity can hide a replacement; the
  * backoff still catches it.)
  *
@@ -63,11 +66,12 @@ typedef struct {
 
         VtGuest *guest; /* announced and alive; NULL otherwise */
         gulong gone_id;
-        FileId file;        /* the socket file the guest was made for */
-        gboolean dead;      /* the last guest went; wait for a change or retry_us */
-        gint64 retry_us;    /* when a dead socket is tried again */
-        gint64 backoff_us;  /* the next backoff */
-        VtBackendQmp *self; /* borrowed */
+        FileId file;           /* the socket file the guest was made for */
+        gboolean dead;         /* the last guest went; wait for a change or retry_us */
+        gint64 retry_us;       /* when a dead socket is tried again */
+        gint64 backoff_us;     /* the next backoff */
+        gboolean spent_logged; /* "a spent migration source" said for this QEMU */
+        VtBackendQmp *self;    /* borrowed */
 } Entry;
 
 struct _VtBackendQmp {
@@ -196,8 +200,20 @@ entry_on_gone(VtGuest *guest, gpointer error, gpointer user_data)
         const GError *reason = error;
 
         /* A guest that ran had a working QEMU: its successor starts over. */
-        if (vt_guest_is_started(guest))
+        if (vt_guest_is_started(guest)) {
                 entry->backoff_us = self->retry_min_us;
+                entry->spent_logged = FALSE;
+        }
+        /* Not a dead QEMU but one to leave alone: never quit it, as it may
+         * be the guest's only copy; try again at the shortest backoff. */
+        if (g_error_matches(reason, VT_GUEST_QMP_ERROR, VT_GUEST_QMP_ERROR_SPENT_SOURCE)) {
+                if (!entry->spent_logged)
+                        g_warning("guest '%s': its QEMU is a spent migration source "
+                                  "(postmigrate): left alone; quit it or resume it by hand",
+                                  entry->name);
+                entry->spent_logged = TRUE;
+                entry->backoff_us = self->retry_min_us;
+        }
         entry->dead = TRUE;
         entry->retry_us = g_get_monotonic_time() + entry->backoff_us;
         g_debug("QMP guest '%s' gone (%s); its socket is tried again when it changes or in "
@@ -276,6 +292,8 @@ entry_consider(Entry *entry, const FileId *file, gint64 now_us)
         } else if (entry->dead && file_id_equal(file, &entry->file) && now_us < entry->retry_us) {
                 return;
         }
+        if (!file_id_equal(file, &entry->file))
+                entry->spent_logged = FALSE; /* another QEMU */
         entry_add_guest(entry, file);
 }
 

@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+/* Continues a start held by vt_guest_qmp_status_wait(); takes @task. */
+typedef void (*VtGuestQmpResume)(GTask *task);
+
 struct _VtGuestQmp {
         VtGuest parent_instance;
 
@@ -26,6 +29,12 @@ struct _VtGuestQmp {
         gboolean balloon_searched; /* the path search ran since the balloon appeared */
 
         gboolean stopped;
+
+        /* The run state (qmp-direct-status.c). */
+        gulong resume_id;
+        gulong status_disconnected_id;
+        GTask *resume_wait;      /* the start, until an incoming QEMU runs */
+        VtGuestQmpResume resume; /* what continues it */
 
         /* Migration (qmp-direct-migrate.c, qmp-direct-dirty.c). */
         char **destination_argv; /* the destination command; NULL: none */
@@ -49,6 +58,15 @@ void vt_guest_qmp_migrate_class_init(VtGuestClass *klass);
 void vt_guest_qmp_migrate_connected(VtGuestQmp *self);
 /* Stops following them and cancels destination commands under way. */
 void vt_guest_qmp_migrate_stop(VtGuestQmp *self);
+
+/* qmp-direct-status.c: the QEMU's run state at the start. */
+void vt_guest_qmp_status_connected(VtGuestQmp *self);
+/* Reads `query-status`: FALSE (%VT_GUEST_QMP_ERROR_SPENT_SOURCE for a
+ * postmigrate QEMU) fails the start; *@ret_wait: wait for RESUME first. */
+gboolean vt_guest_qmp_status_handle(VtGuestQmp *self, json_object *reply, const GError *qmp_error,
+                                    gboolean *ret_wait, GError **error);
+void vt_guest_qmp_status_wait(VtGuestQmp *self, GTask *task, VtGuestQmpResume resume);
+void vt_guest_qmp_status_stop(VtGuestQmp *self);
 
 /* qmp-direct-dirty.c: the dirty-rate measurement, hooked into @klass. */
 void vt_guest_qmp_dirty_class_init(VtGuestClass *klass);

@@ -5,6 +5,9 @@
  * Theory of operation: start connects and runs a short chain of commands,
  * one at a time, each with its own timeout (VT_GUEST_QMP_TIMEOUT_US):
  *
+ *   query-status                the run state: a spent migration source
+ *                               is not taken on, an incoming one is once
+ *                               it runs (qmp-direct-status.c)
  *   query-memory-size-summary   base-memory: the boot memory (max)
  *   query-balloon               actual; DeviceNotActive: no balloon device
  *   qom-list /machine/peripheral, then /machine/peripheral-anon
@@ -51,6 +54,7 @@ G_DEFINE_FINAL_TYPE(VtGuestQmp, vt_guest_qmp, VT_TYPE_GUEST)
  * that do not apply. */
 typedef enum {
         STEP_BEGIN,
+        STEP_STATUS,
         STEP_MEMORY,
         STEP_BALLOON,
         STEP_LIST_PERIPHERAL,
@@ -218,6 +222,7 @@ op_step_applies(VtGuestQmp *self, const Op *op)
         VtGuest *guest = VT_GUEST(self);
 
         switch (op->step) {
+        case STEP_STATUS:
         case STEP_MEMORY:
                 return !op->refresh;
         case STEP_BALLOON:
@@ -258,6 +263,9 @@ op_command(VtGuestQmp *self, Step step, json_object **ret_args)
         const char *command = NULL;
 
         switch (step) {
+        case STEP_STATUS:
+                command = "query-status";
+                break;
         case STEP_MEMORY:
                 command = "query-memory-size-summary";
                 break;
@@ -355,9 +363,11 @@ op_handle_stats(VtGuestQmp *self, json_object *reply, const GError *qmp_error, g
         return TRUE;
 }
 
-/* Handles the reply (or error) of the current step; FALSE fails the op. */
+/* Handles the reply (or error) of the current step; FALSE fails the op;
+ * *@ret_wait: hold it until the QEMU runs. */
 static gboolean
-op_handle(VtGuestQmp *self, Op *op, json_object *reply, const GError *qmp_error, GError **error)
+op_handle(VtGuestQmp *self, Op *op, json_object *reply, const GError *qmp_error, gboolean *ret_wait,
+          GError **error)
 {
         gint64 now_us = g_get_monotonic_time();
         guint64 value = 0;
@@ -370,6 +380,8 @@ op_handle(VtGuestQmp *self, Op *op, json_object *reply, const GError *qmp_error,
         }
 
         switch (op->step) {
+        case STEP_STATUS:
+                return vt_guest_qmp_status_handle(self, reply, qmp_error, ret_wait, error);
         case STEP_MEMORY:
                 if (qmp_error != NULL) {
                         g_propagate_error(error, g_error_copy(qmp_error));
@@ -414,12 +426,16 @@ op_on_reply(GObject *source, GAsyncResult *result, gpointer user_data)
         g_autoptr(GError) error = NULL;
         g_autoptr(json_object) reply =
             vt_qmp_client_execute_finish(VT_QMP_CLIENT(source), result, &qmp_error);
+        gboolean wait = FALSE;
 
-        if (!op_handle(self, op, reply, qmp_error, &error)) {
+        if (!op_handle(self, op, reply, qmp_error, &wait, &error)) {
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
-        op_advance(g_steal_pointer(&task));
+        if (wait && !self->stopped)
+                vt_guest_qmp_status_wait(self, g_steal_pointer(&task), op_advance);
+        else
+                op_advance(g_steal_pointer(&task));
 }
 
 /* Sends the next step that applies, or completes @task (transfer full). */
@@ -489,6 +505,7 @@ guest_on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
         self->disconnected_id =
             g_signal_connect(self->client, "disconnected", G_CALLBACK(guest_on_disconnected), self);
         vt_guest_qmp_migrate_connected(self);
+        vt_guest_qmp_status_connected(self);
         op_advance(g_steal_pointer(&task));
 }
 
@@ -619,6 +636,7 @@ guest_qmp_stop(VtGuest *guest)
                 return;
         self->stopped = TRUE;
         vt_guest_qmp_migrate_stop(self);
+        vt_guest_qmp_status_stop(self);
         if (self->client == NULL)
                 return;
         g_clear_signal_handler(&self->event_id, self->client);

@@ -29,6 +29,20 @@ G_BEGIN_DECLS
 /* How often `query-dirty-rate` is asked again once the window is over. */
 #define VT_GUEST_QMP_DIRTY_POLL_US (100 * 1000)
 
+/**
+ * VtGuestQmpError:
+ * @VT_GUEST_QMP_ERROR_SPENT_SOURCE: the QEMU is a spent migration source
+ *     (`postmigrate`): the guest runs elsewhere; the start fails with it
+ *
+ * Errors of %VT_GUEST_QMP_ERROR: why a QEMU is not taken on.
+ */
+typedef enum {
+        VT_GUEST_QMP_ERROR_SPENT_SOURCE,
+} VtGuestQmpError;
+
+#define VT_GUEST_QMP_ERROR (vt_guest_qmp_error_quark())
+GQuark vt_guest_qmp_error_quark(void);
+
 #define VT_TYPE_GUEST_QMP (vt_guest_qmp_get_type())
 G_DECLARE_FINAL_TYPE(VtGuestQmp, vt_guest_qmp, VT, GUEST_QMP, VtGuest)
 
