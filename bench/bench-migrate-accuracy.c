@@ -18,10 +18,11 @@
  *   2. as the daemon does: the first pass is predicted (it does not depend
  *      on the rate), the dirty rate is measured over that window
  *      (vt_guest_measure_dirty_rate_async(), which QEMU rounds up to whole
- *      seconds), then over 1 s for comparison;
+ *      seconds), then over 1 s;
  *   3. the move is predicted (vt_migrate_cost_predict(): the guest's RAM,
- *      the resident estimate, the rate and its window, the cap, the
- *      downtime limit the move uses, a pass limit);
+ *      the resident estimate, both rates and their windows (the long one
+ *      read as the working set), the cap, the downtime limit the move uses,
+ *      a pass limit);
  *   4. a destination QEMU starts with -incoming, and the executor runs the
  *      move at the cap under a fixed downtime limit: no ramp (the cap of
  *      the steering is the initial limit), so a move that stalls is
@@ -35,10 +36,10 @@
  * warmed up, and the run is tried again.
  *
  * Afterwards each run is predicted again under variants of the inputs (the
- * whole RAM as resident, as the planner assumes without a figure; the 1 s
- * rate; the switch-over time, the median downtime of the moves that
- * dirtied nothing; and the working-set walk this benchmark proposes, see
- * predict_working_set()), and each variant is scored: the share of
+ * whole RAM as resident, as the planner assumes without a figure; the
+ * first-pass window alone, the model before the working set; the 1 s rate
+ * alone; the switch-over time, the median downtime of the moves that
+ * dirtied nothing), and each variant is scored: the share of
  * completed moves whose total time is within ±15 % of the prediction, and
  * whether every move that did not complete was predicted not to converge.
  */
@@ -220,8 +221,8 @@ read_rss(GPid pid)
 }
 
 static void
-predict(const Run *run, guint64 resident, guint64 rate, gint64 window_us, gint64 switchover_us,
-        VtMigrateCost *ret_cost)
+predict(const Run *run, guint64 resident, guint64 rate, gint64 window_us, guint64 rate_short,
+        gint64 window_short_us, gint64 switchover_us, VtMigrateCost *ret_cost)
 {
         VtMigrateCostInput in;
 
@@ -230,6 +231,8 @@ predict(const Run *run, guint64 resident, guint64 rate, gint64 window_us, gint64
         in.resident_bytes = resident;
         in.dirty_rate = rate;
         in.dirty_window_us = window_us;
+        in.dirty_rate_short = rate_short;
+        in.dirty_window_short_us = window_short_us;
         in.bandwidth = run->cap;
         in.downtime_limit_us = S.opt.downtime_limit_us;
         in.max_passes = S.opt.max_passes;
@@ -338,11 +341,12 @@ run_one(Run *run, guint64 cap, guint share)
                 return FALSE;
         run->resident = S.resident;
         run->rss = read_rss(vt_test_guest_get_pid(S.source));
-        predict(run, run->resident, 0, 0, 0, &first);
+        predict(run, run->resident, 0, 0, 0, 0, 0, &first);
         run->window_us = qemu_window(first.first_pass_us);
         if (!measure(first.first_pass_us, &run->rate) || !measure(G_USEC_PER_SEC, &run->rate_1s))
                 return FALSE;
-        predict(run, run->resident, run->rate, run->window_us, 0, &run->pred);
+        predict(run, run->resident, run->rate, run->window_us, run->rate_1s, G_USEC_PER_SEC, 0,
+                &run->pred);
         if (!move(run))
                 return FALSE;
         run->wall_us = g_get_monotonic_time() - start_us;
@@ -421,65 +425,24 @@ median(GArray *values)
 /* A variant of the prediction's inputs, scored over every run. */
 typedef struct {
         const char *name;
-        gboolean whole_ram;   /* resident = the whole RAM */
-        gboolean one_second;  /* the 1 s rate and window */
-        gboolean working_set; /* the proposed walk: the 1 s rate, up to a working set */
+        gboolean whole_ram;  /* resident = the whole RAM */
+        gboolean long_only;  /* the first-pass window's rate alone (the model before) */
+        gboolean short_only; /* the 1 s rate alone */
         gint64 switchover_us;
 } Variant;
-
-/*
- * The change this benchmark proposes to the model, walked here and not in
- * migrate-cost.c (another's pure model): a pass of T seconds dirties
- * min(WS, rate_1s × T), the working set WS being what the window of the
- * first pass saw dirtied (rate × window), instead of min(RAM, rate × T)
- * with the one rate. A buffer rewritten in a loop reads as a low rate over
- * a long window and as its true rate over a short one; the short-window
- * rate says whether a pass outruns the link, the working set caps it.
- */
-static void
-predict_working_set(const Run *r, gint64 switchover_us, VtMigrateCost *ret_cost)
-{
-        double bw = (double)r->cap, page = VT_MIGRATE_COST_PAGE_SIZE_DEFAULT;
-        double ws = (double)r->rate * ((double)r->window_us / G_USEC_PER_SEC);
-        double threshold = bw * ((double)S.opt.downtime_limit_us / G_USEC_PER_SEC);
-        double ram = (double)S.opt.memory, wire, sent = 0;
-        VtMigrateCost first;
-
-        predict(r, r->resident, 0, 0, 0, &first);
-        wire = (double)first.bytes_sent; /* the first pass on the wire */
-        *ret_cost = (VtMigrateCost){.outcome = VT_MIGRATE_COST_CONVERGES};
-        for (guint k = 1;; k++) {
-                double next = ceil(MIN(ws, (double)r->rate_1s * wire / bw) / page) * page;
-
-                ret_cost->passes = k;
-                if (ram <= threshold || (next > 0 && (next >= ram || k >= S.opt.max_passes))) {
-                        if (ram > threshold)
-                                ret_cost->outcome = next >= ram ? VT_MIGRATE_COST_NO_PROGRESS
-                                                                : VT_MIGRATE_COST_PASS_LIMIT;
-                        break;
-                }
-                sent += wire;
-                ram = wire = next;
-                if (next == 0)
-                        break;
-        }
-        sent += wire;
-        ret_cost->converges = ret_cost->outcome == VT_MIGRATE_COST_CONVERGES;
-        ret_cost->bytes_sent = (guint64)sent;
-        ret_cost->remaining_bytes = (guint64)wire;
-        ret_cost->total_us = (gint64)(sent / bw * G_USEC_PER_SEC) + switchover_us;
-        ret_cost->downtime_us = (gint64)(wire / bw * G_USEC_PER_SEC) + switchover_us;
-}
 
 static void
 predict_variant(const Variant *v, const Run *r, VtMigrateCost *ret_cost)
 {
-        if (v->working_set) {
-                predict_working_set(r, v->switchover_us, ret_cost);
-                return;
-        }
-        predict(r, v->whole_ram ? 0 : r->resident, v->one_second ? r->rate_1s : r->rate,
-                v->one_second ? G_USEC_PER_SEC : r->window_us, v->switchover_us, ret_cost);
+        guint64 resident = v->whole_ram ? 0 : r->resident;
+
+        if (v->long_only)
+                predict(r, resident, r->rate, r->window_us, 0, 0, v->switchover_us, ret_cost);
+        else if (v->short_only)
+                predict(r, resident, r->rate_1s, G_USEC_PER_SEC, 0, 0, v->switchover_us, ret_cost);
+        else
+                predict(r, resident, r->rate, r->window_us, r->rate_1s, G_USEC_PER_SEC,
+                        v->switchover_us, ret_cost);
 }
 
 static void
@@ -561,13 +524,13 @@ print_summary(const char *load_before, const char *load_after)
         gint64 residual_us = 0;
         gint64 switchover_us = fit_switchover(&residual_us);
         const Variant variants[] = {
-            {"as the daemon: resident estimate, window = first pass", FALSE, FALSE, FALSE, 0},
+            {"as the daemon: resident estimate, working set (first pass) + 1 s rate", FALSE, FALSE,
+             FALSE, 0},
             {"whole RAM resident (the planner without a figure)", TRUE, FALSE, FALSE, 0},
-            {"rate over 1 s instead of the first pass", FALSE, TRUE, FALSE, 0},
+            {"first-pass window alone (the model before)", FALSE, TRUE, FALSE, 0},
+            {"1 s rate alone", FALSE, FALSE, TRUE, 0},
             {"as the daemon + switch-over", FALSE, FALSE, FALSE, switchover_us},
-            {"1 s rate + switch-over", FALSE, TRUE, FALSE, switchover_us},
-            {"proposed: 1 s rate up to the working set", FALSE, FALSE, TRUE, 0},
-            {"proposed + switch-over", FALSE, FALSE, TRUE, switchover_us},
+            {"first-pass window alone + switch-over", FALSE, TRUE, FALSE, switchover_us},
         };
 
         printf("\nswitch-over (median downtime of the completed moves that dirtied nothing): "
@@ -604,7 +567,7 @@ warm_up(void)
 
         command = g_strdup_printf("dirty 4096 %" G_GUINT64_FORMAT, S.opt.buffer);
         reply = workload(S.source, command);
-        predict(&warm, 0, 0, 0, 0, &warm.pred);
+        predict(&warm, 0, 0, 0, 0, 0, 0, &warm.pred);
         if (reply == NULL || !move(&warm) || warm.outcome != VT_MIGRATE_EXEC_COMPLETED)
                 die("the warm-up move did not complete");
         S.resident = warm.bytes;
