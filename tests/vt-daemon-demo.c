@@ -16,7 +16,10 @@
  *      room, and vmtide reclaims only what is needed (docs/balloon.md),
  *      so it stays with guest 0 for the moment;
  *   3. guest 1 allocates 256 MiB: it gets memory at once, and guest 0's
- *      spare memory is reclaimed to pay for it.
+ *      spare memory is reclaimed to pay for it;
+ *   4. `vmtide doctor`, `vmtide risk` and `vmtide capacity --add 1 --size
+ *      512M` (over the history recorded so far) look at the daemon and
+ *      its guests as they are then, and vmtided stops.
  *
  * What is shown is what the real `vmtide` CLI prints: `vmtide list` at
  * each resting point, and the lines of a `vmtide events` that runs
@@ -521,22 +524,36 @@ demo_wait_rest(Demo *demo, guint64 below_mib, const char *what, GError **error)
 
 /* --- the steps ----------------------------------------------------------- */
 
+/* Runs `vmtide ARGS...` (at most eight) against the daemon and shows its output. */
 static gboolean
-demo_cli(Demo *demo, const char *command, GError **error)
+demo_cli_args(Demo *demo, const char *const *args, GError **error)
 {
         g_autofree char *out = NULL;
         g_autofree char *err = NULL;
+        g_autofree char *shown = g_strjoinv(" ", (char **)args);
+        const char *a[8] = {NULL};
         int status;
 
+        for (guint i = 0; i < G_N_ELEMENTS(a) && args[i] != NULL; i++)
+                a[i] = args[i];
         events_sync(demo);
-        printf("$ vmtide %s\n", command);
-        status = vt_test_daemon_run_cli(demo->daemon, &out, &err, command, NULL);
+        printf("$ vmtide %s\n", shown);
+        status = vt_test_daemon_run_cli(demo->daemon, &out, &err, a[0], a[1], a[2], a[3], a[4],
+                                        a[5], a[6], a[7], NULL);
         printf("%s", out != NULL ? out : "");
         if (status != 0)
-                return demo_fail(error, "'vmtide %s' failed (%d): %s", command, status,
+                return demo_fail(error, "'vmtide %s' failed (%d): %s", shown, status,
                                  err != NULL ? err : "");
         fflush(stdout);
         return TRUE;
+}
+
+static gboolean
+demo_cli(Demo *demo, const char *command, GError **error)
+{
+        const char *args[] = {command, NULL};
+
+        return demo_cli_args(demo, args, error);
 }
 
 static gboolean
@@ -839,6 +856,26 @@ demo_second_workload(Demo *demo, GError **error)
         return demo_cli(demo, "list", error);
 }
 
+/*
+ * Before it stops, the live daemon and its history are looked at as an
+ * operator would: `vmtide doctor` (one pass over host and guests, rates
+ * over a second), `vmtide risk` (the guests at risk now) and `vmtide
+ * capacity` (would one more 512 MiB guest fit, and from where), the last
+ * with the history the flight recorder has kept so far.
+ */
+static gboolean
+demo_diagnose(Demo *demo, GError **error)
+{
+        const char *doctor[] = {"doctor", "--interval", "1", NULL};
+        const char *risk[] = {"risk", "--interval", "1", "--history", demo->history, NULL};
+        const char *capacity[] = {"capacity", "--add",     "1",           "--size",
+                                  "512M",     "--history", demo->history, NULL};
+
+        say(demo, "what vmtide doctor, risk and capacity make of this host and its guests now");
+        return demo_cli_args(demo, doctor, error) && demo_cli_args(demo, risk, error) &&
+               demo_cli_args(demo, capacity, error);
+}
+
 static gboolean
 demo_stop(Demo *demo, GError **error)
 {
@@ -975,7 +1012,8 @@ main(int argc, char **argv)
         ok = demo.dir != NULL && demo.history != NULL && demo_boot(&demo, &error) &&
              demo_start_daemon(&demo, &error) && demo_reclaim(&demo, &error) &&
              demo_workload(&demo, &error) && demo_free(&demo, &error) &&
-             demo_second_workload(&demo, &error) && demo_stop(&demo, &error);
+             demo_second_workload(&demo, &error) && demo_diagnose(&demo, &error) &&
+             demo_stop(&demo, &error);
         if (!ok) {
                 /* A Ctrl-C reaches the children too: tell it from their end. */
                 while (g_main_context_iteration(NULL, FALSE))
