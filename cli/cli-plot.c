@@ -207,8 +207,9 @@ script_host(GString *gp, const Plot *plot, const char *from)
                                     "title \"KSM saving\", '' using 1:3 axes x1y2 with lines "
                                     "lc rgb '#ff7f0e' title \"ksmd CPU\"\n");
         else
+                /* gnuplot refuses a plot of nothing unless its range is set. */
                 g_string_append(gp, "set label 1 \"no KSM step recorded\" at graph 0.5, 0.5 "
-                                    "center\nplot NaN notitle\n");
+                                    "center\nset yrange [0:1]\nplot NaN notitle\n");
 }
 
 static char *

@@ -263,6 +263,34 @@ test_plot(Fixture *f, gconstpointer data)
         assert_has(none.err, "gnuplot");
 }
 
+/* A history without KSM steps (the demo's: KSM left alone) is drawn too,
+ * its KSM panel saying so: gnuplot refused an empty panel's plot. */
+static void
+test_plot_no_ksm(Fixture *f, gconstpointer data)
+{
+        g_autofree char *dir = g_build_filename(f->tmp, "no-ksm", NULL);
+        g_autofree char *png = g_build_filename(f->tmp, "no-ksm.png", NULL);
+        g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
+        g_autoptr(GError) error = NULL;
+        VtTestHistoryOptions options;
+        g_auto(Result) r = {0};
+
+        if (gnuplot == NULL) {
+                g_test_skip("no gnuplot (scripts/setup.sh installs gnuplot-nox)");
+                return;
+        }
+        vt_test_history_options_init(&options, dir);
+        options.n_ticks = 30;
+        options.no_ksm = TRUE;
+        g_assert_true(vt_test_history_write(&options, &error));
+        g_assert_no_error(error);
+        g_free(f->dir);
+        f->dir = g_steal_pointer(&dir);
+        RUN(f, &r, "plot", "DIR", "-o", png, "--replay", "mom");
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(g_file_test(png, G_FILE_TEST_IS_REGULAR));
+}
+
 #define ADD(path, test) g_test_add(path, Fixture, NULL, fixture_setup, test, fixture_teardown)
 
 int
@@ -275,5 +303,6 @@ main(int argc, char **argv)
         ADD("/cli/history/bad", test_history_bad);
         ADD("/cli/replay", test_replay);
         ADD("/cli/plot", test_plot);
+        ADD("/cli/plot/no-ksm", test_plot_no_ksm);
         return g_test_run();
 }

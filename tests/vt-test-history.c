@@ -275,7 +275,7 @@ world_tick(World *world, VtRecorder *recorder, const VtTestHistoryOptions *o,
         vt_recorder_add_tick(recorder, wall_us, pushed ? "pressure push" : NULL, &input, &before,
                              &decision);
         world_apply(world, targets, now_us);
-        if (t % 5 == 0)
+        if (t % 5 == 0 && !o->no_ksm)
                 record_ksm(recorder, wall_us, now_us, t, world);
 }
 

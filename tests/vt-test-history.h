@@ -15,6 +15,7 @@ G_BEGIN_DECLS
  * @wall0_us: the wall-clock time of the first tick
  * @seed: the scenario's noise
  * @budget: the guests' budget, bytes (0: none)
+ * @no_ksm: record no KSM step (vmtided with KSM left alone)
  *
  * vt_test_history_options_init() gives an hour of three guests on a
  * 16 GiB host with a 10 GiB budget, run by vmtide's policy.
@@ -27,6 +28,7 @@ typedef struct {
         gint64 wall0_us;
         guint32 seed;
         guint64 budget;
+        gboolean no_ksm;
 } VtTestHistoryOptions;
 
 void vt_test_history_options_init(VtTestHistoryOptions *options, const char *dir);
