@@ -278,6 +278,10 @@ candidate_to_json(VtDaemon *daemon, const VtDaemonPlan *plan, guint i,
         json_object_object_add(o, "relief", json_bytes(MIN(g->actual_bytes, g->want_bytes)));
         json_object_object_add(o, "dirty_rate",
                                g->dirty_measured_us > 0 ? json_bytes(g->dirty_rate) : NULL);
+        json_object_object_add(o, "dirty_rate_short",
+                               g->dirty_measured_us > 0 && g->dirty_window_short_us > 0
+                                   ? json_bytes(g->dirty_rate_short)
+                                   : NULL);
         json_object_object_add(o, "dirty_age_ms",
                                g->dirty_measured_us > 0
                                    ? json_object_new_int64((now_us - g->dirty_measured_us) / 1000)

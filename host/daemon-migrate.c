@@ -17,13 +17,13 @@
  * Acting on it needs `[migrate] enabled` and automation not paused: until
  * then the decision is shown (query-plan, PLAN) and nothing is measured or
  * moved. "Measure G" starts vt_guest_measure_dirty_rate_async() over the
- * planner's window, one measurement at a time (the planner is told so:
- * max_measuring 1) and never on a moving guest; its rate comes back as
- * DIRTY_RATE and a tick. "Move G to P" starts a VtMigrateExec with the
- * planner's prediction, logs the decision once with its reason and tells
- * MIGRATION_STARTED; the executor's passes, steering and end come back as
- * MIGRATION_PASS, MIGRATION_STEERED and MIGRATION_FINISHED (predicted
- * beside actual). A move by hand (`migrate`) takes the same path.
+ * planner's window, then over its short window (1 s: the first reading
+ * is the working set, the second the rate; measure_start()), one guest at
+ * a time (the planner is told so: max_measuring 1) and never on a moving
+ * guest; both rates come back as DIRTY_RATE and a tick. "Move G to P" starts a VtMigrateExec with
+ * the planner's prediction, logs the decision once with its reason and tells MIGRATION_STARTED; the
+ * executor's passes, steering and end come back as MIGRATION_PASS, MIGRATION_STEERED and
+ * MIGRATION_FINISHED (predicted beside actual). A move by hand (`migrate`) takes the same path.
  *
  * A moving guest is held at its balloon by the balloon policy (an input,
  * daemon-tick.c), and is not dropped while its move runs even when its
@@ -202,6 +202,8 @@ plan_guests(VtDaemon *daemon, VtDaemonPlan *plan)
                     .resident_bytes = plan->host.critical ? guest_resident(daemon, dg, actual) : 0,
                     .dirty_rate = dg->dirty_rate,
                     .dirty_window_us = dg->dirty_window_us,
+                    .dirty_rate_short = dg->dirty_rate_short,
+                    .dirty_window_short_us = dg->dirty_window_short_us,
                     .dirty_measured_us = dg->dirty_measured_us,
                     .measuring = dg->measuring,
                     .migrating = vt_daemon_migrate_is_moving(daemon, dg),
@@ -329,6 +331,8 @@ vt_daemon_migrate_predict(VtDaemon *daemon, VtDaemonGuest *dg, const VtDaemonPee
         in.resident_bytes = guest_resident(daemon, dg, vt_guest_get_actual_bytes(dg->guest));
         in.dirty_rate = dg->dirty_rate;
         in.dirty_window_us = dg->dirty_window_us;
+        in.dirty_rate_short = dg->dirty_rate_short;
+        in.dirty_window_short_us = dg->dirty_window_short_us;
         in.bandwidth = peer != NULL && peer->bandwidth > 0 ? peer->bandwidth
                                                            : daemon->config->migrate.bandwidth;
         in.downtime_limit_us = vt_migrate_steer_initial_downtime(&steer);
@@ -368,12 +372,69 @@ plan_tell(VtDaemonMigrate *m, const VtMigratePlanDecision *d)
         vt_daemon_emit(m->daemon, VT_CONTROL_EVENT_PLAN, data);
 }
 
+/*
+ * A measurement: the long window (the predicted first pass), then, when
+ * the planner asked for one, the short window, one after the other on
+ * the same guest. The guest stays "measuring" until both are in; a move
+ * that started meanwhile, or a failure, ends it with nothing kept.
+ */
 typedef struct {
         VtDaemon *daemon;
         char *name;
         VtGuest *guest;
         gint64 window_us;
+        gint64 window_short_us; /* 0: none */
+        gboolean long_done;     /* the long reading is in @rate_long */
+        guint64 rate_long;
 } MeasureCtx;
+
+static void
+measure_ctx_free(MeasureCtx *ctx)
+{
+        g_object_unref(ctx->guest);
+        g_free(ctx->name);
+        g_free(ctx);
+}
+
+static void on_measured(GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+measure_async(VtDaemonGuest *dg, MeasureCtx *ctx)
+{
+        gint64 window_us = ctx->long_done ? ctx->window_short_us : ctx->window_us;
+
+        g_message("guest '%s': measuring its dirty rate over %.1f s", dg->name,
+                  (double)window_us / G_USEC_PER_SEC);
+        vt_guest_measure_dirty_rate_async(dg->guest, window_us, on_measured, ctx);
+}
+
+/* Both readings in: kept, told as DIRTY_RATE. */
+static void
+measure_keep(VtDaemonGuest *dg, const MeasureCtx *ctx, guint64 rate_short, gint64 now_us)
+{
+        json_object *data = json_object_new_object();
+
+        dg->dirty_rate = ctx->rate_long;
+        dg->dirty_window_us = ctx->window_us;
+        dg->dirty_rate_short = ctx->window_short_us > 0 ? rate_short : 0;
+        dg->dirty_window_short_us = ctx->window_short_us;
+        dg->dirty_measured_us = now_us;
+        g_message("guest '%s': dirties %s/s over %.1f s, %s/s over %.1f s", dg->name,
+                  VT_SIZE_STR(ctx->rate_long, VT_SIZE_STYLE_MIB),
+                  (double)ctx->window_us / G_USEC_PER_SEC,
+                  VT_SIZE_STR(dg->dirty_rate_short, VT_SIZE_STYLE_MIB),
+                  (double)ctx->window_short_us / G_USEC_PER_SEC);
+        json_object_object_add(data, "guest", json_object_new_string(dg->name));
+        json_object_object_add(data, "rate", json_object_new_int64((gint64)ctx->rate_long));
+        json_object_object_add(data, "window_ms", json_object_new_int64(ctx->window_us / 1000));
+        if (ctx->window_short_us > 0) {
+                json_object_object_add(data, "rate_short",
+                                       json_object_new_int64((gint64)rate_short));
+                json_object_object_add(data, "window_short_ms",
+                                       json_object_new_int64(ctx->window_short_us / 1000));
+        }
+        vt_daemon_emit(ctx->daemon, VT_CONTROL_EVENT_DIRTY_RATE, data);
+}
 
 static void
 on_measured(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -385,38 +446,37 @@ on_measured(GObject *source, GAsyncResult *result, gpointer user_data)
         VtDaemonGuest *dg = g_hash_table_lookup(ctx->daemon->guests, ctx->name);
         gint64 now_us = g_get_monotonic_time();
 
-        if (dg != NULL && dg->guest == ctx->guest && dg->measuring) {
-                dg->measuring = FALSE;
-                if (!ok) {
-                        dg->measure_failed_us = now_us;
-                        g_message("guest '%s': dirty rate not measured: %s", dg->name,
-                                  error->message);
-                } else {
-                        json_object *data = json_object_new_object();
-
-                        dg->dirty_rate = rate;
-                        dg->dirty_window_us = ctx->window_us;
-                        dg->dirty_measured_us = now_us;
-                        g_message("guest '%s': dirties %s/s (measured over %.1f s)", dg->name,
-                                  VT_SIZE_STR(rate, VT_SIZE_STYLE_MIB),
-                                  (double)ctx->window_us / G_USEC_PER_SEC);
-                        json_object_object_add(data, "guest", json_object_new_string(dg->name));
-                        json_object_object_add(data, "rate", json_object_new_int64((gint64)rate));
-                        json_object_object_add(data, "window_ms",
-                                               json_object_new_int64(ctx->window_us / 1000));
-                        vt_daemon_emit(ctx->daemon, VT_CONTROL_EVENT_DIRTY_RATE, data);
-                }
-                vt_daemon_tick_soon(ctx->daemon, "dirty rate measured");
+        if (dg == NULL || dg->guest != ctx->guest || !dg->measuring) {
+                measure_ctx_free(ctx);
+                return;
         }
-        g_object_unref(ctx->guest);
-        g_free(ctx->name);
-        g_free(ctx);
+        if (!ok) {
+                dg->measure_failed_us = now_us;
+                g_message("guest '%s': dirty rate not measured: %s", dg->name, error->message);
+        } else if (!ctx->long_done && ctx->window_short_us > 0 &&
+                   !vt_daemon_migrate_is_moving(ctx->daemon, dg)) {
+                /* The short window next, never on a moving guest. */
+                ctx->long_done = TRUE;
+                ctx->rate_long = rate;
+                measure_async(dg, ctx);
+                return;
+        } else if (!ctx->long_done && ctx->window_short_us > 0) {
+                g_message("guest '%s': moving, its dirty rate not measured further", dg->name);
+        } else {
+                if (!ctx->long_done)
+                        ctx->rate_long = rate;
+                measure_keep(dg, ctx, rate, now_us);
+        }
+        dg->measuring = FALSE;
+        vt_daemon_tick_soon(ctx->daemon, "dirty rate measured");
+        measure_ctx_free(ctx);
 }
 
 /* One measurement at a time, never on a moving guest, not again within a
  * minute of a failure. FALSE when it did not start. */
 static gboolean
-measure_start(VtDaemon *daemon, VtDaemonGuest *dg, gint64 window_us, gint64 now_us)
+measure_start(VtDaemon *daemon, VtDaemonGuest *dg, gint64 window_us, gint64 window_short_us,
+              gint64 now_us)
 {
         GHashTableIter iter;
         gpointer value;
@@ -434,10 +494,10 @@ measure_start(VtDaemon *daemon, VtDaemonGuest *dg, gint64 window_us, gint64 now_
         ctx->name = g_strdup(dg->name);
         ctx->guest = g_object_ref(dg->guest);
         ctx->window_us = window_us;
+        ctx->window_short_us =
+            window_short_us > 0 && window_short_us < window_us ? window_short_us : 0;
         dg->measuring = TRUE;
-        g_message("guest '%s': measuring its dirty rate over %.1f s", dg->name,
-                  (double)window_us / G_USEC_PER_SEC);
-        vt_guest_measure_dirty_rate_async(dg->guest, window_us, on_measured, ctx);
+        measure_async(dg, ctx);
         return TRUE;
 }
 
@@ -474,7 +534,7 @@ vt_daemon_migrate_step(VtDaemon *daemon, GPtrArray *running, gboolean full, gint
                                         : NULL;
 
                 if (d.action == VT_MIGRATE_PLAN_MEASURE && dg != NULL)
-                        measure_start(daemon, dg, d.window_us, now_us);
+                        measure_start(daemon, dg, d.window_us, d.window_short_us, now_us);
                 else if (d.action == VT_MIGRATE_PLAN_MOVE && dg != NULL &&
                          vt_daemon_move_start(daemon, dg, d.peer, &d.cost, d.reason, FALSE,
                                               &error) == NULL) {

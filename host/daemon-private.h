@@ -48,6 +48,8 @@ typedef enum {
  * @migrate_pinned: never moved, not even by hand (`migrate-pinned`)
  * @dirty_rate: its last measured dirty rate, bytes per second
  * @dirty_window_us: the window it was measured over
+ * @dirty_rate_short: its dirty rate over the short window measured with it
+ * @dirty_window_short_us: that window (0: no short reading)
  * @dirty_measured_us: when (0: never)
  * @measuring: a measurement is under way
  * @measure_failed_us: when the last measurement failed (0: never)
@@ -79,6 +81,8 @@ typedef struct {
         gboolean migrate_pinned;
         guint64 dirty_rate;
         gint64 dirty_window_us;
+        guint64 dirty_rate_short;
+        gint64 dirty_window_short_us;
         gint64 dirty_measured_us;
         gboolean measuring;
         gint64 measure_failed_us;

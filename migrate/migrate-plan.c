@@ -49,7 +49,9 @@
  * compete. A guest whose rate is unknown gets a lower bound: the
  * prediction with no dirtying. When the best lower bound beats the best
  * known move (or there is none), measuring that guest comes first, over a
- * window equal to its first pass (a longer window reads a lower rate):
+ * window equal to its first pass (a longer window reads a lower rate),
+ * and over the shortest window too (the rate the later, shorter passes
+ * meet; the first pass's reading then tells the working set):
  * the daemon measures on demand, at most max_measuring guests at a time,
  * only when the figure can change the choice; while the best of them is
  * being measured the plan waits for it. Ties go to the shorter downtime, then the
@@ -255,6 +257,8 @@ guest_predict(const VtMigratePlanGuest *g, const VtMigratePlanLink *link, guint6
         if (known) {
                 in.dirty_rate = g->dirty_rate;
                 in.dirty_window_us = g->dirty_window_us;
+                in.dirty_rate_short = g->dirty_rate_short;
+                in.dirty_window_short_us = g->dirty_window_short_us;
         }
         in.bandwidth = bandwidth;
         in.downtime_limit_us = link->downtime_limit_us;
@@ -596,6 +600,7 @@ decide_measure(const Scan *scan, VtMigratePlanDecision *d, const VtMigratePlanIn
         d->why = VT_MIGRATE_PLAN_WHY_MEASURE;
         d->window_us = CLAMP(m->cost.first_pass_us, config->window_min_us,
                              MAX(config->window_max_us, config->window_min_us));
+        d->window_short_us = d->window_us > config->window_min_us ? config->window_min_us : 0;
         if (scan->move.valid)
                 g_snprintf(against, sizeof(against), "against %.2f for '%s'", scan->move.cpb,
                            input->guests[scan->move.guest].name);

@@ -64,6 +64,11 @@ typedef struct {
  *     zero pages); 0: all of it
  * @dirty_rate: its last measured dirty rate, bytes per second
  * @dirty_window_us: the window @dirty_rate was measured over
+ * @dirty_rate_short: its dirty rate measured over a short window just
+ *     before or after (the cost model reads @dirty_rate × @dirty_window_us
+ *     as its working set then: see #VtMigrateCostInput), bytes per second
+ * @dirty_window_short_us: the window @dirty_rate_short was measured over;
+ *     0: no short reading
  * @dirty_measured_us: when it was measured (monotonic µs); 0: never, the
  *     rate is unknown
  * @measuring: a measurement of its dirty rate is under way
@@ -83,6 +88,8 @@ typedef struct {
         guint64 resident_bytes;
         guint64 dirty_rate;
         gint64 dirty_window_us;
+        guint64 dirty_rate_short;
+        gint64 dirty_window_short_us;
         gint64 dirty_measured_us;
         gboolean measuring;
         gboolean migrating;
@@ -272,6 +279,10 @@ typedef enum {
  * @peer: (nullable): the peer's name (borrowed from the input)
  * @window_us: with %VT_MIGRATE_PLAN_MEASURE, the window to measure over:
  *     the move's predicted first pass, within the configured bounds
+ * @window_short_us: with %VT_MIGRATE_PLAN_MEASURE, the short window to
+ *     measure over as well (the configured shortest, QEMU's 1 s), which
+ *     with @window_us tells the rate and the working set; 0 when @window_us
+ *     is no longer (one reading then tells both)
  * @need_bytes: what a move should give back: the gap to the target line
  *     less what the balloon and KSM can; 0 when they can bring the host
  *     out of critical by themselves
@@ -293,6 +304,7 @@ typedef struct {
         const char *guest;
         const char *peer;
         gint64 window_us;
+        gint64 window_short_us;
         guint64 need_bytes;
         guint64 relief_bytes;
         double cost_per_byte;
