@@ -13,7 +13,14 @@
  *   link-cut            the stream goes through a relay process of the
  *                       test's (the script prints the relay's URI), which
  *                       is SIGKILLed: both QEMUs live, their link is gone
- *   daemon-killed       the source's vmtided SIGKILLed, then started again
+ *   daemon-killed       the source's vmtided SIGKILLed, then started again;
+ *                       the test then lifts the source QEMU's bandwidth cap
+ *                       (1 GiB/s, on its second monitor) so that QEMU ends
+ *                       the move in a pass or two: a slow completed move
+ *                       under QEMU 7.2 TCG often leaves the destination's
+ *                       kernel oopsing (docs/testing.md, "Migration
+ *                       faults"). The move is under way at the kill either
+ *                       way, which is what the case is about.
  *
  * Every case ends with vt_test_daemon_assert_runs_once() over the source
  * and destination QEMUs (each asked `query-status` on a second monitor of
@@ -438,6 +445,45 @@ count_migrations(VtTestDaemon *daemon)
         return n;
 }
 
+/* How often @daemon's log has said @text so far. */
+static guint
+count_log(VtTestDaemon *daemon, const char *text)
+{
+        g_autofree char *log = vt_test_daemon_read_log(daemon);
+        guint n = 0;
+
+        for (const char *p = strstr(log, text); p != NULL; p = strstr(p + 1, text))
+                n++;
+        return n;
+}
+
+#define SPENT_WARNING                                                                              \
+        "guest 'md': its QEMU is a spent migration source (postmigrate): left alone; quit it or "  \
+        "resume it by hand"
+
+static gboolean
+spent_source_said(gpointer data)
+{
+        return count_log(data, SPENT_WARNING) > 0;
+}
+
+/* Lifts the source QEMU's bandwidth cap on its second monitor: the move
+ * ends in a fast pass or two (see the comment at the top). */
+static void
+lift_bandwidth_cap(VtTestGuest *src)
+{
+        g_autoptr(GError) error = NULL;
+        json_object *args = json_object_new_object();
+        json_object *reply;
+
+        json_object_object_add(args, "max-bandwidth", json_object_new_int64((gint64)1 << 30));
+        reply = vt_test_daemon_qemu_execute(src, "migrate-set-parameters", args, &error);
+        /* The move may have ended already: then there is nothing to lift. */
+        if (reply == NULL)
+                vt_test_say("md: cap not lifted: %s", error->message);
+        json_object_put(reply);
+}
+
 static void
 test_daemon_killed(void)
 {
@@ -458,6 +504,7 @@ test_daemon_killed(void)
         g_assert_true(vt_test_daemon_wait_exit(fx.d1, GUARD_US, &status));
         g_assert_true(WIFSIGNALED(status));
         vt_test_say("md: d1 SIGKILLed mid-move");
+        lift_bandwidth_cap(m.src);
         /* vmtided is not in the data path: QEMU goes on by itself. */
         g_assert_true(vt_test_daemon_poll_until(source_migration_ended, m.src, GUARD_US));
         outcome = source_migration_status(m.src);
@@ -476,12 +523,14 @@ test_daemon_killed(void)
         g_assert_no_error(error);
         /* The restarted d1 knows of no move: it keeps none across a restart. */
         g_assert_cmpuint(count_migrations(fx.d1), ==, 0);
-        /* It finds the spent source behind its link and takes it on as a
-         * guest (it does not read QEMU's run state: docs/migration.md,
-         * "Failures"), but never resumes it. */
-        at = from;
-        if (vt_test_daemon_wait_event(fx.d1, &at, "GUEST_ADDED", m.name, 10 * G_USEC_PER_SEC))
-                vt_test_say("md: the restarted d1 took the spent source on");
+        /* It finds the spent source behind its link, reads its run state
+         * and leaves it alone: not taken on, said once, not quit, not
+         * resumed (docs/migration.md, "Failures"). */
+        g_assert_true(vt_test_daemon_poll_until(spent_source_said, fx.d1, GUARD_US));
+        g_assert_true(daemon_lacks((gpointer[]){fx.d1, (gpointer)m.name}));
+        g_assert_cmpuint(vt_test_daemon_count_events(fx.d1, from, "GUEST_ADDED", m.name), ==, 0);
+        g_assert_cmpuint(count_log(fx.d1, SPENT_WARNING), ==, 1);
+        vt_test_say("md: the restarted d1 left the spent source alone");
         g_assert_cmpuint(vt_test_daemon_count_events(fx.d1, from, "MIGRATION_STARTED", NULL), ==,
                          0);
         g_assert_cmpuint(vt_test_daemon_assert_runs_once(copies, 2, GUARD_US), ==, 1);
