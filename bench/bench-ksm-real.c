@@ -27,7 +27,8 @@
  *
  * KSM's settings are saved first and restored last; every process the
  * bench started is killed by its pid (ksmtuned by its session's process
- * group) at the end, on an error and from SIGINT, SIGTERM and SIGHUP.
+ * group) at the end, on an error and from SIGINT, SIGTERM, SIGHUP, SIGABRT
+ * and SIGTRAP (g_error).
  *
  *   bench-ksm-real [SECONDS [FREE_PERCENT]]   (default 180 and 15; root)
  */
@@ -59,6 +60,10 @@
 static pid_t workers[N_WORKERS];
 static pid_t hog;
 static pid_t ksmtuned_sid;
+/* KSM as found, restored by the guard too. */
+static VtKsmSysfs *guard_sysfs;
+static VtKsmSysfsSettings *guard_saved;
+static pid_t main_pid;
 
 typedef struct {
         const char *name;
@@ -90,10 +95,27 @@ kill_all(void)
                 kill_pid(&workers[i], FALSE);
 }
 
+/* Kills everything started and puts KSM back as found; idempotent. */
+static void
+cleanup(void)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (getpid() != main_pid) /* a child inherits the guard: not its job */
+                return;
+        kill_all();
+        if (guard_saved != NULL) {
+                if (!vt_ksm_sysfs_write_u64(guard_sysfs, "run", 2, &error) ||
+                    !vt_ksm_sysfs_restore(guard_sysfs, guard_saved, &error))
+                        fprintf(stderr, "bench-ksm-real: restoring KSM: %s\n", error->message);
+                guard_saved = NULL;
+        }
+}
+
 static void
 guard_signal(int sig)
 {
-        kill_all();
+        cleanup();
         signal(sig, SIG_DFL);
         raise(sig);
 }
@@ -417,10 +439,15 @@ main(int argc, char **argv)
         saved = vt_ksm_sysfs_save(sysfs, &error);
         if (saved == NULL)
                 g_error("%s", error->message);
-        atexit(kill_all);
+        main_pid = getpid();
+        guard_sysfs = sysfs;
+        guard_saved = saved;
+        atexit(cleanup);
         signal(SIGINT, guard_signal);
         signal(SIGTERM, guard_signal);
         signal(SIGHUP, guard_signal);
+        signal(SIGABRT, guard_signal);
+        signal(SIGTRAP, guard_signal);
         for (guint i = 0; i < N_WORKERS; i++)
                 workers[i] = spawn(worker_fn, i);
         read_host(&host);
@@ -439,9 +466,7 @@ main(int argc, char **argv)
                 run_policy(sysfs, &runs[p], seconds, checkpoints);
         print_table(runs, G_N_ELEMENTS(runs), checkpoints);
         reset_ksm(sysfs);
-        kill_all();
-        if (!vt_ksm_sysfs_restore(sysfs, saved, &error))
-                g_error("restoring KSM: %s", error->message);
+        cleanup();
         printf("# KSM settings restored; ksmtuned's log: %s\n", KSMTUNED_LOG);
         return 0;
 }
