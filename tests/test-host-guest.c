@@ -894,14 +894,22 @@ fake_status_asked(gpointer data)
         return fake_count(data, "query-status") == 1;
 }
 
+/* How the inmigrate case ends its wait. */
+enum {
+        INMIGRATE_RESUME, /* the move completes: RESUME */
+        INMIGRATE_STOP,   /* the guest is stopped */
+        INMIGRATE_HANGUP, /* the stream broke and the QEMU exited */
+};
+
 /* A QEMU waiting for an incoming migration is taken on once it runs
- * (RESUME), not before; one stopped while it waits fails its start. */
+ * (RESUME), not before; one stopped, or one that exits, while it waits
+ * fails its start. */
 static void
 test_guest_status_inmigrate(Fixture *f, gconstpointer data)
 {
         g_autoptr(GError) error = NULL;
         VtTestWaiter waiter = {0};
-        gboolean stop = GPOINTER_TO_INT(data);
+        int end = GPOINTER_TO_INT(data);
         gint64 until_us;
 
         f->q.status = "inmigrate";
@@ -914,12 +922,20 @@ test_guest_status_inmigrate(Fixture *f, gconstpointer data)
         g_assert_false(vt_guest_is_started(f->guest));
         g_assert_cmpuint(fake_count(&f->q, "query-balloon"), ==, 0);
         g_assert_cmpuint(fake_count(&f->q, "query-memory-size-summary"), ==, 0);
-        if (stop) {
+        if (end == INMIGRATE_STOP)
                 vt_guest_stop(f->guest);
+        if (end == INMIGRATE_HANGUP)
+                vt_fake_qmp_hangup(f->q.peer);
+        if (end != INMIGRATE_RESUME) {
                 g_assert_false(
                     vt_guest_start_finish(f->guest, vt_test_waiter_wait(&waiter), &error));
-                g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+                if (end == INMIGRATE_STOP)
+                        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+                else
+                        g_assert_error(error, VT_QMP_ERROR, VT_QMP_ERROR_DISCONNECTED);
                 vt_test_waiter_clear(&waiter);
+                g_assert_false(vt_guest_is_started(f->guest));
+                g_assert_cmpuint(f->n_gone, ==, end == INMIGRATE_HANGUP ? 1 : 0);
                 return;
         }
         fake_set_status(&f->q, "running");
@@ -1538,9 +1554,12 @@ main(int argc, char **argv)
         ADD("/host/guest/stop-starting", test_guest_stop_starting, NULL);
         ADD("/host/guest/status/running", test_guest_status_running, NULL);
         ADD("/host/guest/status/postmigrate", test_guest_status_postmigrate, NULL);
-        ADD("/host/guest/status/inmigrate", test_guest_status_inmigrate, GINT_TO_POINTER(FALSE));
+        ADD("/host/guest/status/inmigrate", test_guest_status_inmigrate,
+            GINT_TO_POINTER(INMIGRATE_RESUME));
         ADD("/host/guest/status/inmigrate-stopped", test_guest_status_inmigrate,
-            GINT_TO_POINTER(TRUE));
+            GINT_TO_POINTER(INMIGRATE_STOP));
+        ADD("/host/guest/status/inmigrate-exited", test_guest_status_inmigrate,
+            GINT_TO_POINTER(INMIGRATE_HANGUP));
         ADD("/host/guest/not-started", test_guest_not_started, NULL);
         ADD("/host/guest/config", test_guest_config, NULL);
         ADD("/host/guest/agent-pressure", test_guest_agent_pressure, NULL);
