@@ -102,6 +102,8 @@ static const VtDaemonConfigKey policy_keys[] = {
     {"settle-ms", KEY_MS, OFF(balloon.settle_us), 0, 3600000},
     {"stale-ms", KEY_MS, OFF(balloon.stale_us), 100, 3600000},
     {"swap-in-tight", KEY_NUMBER, OFF(balloon.swap_in_tight), 0, 1e9},
+    {"guest-swap-in-warm", KEY_NUMBER, OFF(balloon.guest_swap_in_warm), 0, 1e9},
+    {"guest-swap-in-thrash", KEY_NUMBER, OFF(balloon.guest_swap_in_thrash), 0, 1e9},
     {NULL},
 };
 

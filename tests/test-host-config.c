@@ -264,6 +264,8 @@ check_defaults(const VtDaemonConfig *c)
         vt_balloon_config_init(&balloon);
         g_assert_cmpuint(c->balloon.host_reserve, ==, balloon.host_reserve);
         assert_double_eq(c->balloon.plenty_fraction, balloon.plenty_fraction);
+        assert_double_eq(c->balloon.guest_swap_in_warm, balloon.guest_swap_in_warm);
+        assert_double_eq(c->balloon.guest_swap_in_thrash, balloon.guest_swap_in_thrash);
         g_assert_cmpint(c->balloon.settle_us, ==, balloon.settle_us);
         g_assert_true(c->balloon_policy == vt_balloon_policy_decide);
         g_assert_true(c->ksm_enabled);
@@ -321,6 +323,8 @@ check_policy(const VtDaemonConfig *c)
         assert_double_eq(b->psi_short, 20.0);
         assert_double_eq(b->psi_critical, 2.5);
         assert_double_eq(b->swap_in_tight, 1000.0);
+        assert_double_eq(b->guest_swap_in_warm, 32.0);
+        assert_double_eq(b->guest_swap_in_thrash, 2048.5);
         assert_double_eq(b->guest_headroom_fraction, 0.10);
         g_assert_cmpuint(b->guest_headroom_min, ==, 32 * MiB);
         assert_double_eq(b->guest_pressure_psi, 15.0);
@@ -519,7 +523,8 @@ static const ParseCase parse_cases[] = {
      check_budget},
     {"policy",
      "[policy]\nalgorithm = mom\nplenty = 30\ntight = 20\nshort = 2.5\nhysteresis = 1\n"
-     "psi-short = 20\npsi-critical = 2.5\nswap-in-tight = 1000\nheadroom = 10\n"
+     "psi-short = 20\npsi-critical = 2.5\nswap-in-tight = 1000\nguest-swap-in-warm = 32\n"
+     "guest-swap-in-thrash = 2048.5\nheadroom = 10\n"
      "headroom-min = 32M\nguest-pressure-psi = 15\nguest-low = 8\ndefault-min = 50\n"
      "step-tight = 2\nstep-short = 4\nstep-critical = 50\nmin-change = 8M\nsettle-ms = 0\n"
      "stale-ms = 10000\n",
@@ -582,6 +587,10 @@ static const ParseCase parse_cases[] = {
      ORIGIN ": [ksm] cpu-cap: '0' is out of range (0.1 to 100 %)", INVALID},
     {"number-with-percent", "[policy]\nswap-in-tight = 5%\n", NULL, 0,
      ORIGIN ": [policy] swap-in-tight: '5%' is not a number", INVALID},
+    {"guest-swap-in-negative", "[policy]\nguest-swap-in-warm = -1\n", NULL, 0,
+     ORIGIN ": [policy] guest-swap-in-warm: '-1' is not a number", INVALID},
+    {"guest-swap-in-garbage", "[policy]\nguest-swap-in-thrash = fast\n", NULL, 0,
+     ORIGIN ": [policy] guest-swap-in-thrash: 'fast' is not a number", INVALID},
     {"tight-above-plenty", "[policy]\ntight = 20\n", NULL, 0,
      ORIGIN ": [policy] tight: '20' must be below plenty (15 (the default))", INVALID},
     {"plenty-below-tight", "[policy]\nplenty = 8\n", NULL, 0,
