@@ -211,6 +211,41 @@ doctor_guest_from_proc(VtDoctorGuest *guest, const char *proc_root, gint64 pid)
         }
 }
 
+/* Reads a byte count at @path of @json into @ret; whether it is there. */
+static gboolean
+json_bytes_at(json_object *json, const char *path, guint64 *ret)
+{
+        gint64 value = 0;
+
+        if (!vt_cli_json_get_int(json, path, &value) || value < 0)
+                return FALSE;
+        *ret = (guint64)value;
+        return TRUE;
+}
+
+/* A guest's compressed memory from its agent's figures in query-guests. */
+static void
+doctor_guest_compressed(VtDoctorGuestCompressed *c, json_object *json)
+{
+        gboolean zram, zswap;
+        double in = -1.0, out = -1.0, psi = -1.0;
+
+        zram = json_bytes_at(json, "agent.zram_orig", &c->zram_orig_bytes);
+        json_bytes_at(json, "agent.zram_compr", &c->zram_compr_bytes);
+        json_bytes_at(json, "agent.zram_used", &c->zram_used_bytes);
+        json_bytes_at(json, "agent.zram_limit", &c->zram_limit_bytes);
+        json_bytes_at(json, "agent.zram_huge_pages", &c->zram_huge_pages);
+        zswap = json_bytes_at(json, "agent.zswap_pool", &c->zswap_pool_bytes);
+        c->present = zram || zswap;
+        c->has_swap_rates = vt_cli_json_get_double(json, "agent.swap_in_per_s", &in) &&
+                            vt_cli_json_get_double(json, "agent.swap_out_per_s", &out) && in >= 0 &&
+                            out >= 0;
+        c->swap_in_per_s = c->has_swap_rates ? in : 0.0;
+        c->swap_out_per_s = c->has_swap_rates ? out : 0.0;
+        c->psi_some_avg10 =
+            vt_cli_json_get_double(json, "agent.psi_some_avg10", &psi) && psi >= 0 ? psi : -1.0;
+}
+
 /* One GUEST of query-guests as the rules see it. */
 static void
 doctor_guest_from_json(VtDoctorGuest *guest, json_object *json, const char *proc_root)
@@ -237,7 +272,7 @@ doctor_guest_from_json(VtDoctorGuest *guest, json_object *json, const char *proc
         guest->under_pressure = guest->has_agent &&
                                 vt_cli_json_get_double(json, "agent.psi_some_avg10", &psi) &&
                                 psi >= VT_DOCTOR_PSI_RISING;
-        guest->compressed.psi_some_avg10 = -1.0;
+        doctor_guest_compressed(&guest->compressed, json);
         if (vt_cli_json_get_int(json, "pid", &pid))
                 doctor_guest_from_proc(guest, proc_root, pid);
 }

@@ -72,6 +72,32 @@ stats_to_json(VtGuest *guest, gint64 now_us)
         return o;
 }
 
+/* A rate that is NaN or negative reads as null. */
+static json_object *
+json_rate(double value)
+{
+        return isfinite(value) && value >= 0 ? json_object_new_double(value) : NULL;
+}
+
+/* The agent's compressed-memory figures (revision 2): null where it sent none. */
+static void
+agent_compressed_to_json(json_object *o, const VtAgentReport *r)
+{
+        gboolean zram = (r->fields & VT_AGENT_HAS_ZRAM) != 0;
+        gboolean zswap = (r->fields & VT_AGENT_HAS_ZSWAP) != 0;
+        gboolean rates = (r->fields & VT_AGENT_HAS_SWAP_RATES) != 0;
+
+        json_object_object_add(o, "zram_orig", zram ? json_bytes(r->zram_orig) : NULL);
+        json_object_object_add(o, "zram_compr", zram ? json_bytes(r->zram_compr) : NULL);
+        json_object_object_add(o, "zram_used", zram ? json_bytes(r->zram_used) : NULL);
+        json_object_object_add(o, "zram_limit", zram ? json_bytes(r->zram_limit) : NULL);
+        json_object_object_add(o, "zram_huge_pages", zram ? json_bytes(r->zram_huge_pages) : NULL);
+        json_object_object_add(o, "zswap_pool", zswap ? json_bytes(r->zswap_pool) : NULL);
+        json_object_object_add(o, "zswap_stored", zswap ? json_bytes(r->zswap_stored) : NULL);
+        json_object_object_add(o, "swap_in_per_s", rates ? json_rate(r->swap_in_per_s) : NULL);
+        json_object_object_add(o, "swap_out_per_s", rates ? json_rate(r->swap_out_per_s) : NULL);
+}
+
 static json_object *
 agent_to_json(VtGuest *guest, gint64 now_us)
 {
@@ -102,6 +128,7 @@ agent_to_json(VtGuest *guest, gint64 now_us)
         json_object_object_add(o, "pgmajfault",
                                (r->fields & VT_AGENT_HAS_PGMAJFAULT) ? json_bytes(r->pgmajfault)
                                                                      : NULL);
+        agent_compressed_to_json(o, r);
         json_object_object_add(o, "age_ms", json_object_new_int64(age_ms(now_us, r->received_us)));
         return o;
 }
