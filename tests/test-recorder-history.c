@@ -480,24 +480,40 @@ test_unwritable(Fixture *f, gconstpointer data)
         g_assert_cmpuint(stats.records, ==, 1);
 }
 
-/* Mode 0555 stops writers that are not root. */
+/* Mode 0555 stops writers that are not root. As root, the check runs in
+ * a child that gives up root for nobody (65534) first, so that it is
+ * proven here too instead of skipped. */
 static void
-test_read_only(Fixture *f, gconstpointer data)
+read_only_check(Fixture *f)
 {
         g_autoptr(VtRecorder) recorder = NULL;
         g_autoptr(GError) error = NULL;
 
-        if (geteuid() == 0) {
-                g_test_skip("root writes into a read-only directory; see /recorder/history/"
-                            "unwritable and /disk-full");
-                return;
-        }
-        g_assert_cmpint(g_mkdir(f->dir, 0555), ==, 0);
         recorder = vt_recorder_new(&f->config);
         add_tick(recorder, WALL0, 0);
         g_assert_false(vt_recorder_flush(recorder, WALL0, &error));
         g_assert_error(error, VT_RECORDER_ERROR, VT_RECORDER_ERROR_IO);
         g_assert_nonnull(strstr(error->message, f->dir));
+}
+
+static void
+test_read_only(Fixture *f, gconstpointer data)
+{
+        g_assert_cmpint(g_mkdir(f->dir, 0555), ==, 0);
+        if (geteuid() != 0) {
+                read_only_check(f);
+        } else if (g_test_subprocess()) {
+                g_assert_cmpint(setgid(65534), ==, 0);
+                g_assert_cmpint(setuid(65534), ==, 0);
+                read_only_check(f);
+                /* nobody cannot tear down root's directory: the parent does. */
+                _exit(0);
+        } else {
+                /* nobody must reach the directory to find it read-only. */
+                g_assert_cmpint(g_chmod(f->tmp, 0755), ==, 0);
+                g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+                g_test_trap_assert_passed();
+        }
         g_chmod(f->dir, 0755);
 }
 
