@@ -30,7 +30,9 @@
  * - growth is the median of the last quarter minus the median of the
  *   second: a leak is a steady slope and shows as a difference, while a
  *   single spike does not move a median. The least-squares slope over
- *   the judged samples is printed beside it;
+ *   the judged samples is printed beside it. VmRSS and RssAnon (the
+ *   heap and other private memory) are judged alike: VmRSS also grows
+ *   when a rare code path first touches a page of the binary;
  * - CPU is judged as a share of one core over each quarter: the last
  *   quarter may not cost much more than the second (work growing with
  *   time: timers or sources piling up), and the judged part as a whole
@@ -101,6 +103,7 @@ typedef struct {
 typedef struct {
         gint64 t_us;
         gint64 rss_kib;
+        gint64 anon_kib;
         gint64 fds;
         gint64 cpu_us;
 } Sample;
@@ -130,8 +133,9 @@ typedef struct {
 
 /* --- reading /proc ---------------------------------------------------------- */
 
+/* A `VmRSS:`-style line of /proc/PID/status, in KiB; -1 if absent. */
 static gint64
-proc_rss_kib(GPid pid)
+proc_status_kib(GPid pid, const char *key)
 {
         g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
         g_autofree char *text = NULL;
@@ -139,8 +143,8 @@ proc_rss_kib(GPid pid)
 
         if (!g_file_get_contents(path, &text, NULL, NULL))
                 return -1;
-        line = strstr(text, "\nVmRSS:");
-        return line != NULL ? g_ascii_strtoll(line + strlen("\nVmRSS:"), NULL, 10) : -1;
+        line = strstr(text, key);
+        return line != NULL ? g_ascii_strtoll(line + strlen(key), NULL, 10) : -1;
 }
 
 static gint64
@@ -246,10 +250,11 @@ on_workload_timer(gpointer data)
 static void
 csv_header(Soak *soak)
 {
-        fprintf(soak->csv, "seconds,rss_kib,fds,cpu_ms,cpu_percent,agent_connections,agent_kib,"
-                           "agent_lines,qmp_connections,qmp_events,control_idle,control_garbage,"
-                           "control_good,control_failed,cli_failed,workload_cycles,"
-                           "workload_errors\n");
+        fprintf(soak->csv,
+                "seconds,rss_kib,anon_kib,fds,cpu_ms,cpu_percent,agent_connections,agent_kib,"
+                "agent_lines,qmp_connections,qmp_events,control_idle,control_garbage,"
+                "control_good,control_failed,cli_failed,workload_cycles,"
+                "workload_errors\n");
 }
 
 static void
@@ -260,11 +265,12 @@ csv_row(Soak *soak, const Sample *s, double cpu_percent)
         vt_soak_peers_get_counts(soak->peers, &c);
         fprintf(soak->csv,
                 "%.1f,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
-                ",%.2f,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u\n",
-                (double)(s->t_us - soak->start_us) / G_USEC_PER_SEC, s->rss_kib, s->fds,
-                s->cpu_us / 1000, cpu_percent, c.agent_connections, c.agent_kib, c.agent_lines,
-                c.qmp_connections, c.qmp_events, c.control_idle, c.control_garbage, c.control_good,
-                c.control_failed, soak->n_cli_failed, soak->n_cycles, soak->n_workload_errors);
+                ",%" G_GINT64_FORMAT ",%.2f,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u,%u\n",
+                (double)(s->t_us - soak->start_us) / G_USEC_PER_SEC, s->rss_kib, s->anon_kib,
+                s->fds, s->cpu_us / 1000, cpu_percent, c.agent_connections, c.agent_kib,
+                c.agent_lines, c.qmp_connections, c.qmp_events, c.control_idle, c.control_garbage,
+                c.control_good, c.control_failed, soak->n_cli_failed, soak->n_cycles,
+                soak->n_workload_errors);
         fflush(soak->csv);
 }
 
@@ -300,10 +306,11 @@ on_sample_timer(gpointer data)
 {
         Soak *soak = data;
         GPid pid = vt_test_daemon_get_pid(soak->bench->daemon);
-        Sample s = {g_get_monotonic_time(), proc_rss_kib(pid), proc_fds(pid), proc_cpu_us(pid)};
+        Sample s = {g_get_monotonic_time(), proc_status_kib(pid, "\nVmRSS:"),
+                    proc_status_kib(pid, "\nRssAnon:"), proc_fds(pid), proc_cpu_us(pid)};
         double cpu_percent = 0;
 
-        if (s.rss_kib < 0 || s.fds < 0 || s.cpu_us < 0) {
+        if (s.rss_kib < 0 || s.anon_kib < 0 || s.fds < 0 || s.cpu_us < 0) {
                 soak->daemon_lost = TRUE;
                 soak->sample_timer = 0;
                 g_main_loop_quit(soak->loop);
@@ -366,15 +373,15 @@ cpu_share(GArray *samples, guint from, guint to)
                    : 0;
 }
 
-/* Least-squares slope of RSS over samples [from, to), KiB per hour. */
+/* Least-squares slope of one member (at @offset) over samples [from, to), per hour. */
 static double
-rss_slope_kib_per_hour(GArray *samples, guint from, guint to)
+slope_per_hour(GArray *samples, guint from, guint to, gsize offset)
 {
         double n = to - from, sx = 0, sy = 0, sxx = 0, sxy = 0;
 
         for (guint i = from; i < to; i++) {
                 const Sample *s = &g_array_index(samples, Sample, i);
-                double x = (double)s->t_us / 3600e6, y = (double)s->rss_kib;
+                double x = (double)s->t_us / 3600e6, y = (double)G_STRUCT_MEMBER(gint64, s, offset);
 
                 sx += x;
                 sy += y;
@@ -409,6 +416,8 @@ verdict_samples(Soak *soak)
                      *last = &g_array_index(s, Sample, n - 1);
         gint64 rss2 = median(s, q, 2 * q, G_STRUCT_OFFSET(Sample, rss_kib));
         gint64 rss4 = median(s, n - q, n, G_STRUCT_OFFSET(Sample, rss_kib));
+        gint64 anon2 = median(s, q, 2 * q, G_STRUCT_OFFSET(Sample, anon_kib));
+        gint64 anon4 = median(s, n - q, n, G_STRUCT_OFFSET(Sample, anon_kib));
         gint64 fd2 = median(s, q, 2 * q, G_STRUCT_OFFSET(Sample, fds));
         gint64 fd4 = median(s, n - q, n, G_STRUCT_OFFSET(Sample, fds));
         double cpu2 = cpu_share(s, q, 2 * q - 1), cpu4 = cpu_share(s, n - q, n - 1);
@@ -424,7 +433,14 @@ verdict_samples(Soak *soak)
                     " KiB, median Q2 %" G_GINT64_FORMAT " KiB, Q4 %" G_GINT64_FORMAT
                     " KiB: growth %+" G_GINT64_FORMAT " KiB (at most %d); slope %+.0f KiB/h",
                     first->rss_kib, last->rss_kib, rss2, rss4, rss4 - rss2, o->rss_growth_kib,
-                    rss_slope_kib_per_hour(s, q, n));
+                    slope_per_hour(s, q, n, G_STRUCT_OFFSET(Sample, rss_kib)));
+        /* Code pages first touched late (a rare path) grow VmRSS too; the heap alone: */
+        ok &= judge("anon", anon4 - anon2 <= o->rss_growth_kib,
+                    "start %" G_GINT64_FORMAT " KiB, end %" G_GINT64_FORMAT
+                    " KiB, median Q2 %" G_GINT64_FORMAT " KiB, Q4 %" G_GINT64_FORMAT
+                    " KiB: growth %+" G_GINT64_FORMAT " KiB (at most %d); slope %+.0f KiB/h",
+                    first->anon_kib, last->anon_kib, anon2, anon4, anon4 - anon2, o->rss_growth_kib,
+                    slope_per_hour(s, q, n, G_STRUCT_OFFSET(Sample, anon_kib)));
         ok &= judge("fds", fd4 - fd2 <= o->fd_growth,
                     "start %" G_GINT64_FORMAT ", end %" G_GINT64_FORMAT
                     ", median Q2 %" G_GINT64_FORMAT ", Q4 %" G_GINT64_FORMAT
@@ -460,6 +476,7 @@ verdict_daemon(Soak *soak)
 static void
 print_counts(Soak *soak)
 {
+        VtTestDaemon *daemon = soak->bench->daemon;
         VtSoakCounts c;
 
         vt_soak_peers_get_counts(soak->peers, &c);
@@ -471,6 +488,11 @@ print_counts(Soak *soak)
                "workload: %u cycles, %u errors\n",
                c.control_idle, c.control_garbage, c.control_good, c.control_failed, soak->n_cycles,
                soak->n_workload_errors);
+        printf("soak: vmtided: %u decisions, %u guests added, %u removed (the hostile one's "
+               "hang-ups)\n",
+               vt_test_daemon_count_events(daemon, 0, "DECISION", NULL),
+               vt_test_daemon_count_events(daemon, 0, "GUEST_ADDED", NULL),
+               vt_test_daemon_count_events(daemon, 0, "GUEST_REMOVED", NULL));
 }
 
 /* --- setup ------------------------------------------------------------------- */
