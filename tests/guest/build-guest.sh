@@ -17,7 +17,7 @@
 
 set -eu
 
-MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_balloon virtio_console"
+MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_balloon virtio_console virtio_mem"
 
 prog=build-guest.sh
 die() {
@@ -110,7 +110,8 @@ fi
 
 # Extract vmlinuz and the modules once per .deb.
 kdir=${deb%.deb}
-if [ ! -f "$kdir/.complete" ]; then
+# .complete holds the module list it was extracted for: a new module re-extracts.
+if [ ! -f "$kdir/.complete" ] || [ "$(cat "$kdir/.complete")" != "$MODULES" ]; then
         note "extracting $(basename "$deb")"
         rm -rf "$kdir"
         tmp=$(mktemp -d "$cache/extract.XXXXXX")
@@ -141,7 +142,7 @@ if [ ! -f "$kdir/.complete" ]; then
         done
         mv "$tmp/out" "$kdir"
         rm -rf "$tmp"
-        touch "$kdir/.complete"
+        echo "$MODULES" >"$kdir/.complete"
 fi
 
 # Assemble the initramfs.
