@@ -18,6 +18,9 @@
 set -eu
 
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_balloon virtio_console virtio_mem"
+# For compressed swap in the guest, in load order: zram needs zsmalloc (its
+# default algorithm, lzo-rle, is built into the Debian kernel).
+MODULES="$MODULES zsmalloc zram"
 
 prog=build-guest.sh
 die() {
@@ -119,7 +122,9 @@ if [ ! -f "$kdir/.complete" ] || [ "$(cat "$kdir/.complete")" != "$MODULES" ]; t
                 tar -x -C "$tmp" --wildcards --no-anchored \
                         './boot/vmlinuz-*' './lib/modules/*/modules.builtin' \
                         './lib/modules/*/kernel/drivers/virtio/*' \
-                        './lib/modules/*/kernel/drivers/char/virtio_console.ko*'
+                        './lib/modules/*/kernel/drivers/char/virtio_console.ko*' \
+                        './lib/modules/*/kernel/mm/zsmalloc.ko*' \
+                        './lib/modules/*/kernel/drivers/block/zram/*'
         mkdir -p "$tmp/out/modules"
         cp "$tmp"/boot/vmlinuz-* "$tmp/out/vmlinuz"
         for m in $MODULES; do

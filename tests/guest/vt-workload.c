@@ -28,6 +28,11 @@
  *                      "alloc" wrote, which never changes until "free";
  *                      the dirty buffer's size and how many of its pages
  *                      lost their tag (0 when memory survived)
+ *   zram <disksize> <algorithm>
+ *                   -> ok <disksize> | err <reason>
+ *                      set zram0 up as swap: its comp_algorithm, then its
+ *                      disksize (bytes), then busybox mkswap and swapon (the
+ *                      guest's only swap); "ok" at once if zram0 is swap already
  *   anything else   -> err unknown command
  *
  * Allocated pages each hold their index and a random word, so KSM cannot
@@ -39,7 +44,8 @@
  * dirties min(rate * W, buffer) distinct bytes. Falling behind by more than
  * a second (the guest was paused) skips ahead instead of catching up. The workload sets its
  * oom_score_adj to 1000: under memory pressure it is killed first, and /init restarts it ("ready"
- * again).
+ * again). "alloc" pages compress well (16 bytes of data in 4 KiB): with zram as swap, allocating
+ * beyond MemAvailable pushes them into it and "check" reads them back (swap-in).
  */
 
 #ifndef _GNU_SOURCE
@@ -58,6 +64,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +76,9 @@
 #define DIRTY_TAG       0x5654444952545921ULL /* mixed into each page's tag */
 #define FNV_OFFSET      0xcbf29ce484222325ULL
 #define FNV_PRIME       0x100000001b3ULL
+#define ZRAM_SYSFS      "/sys/block/zram0"
+#define ZRAM_DEVICE     "/dev/zram0"
+#define BUSYBOX         "/bin/busybox"
 
 struct chunk {
         void *addr;
@@ -426,6 +436,118 @@ do_check(char *reply, size_t size)
 }
 
 /**
+ * write_sysfs() - Write a value to a sysfs file.
+ * @path: the file
+ * @value: what to write
+ *
+ * Return: 0 on success, -errno on failure
+ */
+static int
+write_sysfs(const char *path, const char *value)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        int ret = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, strlen(value)) < 0)
+                ret = -errno;
+        close(fd);
+        return ret;
+}
+
+/**
+ * run_busybox() - Run a busybox applet with one argument and wait for it.
+ * @applet: the applet, e.g. "mkswap"
+ * @arg: its argument
+ *
+ * Return: 0 if it exited with status 0, -errno if it could not run, or
+ * -EIO if it failed
+ */
+static int
+run_busybox(const char *applet, const char *arg)
+{
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                execl(BUSYBOX, BUSYBOX, applet, arg, (char *)NULL);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno != EINTR)
+                        return -errno;
+        }
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+/**
+ * zram_is_swap() - Whether /proc/swaps lists zram0.
+ *
+ * Return: 1 if it does, 0 if not
+ */
+static int
+zram_is_swap(void)
+{
+        FILE *f = fopen("/proc/swaps", "re");
+        char line[256];
+        int found = 0;
+
+        if (!f)
+                return 0;
+        while (!found && fgets(line, sizeof(line), f))
+                found = strncmp(line, ZRAM_DEVICE " ", strlen(ZRAM_DEVICE) + 1) == 0;
+        fclose(f);
+        return found;
+}
+
+/**
+ * do_zram() - Set zram0 up as swap.
+ * @disksize: its disksize, bytes
+ * @algorithm: its compression algorithm, e.g. "lzo-rle"
+ * @reply: receives the reply line
+ * @size: size of @reply
+ */
+static void
+do_zram(uint64_t disksize, const char *algorithm, char *reply, size_t size)
+{
+        char value[32];
+        int ret;
+
+        if (zram_is_swap()) {
+                snprintf(reply, size, "ok %" PRIu64, disksize);
+                return;
+        }
+        if (access(ZRAM_SYSFS, F_OK) < 0) {
+                snprintf(reply, size, "err no %s: zram module not loaded", ZRAM_SYSFS);
+                return;
+        }
+        /* The algorithm can only change while disksize is 0. */
+        ret = write_sysfs(ZRAM_SYSFS "/comp_algorithm", algorithm);
+        if (ret < 0) {
+                snprintf(reply, size, "err comp_algorithm '%s': %s", algorithm, strerror(-ret));
+                return;
+        }
+        snprintf(value, sizeof(value), "%" PRIu64, disksize);
+        ret = write_sysfs(ZRAM_SYSFS "/disksize", value);
+        if (ret < 0) {
+                snprintf(reply, size, "err disksize %s: %s", value, strerror(-ret));
+                return;
+        }
+        ret = run_busybox("mkswap", ZRAM_DEVICE);
+        if (ret == 0)
+                ret = run_busybox("swapon", ZRAM_DEVICE);
+        if (ret < 0) {
+                snprintf(reply, size, "err mkswap/swapon %s: %s", ZRAM_DEVICE, strerror(-ret));
+                return;
+        }
+        log_console("zram0 is swap: %s bytes, %s", value, algorithm);
+        snprintf(reply, size, "ok %" PRIu64, disksize);
+}
+
+/**
  * parse_u64() - Parse a decimal unsigned number that ends at a space or NUL.
  * @arg: the text
  * @ret_end: receives where it ended
@@ -481,6 +603,15 @@ handle_line(const char *line, char *reply, size_t size)
                         snprintf(reply, size, "err usage: dirty <rate> <bytes>");
                 else
                         do_dirty(rate, len, reply, size);
+        } else if (strncmp(line, "zram ", 5) == 0) {
+                const char *end;
+                uint64_t disksize;
+
+                if (parse_u64(line + 5, &end, &disksize) < 0 || disksize == 0 || *end != ' ' ||
+                    end[1] == '\0' || strlen(end + 1) > 32 || strchr(end + 1, ' ') != NULL)
+                        snprintf(reply, size, "err usage: zram <disksize> <algorithm>");
+                else
+                        do_zram(disksize, end + 1, reply, size);
         } else if (strcmp(line, "check") == 0) {
                 do_check(reply, size);
         } else if (strcmp(line, "free") == 0) {
