@@ -35,6 +35,7 @@ struct _VtGuestQmp {
         gulong status_disconnected_id;
         GTask *resume_wait;      /* the start, until an incoming QEMU runs */
         VtGuestQmpResume resume; /* what continues it */
+        gboolean resumed;        /* QEMU sent RESUME since the connection */
 
         /* Migration (qmp-direct-migrate.c, qmp-direct-dirty.c). */
         char **destination_argv; /* the destination command; NULL: none */

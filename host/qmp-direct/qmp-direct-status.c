@@ -58,6 +58,7 @@ status_on_resume(VtQmpClient *client, const char *name, json_object *data, gint6
 {
         VtGuestQmp *self = user_data;
 
+        self->resumed = TRUE;
         if (self->resume_wait == NULL)
                 return;
         g_debug("guest '%s': the incoming migration is over and the guest runs", guest_name(self));
@@ -129,6 +130,9 @@ vt_guest_qmp_status_wait(VtGuestQmp *self, GTask *task, VtGuestQmpResume resume)
         g_assert(self->resume_wait == NULL);
         self->resume_wait = task;
         self->resume = resume;
+        /* A RESUME that came in before the reply's callback ran. */
+        if (self->resumed)
+                status_end_wait(self, NULL);
 }
 
 static gboolean
