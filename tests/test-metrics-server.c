@@ -82,6 +82,46 @@ test_scrape(void)
         g_assert_cmpuint(vt_metrics_server_get_scrapes(server), ==, 1);
 }
 
+static guint
+count_fds(void)
+{
+        g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+        guint n = 0;
+
+        g_assert_nonnull(dir);
+        while (g_dir_read_name(dir) != NULL)
+                n++;
+        return n;
+}
+
+/* A scraper that keeps its connection alive and then goes away costs the
+ * daemon nothing: every response closes its connection, so the client
+ * reads to the end and no descriptor stays behind (libsoup 3.2.2 kept
+ * each one for good: 6000 scrapes, 6000 descriptors). */
+static void
+test_closes_connections(void)
+{
+        guint port = vt_test_metrics_free_port();
+        g_autofree char *address = g_strdup_printf("127.0.0.1:%u", port);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtMetricsServer) server = NULL;
+        guint n = 0, before;
+
+        server = vt_metrics_server_new(address, collect, &n, &error);
+        g_assert_no_error(error);
+        before = count_fds();
+        for (guint i = 0; i < 20; i++) {
+                const char *request = i % 2 == 0 ? "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+                                                 : "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n";
+                g_autofree char *response = vt_test_metrics_fetch_in_thread(port, request, &error);
+
+                /* Read to the end within the helper's timeout: the server closed. */
+                g_assert_no_error(error);
+                g_assert_nonnull(strstr(response, "Connection: close\r\n"));
+        }
+        g_assert_cmpuint(count_fds(), <=, before);
+}
+
 typedef struct {
         const char *request;
         guint status;
@@ -146,6 +186,7 @@ main(int argc, char **argv)
                 g_test_add_data_func(path, &address_cases[i], test_address);
         }
         g_test_add_func("/metrics/server/scrape", test_scrape);
+        g_test_add_func("/metrics/server/closes-connections", test_closes_connections);
         for (guint i = 0; i < G_N_ELEMENTS(refused_cases); i++) {
                 g_autofree char *path = g_strdup_printf("/metrics/server/refused/%u", i);
 

@@ -388,6 +388,10 @@ vt_test_metrics_fetch_in_thread(guint port, const char *request, GError **error)
         while (!g_atomic_int_get(&ctx.done))
                 g_main_context_iteration(NULL, TRUE);
         g_thread_join(thread);
+        /* Let the server see the client's close and drop its connection
+         * (left pending, it is still held when the server is freed). */
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
         if (ctx.error != NULL)
                 g_propagate_error(error, ctx.error);
         return ctx.response;
