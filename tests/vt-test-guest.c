@@ -569,15 +569,18 @@ name_is_valid(const char *name)
  * @append: the kernel command line
  * @memory_bytes: guest RAM, a multiple of 1 MiB
  * @no_balloon: omit the virtio-balloon device
+ * @virtio_mem_bytes: the virtio-mem device's maximum; 0: no device
  * @error: return location for a GError
  *
  * Return: TRUE with guest->pid and guest->pidfd set, else FALSE with @error set
  */
 static gboolean
 guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const char *initrd,
-                 const char *append, guint64 memory_bytes, gboolean no_balloon, GError **error)
+                 const char *append, guint64 memory_bytes, gboolean no_balloon,
+                 guint64 virtio_mem_bytes, GError **error)
 {
         g_autofree char *memory = NULL;
+        g_autofree char *vmem_object = NULL;
         g_autofree char *console_opt = NULL;
         g_autofree char *qmp_opt = NULL;
         g_autofree char *agent_opt = NULL;
@@ -619,7 +622,14 @@ guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const
                 return FALSE;
         }
 
-        memory = g_strdup_printf("%" G_GUINT64_FORMAT "M", memory_bytes / MIB);
+        if (virtio_mem_bytes == 0)
+                memory = g_strdup_printf("%" G_GUINT64_FORMAT "M", memory_bytes / MIB);
+        else
+                memory =
+                    g_strdup_printf("%" G_GUINT64_FORMAT "M,maxmem=%" G_GUINT64_FORMAT "M,slots=1",
+                                    memory_bytes / MIB, (memory_bytes + virtio_mem_bytes) / MIB);
+        vmem_object = g_strdup_printf("memory-backend-ram,id=vmem0,size=%" G_GUINT64_FORMAT "M",
+                                      virtio_mem_bytes / MIB);
         console_opt = g_strdup_printf("file,id=console,path=%s", guest->console_path);
         qmp_opt = g_strdup_printf("socket,id=qmp,fd=%d,server=on,wait=off", listen_fds[0]);
         agent_opt = g_strdup_printf("socket,id=agent,fd=%d,server=on,wait=off", listen_fds[1]);
@@ -672,6 +682,13 @@ guest_spawn_qemu(VtTestGuest *guest, const char *qemu, const char *kernel, const
         if (!no_balloon) {
                 g_ptr_array_add(argv, "-device");
                 g_ptr_array_add(argv, "virtio-balloon-pci,id=balloon0");
+        }
+        if (virtio_mem_bytes != 0) {
+                g_ptr_array_add(argv, "-object");
+                g_ptr_array_add(argv, vmem_object);
+                g_ptr_array_add(argv, "-device");
+                g_ptr_array_add(argv, "virtio-mem-pci,id=vm0,memdev=vmem0,requested-size=0,"
+                                      "block-size=2M");
         }
         if (guest->incoming_uri != NULL) {
                 g_ptr_array_add(argv, "-incoming");
@@ -1090,6 +1107,14 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                             memory_bytes);
                 return NULL;
         }
+        if (options->virtio_mem_bytes % (2 * MIB) != 0 ||
+            (options->virtio_mem_bytes != 0 && guest->libvirt_uri != NULL)) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                            "virtio-mem size %" G_GUINT64_FORMAT
+                            " is not a multiple of 2 MiB, or asked in libvirt mode (not yet)",
+                            options->virtio_mem_bytes);
+                return NULL;
+        }
         /* Libvirt mode runs libvirt's emulator, not ours. */
         if (guest->libvirt_uri == NULL)
                 qemu = find_qemu(&reason);
@@ -1117,13 +1142,15 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
         } else {
                 guest->qemu_log_path = domain_log_path(guest->name);
         }
-        append = g_strjoin(" ", "console=ttyS0 quiet panic=-1",
-                           options->kernel_args != NULL ? options->kernel_args : "", NULL);
+        append =
+            g_strjoin(" ", "console=ttyS0 quiet panic=-1",
+                      options->virtio_mem_bytes != 0 ? "memhp_default_state=online_movable" : "",
+                      options->kernel_args != NULL ? options->kernel_args : "", NULL);
 
         start_us = g_get_monotonic_time();
         if (guest->libvirt_uri == NULL) {
                 if (!guest_spawn_qemu(guest, qemu, kernel, initrd, append, memory_bytes,
-                                      options->no_balloon, error))
+                                      options->no_balloon, options->virtio_mem_bytes, error))
                         return NULL;
                 guest->workload_fd = connect_unix(guest->workload_path, error);
         } else {

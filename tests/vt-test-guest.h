@@ -29,6 +29,12 @@ G_BEGIN_DECLS
  *        does not wait for "ready": it returns with QEMU listening and the
  *        workload socket connected, and the workload answers once a
  *        migration brought the guest in
+ * @virtio_mem_bytes: direct mode only: give the guest a virtio-mem device
+ *        (`virtio-mem-pci,id=vm0`, 2 MiB blocks, requested size 0) of this
+ *        maximum, a multiple of 2 MiB, beside its @memory_bytes of boot memory
+ *        (`-m BOOT,maxmem=BOOT+THIS,slots=1`); the kernel onlines what is
+ *        plugged as movable (`memhp_default_state=online_movable`) so that it
+ *        can be unplugged again. 0: none
  */
 typedef struct {
         const char *name;
@@ -39,6 +45,7 @@ typedef struct {
         const char *libvirt_uri;
         const char *libvirt_metadata;
         gboolean incoming;
+        guint64 virtio_mem_bytes;
 } VtTestGuestOptions;
 
 /**
