@@ -22,6 +22,7 @@
 
 struct _VtMetricsServer {
         SoupServer *soup;
+        GSocketService *service; /* accepts; libsoup serves (see below) */
         VtMetricsCollectFunc collect;
         gpointer user_data;
         guint port;
@@ -120,6 +121,24 @@ on_request(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTabl
                                          length);
 }
 
+/* A connection accepted: libsoup serves it (and holds its own reference). */
+static gboolean
+on_incoming(GSocketService *service, GSocketConnection *connection, GObject *source,
+            gpointer user_data)
+{
+        VtMetricsServer *server = user_data;
+        g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(connection, NULL);
+        g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(connection, NULL);
+        g_autoptr(GError) error = NULL;
+
+        (void)service;
+        (void)source;
+        if (!soup_server_accept_iostream(server->soup, G_IO_STREAM(connection), local, remote,
+                                         &error))
+                g_debug("metrics: a connection not served: %s", error->message);
+        return TRUE;
+}
+
 /**
  * vt_metrics_server_new:
  * @address: where to listen, as vt_metrics_address_parse() reads it
@@ -140,7 +159,7 @@ vt_metrics_server_new(const char *address, VtMetricsCollectFunc collect, gpointe
         g_autoptr(GSocketAddress) sockaddr = NULL;
         g_autoptr(GError) listen_error = NULL;
         g_autoptr(VtMetricsServer) server = NULL;
-        GSList *listeners;
+        g_autoptr(GSocketAddress) effective = NULL;
 
         g_return_val_if_fail(address != NULL, NULL);
         g_return_val_if_fail(collect != NULL, NULL);
@@ -153,23 +172,23 @@ vt_metrics_server_new(const char *address, VtMetricsCollectFunc collect, gpointe
         server->soup = soup_server_new("server-header", "vmtided ", NULL);
         /* Every path, so that every response closes its connection (below). */
         soup_server_add_handler(server->soup, NULL, on_request, server, NULL);
-        if (!soup_server_listen(server->soup, sockaddr, 0, &listen_error)) {
+        /* vmtided accepts, libsoup serves each connection: libsoup 3.2.2's
+         * own listener (soup_server_listen()) leaks every socket it accepts
+         * (344 bytes a scrape, seen by valgrind and in vmtided's RSS), and
+         * soup_server_get_uris() leaks an address. */
+        server->service = g_socket_service_new();
+        if (!g_socket_listener_add_address(G_SOCKET_LISTENER(server->service), sockaddr,
+                                           G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                           &effective, &listen_error)) {
                 g_set_error(
                     error, G_IO_ERROR,
                     listen_error->domain == G_IO_ERROR ? listen_error->code : G_IO_ERROR_FAILED,
                     "cannot listen for metrics on '%s': %s", address, listen_error->message);
                 return NULL;
         }
-        /* The port from the listening socket itself: soup_server_get_uris()
-         * leaks the GSocketAddress it reads (libsoup 3.2, seen by valgrind). */
-        listeners = soup_server_get_listeners(server->soup);
-        if (listeners != NULL) {
-                g_autoptr(GSocketAddress) local = g_socket_get_local_address(listeners->data, NULL);
-
-                if (G_IS_INET_SOCKET_ADDRESS(local))
-                        server->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-        }
-        g_slist_free(listeners);
+        server->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective));
+        g_signal_connect(server->service, "incoming", G_CALLBACK(on_incoming), server);
+        g_socket_service_start(server->service);
         return g_steal_pointer(&server);
 }
 
@@ -210,6 +229,12 @@ vt_metrics_server_free(VtMetricsServer *server)
 {
         if (server == NULL)
                 return;
+        if (server->service != NULL) {
+                g_socket_service_stop(server->service);
+                g_socket_listener_close(G_SOCKET_LISTENER(server->service));
+                g_signal_handlers_disconnect_by_data(server->service, server);
+                g_object_unref(server->service);
+        }
         if (server->soup != NULL) {
                 soup_server_disconnect(server->soup);
                 g_object_unref(server->soup);
