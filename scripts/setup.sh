@@ -25,6 +25,8 @@ packages=(
         libvirt-daemon-system
         # the fault-injection suite jumps vmtided's wall clock (tests/test-fault-daemon.c)
         faketime
+        # the memcheck pass over the unit tests (scripts/valgrind.sh, CI)
+        valgrind
         # vmtide plot draws with gnuplot (docs/planning.md)
         gnuplot-nox
         # vmtide top is tested in a real terminal (tests/test-cli-top.c)
