@@ -2,6 +2,8 @@
 /* The migration cost model: passes, bytes, time and downtime of a pre-copy move. Pure. */
 #include "migrate/migrate-cost.h"
 
+#include "common/vt-time.h"
+
 /*
  * Theory of operation (docs/migration.md says why each assumption holds).
  *
@@ -290,25 +292,8 @@ text_size(double bytes)
         return t;
 }
 
-/* "31 us", "24 ms", "4.3 s", "forever". */
-static Text
-text_time(gint64 us)
-{
-        Text t;
-
-        if (us == VT_MIGRATE_COST_FOREVER)
-                g_snprintf(t.str, sizeof(t.str), "forever");
-        else if (us > 0 && us < 1000)
-                g_snprintf(t.str, sizeof(t.str), "%" G_GINT64_FORMAT " us", us);
-        else if (us < G_USEC_PER_SEC)
-                g_snprintf(t.str, sizeof(t.str), "%" G_GINT64_FORMAT " ms", (us + 500) / 1000);
-        else
-                g_snprintf(t.str, sizeof(t.str), "%.1f s", (double)us / USEC_PER_SEC);
-        return t;
-}
-
 #define SIZE(bytes) (text_size((double)(bytes)).str)
-#define TIME(us)    (text_time(us).str)
+#define TIME(us)    VT_TIME_STR(us)
 
 /* "512 MiB + 40 MiB + 3 MiB", or "a + b + c + ... + z" past four passes. */
 static void

@@ -32,31 +32,11 @@
 #include <string.h>
 
 #include "common/vt-size.h"
+#include "common/vt-time.h"
 
 #define SIZE(bytes) VT_SIZE_STR(bytes, VT_SIZE_STYLE_SHORT)
 
-typedef struct {
-        char str[24];
-} TimeText;
-
-/* "31 us", "24 ms", "4.3 s", "forever" (no limit, or a move that never ends). */
-static TimeText
-time_text(gint64 us)
-{
-        TimeText t;
-
-        if (us == VT_MIGRATE_STEER_NO_LIMIT)
-                g_snprintf(t.str, sizeof(t.str), "forever");
-        else if (us > 0 && us < 1000)
-                g_snprintf(t.str, sizeof(t.str), "%" G_GINT64_FORMAT " us", us);
-        else if (us < G_USEC_PER_SEC)
-                g_snprintf(t.str, sizeof(t.str), "%" G_GINT64_FORMAT " ms", (us + 500) / 1000);
-        else
-                g_snprintf(t.str, sizeof(t.str), "%.1f s", (double)us / G_USEC_PER_SEC);
-        return t;
-}
-
-#define TIME(us)  (time_text(us).str)
+#define TIME(us)  VT_TIME_STR(us)
 #define PLURAL(n) ((n) == 1 ? "" : "es")
 
 /**
