@@ -46,7 +46,7 @@ frag_buddy(const VtDoctorContext *ctx, const VtHostFrag *f, GString *signs)
                 double unusable = vt_host_zone_unusable(z, VT_HOST_THP_ORDER);
                 guint64 free_pages = 0;
 
-                for (guint o = 0; o < z->n_orders; o++)
+                for (guint o = 0; o < z->n_orders && o < VT_HOST_ORDERS_MAX; o++)
                         free_pages += z->free_blocks[o] << o;
                 if (free_pages * ctx->page_size < VT_DOCTOR_FRAG_ZONE_MIN ||
                     unusable < VT_DOCTOR_FRAG_UNUSABLE)
