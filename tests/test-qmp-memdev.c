@@ -38,7 +38,7 @@ memdev_size(Memdev *m)
 
         json_object_object_add(args, "path", json_object_new_string(VMEM_PATH));
         json_object_object_add(args, "property", json_object_new_string("size"));
-        ret = vt_qmp_client_execute_sync(m->client, "qom-get", json_object_get(args), &error);
+        ret = vt_qmp_client_execute_sync(m->client, "qom-get", args, &error);
         g_assert_no_error(error);
         return (guint64)json_object_get_int64(ret);
 }
@@ -92,7 +92,7 @@ request(Memdev *m, guint64 bytes)
         json_object_object_add(args, "path", json_object_new_string(VMEM_PATH));
         json_object_object_add(args, "property", json_object_new_string("requested-size"));
         json_object_object_add(args, "value", json_object_new_int64((gint64)bytes));
-        ret = vt_qmp_client_execute_sync(m->client, "qom-set", json_object_get(args), &error);
+        ret = vt_qmp_client_execute_sync(m->client, "qom-set", args, &error);
         g_assert_no_error(error);
         m->want = bytes;
 }
