@@ -241,8 +241,12 @@ phase_automatic(Fixture *fx)
         VtTestGuest *g3 = guest_start(fx, "g3", FALSE);
         VtTestGuest *g2_in = destination_prepare(fx, "g2");
         g_autofree char *alloc = g_strdup_printf("alloc %" G_GUINT64_FORMAT, ALLOC_BYTES);
+        /* g2 does not dirty memory while it moves: QEMU 7.2 under TCG now and
+         * then panics the guest after a move that ran with a dirtying
+         * workload (docs/testing.md, "Migration faults"; twice in three CI
+         * runs here); dirtying during a move is covered by test-qmp-migrate
+         * and the accuracy benchmark. The planner still measures g2 first. */
         g_autofree char *r1 = workload(g2, alloc);
-        g_autofree char *r2 = workload(g2, "dirty 2097152 16777216");
         g_autofree char *before = workload(g2, "check");
         g_autofree char *out = NULL, *err = NULL;
         g_autoptr(GError) error = NULL;
