@@ -163,7 +163,7 @@ struct _VtDaemon {
         VtBalloonHost balloon_host;
         char *host_error;
         VtDaemonMigrate *migrate;
-        struct _VtDaemonMetrics *metrics; /* daemon-metrics.c */
+        struct _VtDaemonMetrics *metrics;   /* daemon-metrics.c */
         struct _VtDaemonRecorder *recorder; /* daemon-recorder.c; NULL: not recorded */
 };
 
