@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 
+#include "balloon/balloon-memdev.h"
 #include "balloon/balloon-policy.h"
 #include "host/agent-channel/agent-channel-reader.h"
 #include "host/guest/guest-move.h"
@@ -47,6 +48,33 @@ typedef struct {
         guint64 sent_s;
 } VtGuestStats;
 
+/**
+ * VtGuestMemdev:
+ * @present: the guest has a virtio-mem device; the fields below are valid
+ * @id: the device's id (QMP `id`; libvirt's alias), for the log
+ * @block_size: its block size, bytes (a power of two, checked)
+ * @plugged_bytes: what is plugged now (QMP `size`; libvirt `current`)
+ * @requested_bytes: what the guest was asked to plug (`requested-size`)
+ * @max_bytes: the device's maximum (its memory backend's size)
+ * @progress_us: when @plugged_bytes last changed, host monotonic (0: never
+ *     seen changing); kept by the base class
+ * @request_us: when vmtided last set @requested_bytes (0: never); kept by
+ *     the base class
+ *
+ * A guest's virtio-mem device as its backend read it. One device per guest
+ * is driven: the first the backend found (others are named in the log).
+ */
+typedef struct {
+        gboolean present;
+        char id[64];
+        guint64 block_size;
+        guint64 plugged_bytes;
+        guint64 requested_bytes;
+        guint64 max_bytes;
+        gint64 progress_us;
+        gint64 request_us;
+} VtGuestMemdev;
+
 #define VT_TYPE_GUEST (vt_guest_get_type())
 G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
 
@@ -66,6 +94,8 @@ G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
  * - `policy-changed ()`: the policy the backend keeps for the guest (a
  *   libvirt domain's metadata) was read or changed; see
  *   vt_guest_get_stored_policy()
+ * - `memdev-changed (guint64 plugged)`: the virtio-mem device's plugged
+ *   size changed (or the device appeared)
  */
 
 /**
@@ -108,6 +138,14 @@ G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
  *     guest keeps running on the source (QMP `migrate_cancel`; libvirt
  *     virDomainAbortJob())
  * @migrate_cancel_finish: ...
+ * @set_memdev_async: (nullable): ask the guest's virtio-mem device for a
+ *     requested size in bytes, a multiple of its block size (QMP `qom-set
+ *     requested-size`; libvirt virDomainUpdateDeviceFlags()); completes
+ *     once the backend took it, not when the guest plugged it. The backend
+ *     reports the device, at start and on every change it hears of
+ *     (QMP `MEMORY_DEVICE_SIZE_CHANGE`, libvirt's memory-device-size-change
+ *     event, refresh), through vt_guest_update_memdev()
+ * @set_memdev_finish: ...
  *
  * What a backend implements. The base class keeps the state the policy
  * needs, tracks moves (confirmed, stuck) and reads the agent. A subclass
@@ -149,6 +187,9 @@ struct _VtGuestClass {
         void (*migrate_cancel_async)(VtGuest *guest, GAsyncReadyCallback callback,
                                      gpointer user_data);
         gboolean (*migrate_cancel_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
+        void (*set_memdev_async)(VtGuest *guest, guint64 requested_bytes,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+        gboolean (*set_memdev_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
 };
 
 /* Public API (the daemon). */
@@ -213,7 +254,22 @@ void vt_guest_migrate_cancel_async(VtGuest *guest, GAsyncReadyCallback callback,
                                    gpointer user_data);
 gboolean vt_guest_migrate_cancel_finish(VtGuest *guest, GAsyncResult *result, GError **error);
 
+/*
+ * virtio-mem (host/guest/guest-memdev.c). With a device and a strategy
+ * other than balloon-only, the guest's memory is boot memory plus what is
+ * plugged minus what the balloon holds (what QEMU's balloon `actual`
+ * reads); vt_guest_snapshot() gives the policy a maximum of boot memory
+ * plus the device's maximum, and vt_guest_set_target_async() maps a target
+ * onto both levers with vt_memdev_plan(). The default strategy is
+ * %VT_MEMDEV_STRATEGY_MEMDEV_FIRST.
+ */
+const VtGuestMemdev *vt_guest_get_memdev(VtGuest *guest);
+VtMemdevStrategy vt_guest_get_memdev_strategy(VtGuest *guest);
+void vt_guest_set_memdev_strategy(VtGuest *guest, VtMemdevStrategy strategy);
+gboolean vt_guest_is_unplug_stuck(VtGuest *guest, gint64 now_us);
+
 /* For backends. */
+void vt_guest_update_memdev(VtGuest *guest, const VtGuestMemdev *memdev, gint64 now_us);
 void vt_guest_set_reachable(VtGuest *guest, gboolean reachable);
 void vt_guest_resume_polling(VtGuest *guest);
 void vt_guest_set_stored_policy(VtGuest *guest, const VtBalloonGuestConfig *balloon,
