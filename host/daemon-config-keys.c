@@ -61,6 +61,8 @@ static gboolean parse_log_level(const char *value, gpointer base, char **ret_pro
 static gboolean parse_algorithm(const char *value, gpointer base, char **ret_problem);
 static gboolean parse_tuner(const char *value, gpointer base, char **ret_problem);
 static gboolean parse_peers(const char *value, gpointer base, char **ret_problem);
+static gboolean parse_memdev_strategy(const char *value, gpointer base, char **ret_problem);
+static gboolean parse_guest_memdev_strategy(const char *value, gpointer base, char **ret_problem);
 
 static const VtDaemonConfigKey daemon_keys[] = {
     {"tick-interval-ms", KEY_MS, OFF(tick_interval_us), 100, 3600000},
@@ -104,6 +106,7 @@ static const VtDaemonConfigKey policy_keys[] = {
     {"swap-in-tight", KEY_NUMBER, OFF(balloon.swap_in_tight), 0, 1e9},
     {"guest-swap-in-warm", KEY_NUMBER, OFF(balloon.guest_swap_in_warm), 0, 1e9},
     {"guest-swap-in-thrash", KEY_NUMBER, OFF(balloon.guest_swap_in_thrash), 0, 1e9},
+    {"memdev-strategy", KEY_CUSTOM, 0, 0, 0, parse_memdev_strategy},
     {NULL},
 };
 
@@ -144,6 +147,7 @@ static const VtDaemonConfigKey guest_keys[] = {
     {"ksm-opt-out", KEY_BOOL, GUEST_OFF(ksm_opt_out)},
     {"migrate-opt-out", KEY_BOOL, GUEST_OFF(migrate_opt_out)},
     {"migrate-pinned", KEY_BOOL, GUEST_OFF(migrate_pinned)},
+    {"memdev-strategy", KEY_CUSTOM, 0, 0, 0, parse_guest_memdev_strategy},
     {NULL},
 };
 
@@ -628,6 +632,41 @@ parse_tuner(const char *value, gpointer base, char **ret_problem)
         list = names_list(names, n);
         *ret_problem = g_strdup_printf("is not a KSM tuner (%s)", list);
         return FALSE;
+}
+
+/* A virtio-mem strategy by name (balloon/balloon-memdev.c). */
+static gboolean
+parse_strategy(const char *value, VtMemdevStrategy *ret_strategy, char **ret_problem)
+{
+        const char *names[VT_MEMDEV_STRATEGY_MAX];
+        g_autofree char *list = NULL;
+
+        if (vt_memdev_strategy_from_name(value, ret_strategy))
+                return TRUE;
+        for (guint i = 0; i < VT_MEMDEV_STRATEGY_MAX; i++)
+                names[i] = vt_memdev_strategy_name((VtMemdevStrategy)i);
+        list = names_list(names, VT_MEMDEV_STRATEGY_MAX);
+        *ret_problem = g_strdup_printf("is not a virtio-mem strategy (%s)", list);
+        return FALSE;
+}
+
+/* `[policy] memdev-strategy`: every guest's unless its group says. */
+static gboolean
+parse_memdev_strategy(const char *value, gpointer base, char **ret_problem)
+{
+        return parse_strategy(value, &((VtDaemonConfig *)base)->memdev_strategy, ret_problem);
+}
+
+/* `[guest:NAME] memdev-strategy`: this guest's, over `[policy]`'s. */
+static gboolean
+parse_guest_memdev_strategy(const char *value, gpointer base, char **ret_problem)
+{
+        VtDaemonGuestConfig *guest = base;
+
+        if (!parse_strategy(value, &guest->memdev_strategy, ret_problem))
+                return FALSE;
+        guest->has_memdev_strategy = TRUE;
+        return TRUE;
 }
 
 /**

@@ -173,6 +173,7 @@ vt_daemon_config_new_default(void)
         vt_balloon_config_init(&config->balloon);
         config->balloon_policy = policy->decide;
         config->balloon_policy_name = policy->name;
+        config->memdev_strategy = VT_MEMDEV_STRATEGY_MEMDEV_FIRST;
         config->ksm_enabled = TRUE;
         config->ksm_sysfs_root = g_strdup(DEFAULT_KSM_SYSFS_ROOT);
         vt_ksm_tuner_config_init(&config->ksm);
@@ -234,6 +235,29 @@ vt_daemon_config_find_guest(const VtDaemonConfig *config, const char *name)
                         return guest;
         }
         return NULL;
+}
+
+/**
+ * vt_daemon_config_get_memdev_strategy:
+ * @config: a configuration
+ * @name: a guest's name
+ *
+ * Returns: the virtio-mem strategy for the guest @name: its `[guest:NAME]`
+ *     group's `memdev-strategy` when it sets one, else `[policy]
+ *     memdev-strategy`
+ */
+VtMemdevStrategy
+vt_daemon_config_get_memdev_strategy(const VtDaemonConfig *config, const char *name)
+{
+        const VtDaemonGuestConfig *guest;
+
+        g_return_val_if_fail(config != NULL, VT_MEMDEV_STRATEGY_MEMDEV_FIRST);
+        g_return_val_if_fail(name != NULL, config->memdev_strategy);
+
+        guest = vt_daemon_config_find_guest(config, name);
+        if (guest != NULL && guest->has_memdev_strategy)
+                return guest->memdev_strategy;
+        return config->memdev_strategy;
 }
 
 /**

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "balloon/balloon-memdev.h"
 #include "balloon/balloon-policy.h"
 #include "ksm/ksm-tuner.h"
 
@@ -75,6 +76,10 @@ typedef enum {
  * @ksm_opt_out: leave its memory out of KSM decisions (`ksm-opt-out`)
  * @migrate_opt_out: never move it automatically (`migrate-opt-out`)
  * @migrate_pinned: never move it, not even by hand (`migrate-pinned`)
+ * @has_memdev_strategy: the group sets @memdev_strategy; when FALSE the
+ *     guest takes `[policy] memdev-strategy`
+ * @memdev_strategy: which lever moves its memory when it has a virtio-mem
+ *     device (`memdev-strategy`); see vt_daemon_config_get_memdev_strategy()
  *
  * One `[guest:NAME]` group.
  */
@@ -86,6 +91,8 @@ typedef struct {
         gboolean ksm_opt_out;
         gboolean migrate_opt_out;
         gboolean migrate_pinned;
+        gboolean has_memdev_strategy;
+        VtMemdevStrategy memdev_strategy;
 } VtDaemonGuestConfig;
 
 /**
@@ -220,6 +227,10 @@ typedef struct {
  * @balloon_policy: the balloon policy (`[policy] algorithm`, default
  *     vt_balloon_policy_decide())
  * @balloon_policy_name: its name: "vmtide", "mom" or "proxmox"
+ * @memdev_strategy: which lever moves a guest's memory when it has a
+ *     virtio-mem device, for guests whose `[guest:NAME]` group does not say
+ *     (`[policy] memdev-strategy`, default
+ *     %VT_MEMDEV_STRATEGY_MEMDEV_FIRST)
  * @ksm_enabled: manage KSM (`[ksm] enabled`, default true)
  * @ksm_sysfs_root: the KSM sysfs directory (`[ksm] sysfs-root`, default
  *     `/sys/kernel/mm/ksm`)
@@ -274,6 +285,7 @@ typedef struct {
         GStrv warnings;
         VtDaemonRecorderConfig recorder;
         char *metrics_listen;
+        VtMemdevStrategy memdev_strategy;
 } VtDaemonConfig;
 
 const char *vt_daemon_config_get_default_path(void);
@@ -290,6 +302,8 @@ const VtDaemonGuestConfig *vt_daemon_config_find_guest(const VtDaemonConfig *con
                                                        const char *name);
 const VtDaemonPeerConfig *vt_daemon_config_find_peer(const VtDaemonConfig *config,
                                                      const char *name);
+VtMemdevStrategy vt_daemon_config_get_memdev_strategy(const VtDaemonConfig *config,
+                                                      const char *name);
 const char *const *vt_daemon_config_get_warnings(const VtDaemonConfig *config);
 const char *vt_daemon_backend_to_string(VtDaemonBackend backend);
 

@@ -96,7 +96,9 @@ guest_policy_differ(const VtDaemonGuestConfig *a, const VtDaemonGuestConfig *b)
                 return a != b;
         return memcmp(&a->balloon, &b->balloon, sizeof(a->balloon)) != 0 ||
                a->ksm_opt_out != b->ksm_opt_out || a->migrate_opt_out != b->migrate_opt_out ||
-               a->migrate_pinned != b->migrate_pinned;
+               a->migrate_pinned != b->migrate_pinned ||
+               a->has_memdev_strategy != b->has_memdev_strategy ||
+               (a->has_memdev_strategy && a->memdev_strategy != b->memdev_strategy);
 }
 
 static gboolean
@@ -161,6 +163,7 @@ vt_daemon_config_diff(const VtDaemonConfig *old, const VtDaemonConfig *new_confi
         note(ret_live, memcmp(&a->balloon, &b->balloon, sizeof(a->balloon)) != 0,
              "[policy] tunables or [budget] reserve");
         note(ret_live, memcmp(&a->ksm, &b->ksm, sizeof(a->ksm)) != 0, "[ksm] tunables");
+        note(ret_live, a->memdev_strategy != b->memdev_strategy, "[policy] memdev-strategy");
 
         note(ret_restart, a->backend != b->backend, "[daemon] backend");
         note(ret_restart, str_differ(a->control_socket, b->control_socket),

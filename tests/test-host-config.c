@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "host/daemon-config.h"
+#include "host/daemon-reload.h"
 #include "tests/vt-test-util.h"
 
 #define KiB (G_GUINT64_CONSTANT(1) << 10)
@@ -133,6 +134,7 @@ assert_config_eq(const VtDaemonConfig *a, const VtDaemonConfig *b)
         assert_double_eq(ba->swap_in_tight, bb->swap_in_tight);
         g_assert_true(a->balloon_policy == b->balloon_policy);
         g_assert_cmpstr(a->balloon_policy_name, ==, b->balloon_policy_name);
+        g_assert_cmpint(a->memdev_strategy, ==, b->memdev_strategy);
 
         g_assert_cmpint(a->ksm_enabled, ==, b->ksm_enabled);
         g_assert_cmpstr(a->ksm_sysfs_root, ==, b->ksm_sysfs_root);
@@ -268,6 +270,7 @@ check_defaults(const VtDaemonConfig *c)
         assert_double_eq(c->balloon.guest_swap_in_thrash, balloon.guest_swap_in_thrash);
         g_assert_cmpint(c->balloon.settle_us, ==, balloon.settle_us);
         g_assert_true(c->balloon_policy == vt_balloon_policy_decide);
+        g_assert_cmpint(c->memdev_strategy, ==, VT_MEMDEV_STRATEGY_MEMDEV_FIRST);
         g_assert_true(c->ksm_enabled);
         g_assert_cmpstr(c->ksm_sysfs_root, ==, "/sys/kernel/mm/ksm");
         vt_ksm_tuner_config_init(&ksm);
@@ -495,6 +498,34 @@ static void
 check_metrics_off(const VtDaemonConfig *c)
 {
         g_assert_null(c->metrics_listen);
+}
+
+/* `[policy] memdev-strategy` for every guest, a group's own over it. */
+static void
+check_memdev_strategy(const VtDaemonConfig *c)
+{
+        g_assert_cmpint(c->memdev_strategy, ==, VT_MEMDEV_STRATEGY_BALLOON_ONLY);
+        g_assert_true(vt_daemon_config_find_guest(c, "grow")->has_memdev_strategy);
+        g_assert_false(vt_daemon_config_find_guest(c, "plain")->has_memdev_strategy);
+        g_assert_cmpint(vt_daemon_config_get_memdev_strategy(c, "grow"), ==,
+                        VT_MEMDEV_STRATEGY_MEMDEV_ONLY);
+        g_assert_cmpint(vt_daemon_config_get_memdev_strategy(c, "first"), ==,
+                        VT_MEMDEV_STRATEGY_MEMDEV_FIRST);
+        g_assert_cmpint(vt_daemon_config_get_memdev_strategy(c, "plain"), ==,
+                        VT_MEMDEV_STRATEGY_BALLOON_ONLY);
+        g_assert_cmpint(vt_daemon_config_get_memdev_strategy(c, "not-configured"), ==,
+                        VT_MEMDEV_STRATEGY_BALLOON_ONLY);
+}
+
+/* Without `[policy] memdev-strategy`: virtio-mem first. */
+static void
+check_memdev_strategy_default(const VtDaemonConfig *c)
+{
+        g_assert_cmpint(c->memdev_strategy, ==, VT_MEMDEV_STRATEGY_MEMDEV_FIRST);
+        g_assert_cmpint(vt_daemon_config_get_memdev_strategy(c, "a"), ==,
+                        VT_MEMDEV_STRATEGY_BALLOON_ONLY);
+        g_assert_cmpint(vt_daemon_config_get_memdev_strategy(c, "b"), ==,
+                        VT_MEMDEV_STRATEGY_MEMDEV_FIRST);
 }
 
 typedef struct {
@@ -758,6 +789,22 @@ static const ParseCase parse_cases[] = {
      ORIGIN ": [recorder] max-age: 'd' " DURATION_PROBLEM, INVALID},
     {"recorder-segment-small", "[recorder]\nsegment-size = 4K\n", NULL, 0,
      ORIGIN ": [recorder] segment-size: '4K' is out of range (64K to 1G)", INVALID},
+    {"memdev-strategy",
+     "[policy]\nmemdev-strategy = balloon-only\n[guest:grow]\nmemdev-strategy = virtio-mem-only\n"
+     "[guest:first]\nmemdev-strategy =  virtio-mem-first \n[guest:plain]\nmin = 1G\n",
+     check_memdev_strategy},
+    {"memdev-strategy-default", "[guest:a]\nmemdev-strategy = balloon-only\n[guest:b]\n",
+     check_memdev_strategy_default},
+#define STRATEGY_PROBLEM                                                                           \
+        "is not a virtio-mem strategy (balloon-only, virtio-mem-first or virtio-mem-only)"
+    {"memdev-strategy-unknown", "[policy]\nmemdev-strategy = virtio-mem\n", NULL, 0,
+     ORIGIN ": [policy] memdev-strategy: 'virtio-mem' " STRATEGY_PROBLEM, INVALID},
+    {"memdev-strategy-case", "[policy]\nmemdev-strategy = Balloon-Only\n", NULL, 0,
+     ORIGIN ": [policy] memdev-strategy: 'Balloon-Only' " STRATEGY_PROBLEM, INVALID},
+    {"memdev-strategy-empty", "[policy]\nmemdev-strategy =\n", NULL, 0,
+     ORIGIN ": [policy] memdev-strategy: '' " STRATEGY_PROBLEM, INVALID},
+    {"guest-memdev-strategy-unknown", "[guest:web1]\nmemdev-strategy = hotplug\n", NULL, 0,
+     ORIGIN ": [guest:web1] memdev-strategy: 'hotplug' " STRATEGY_PROBLEM, INVALID},
     {"recorder-segment-large", "[recorder]\nsegment-size = 2G\n", NULL, 0,
      ORIGIN ": [recorder] segment-size: '2G' is out of range (64K to 1G)", INVALID},
     {"recorder-bad-size", "[recorder]\nmax-size = lots\n", NULL, 0,
@@ -1160,6 +1207,75 @@ test_example_defaults(void)
         assert_config_eq(config, defaults);
 }
 
+/* ---- reload: the strategy changes live ---- */
+
+static gboolean
+list_has(GPtrArray *list, const char *name)
+{
+        for (guint i = 0; i < list->len; i++)
+                if (g_str_equal(g_ptr_array_index(list, i), name))
+                        return TRUE;
+        return FALSE;
+}
+
+typedef struct {
+        const char *name;
+        const char *old_text;
+        const char *new_text;
+        const char *live[3]; /* what changes live, NULL-terminated; empty: nothing */
+} ReloadCase;
+
+static const ReloadCase reload_cases[] = {
+    {"same",
+     "[policy]\nmemdev-strategy = balloon-only\n",
+     "[policy]\nmemdev-strategy = balloon-only\n",
+     {NULL}},
+    {"default-spelled-out", "", "[policy]\nmemdev-strategy = virtio-mem-first\n", {NULL}},
+    {"default",
+     "",
+     "[policy]\nmemdev-strategy = virtio-mem-only\n",
+     {"[policy] memdev-strategy", NULL}},
+    {"guest-set",
+     "[guest:a]\nmin = 1G\n",
+     "[guest:a]\nmin = 1G\nmemdev-strategy = balloon-only\n",
+     {"[guest:a] policy", NULL}},
+    {"guest-changed",
+     "[guest:a]\nmemdev-strategy = balloon-only\n",
+     "[guest:a]\nmemdev-strategy = virtio-mem-only\n",
+     {"[guest:a] policy", NULL}},
+    /* Spelling out what it took from [policy] is still a change of its group. */
+    {"guest-unset",
+     "[guest:a]\nmemdev-strategy = virtio-mem-first\n",
+     "[guest:a]\n",
+     {"[guest:a] policy", NULL}},
+    {"both",
+     "[guest:a]\n",
+     "[policy]\nmemdev-strategy = balloon-only\n[guest:a]\nmemdev-strategy = virtio-mem-only\n",
+     {"[policy] memdev-strategy", "[guest:a] policy", NULL}},
+};
+
+static void
+test_reload(gconstpointer data)
+{
+        const ReloadCase *c = data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VtDaemonConfig) old =
+            vt_daemon_config_parse(c->old_text, (gsize)-1, ORIGIN, &error);
+        g_autoptr(VtDaemonConfig) new_config = NULL;
+        g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) restart = g_ptr_array_new_with_free_func(g_free);
+        guint n = 0;
+
+        g_assert_no_error(error);
+        new_config = vt_daemon_config_parse(c->new_text, (gsize)-1, ORIGIN, &error);
+        g_assert_no_error(error);
+        vt_daemon_config_diff(old, new_config, live, restart);
+        for (; c->live[n] != NULL; n++)
+                g_assert_true(list_has(live, c->live[n]));
+        g_assert_cmpuint(live->len, ==, n);
+        g_assert_cmpuint(restart->len, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1205,6 +1321,12 @@ main(int argc, char **argv)
         g_test_add_func("/host/config/load/default-path", test_load_default);
         g_test_add_func("/host/config/example/parses", test_example_parses);
         g_test_add_func("/host/config/example/defaults", test_example_defaults);
+        for (guint i = 0; i < G_N_ELEMENTS(reload_cases); i++) {
+                g_autofree char *path =
+                    g_strdup_printf("/host/config/reload/memdev-strategy/%s", reload_cases[i].name);
+
+                g_test_add_data_func(path, &reload_cases[i], test_reload);
+        }
 
         return g_test_run();
 }
