@@ -599,6 +599,306 @@ test_clear(void)
         g_assert_nonnull(info.agent_problem);
 }
 
+/*
+ * The virtio-mem device (host/libvirt/libvirt-memdev.c). As libvirt 9.0
+ * writes it in a running domain's XML.
+ */
+#define VMEM_TARGET(size, block, requested, current)                                               \
+        "<target><size unit='KiB'>" size "</size><node>0</node><block unit='KiB'>" block           \
+        "</block><requested unit='KiB'>" requested "</requested><current unit='KiB'>" current      \
+        "</current></target>"
+#define VMEM_WITH(target, alias)                                                                   \
+        "<memory model='virtio-mem'>" target "<alias name='" alias "'/>"                           \
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/></memory>"
+#define VMEM_GOOD VMEM_WITH(VMEM_TARGET("786432", "2048", "262144", "131072"), "virtiomem0")
+#define VMEM_HEAD_OF_GOOD                                                                          \
+        "<memory model='virtio-mem'><target><size unit='KiB'>786432</size><node>0</node>"          \
+        "<block unit='KiB'>2048</block><requested unit='KiB'>"
+#define VMEM_TAIL_OF_GOOD                                                                          \
+        "</requested><current unit='KiB'>131072</current></target><alias name='virtiomem0'>"       \
+        "</alias><address type='pci' domain='0x0000' bus='0x00' slot='0x05' "                      \
+        "function='0x0'></address></memory>"
+
+typedef struct {
+        const char *id;
+        const char *xml; /* the <devices> content */
+        gboolean present;
+        const char *alias;
+        guint64 size_bytes;
+        guint64 block_bytes;
+        guint64 requested_bytes;
+        guint64 current_bytes;
+        const char *problem; /* a substring; NULL: none */
+        const char *others;  /* exactly; NULL: none */
+        const char *update;  /* how the XML for requested = size starts; NULL: not checked */
+} MemdevCase;
+
+#define GOOD_FIGURES                                                                               \
+        .present = TRUE, .alias = "virtiomem0", .size_bytes = 768 * MIB, .block_bytes = 2 * MIB,   \
+        .requested_bytes = 256 * MIB, .current_bytes = 128 * MIB
+
+static const MemdevCase memdev_cases[] = {
+    {.id = "none", .xml = "<memballoon model='virtio'/>"},
+    {.id = "good",
+     .xml = VMEM_GOOD,
+     GOOD_FIGURES,
+     .update = VMEM_HEAD_OF_GOOD "786432" VMEM_TAIL_OF_GOOD},
+    {.id = "with-balloon-and-channel",
+     .xml = "<memballoon model='virtio'><stats period='2'/></memballoon>" VMEM_GOOD GOOD_AGENT,
+     GOOD_FIGURES},
+    {.id = "units-mixed",
+     .xml = VMEM_WITH("<target><size unit='GiB'>1</size><block unit='MiB'>2</block>"
+                      "<requested unit='b'>0</requested><current>2048</current></target>",
+                      "vm0"),
+     .present = TRUE,
+     .alias = "vm0",
+     .size_bytes = GIB,
+     .block_bytes = 2 * MIB,
+     .current_bytes = 2 * MIB},
+    {.id = "requested-written-in-kib",
+     .xml = VMEM_WITH("<target><size unit='MiB'>64</size><block unit='MiB'>2</block>"
+                      "<requested unit='MiB'>4</requested></target>",
+                      "vm0"),
+     .present = TRUE,
+     .alias = "vm0",
+     .size_bytes = 64 * MIB,
+     .block_bytes = 2 * MIB,
+     .requested_bytes = 4 * MIB,
+     .update = "<memory model='virtio-mem'><target><size unit='MiB'>64</size><block "
+               "unit='MiB'>2</block><requested unit='KiB'>65536</requested></target><alias "
+               "name='vm0'></alias><address type='pci' domain='0x0000' bus='0x00' slot='0x05' "
+               "function='0x0'></address></memory>"},
+    {.id = "current-absent",
+     .xml = VMEM_WITH("<target><size>4096</size><block>2048</block><requested>0</requested>"
+                      "</target>",
+                      "a"),
+     .present = TRUE,
+     .alias = "a",
+     .size_bytes = 4 * MIB,
+     .block_bytes = 2 * MIB},
+    {.id = "entities-kept-escaped",
+     .xml = "<memory model='virtio-mem'><source><nodemask>0&amp;1</nodemask></source>"
+            "<target><size>4096</size><block>2048</block><requested>2048</requested></target>"
+            "<alias name='a&apos;b'/></memory>",
+     .present = TRUE,
+     .alias = "a'b",
+     .size_bytes = 4 * MIB,
+     .block_bytes = 2 * MIB,
+     .requested_bytes = 2 * MIB,
+     .update = "<memory model='virtio-mem'><source><nodemask>0&amp;1</nodemask></source>"
+               "<target><size>4096</size><block>2048</block><requested unit='KiB'>"},
+    {.id = "other-models-skipped",
+     .xml = "<memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node>"
+            "</target><alias name='dimm0'/></memory>"
+            "<memory model='virtio-pmem' access='shared'><source><path>/tmp/x</path></source>"
+            "<target><size>0</size></target></memory>" VMEM_GOOD,
+     GOOD_FIGURES},
+    {.id = "second-named",
+     .xml = VMEM_GOOD VMEM_WITH(VMEM_TARGET("4096", "2048", "0", "0"), "virtiomem1"),
+     GOOD_FIGURES,
+     .others = "'virtiomem1'"},
+    {.id = "third-without-alias",
+     .xml = VMEM_GOOD VMEM_WITH(VMEM_TARGET("4096", "2048", "0", "0"),
+                                "virtiomem1") "<memory model='virtio-mem'><target/></memory>",
+     GOOD_FIGURES,
+     .others = "'virtiomem1', one without an alias"},
+    {.id = "first-broken-second-not-driven",
+     .xml = VMEM_WITH(VMEM_TARGET("786432", "3000", "0", "0"), "virtiomem0") VMEM_GOOD,
+     .problem = "not a power of two",
+     .others = "'virtiomem0'"},
+    {.id = "many-named-bounded",
+     .xml = VMEM_GOOD VMEM_GOOD VMEM_GOOD VMEM_GOOD VMEM_GOOD VMEM_GOOD VMEM_GOOD VMEM_GOOD
+         VMEM_GOOD VMEM_GOOD VMEM_GOOD,
+     GOOD_FIGURES,
+     .others = "'virtiomem0', 'virtiomem0', 'virtiomem0', 'virtiomem0', 'virtiomem0', "
+               "'virtiomem0', 'virtiomem0', 'virtiomem0' and 2 more"},
+    {.id = "outside-devices-ignored",
+     .xml = "</devices><metadata>" VMEM_GOOD "</metadata><devices>"},
+
+    /* broken: not driven, the domain still parses */
+    {.id = "size-missing",
+     .xml = VMEM_WITH("<target><block>2048</block><requested>0</requested></target>", "a"),
+     .problem = "no <target><size>"},
+    {.id = "block-missing",
+     .xml = VMEM_WITH("<target><size>4096</size><requested>0</requested></target>", "a"),
+     .problem = "no <target><block>"},
+    {.id = "requested-missing",
+     .xml = VMEM_WITH("<target><size>4096</size><block>2048</block></target>", "a"),
+     .problem = "no <target><requested>"},
+    {.id = "target-missing", .xml = VMEM_WITH("", "a"), .problem = "no <target><size>"},
+    {.id = "unit-bad",
+     .xml = VMEM_WITH("<target><size unit='KiBB'>4096</size><block>2048</block>"
+                      "<requested>0</requested></target>",
+                      "a"),
+     .problem = "<target><size>: unknown unit 'KiBB'"},
+    {.id = "size-overflow",
+     .xml = VMEM_WITH("<target><size unit='EiB'>16</size><block>2048</block>"
+                      "<requested>0</requested></target>",
+                      "a"),
+     .problem = "fits in 64 bits"},
+    {.id = "requested-overflow-in-device",
+     .xml = VMEM_WITH(VMEM_TARGET("4096", "2048", "18446744073709551616", "0"), "a"),
+     .problem = "<target><requested>"},
+    {.id = "current-not-a-number",
+     .xml = VMEM_WITH(VMEM_TARGET("4096", "2048", "0", "-1"), "a"),
+     .problem = "<target><current>: "},
+    {.id = "size-empty",
+     .xml = VMEM_WITH("<target><size/><block>2048</block><requested>0</requested></target>", "a"),
+     .problem = "<target><size>: "},
+    {.id = "size-twice",
+     .xml = VMEM_WITH("<target><size>4096</size><size>4096</size><block>2048</block>"
+                      "<requested>0</requested></target>",
+                      "a"),
+     .problem = "more than one <target><size>"},
+    {.id = "requested-twice",
+     .xml = VMEM_WITH(
+         "<target><size>4096</size><block>2048</block><requested>0</requested><requested>2048"
+         "</requested></target>",
+         "a"),
+     .problem = "more than one <target><requested>"},
+    {.id = "requested-with-children",
+     .xml = VMEM_WITH("<target><size>4096</size><block>2048</block><requested>0<x/>2048"
+                      "</requested></target>",
+                      "a"),
+     .problem = "has child elements"},
+    {.id = "block-zero",
+     .xml = VMEM_WITH(VMEM_TARGET("4096", "0", "0", "0"), "a"),
+     .problem = "not a power of two"},
+    {.id = "block-under-kib",
+     .xml = VMEM_WITH("<target><size>4096</size><block unit='b'>512</block>"
+                      "<requested>0</requested></target>",
+                      "a"),
+     .problem = "not a power of two"},
+    {.id = "block-huge",
+     .xml = VMEM_WITH("<target><size unit='PiB'>4</size><block unit='PiB'>2</block>"
+                      "<requested>0</requested></target>",
+                      "a"),
+     .problem = "not a power of two"},
+    {.id = "size-zero",
+     .xml = VMEM_WITH(VMEM_TARGET("0", "2048", "0", "0"), "a"),
+     .problem = "size 0 bytes"},
+    {.id = "size-not-whole-blocks",
+     .xml = VMEM_WITH(VMEM_TARGET("5120", "2048", "0", "0"), "a"),
+     .problem = "not a positive multiple"},
+    {.id = "requested-beyond-size",
+     .xml = VMEM_WITH(VMEM_TARGET("4096", "2048", "6144", "0"), "a"),
+     .problem = "requested 6291456 bytes"},
+    {.id = "requested-not-whole-blocks",
+     .xml = VMEM_WITH(VMEM_TARGET("4096", "2048", "1024", "0"), "a"),
+     .problem = "requested 1048576 bytes"},
+    {.id = "current-beyond-size",
+     .xml = VMEM_WITH(VMEM_TARGET("4096", "2048", "0", "8192"), "a"),
+     .problem = "current 8388608 bytes is beyond"},
+};
+
+/* A device whose XML is too long to keep (deep or long: from a peer, bounded). */
+static char *
+memdev_huge_xml(void)
+{
+        g_autoptr(GString) xml = g_string_new("<memory model='virtio-mem'>");
+
+        for (guint i = 0; i < 2000; i++)
+                g_string_append(xml, "<pad a='0123456789'>");
+        for (guint i = 0; i < 2000; i++)
+                g_string_append(xml, "</pad>");
+        g_string_append(xml, VMEM_TARGET("4096", "2048", "0", "0") "</memory>");
+        return g_string_free(g_steal_pointer(&xml), FALSE);
+}
+
+static void
+test_memdev(gconstpointer data)
+{
+        const MemdevCase *c = data;
+        g_autofree char *xml = g_strdup_printf(DEVICES("%s"), c->xml);
+        g_autoptr(GError) error = NULL;
+        g_auto(VtLibvirtDomainInfo) info = {0};
+        const VtLibvirtMemdev *m = &info.memdev;
+
+        g_assert_true(vt_libvirt_domain_parse(xml, &info, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(info.name, ==, "vt-dom-a");
+        g_assert_cmpint(m->present, ==, c->present);
+        g_assert_cmpstr(info.memdev_others, ==, c->others);
+        if (c->problem == NULL) {
+                g_assert_null(info.memdev_problem);
+        } else {
+                g_test_message("problem: %s", info.memdev_problem);
+                g_assert_nonnull(info.memdev_problem);
+                g_assert_nonnull(strstr(info.memdev_problem, c->problem));
+        }
+        if (!c->present) {
+                g_assert_null(m->alias);
+                g_assert_null(m->xml_head);
+                return;
+        }
+        g_assert_cmpstr(m->alias, ==, c->alias);
+        g_assert_cmpuint(m->size_bytes, ==, c->size_bytes);
+        g_assert_cmpuint(m->block_bytes, ==, c->block_bytes);
+        g_assert_cmpuint(m->requested_bytes, ==, c->requested_bytes);
+        g_assert_cmpuint(m->current_bytes, ==, c->current_bytes);
+        if (c->update != NULL) {
+                g_autofree char *update = vt_libvirt_memdev_format_update(m, c->size_bytes, &error);
+
+                g_assert_no_error(error);
+                g_assert_true(g_str_has_prefix(update, c->update));
+        }
+}
+
+/* The update's XML is well-formed, parses back as the same device, and
+ * sizes it cannot say are refused. */
+static void
+test_memdev_update(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_auto(VtLibvirtDomainInfo) info = {0};
+        g_auto(VtLibvirtDomainInfo) again = {0};
+        g_auto(VtLibvirtMemdev) copy = {0};
+        g_autofree char *update = NULL;
+        g_autofree char *domain = NULL;
+
+        g_assert_true(vt_libvirt_domain_parse(DEVICES(VMEM_GOOD), &info, &error));
+        g_assert_no_error(error);
+        vt_libvirt_memdev_copy(&info.memdev, &copy);
+        vt_libvirt_domain_info_clear(&info);
+        g_assert_cmpstr(copy.alias, ==, "virtiomem0");
+
+        update = vt_libvirt_memdev_format_update(&copy, 768 * MIB, &error);
+        g_assert_no_error(error);
+        domain = g_strdup_printf(DEVICES("%s"), update);
+        g_assert_true(vt_libvirt_domain_parse(domain, &again, &error));
+        g_assert_no_error(error);
+        g_assert_true(again.memdev.present);
+        g_assert_cmpuint(again.memdev.requested_bytes, ==, 768 * MIB);
+        g_assert_cmpuint(again.memdev.size_bytes, ==, 768 * MIB);
+        g_assert_cmpuint(again.memdev.current_bytes, ==, 128 * MIB);
+        g_assert_cmpstr(again.memdev.xml_head, ==, copy.xml_head);
+        g_assert_cmpstr(again.memdev.xml_tail, ==, copy.xml_tail);
+
+        for (guint i = 0; i < 3; i++) {
+                static const guint64 bad[] = {770 * MIB, MIB, G_MAXUINT64};
+                g_autofree char *refused = vt_libvirt_memdev_format_update(&copy, bad[i], &error);
+
+                g_assert_null(refused);
+                g_assert_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT);
+                g_assert_nonnull(strstr(error->message, "virtiomem0"));
+                g_clear_error(&error);
+        }
+}
+
+static void
+test_memdev_huge(void)
+{
+        g_autofree char *device = memdev_huge_xml();
+        g_autofree char *xml = g_strdup_printf(DEVICES("%s"), device);
+        g_autoptr(GError) error = NULL;
+        g_auto(VtLibvirtDomainInfo) info = {0};
+
+        g_assert_true(vt_libvirt_domain_parse(xml, &info, &error));
+        g_assert_no_error(error);
+        g_assert_false(info.memdev.present);
+        g_assert_nonnull(strstr(info.memdev_problem, "longer than"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -618,6 +918,14 @@ main(int argc, char **argv)
                            G_CSET_a_2_z G_CSET_A_2_Z G_CSET_DIGITS "-", '_');
                 g_test_add_data_func(path, &scaled_cases[i], test_scaled);
         }
+        for (guint i = 0; i < G_N_ELEMENTS(memdev_cases); i++) {
+                g_autofree char *path =
+                    g_strdup_printf("/host/libvirt-domain/memdev/%s", memdev_cases[i].id);
+
+                g_test_add_data_func(path, &memdev_cases[i], test_memdev);
+        }
+        g_test_add_func("/host/libvirt-domain/memdev-update", test_memdev_update);
+        g_test_add_func("/host/libvirt-domain/memdev-huge", test_memdev_huge);
         g_test_add_func("/host/libvirt-domain/info-clear", test_clear);
         return g_test_run();
 }

@@ -15,6 +15,8 @@
  *   /domain/devices/memballoon            the first one: model, stats period,
  *                                         freePageReporting
  *   /domain/devices/channel               source and target of each
+ *   /domain/devices/memory                the virtio-mem devices, handed to
+ *                                         host/libvirt/libvirt-memdev.c
  *
  * Matching is by path, which is what skips <metadata>: a <name>, <memory>
  * or <channel> there sits deeper than any path above (or under another
@@ -71,6 +73,8 @@ typedef struct {
         gboolean in_balloon;   /* inside the first /domain/devices/memballoon */
         gboolean seen_balloon; /* that one has been seen */
         gboolean in_channel;   /* inside /domain/devices/channel */
+        gboolean in_memory;    /* inside /domain/devices/memory */
+        VtLibvirtMemdevParser *memdev;
         Channel channel;
         Field field;         /* the /domain child whose text is being read */
         char *unit;          /* its unit attribute */
@@ -217,6 +221,11 @@ on_start(GMarkupParseContext *context, const char *element_name, const char **na
         Parser *p = user_data;
 
         p->depth++;
+        if (p->in_memory && p->depth > 3) {
+                vt_libvirt_memdev_parser_start(p->memdev, p->depth - 3, element_name, names,
+                                               values);
+                return;
+        }
         switch (p->depth) {
         case 1:
                 if (p->seen_root)
@@ -238,6 +247,9 @@ on_start(GMarkupParseContext *context, const char *element_name, const char **na
                         channel_clear(&p->channel);
                         p->channel.type = g_strdup(attribute(names, values, "type"));
                         p->in_channel = TRUE;
+                } else if (strcmp(element_name, "memory") == 0) {
+                        p->in_memory = TRUE;
+                        vt_libvirt_memdev_parser_start(p->memdev, 0, element_name, names, values);
                 }
                 return;
         case 4:
@@ -340,8 +352,13 @@ on_end(GMarkupParseContext *context, const char *element_name, gpointer user_dat
 {
         Parser *p = user_data;
 
-        (void)element_name; /* GMarkup has checked it matches its start */
+        /* GMarkup has checked @element_name matches its start. */
         p->depth--;
+        if (p->in_memory) {
+                vt_libvirt_memdev_parser_end(p->memdev, p->depth - 2, element_name);
+                p->in_memory = p->depth > 2;
+                return;
+        }
         if (p->depth == 1) {
                 if (p->field != FIELD_NONE)
                         end_field(p, context, error);
@@ -361,7 +378,9 @@ on_text(GMarkupParseContext *context, const char *text, gsize length, gpointer u
 
         (void)context;
         (void)error;
-        if (p->depth == 2 && p->field != FIELD_NONE)
+        if (p->in_memory)
+                vt_libvirt_memdev_parser_text(p->memdev, text, length);
+        else if (p->depth == 2 && p->field != FIELD_NONE)
                 g_string_append_len(p->text, text, (gssize)length);
 }
 
@@ -373,6 +392,7 @@ parser_clear(Parser *p)
         g_free(p->unit);
         g_string_free(p->text, TRUE);
         g_free(p->first_problem);
+        vt_libvirt_memdev_parser_free(p->memdev);
 }
 
 /**
@@ -386,8 +406,9 @@ parser_clear(Parser *p)
  *     read from it is malformed; the message names the element
  *
  * Elements and attributes other than those in #VtLibvirtDomainInfo are
- * ignored, and so is everything in `<metadata>`. An agent channel vmtided
- * cannot use is no error: it is described in @agent_problem.
+ * ignored, and so is everything in `<metadata>`. An agent channel or a
+ * virtio-mem device vmtided cannot use is no error: it is described in
+ * @agent_problem or @memdev_problem.
  *
  * Returns: %TRUE on success
  */
@@ -413,6 +434,7 @@ vt_libvirt_domain_parse(const char *xml, VtLibvirtDomainInfo *ret_info, GError *
                 return FALSE;
         }
         p.text = g_string_new(NULL);
+        p.memdev = vt_libvirt_memdev_parser_new();
         /* No G_MARKUP_PREFIX_ERROR_POSITION: set_invalid() says the line. */
         context = g_markup_parse_context_new(&parser, 0, &p, NULL);
         ok = g_markup_parse_context_parse(context, xml, -1, error) &&
@@ -433,6 +455,8 @@ vt_libvirt_domain_parse(const char *xml, VtLibvirtDomainInfo *ret_info, GError *
         if (ok) {
                 if (p.info.agent_path == NULL)
                         p.info.agent_problem = g_steal_pointer(&p.first_problem);
+                vt_libvirt_memdev_parser_steal(p.memdev, &p.info.memdev, &p.info.memdev_problem,
+                                               &p.info.memdev_others);
                 *ret_info = p.info;
                 memset(&p.info, 0, sizeof(p.info));
         }
@@ -456,5 +480,8 @@ vt_libvirt_domain_info_clear(VtLibvirtDomainInfo *info)
         g_free(info->uuid);
         g_free(info->agent_path);
         g_free(info->agent_problem);
+        vt_libvirt_memdev_clear(&info->memdev);
+        g_free(info->memdev_problem);
+        g_free(info->memdev_others);
         memset(info, 0, sizeof(*info));
 }

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "host/libvirt/libvirt-memdev.h"
+
 G_BEGIN_DECLS
 
 /* The virtio-serial port name of the vmtide agent channel. */
@@ -25,6 +27,12 @@ G_BEGIN_DECLS
  * @agent_problem: %NULL, or why a channel named %VT_LIBVIRT_AGENT_CHANNEL
  *     exists but vmtided cannot use it (not a Unix socket, QEMU connects
  *     out, no path); always %NULL when @agent_path is set
+ * @memdev: the first `<devices><memory model='virtio-mem'>`, if usable
+ *     (`@memdev.present`; host/libvirt/libvirt-memdev.h)
+ * @memdev_problem: %NULL, or why the first virtio-mem device is not usable
+ *     (a missing or malformed size, a bad block size, ...)
+ * @memdev_others: %NULL, or the virtio-mem devices past the first, which
+ *     vmtided does not drive, named for the log
  *
  * What vmtided learns from a running domain's XML. Clear it with
  * vt_libvirt_domain_info_clear() (or declare it `g_auto(VtLibvirtDomainInfo)`).
@@ -39,6 +47,9 @@ typedef struct {
         gboolean free_page_reporting;
         char *agent_path;
         char *agent_problem;
+        VtLibvirtMemdev memdev;
+        char *memdev_problem;
+        char *memdev_others;
 } VtLibvirtDomainInfo;
 
 gboolean vt_libvirt_domain_parse(const char *xml, VtLibvirtDomainInfo *ret_info, GError **error);
