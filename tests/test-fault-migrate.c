@@ -84,7 +84,7 @@ static VtTestGuest *
 guest_start(const char *name, gboolean incoming)
 {
         const VtTestGuestOptions options = {
-            .name = name, .memory_bytes = GUEST_BYTES, .incoming = incoming};
+            .name = name, .memory_bytes = GUEST_BYTES, .incoming = incoming, .migrates = TRUE};
         g_autoptr(GError) error = NULL;
         VtTestGuest *guest = vt_test_guest_start(&options, &error);
 

@@ -62,7 +62,8 @@ workload(VtTestGuest *test_guest, const char *command)
 static gboolean
 ensure_source(void)
 {
-        const VtTestGuestOptions options = {.name = GUEST_NAME, .memory_bytes = GUEST_MEMORY};
+        const VtTestGuestOptions options = {
+            .name = GUEST_NAME, .memory_bytes = GUEST_MEMORY, .migrates = TRUE};
         g_autofree char *reason = NULL;
         g_autofree char *reply = NULL;
         g_autofree char *command = NULL;

@@ -65,7 +65,7 @@ static VtTestGuest *
 guest_start(Fixture *fx, const char *name, gboolean incoming)
 {
         const VtTestGuestOptions options = {
-            .name = name, .memory_bytes = GUEST_MEMORY, .incoming = incoming};
+            .name = name, .memory_bytes = GUEST_MEMORY, .incoming = incoming, .migrates = TRUE};
         g_autoptr(GError) error = NULL;
         VtTestGuest *guest = vt_test_guest_start(&options, &error);
 

@@ -28,7 +28,11 @@ G_BEGIN_DECLS
  *        vt_test_guest_get_incoming_uri()); nothing boots, so the start
  *        does not wait for "ready": it returns with QEMU listening and the
  *        workload socket connected, and the workload answers once a
- *        migration brought the guest in
+ *        migration brought the guest in. Implies @migrates
+ * @migrates: direct mode only: the guest is the source or the destination
+ *        of a migration. Its RAM is then 8 KiB over @memory_bytes, so that
+ *        QEMU 7.2 keeps a moving TCG guest's memory intact (see
+ *        TCG_RAM_PAD_KIB in vt-test-guest.c); QMP's sizes show the 8 KiB
  * @virtio_mem_bytes: direct mode only: give the guest a virtio-mem device
  *        (`virtio-mem-pci,id=vm0`, 2 MiB blocks, requested size 0) of this
  *        maximum, a multiple of 2 MiB, beside its @memory_bytes of boot memory
@@ -45,6 +49,7 @@ typedef struct {
         const char *libvirt_uri;
         const char *libvirt_metadata;
         gboolean incoming;
+        gboolean migrates;
         guint64 virtio_mem_bytes;
 } VtTestGuestOptions;
 
