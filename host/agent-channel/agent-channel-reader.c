@@ -121,8 +121,9 @@ reader_on_stale(gpointer user_data)
         g_clear_pointer(&reader->stale_source, g_source_unref);
         if (!reader->stale_emitted) {
                 reader->stale_emitted = TRUE;
-                g_debug("agent '%s': no report for %u intervals", reader->path,
-                        VT_AGENT_READER_STALE_FACTOR);
+                vt_qmp_peer_log_add(reader->log, G_LOG_LEVEL_MESSAGE, "silences",
+                                    "agent sent no report for %u intervals: stale",
+                                    VT_AGENT_READER_STALE_FACTOR);
                 g_signal_emit(reader, signals[SIGNAL_STALE], 0);
         }
         return G_SOURCE_REMOVE;
@@ -257,7 +258,12 @@ reader_on_closed(VtQmpChannel *channel, const GError *error, gpointer user_data)
         } else {
                 reader->penalty_us = reader->penalty_min_us;
                 reader->backoff_us = MIN(reader->backoff_us * 2, VT_AGENT_READER_BACKOFF_MAX_US);
-                g_debug("agent '%s': %s", reader->path, error->message);
+                /* Said at the default level, but a guest that reconnects in
+                 * a loop costs one line per interval. */
+                vt_qmp_peer_log_add(reader->log, G_LOG_LEVEL_MESSAGE, "disconnects",
+                                    "agent disconnected: %s; reconnecting in %.1f s",
+                                    error != NULL ? error->message : "closed",
+                                    (double)delay_us / G_USEC_PER_SEC);
         }
         reader_keep_stats(reader);
         g_clear_pointer(&reader->channel, vt_qmp_channel_unref);
