@@ -230,28 +230,29 @@ typedef struct {
         gint64 previous_change_us;
 } MoveData;
 
-static void
-guest_on_balloon_set(GObject *source, GAsyncResult *result, gpointer user_data)
+/* Starts the tracker toward @target_bytes for the move @task asks for. */
+void
+vt_guest_move_begin(VtGuest *guest, GTask *task, guint64 target_bytes, gint64 now_us)
 {
-        VtGuest *guest = VT_GUEST(source);
         VtGuestPrivate *priv = vt_guest_get_private(guest);
-        g_autoptr(GTask) task = user_data;
-        g_autoptr(GError) error = NULL;
+        MoveData *request = g_new0(MoveData, 1);
+
+        request->serial = ++priv->serial;
+        request->previous_target = priv->move.target_bytes;
+        request->previous_change_us = priv->move.start_us;
+        g_task_set_task_data(task, request, g_free);
+        vt_guest_move_start(&priv->move, priv->actual_bytes, target_bytes, now_us);
+        g_object_notify_by_pspec(G_OBJECT(guest), vt_guest_properties[PROP_TARGET_BYTES]);
+}
+
+/* The backend took every part of the move: judge it now, poll while it goes. */
+void
+vt_guest_move_taken(VtGuest *guest, GTask *task)
+{
+        VtGuestPrivate *priv = vt_guest_get_private(guest);
         MoveData *request = g_task_get_task_data(task);
         gboolean current = request->serial == priv->serial;
 
-        if (!VT_GUEST_GET_CLASS(guest)->set_balloon_finish(guest, result, &error)) {
-                /* Not asked after all: the policy sees the old target. */
-                if (current)
-                        vt_guest_move_refused(&priv->move, request->previous_target,
-                                              request->previous_change_us);
-                if (g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_ACTIVE) ||
-                    g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_KVM_MISSING_CAP))
-                        vt_guest_set_has_balloon(guest, FALSE);
-                g_prefix_error(&error, "guest '%s': ", priv->name);
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
         /* Already there (or a backend that confirms synchronously). */
         if (current && priv->move.moving)
                 guest_check_move(guest, g_get_monotonic_time());
@@ -260,12 +261,45 @@ guest_on_balloon_set(GObject *source, GAsyncResult *result, gpointer user_data)
                 guest_poll_schedule(guest);
         }
         g_task_return_boolean(task, TRUE);
+        g_object_unref(task);
+}
+
+/* The backend refused (part of) the move: the policy sees the old target. */
+void
+vt_guest_move_failed(VtGuest *guest, GTask *task, GError *error)
+{
+        VtGuestPrivate *priv = vt_guest_get_private(guest);
+        MoveData *request = g_task_get_task_data(task);
+
+        if (request->serial == priv->serial)
+                vt_guest_move_refused(&priv->move, request->previous_target,
+                                      request->previous_change_us);
+        g_prefix_error(&error, "guest '%s': ", priv->name);
+        g_task_return_error(task, error);
+        g_object_unref(task);
+}
+
+static void
+guest_on_balloon_set(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        VtGuest *guest = VT_GUEST(source);
+        GTask *task = user_data;
+        GError *error = NULL;
+
+        if (!VT_GUEST_GET_CLASS(guest)->set_balloon_finish(guest, result, &error)) {
+                if (g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_DEVICE_NOT_ACTIVE) ||
+                    g_error_matches(error, VT_QMP_ERROR, VT_QMP_ERROR_KVM_MISSING_CAP))
+                        vt_guest_set_has_balloon(guest, FALSE);
+                vt_guest_move_failed(guest, task, error);
+                return;
+        }
+        vt_guest_move_taken(guest, task);
 }
 
 /**
  * vt_guest_set_target_async:
  * @guest: a started guest
- * @bytes: the balloon size to ask for, > 0
+ * @bytes: the memory to give the guest (the balloon size to ask for), > 0
  * @now_us: the monotonic time the decision was made, which the move is
  *     timed from
  * @callback: called when the backend accepted or refused the request
@@ -275,7 +309,10 @@ guest_on_balloon_set(GObject *source, GAsyncResult *result, gpointer user_data)
  * gets within %VT_GUEST_CONFIRM_SLACK of @bytes ("move-done") or stops
  * making progress ("move-stuck"). Completion says only whether the
  * backend took the request; a move asked for while another is under way
- * replaces it.
+ * replaces it. A guest with a virtio-mem device (and a strategy other
+ * than balloon-only) has @bytes mapped onto both levers
+ * (host/guest/guest-memdev.c); the move then goes toward what the plan
+ * expects the balloon's `actual` to read.
  */
 void
 vt_guest_set_target_async(VtGuest *guest, guint64 bytes, gint64 now_us,
@@ -283,7 +320,6 @@ vt_guest_set_target_async(VtGuest *guest, guint64 bytes, gint64 now_us,
 {
         VtGuestPrivate *priv;
         g_autoptr(GTask) task = NULL;
-        MoveData *request;
 
         g_return_if_fail(VT_IS_GUEST(guest));
         g_return_if_fail(bytes > 0);
@@ -293,15 +329,11 @@ vt_guest_set_target_async(VtGuest *guest, guint64 bytes, gint64 now_us,
         g_task_set_source_tag(task, vt_guest_set_target_async);
         if (vt_guest_return_if_unusable(guest, task))
                 return;
-
-        request = g_new0(MoveData, 1);
-        request->serial = ++priv->serial;
-        request->previous_target = priv->move.target_bytes;
-        request->previous_change_us = priv->move.start_us;
-        g_task_set_task_data(task, request, g_free);
-
-        vt_guest_move_start(&priv->move, priv->actual_bytes, bytes, now_us);
-        g_object_notify_by_pspec(G_OBJECT(guest), vt_guest_properties[PROP_TARGET_BYTES]);
+        if (vt_guest_memdev_drives(guest)) {
+                vt_guest_memdev_set_target(guest, g_steal_pointer(&task), bytes, now_us);
+                return;
+        }
+        vt_guest_move_begin(guest, task, bytes, now_us);
         g_debug("guest '%s': balloon %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " MiB",
                 priv->name, priv->actual_bytes >> 20, bytes >> 20);
         VT_GUEST_GET_CLASS(guest)->set_balloon_async(guest, bytes, guest_on_balloon_set,

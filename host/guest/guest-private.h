@@ -34,6 +34,11 @@ typedef struct {
         VtGuestMove move; /* the last move asked for (guest-move.c) */
         guint64 serial;   /* counts moves, so a late reply finds its own */
 
+        /* virtio-mem (guest-memdev.c). */
+        VtGuestMemdev memdev;
+        VtMemdevStrategy memdev_strategy;
+        gboolean memdev_stuck_logged; /* the unplug under way was logged as stuck */
+
         GMainContext *context;
         GSource *poll_source;
         gboolean poll_in_flight;
@@ -59,6 +64,7 @@ enum {
         SIGNAL_MOVE_DONE,
         SIGNAL_MOVE_STUCK,
         SIGNAL_POLICY_CHANGED,
+        SIGNAL_MEMDEV_CHANGED,
         SIGNAL_LAST,
 };
 
@@ -71,5 +77,20 @@ VtGuestPrivate *vt_guest_get_private(VtGuest *guest);
 gboolean vt_guest_return_if_unusable(VtGuest *guest, GTask *task);
 /* Stops reading the balloon of a move under way (guest-balloon.c). */
 void vt_guest_poll_stop(VtGuest *guest);
+
+/* A move's request to the backend(s) (guest-balloon.c): vt_guest_move_begin()
+ * starts the tracker toward @target_bytes and gives @task its data; once
+ * the backend took every part, vt_guest_move_taken() completes @task and
+ * polls; vt_guest_move_failed() gives the policy back the old target and
+ * fails @task with @error (transfer full). All take @task (transfer full). */
+void vt_guest_move_begin(VtGuest *guest, GTask *task, guint64 target_bytes, gint64 now_us);
+void vt_guest_move_taken(VtGuest *guest, GTask *task);
+void vt_guest_move_failed(VtGuest *guest, GTask *task, GError *error);
+
+/* guest-memdev.c: whether targets go through vt_memdev_plan() (a device
+ * and a strategy other than balloon-only)... */
+gboolean vt_guest_memdev_drives(VtGuest *guest);
+/* ... and the move that maps a target onto both levers; takes @task. */
+void vt_guest_memdev_set_target(VtGuest *guest, GTask *task, guint64 bytes, gint64 now_us);
 
 G_END_DECLS

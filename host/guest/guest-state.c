@@ -239,6 +239,9 @@ vt_guest_snapshot(VtGuest *guest, gint64 now_us, VtBalloonGuest *ret_snapshot)
         if (priv->unreachable)
                 s.flags |= VT_BALLOON_GUEST_UNREACHABLE;
         s.max_bytes = priv->max_bytes;
+        /* Room to grow: the balloon's `actual` counts plugged memory. */
+        if (vt_guest_memdev_drives(guest))
+                s.max_bytes += priv->memdev.max_bytes;
         s.actual_bytes = priv->actual_bytes;
         s.target_bytes = priv->move.target_bytes;
         s.last_change_us = priv->move.start_us;

@@ -379,6 +379,7 @@ vt_guest_init(VtGuest *guest)
         VtGuestPrivate *priv = vt_guest_get_instance_private(guest);
 
         vt_guest_move_init(&priv->move, VT_GUEST_STUCK_US);
+        priv->memdev_strategy = VT_MEMDEV_STRATEGY_MEMDEV_FIRST;
         priv->context = g_main_context_ref_thread_default();
 }
 
@@ -463,4 +464,14 @@ vt_guest_class_init(VtGuestClass *klass)
         vt_guest_signals[SIGNAL_POLICY_CHANGED] =
             g_signal_new("policy-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
                          NULL, NULL, G_TYPE_NONE, 0);
+        /**
+         * VtGuest::memdev-changed:
+         * @guest: the guest
+         * @plugged: what its virtio-mem device holds now, bytes
+         *
+         * The plugged size changed, or the device appeared or went.
+         */
+        vt_guest_signals[SIGNAL_MEMDEV_CHANGED] =
+            g_signal_new("memdev-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                         NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT64);
 }

@@ -30,6 +30,11 @@ struct _VtGuestQmp {
 
         gboolean stopped;
 
+        /* virtio-mem (qmp-direct-memdev.c). */
+        gulong memdev_event_id;
+        char *memdev_notes;          /* what was last logged about the devices */
+        gboolean memdev_unsupported; /* query-memory-devices failed (logged once) */
+
         /* The run state (qmp-direct-status.c). */
         gulong resume_id;
         gulong status_disconnected_id;
@@ -71,6 +76,18 @@ void vt_guest_qmp_status_stop(VtGuestQmp *self);
 
 /* qmp-direct-dirty.c: the dirty-rate measurement, hooked into @klass. */
 void vt_guest_qmp_dirty_class_init(VtGuestClass *klass);
+
+/* qmp-direct-memdev.c: the virtio-mem methods, hooked into @klass. */
+void vt_guest_qmp_memdev_class_init(VtGuestClass *klass);
+/* Follows MEMORY_DEVICE_SIZE_CHANGE once the client is connected. */
+void vt_guest_qmp_memdev_connected(VtGuestQmp *self);
+void vt_guest_qmp_memdev_stop(VtGuestQmp *self);
+/* Takes `query-memory-devices`' answer; FALSE: a reply of the wrong shape. */
+gboolean vt_guest_qmp_memdev_handle(VtGuestQmp *self, json_object *reply, const GError *qmp_error,
+                                    gint64 now_us, GError **error);
+/* Pure: the first virtio-mem device that adds up, and notes on the others. */
+gboolean vt_guest_qmp_parse_memdevs(json_object *reply, VtGuestMemdev *ret_memdev, char **ret_notes,
+                                    GError **error);
 
 /* qmp-direct-progress.c: what QEMU's replies say (pure parsing). */
 gboolean vt_guest_qmp_parse_migrate(json_object *reply, VtMigrateProgress *ret_progress,

@@ -15,9 +15,11 @@
  *                               whose type names virtio-balloon)
  *   qom-set PATH guest-stats-polling-interval N
  *                               makes the guest's driver send statistics
+ *   query-memory-devices        the virtio-mem device (qmp-direct-memdev.c)
  *
- * A refresh is `query-balloon` and `qom-get PATH guest-stats` (and the
- * path search, for a balloon that appeared since). What QEMU answers is
+ * A refresh is `query-balloon`, `qom-get PATH guest-stats` (and the
+ * path search, for a balloon that appeared since) and
+ * `query-memory-devices`. What QEMU answers is
  * checked for shape; a reply of the wrong shape fails the operation with
  * %VT_QMP_ERROR_PROTOCOL and never aborts.
  *
@@ -61,6 +63,7 @@ typedef enum {
         STEP_LIST_ANON,
         STEP_SET_INTERVAL,
         STEP_STATS,
+        STEP_MEMDEV,
         STEP_DONE,
 } Step;
 
@@ -238,6 +241,8 @@ op_step_applies(VtGuestQmp *self, const Op *op)
                        !self->interval_tried;
         case STEP_STATS:
                 return op->refresh && self->balloon_path != NULL;
+        case STEP_MEMDEV:
+                return TRUE;
         case STEP_BEGIN:
         case STEP_DONE:
         default:
@@ -289,6 +294,9 @@ op_command(VtGuestQmp *self, Step step, json_object **ret_args)
         case STEP_STATS:
                 command = "qom-get";
                 args = qom_args(self->balloon_path, "guest-stats");
+                break;
+        case STEP_MEMDEV:
+                command = "query-memory-devices";
                 break;
         case STEP_BEGIN:
         case STEP_DONE:
@@ -408,6 +416,8 @@ op_handle(VtGuestQmp *self, Op *op, json_object *reply, const GError *qmp_error,
                 return TRUE;
         case STEP_STATS:
                 return op_handle_stats(self, reply, qmp_error, now_us, error);
+        case STEP_MEMDEV:
+                return vt_guest_qmp_memdev_handle(self, reply, qmp_error, now_us, error);
         case STEP_BEGIN:
         case STEP_DONE:
         default:
@@ -506,6 +516,7 @@ guest_on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
             g_signal_connect(self->client, "disconnected", G_CALLBACK(guest_on_disconnected), self);
         vt_guest_qmp_migrate_connected(self);
         vt_guest_qmp_status_connected(self);
+        vt_guest_qmp_memdev_connected(self);
         op_advance(g_steal_pointer(&task));
 }
 
@@ -637,6 +648,7 @@ guest_qmp_stop(VtGuest *guest)
         self->stopped = TRUE;
         vt_guest_qmp_migrate_stop(self);
         vt_guest_qmp_status_stop(self);
+        vt_guest_qmp_memdev_stop(self);
         if (self->client == NULL)
                 return;
         g_clear_signal_handler(&self->event_id, self->client);
@@ -726,6 +738,7 @@ vt_guest_qmp_finalize(GObject *object)
 
         g_clear_object(&self->client);
         g_free(self->balloon_path);
+        g_free(self->memdev_notes);
         g_free(self->address);
         g_strfreev(self->destination_argv);
         g_clear_object(&self->cancellable);
@@ -763,4 +776,5 @@ vt_guest_qmp_class_init(VtGuestQmpClass *klass)
         guest_class->poll_balloon_finish = guest_qmp_poll_balloon_finish;
         vt_guest_qmp_dirty_class_init(guest_class);
         vt_guest_qmp_migrate_class_init(guest_class);
+        vt_guest_qmp_memdev_class_init(guest_class);
 }
