@@ -197,6 +197,8 @@ test_replay(Fixture *f, gconstpointer data)
         g_auto(Result) closed = {0};
         g_auto(Result) bad = {0};
         g_auto(Result) policy = {0};
+        g_auto(Result) same = {0};
+        g_auto(Result) other = {0};
         json_object *o, *v = NULL;
 
         RUN(f, &open, "replay", "DIR");
@@ -211,10 +213,21 @@ test_replay(Fixture *f, gconstpointer data)
         g_assert_nonnull(o);
         g_assert_true(json_object_object_get_ex(o, "policy", &v));
         g_assert_cmpstr(json_object_get_string(v), ==, "mom");
-        g_assert_true(json_object_object_get_ex(o, "model_error", NULL));
+        g_assert_true(json_object_object_get_ex(o, "model_error", &v));
+        /* Through mom, a vmtide record's gap is not the model's alone. */
+        g_assert_true(json_object_object_get_ex(v, "model_alone", &v));
+        g_assert_false(json_object_get_boolean(v));
         g_assert_true(json_object_object_get_ex(o, "ooms", NULL));
         g_assert_true(json_object_object_get_ex(o, "pressure_minutes", NULL));
         json_object_put(o);
+
+        RUN(f, &same, "replay", "DIR", "--closed-loop");
+        g_assert_cmpint(same.status, ==, 0);
+        assert_has(same.out, "Model error:");
+        RUN(f, &other, "replay", "DIR", "--closed-loop", "--policy", "mom");
+        g_assert_cmpint(other.status, ==, 0);
+        assert_has(other.out, "Apart from recorded:");
+        g_assert_null(strstr(other.out, "Model error:"));
 
         RUN(f, &bad, "replay", "DIR", "--set", "tightt=4");
         g_assert_cmpint(bad.status, ==, 2);
