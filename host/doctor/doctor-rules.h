@@ -90,8 +90,10 @@ typedef enum {
  * @swap_out_per_s: pages swapped out a second
  * @psi_some_avg10: the guest's memory PSI "some" avg10, percent; -1 unknown
  *
- * A guest's compressed memory as its agent reports it (issue 15, part 2:
- * another change fills these; until then @present is %FALSE).
+ * A guest's compressed memory as its agent reports it: `vmtide doctor`
+ * fills these from the agent's figures in the daemon's query-guests
+ * (cli/cli-doctor-sample.c); @present is %FALSE when the agent reported
+ * neither zram nor zswap.
  */
 typedef struct {
         gboolean present;
