@@ -181,6 +181,10 @@ test_override(void)
         g_assert_cmpint(config.settle_us, ==, 1500000);
         g_assert_true(vt_recorder_config_override(&config, "reserve", "1G", &error));
         g_assert_cmpuint(config.host_reserve, ==, 1024 * MIB);
+        g_assert_true(vt_recorder_config_override(&config, "guest-swap-in-warm", "50", &error));
+        g_assert_cmpfloat(config.guest_swap_in_warm, ==, 50);
+        g_assert_true(vt_recorder_config_override(&config, "guest-swap-in-thrash", "400", &error));
+        g_assert_cmpfloat(config.guest_swap_in_thrash, ==, 400);
         g_assert_false(vt_recorder_config_override(&config, "tight", "120", &error));
         g_assert_error(error, VT_RECORDER_REPLAY_ERROR, VT_RECORDER_REPLAY_ERROR_INVALID);
         g_assert_nonnull(strstr(error->message, "'tight=120'"));

@@ -41,6 +41,8 @@ static const Override overrides[] = {
     {"headroom-min", OVERRIDE_SIZE, FIELD(guest_headroom_min)},
     {"guest-pressure-psi", OVERRIDE_NUMBER, FIELD(guest_pressure_psi)},
     {"guest-low", OVERRIDE_PERCENT, FIELD(guest_low_fraction)},
+    {"guest-swap-in-warm", OVERRIDE_NUMBER, FIELD(guest_swap_in_warm)},
+    {"guest-swap-in-thrash", OVERRIDE_NUMBER, FIELD(guest_swap_in_thrash)},
     {"default-min", OVERRIDE_PERCENT, FIELD(default_min_fraction)},
     {"step-tight", OVERRIDE_PERCENT, FIELD(step_fraction[VT_HOST_STATE_TIGHT])},
     {"step-short", OVERRIDE_PERCENT, FIELD(step_fraction[VT_HOST_STATE_SHORT])},
