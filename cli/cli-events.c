@@ -58,6 +58,23 @@ events_describe_ksm(json_object *data)
                                vt_cli_or_dash(vt_cli_json_get_string(data, "reason")));
 }
 
+/* MEMDEV: what the guest's virtio-mem device holds now. */
+static char *
+events_describe_memdev(json_object *data)
+{
+        g_autofree char *plugged = vt_cli_json_format_size(data, "plugged");
+        g_autofree char *requested = vt_cli_json_format_size(data, "requested");
+        g_autofree char *max = vt_cli_json_format_size(data, "max");
+        const char *guest = vt_cli_or_dash(vt_cli_json_get_string(data, "guest"));
+        gboolean present = TRUE;
+
+        if (vt_cli_json_get_bool(data, "present", &present) && !present)
+                return g_strdup_printf("%s: virtio-mem device gone", guest);
+        return g_strdup_printf("%s: virtio-mem %s plugged (requested %s, max %s)", guest,
+                               vt_cli_or_dash(plugged), vt_cli_or_dash(requested),
+                               vt_cli_or_dash(max));
+}
+
 /* MIGRATION_*, DIRTY_RATE and PLAN: the guest, then what happened. */
 static char *
 events_describe_migration(const char *name, json_object *data)
@@ -113,6 +130,8 @@ events_describe(const char *name, json_object *data)
                 return events_describe_balloon(name, data);
         if (g_str_equal(name, VT_CONTROL_EVENT_KSM))
                 return events_describe_ksm(data);
+        if (g_str_equal(name, VT_CONTROL_EVENT_MEMDEV))
+                return events_describe_memdev(data);
         if (g_str_has_prefix(name, "MIGRATION_") ||
             g_str_equal(name, VT_CONTROL_EVENT_DIRTY_RATE) ||
             g_str_equal(name, VT_CONTROL_EVENT_PLAN))

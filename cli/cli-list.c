@@ -16,6 +16,8 @@ list_format_state(json_object *guest)
                 g_string_append(state, ",no-balloon");
         if (vt_cli_json_get_bool(guest, "stuck", &flag) && flag)
                 g_string_append(state, ",stuck");
+        if (vt_cli_json_get_bool(guest, "memdev.unplug_stuck", &flag) && flag)
+                g_string_append(state, ",unplug-stuck");
         if (vt_cli_json_get_bool(guest, "reachable", &flag) && !flag)
                 g_string_append(state, ",unreachable");
         if (vt_cli_json_get_bool(guest, "manual", &flag) && flag)
@@ -53,10 +55,11 @@ vt_cli_list(VtCli *cli, int argc, char **argv)
                 const char *header;
                 VtCliAlign align;
         } columns[] = {
-            {"NAME", VT_CLI_ALIGN_LEFT},    {"STATE", VT_CLI_ALIGN_LEFT},
-            {"ACTUAL", VT_CLI_ALIGN_RIGHT}, {"TARGET", VT_CLI_ALIGN_RIGHT},
-            {"MAX", VT_CLI_ALIGN_RIGHT},    {"AVAILABLE", VT_CLI_ALIGN_RIGHT},
-            {"ACTION", VT_CLI_ALIGN_LEFT},  {"REASON", VT_CLI_ALIGN_LEFT},
+            {"NAME", VT_CLI_ALIGN_LEFT},       {"STATE", VT_CLI_ALIGN_LEFT},
+            {"ACTUAL", VT_CLI_ALIGN_RIGHT},    {"TARGET", VT_CLI_ALIGN_RIGHT},
+            {"PLUGGED", VT_CLI_ALIGN_RIGHT},   {"MAX", VT_CLI_ALIGN_RIGHT},
+            {"AVAILABLE", VT_CLI_ALIGN_RIGHT}, {"ACTION", VT_CLI_ALIGN_LEFT},
+            {"REASON", VT_CLI_ALIGN_LEFT},
         };
         g_autoptr(json_object) reply = NULL;
         g_autoptr(VtCliTable) table = NULL;
@@ -101,6 +104,8 @@ vt_cli_list(VtCli *cli, int argc, char **argv)
                 vt_cli_table_take_cell(table, list_format_state(guest));
                 vt_cli_table_take_cell(table, vt_cli_json_format_size(guest, "actual"));
                 vt_cli_table_take_cell(table, vt_cli_json_format_size(guest, "target"));
+                /* What virtio-mem plugged; "-" without a device. */
+                vt_cli_table_take_cell(table, vt_cli_json_format_size(guest, "memdev.plugged"));
                 vt_cli_table_take_cell(table, vt_cli_json_format_size(guest, "max"));
                 vt_cli_table_take_cell(table, list_format_available(guest));
                 vt_cli_table_add_cell(table, vt_cli_json_get_string(guest, "action"));

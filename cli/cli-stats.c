@@ -22,6 +22,27 @@ stats_format_balloon(json_object *guest)
                                stuck ? " (stuck: not moving)" : "");
 }
 
+/* The virtio-mem device beside the balloon; NULL ("-") without one. */
+static char *
+stats_format_memdev(json_object *memdev)
+{
+        g_autofree char *plugged = vt_cli_json_format_size(memdev, "plugged");
+        g_autofree char *requested = vt_cli_json_format_size(memdev, "requested");
+        g_autofree char *max = vt_cli_json_format_size(memdev, "max");
+        g_autofree char *block = vt_cli_json_format_size(memdev, "block_size");
+        gboolean stuck = FALSE;
+
+        if (!json_object_is_type(memdev, json_type_object))
+                return NULL;
+        vt_cli_json_get_bool(memdev, "unplug_stuck", &stuck);
+        return g_strdup_printf("plugged %s, requested %s, max %s, blocks of %s, %s, device '%s'%s",
+                               vt_cli_or_dash(plugged), vt_cli_or_dash(requested),
+                               vt_cli_or_dash(max), vt_cli_or_dash(block),
+                               vt_cli_or_dash(vt_cli_json_get_string(memdev, "strategy")),
+                               vt_cli_or_dash(vt_cli_json_get_string(memdev, "id")),
+                               stuck ? " (unplug stuck: the guest cannot free the blocks)" : "");
+}
+
 static char *
 stats_format_decision(json_object *guest)
 {
@@ -135,6 +156,8 @@ vt_cli_stats(VtCli *cli, int argc, char **argv)
                             vt_cli_or_dash(vt_cli_json_get_string(guest, "state")),
                             vt_cli_or_dash(pid)));
         vt_cli_table_add_field(table, "Balloon:", stats_format_balloon(guest));
+        vt_cli_table_add_field(
+            table, "Virtio-mem:", stats_format_memdev(vt_cli_json_get(guest, "memdev")));
         vt_cli_json_get_bool(guest, "manual", &manual);
         vt_cli_table_add_field(
             table, "Control:",

@@ -68,6 +68,8 @@ typedef enum {
 #define VT_CONTROL_EVENT_GUEST_REMOVED "GUEST_REMOVED"
 #define VT_CONTROL_EVENT_AUTOMATION    "AUTOMATION"
 #define VT_CONTROL_EVENT_BACKEND       "BACKEND"
+/* A guest's virtio-mem device: its plugged size changed, or it appeared or went. */
+#define VT_CONTROL_EVENT_MEMDEV "MEMDEV"
 /* Live migration: a move started, began a pass, was steered (downtime
  * raised, cancelled), ended (predicted beside actual); a guest's dirty
  * rate measured; the planner decided something new. */

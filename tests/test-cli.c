@@ -199,11 +199,18 @@ test_table(void)
         "\"mem_available\": 260000000, \"psi_some_avg10\": 0.0, \"psi_full_avg10\": 0.0, "         \
         "\"oom_kill\": 0, \"pgmajfault\": 40, \"age_ms\": 800}, "                                  \
         "\"rss\": 420000000, \"ksm\": {\"merging_pages\": 12000, \"profit\": 40000000}, "          \
+        "\"memdev\": {\"id\": \"vm0\", \"block_size\": 2097152, \"plugged\": 268435456, "          \
+        "\"requested\": 134217728, \"max\": 536870912, \"strategy\": \"virtio-mem-first\", "       \
+        "\"unplug_stuck\": true}, "                                                                \
         "\"action\": \"reclaim\", \"reason\": \"tight: spare 150 MiB, step 26 MiB\", "             \
         "\"last_change_ms_ago\": 4000}"
 
+/* web1's virtio-mem device holds 256 MiB, asked down to 128 MiB, and the
+ * guest cannot free the blocks (unplug stuck). */
+
 /* A guest held by hand, without balloon statistics or agent, its backend
- * unreachable (libvirtd restarting). */
+ * unreachable (libvirtd restarting), without a virtio-mem device (no
+ * `memdev` member, as vmtided leaves it out). */
 #define GUEST_DB1                                                                                  \
         "{\"name\": \"db1\", \"pid\": 4343, \"state\": \"running\", \"has_balloon\": true, "       \
         "\"reachable\": false, "                                                                   \
@@ -581,6 +588,18 @@ run_cli(Fixture *f, CliResult *result, const char *const *args)
         child_finish(&child, result);
 }
 
+/* `vmtide list` over db1 and web1, whole. */
+#define LIST_TABLE                                                                                 \
+        "NAME  STATE                          ACTUAL     TARGET    PLUGGED        MAX  AVAILABLE " \
+        " "                                                                                        \
+        "ACTION   REASON\n"                                                                        \
+        "db1   running,unreachable,manual    1.0 GiB    1.0 GiB          -    2.0 GiB          - " \
+        " "                                                                                        \
+        "none     held by hand\n"                                                                  \
+        "web1  running,unplug-stuck        384.0 MiB  384.0 MiB  256.0 MiB  512.0 MiB  248.0 MiB " \
+        " "                                                                                        \
+        "reclaim  tight: spare 150 MiB, step 26 MiB\n"
+
 typedef struct {
         const char *name;
         const char *args[8];
@@ -600,6 +619,8 @@ static const CliCase cli_cases[] = {
      NULL,
      "query-guests"},
     {"list-names", {"list", "--names"}, 0, {"db1\nweb1\n"}, NULL, "query-guests"},
+    /* PLUGGED beside the balloon, "-" without a device; columns aligned. */
+    {"list-memdev", {"list"}, 0, {LIST_TABLE}, NULL, "query-guests"},
     {"list-columns",
      {"list"},
      0,
@@ -622,10 +643,21 @@ static const CliCase cli_cases[] = {
      NULL,
      "query-guest",
      "{\"name\": \"web1\"}"},
+    {"stats-memdev",
+     {"stats", "web1"},
+     0,
+     {"Balloon:        actual 384.0 MiB, target 384.0 MiB, max 512.0 MiB\n"
+      "Virtio-mem:     plugged 256.0 MiB, requested 128.0 MiB, max 512.0 MiB, blocks of "
+      "2.0 MiB, virtio-mem-first, device 'vm0' (unplug stuck: the guest cannot free the "
+      "blocks)\n"},
+     NULL,
+     "query-guest",
+     "{\"name\": \"web1\"}"},
     {"stats-sparse",
      {"stats", "db1"},
      0,
-     {"manual (vmtide setmem db1 auto hands it back)", "not connected", "Balloon stats:  none"},
+     {"manual (vmtide setmem db1 auto hands it back)", "not connected", "Balloon stats:  none",
+      "Virtio-mem:     -\n"},
      NULL,
      "query-guest",
      "{\"name\": \"db1\"}"},
@@ -1014,6 +1046,14 @@ test_cli_events(Fixture *f, gconstpointer data)
         vt_control_server_emit_event(f->server, "GUEST_ADDED", parse("{\"guest\": \"db1\"}"));
         vt_control_server_emit_event(f->server, "X_FUTURE", parse("{\"n\": 1}"));
         vt_control_server_emit_event(f->server, "AUTOMATION", parse("{\"paused\": true}"));
+        vt_control_server_emit_event(f->server, "MEMDEV",
+                                     parse("{\"guest\": \"web1\", \"present\": true, "
+                                           "\"id\": \"vm0\", \"plugged\": 268435456, "
+                                           "\"requested\": 536870912, \"max\": 536870912}"));
+        vt_control_server_emit_event(f->server, "MEMDEV",
+                                     parse("{\"guest\": \"web1\", \"present\": false, "
+                                           "\"id\": null, \"plugged\": 0, \"requested\": 0, "
+                                           "\"max\": 0}"));
         /* The daemon stops: the CLI has had everything and ends. */
         g_clear_pointer(&f->server, vt_control_server_free);
         child_finish(&child, &result);
@@ -1021,13 +1061,13 @@ test_cli_events(Fixture *f, gconstpointer data)
         g_assert_cmpint(result.status, ==, 0);
         g_assert_nonnull(strstr(result.err, "vmtided closed the connection"));
         lines = g_strsplit(result.out, "\n", -1);
-        g_assert_cmpuint(g_strv_length(lines), ==, 5); /* and "" after the last newline */
-        g_assert_cmpstr(lines[4], ==, "");
+        g_assert_cmpuint(g_strv_length(lines), ==, 7); /* and "" after the last newline */
+        g_assert_cmpstr(lines[6], ==, "");
         if (json) {
-                static const char *const names[] = {"DECISION", "GUEST_ADDED", "X_FUTURE",
-                                                    "AUTOMATION"};
+                static const char *const names[] = {"DECISION",   "GUEST_ADDED", "X_FUTURE",
+                                                    "AUTOMATION", "MEMDEV",      "MEMDEV"};
 
-                for (guint i = 0; i < 4; i++) {
+                for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
                         g_autoptr(json_object) event = json_tokener_parse(lines[i]);
                         json_object *name = NULL;
 
@@ -1044,6 +1084,9 @@ test_cli_events(Fixture *f, gconstpointer data)
         g_assert_nonnull(strstr(lines[2], "X_FUTURE"));
         g_assert_nonnull(strstr(lines[2], "\"n\": 1"));
         g_assert_nonnull(strstr(lines[3], "automation paused"));
+        g_assert_nonnull(strstr(
+            lines[4], "web1: virtio-mem 256.0 MiB plugged (requested 512.0 MiB, max 512.0 MiB)"));
+        g_assert_nonnull(strstr(lines[5], "web1: virtio-mem device gone"));
 }
 
 static gboolean

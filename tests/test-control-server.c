@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "host/control/control-args.h"
+#include "host/control/control-memdev.h"
 #include "host/control/control-server.h"
 #include "qmp/qmp-channel.h"
 #include "qmp/qmp-client.h"
@@ -741,6 +742,120 @@ test_events(Fixture *f, gconstpointer data)
         g_assert_true(g_queue_is_empty(&shy->messages));
         event_log_clear(&log_a);
         event_log_clear(&log_b);
+        assert_alive(f->server);
+}
+
+/* ---- a guest's virtio-mem device on the wire ---- */
+
+typedef struct {
+        const char *name;
+        VtControlMemdev memdev;
+        const char *member; /* the `memdev` member as JSON; NULL: left out */
+        const char *event;  /* the MEMDEV event's data as JSON */
+} MemdevCase;
+
+#define MiB (G_GUINT64_CONSTANT(1) << 20)
+
+static const MemdevCase memdev_cases[] = {
+    {"none",
+     {FALSE},
+     NULL,
+     "{\"guest\": \"web1\", \"present\": false, \"id\": null, \"plugged\": 0, "
+     "\"requested\": 0, \"max\": 0}"},
+    /* A device that went keeps no figures, whatever the backend left. */
+    {"gone",
+     {FALSE, "vm0", 2 * MiB, 256 * MiB, 256 * MiB, 512 * MiB, "virtio-mem-first", TRUE},
+     NULL,
+     "{\"guest\": \"web1\", \"present\": false, \"id\": null, \"plugged\": 0, "
+     "\"requested\": 0, \"max\": 0}"},
+    {"plugged",
+     {TRUE, "vm0", 2 * MiB, 256 * MiB, 512 * MiB, 512 * MiB, "virtio-mem-first", FALSE},
+     "{\"id\": \"vm0\", \"block_size\": 2097152, \"plugged\": 268435456, "
+     "\"requested\": 536870912, \"max\": 536870912, \"strategy\": \"virtio-mem-first\", "
+     "\"unplug_stuck\": false}",
+     "{\"guest\": \"web1\", \"present\": true, \"id\": \"vm0\", \"plugged\": 268435456, "
+     "\"requested\": 536870912, \"max\": 536870912}"},
+    {"unplug-stuck",
+     {TRUE, "vm0", 2 * MiB, 256 * MiB, 128 * MiB, 512 * MiB, "virtio-mem-only", TRUE},
+     "{\"id\": \"vm0\", \"block_size\": 2097152, \"plugged\": 268435456, "
+     "\"requested\": 134217728, \"max\": 536870912, \"strategy\": \"virtio-mem-only\", "
+     "\"unplug_stuck\": true}",
+     "{\"guest\": \"web1\", \"present\": true, \"id\": \"vm0\", \"plugged\": 268435456, "
+     "\"requested\": 134217728, \"max\": 536870912}"},
+    /* What a device reports is not trusted: a size past a JSON integer is
+     * clamped, an id cut inside a character (a backend's 64-byte buffer)
+     * made valid UTF-8, a missing one null. */
+    {"hostile",
+     {TRUE, "m\xc3", G_MAXUINT64, G_MAXUINT64, 0, G_MAXUINT64, NULL, FALSE},
+     "{\"id\": \"m\xef\xbf\xbd\", \"block_size\": 9223372036854775807, "
+     "\"plugged\": 9223372036854775807, \"requested\": 0, "
+     "\"max\": 9223372036854775807, \"strategy\": null, \"unplug_stuck\": false}",
+     "{\"guest\": \"web1\", \"present\": true, \"id\": \"m\xef\xbf\xbd\", "
+     "\"plugged\": 9223372036854775807, \"requested\": 0, "
+     "\"max\": 9223372036854775807}"},
+    {"no-id",
+     {TRUE, NULL, 2 * MiB, 0, 0, 512 * MiB, "balloon-only", FALSE},
+     "{\"id\": null, \"block_size\": 2097152, \"plugged\": 0, \"requested\": 0, "
+     "\"max\": 536870912, \"strategy\": \"balloon-only\", \"unplug_stuck\": false}",
+     "{\"guest\": \"web1\", \"present\": true, \"id\": null, \"plugged\": 0, "
+     "\"requested\": 0, \"max\": 536870912}"},
+};
+
+static void
+assert_json_equal(json_object *got, const char *expected_text)
+{
+        g_autoptr(json_object) expected = json_tokener_parse(expected_text);
+
+        g_assert_nonnull(expected);
+        if (!json_object_equal(got, expected))
+                g_error("got %s, not %s", json_object_to_json_string(got), expected_text);
+}
+
+static void
+test_memdev_json(gconstpointer data)
+{
+        const MemdevCase *c = data;
+        g_autoptr(json_object) member = vt_control_memdev_to_json(&c->memdev);
+        g_autoptr(json_object) event = vt_control_memdev_event_new("web1", &c->memdev);
+        const char *text;
+
+        if (c->member == NULL) {
+                g_assert_null(member);
+        } else {
+                assert_json_equal(member, c->member);
+                /* What goes out parses again: valid UTF-8, integers in range. */
+                text = json_object_to_json_string_ext(member, JSON_C_TO_STRING_PLAIN);
+                g_assert_true(g_utf8_validate(text, -1, NULL));
+        }
+        assert_json_equal(event, c->event);
+        text = json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN);
+        g_assert_true(g_utf8_validate(text, -1, NULL));
+}
+
+/* A MEMDEV event built from a hostile device reaches a client whole. */
+static void
+test_memdev_event(Fixture *f, gconstpointer data)
+{
+        g_autoptr(VtQmpClient) client = client_connect(f->path);
+        const VtControlMemdev memdev = {
+            TRUE,        "vm\xe2\x82",       2 * MiB, 256 * MiB, 512 * MiB,
+            G_MAXUINT64, "virtio-mem-first", FALSE};
+        EventLog log = {0};
+        json_object *member = NULL;
+
+        g_signal_connect(client, "event", G_CALLBACK(on_event), &log);
+        wait_n_negotiated(f->server, 1);
+        vt_control_server_emit_event(f->server, VT_CONTROL_EVENT_MEMDEV,
+                                     vt_control_memdev_event_new("web1", &memdev));
+        g_assert_true(vt_test_wait_above(&log.n, 0, VT_TEST_GUARD_US));
+        g_assert_cmpstr(log.name, ==, "MEMDEV");
+        g_assert_true(json_object_object_get_ex(log.data, "id", &member));
+        /* One replacement character a byte cut, as g_utf8_make_valid() writes. */
+        g_assert_true(g_str_has_prefix(json_object_get_string(member), "vm\xef\xbf\xbd"));
+        g_assert_true(g_utf8_validate(json_object_get_string(member), -1, NULL));
+        g_assert_true(json_object_object_get_ex(log.data, "max", &member));
+        g_assert_cmpint(json_object_get_int64(member), ==, G_MAXINT64);
+        event_log_clear(&log);
         assert_alive(f->server);
 }
 
@@ -1562,6 +1677,13 @@ main(int argc, char **argv)
                           NULL);
 
         ADD("/control/server/greeting", test_greeting, NULL);
+        for (guint i = 0; i < G_N_ELEMENTS(memdev_cases); i++) {
+                g_autofree char *path =
+                    g_strdup_printf("/control/memdev/json/%s", memdev_cases[i].name);
+
+                g_test_add_data_func(path, &memdev_cases[i], test_memdev_json);
+        }
+        ADD("/control/memdev/event", test_memdev_event, NULL);
         ADD("/control/server/before-negotiation", test_before_negotiation, NULL);
         ADD("/control/server/unknown-command", test_unknown_command, NULL);
         for (guint i = 0; i < G_N_ELEMENTS(error_cases); i++) {
