@@ -4,6 +4,7 @@
 
 #include "common/vt-size.h"
 #include "host/control/control-args.h"
+#include "host/control/control-memdev.h"
 #include "host/daemon-private.h"
 #include "host/daemon-recorder.h"
 #include "vt-config.h"
@@ -133,6 +134,28 @@ agent_to_json(VtGuest *guest, gint64 now_us)
         return o;
 }
 
+/* The guest's virtio-mem device; NULL (the member left out) without one. */
+static json_object *
+memdev_to_json(VtGuest *guest, gint64 now_us)
+{
+        const VtGuestMemdev *m = vt_guest_get_memdev(guest);
+        VtControlMemdev wire;
+
+        if (m == NULL || !m->present)
+                return NULL;
+        wire = (VtControlMemdev){
+            .present = TRUE,
+            .id = m->id,
+            .block_size = m->block_size,
+            .plugged = m->plugged_bytes,
+            .requested = m->requested_bytes,
+            .max = m->max_bytes,
+            .strategy = vt_memdev_strategy_name(vt_guest_get_memdev_strategy(guest)),
+            .unplug_stuck = vt_guest_is_unplug_stuck(guest, now_us),
+        };
+        return vt_control_memdev_to_json(&wire);
+}
+
 static const char *
 guest_state_str(VtDaemonGuestState state)
 {
@@ -153,6 +176,7 @@ guest_to_json(VtDaemonGuest *dg, gint64 now_us)
         VtGuest *g = dg->guest;
         json_object *o = json_object_new_object();
         json_object *ksm = NULL;
+        json_object *memdev = memdev_to_json(g, now_us);
         guint64 rss = 0;
 
         json_object_object_add(o, "name", json_object_new_string(dg->name));
@@ -174,6 +198,8 @@ guest_to_json(VtDaemonGuest *dg, gint64 now_us)
         json_object_object_add(o, "policy", policy_to_json(dg));
         json_object_object_add(o, "stats", stats_to_json(g, now_us));
         json_object_object_add(o, "agent", agent_to_json(g, now_us));
+        if (memdev != NULL)
+                json_object_object_add(o, "memdev", memdev);
         /* Read when asked: no policy needs it, and 200 reads a tick add up. */
         if (vt_guest_get_pid(g) > 0 && vt_host_read_process_rss(dg->daemon->config->proc_root,
                                                                 vt_guest_get_pid(g), &rss, NULL))

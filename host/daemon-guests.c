@@ -7,12 +7,15 @@
  * The backend hands each guest it finds over as a VtGuest ("guest-added");
  * the daemon keeps it in a table by name (VtDaemonGuest), with its policy
  * (a domain's own, else the configuration's `[guest:NAME]`, else the
- * defaults), and starts it. It is announced (GUEST_ADDED) once started.
- * Its signals call for a tick when something the policy reads has
- * changed (a pressure push, a balloon that moved, a new policy) and are
- * logged once each. A guest lost ("gone", or removed by its backend) is
- * dropped from the table, outside its own signal emission, and told to
- * the control socket (GUEST_REMOVED) if it had been announced.
+ * defaults) and its virtio-mem strategy (`memdev-strategy` of its group,
+ * else of `[policy]`), and starts it. It is announced (GUEST_ADDED) once
+ * started. Its signals call for a tick when something the policy reads
+ * has changed (a pressure push, a balloon that moved, memory plugged or
+ * unplugged, a new policy) and are logged once each; a virtio-mem change
+ * is also told to the control socket (MEMDEV). A guest lost ("gone", or
+ * removed by its backend) is dropped from the table, outside its own
+ * signal emission, and told to the control socket (GUEST_REMOVED) if it
+ * had been announced.
  */
 #include "host/daemon-metrics.h"
 #include "host/daemon-private.h"
@@ -21,6 +24,9 @@
 #include <string.h>
 
 #include "common/vt-size.h"
+#include "host/control/control-memdev.h"
+
+static void on_guest_memdev_changed(VtGuest *guest, guint64 plugged, gpointer user_data);
 
 /* The table's free function: lets go of the guest and its signals. */
 void
@@ -30,6 +36,8 @@ vt_daemon_guest_free(gpointer data)
 
         for (guint i = 0; i < G_N_ELEMENTS(dg->handlers); i++)
                 g_clear_signal_handler(&dg->handlers[i], dg->guest);
+        /* Connected beside dg->handlers (all its slots are taken). */
+        g_signal_handlers_disconnect_by_func(dg->guest, G_CALLBACK(on_guest_memdev_changed), dg);
         if (dg->agent != NULL) {
                 g_clear_signal_handler(&dg->agent_hello, dg->agent);
                 g_clear_object(&dg->agent);
@@ -174,6 +182,31 @@ on_guest_move_stuck(VtGuest *guest, guint64 actual, guint64 target, gpointer use
                                 NULL);
 }
 
+/* The guest's virtio-mem device plugged or unplugged memory (or came or
+ * went): told to the control socket once the guest is announced, and the
+ * policy looks again. What vmtided asked for is logged where it asks. */
+static void
+on_guest_memdev_changed(VtGuest *guest, guint64 plugged, gpointer user_data)
+{
+        VtDaemonGuest *dg = user_data;
+        const VtGuestMemdev *m = vt_guest_get_memdev(guest);
+        VtControlMemdev wire;
+        json_object *data;
+
+        g_debug("guest '%s': virtio-mem %s", dg->name,
+                m->present ? VT_SIZE_STR(plugged, VT_SIZE_STYLE_MIB) : "gone");
+        vt_daemon_tick_soon(dg->daemon, "virtio-mem changed");
+        if (!dg->announced)
+                return;
+        wire = (VtControlMemdev){.present = m->present,
+                                 .id = m->id,
+                                 .plugged = m->plugged_bytes,
+                                 .requested = m->requested_bytes,
+                                 .max = m->max_bytes};
+        data = vt_control_memdev_event_new(dg->name, &wire);
+        vt_daemon_emit(dg->daemon, VT_CONTROL_EVENT_MEMDEV, data);
+}
+
 /* A (re)connected agent: ask for the configured report interval. */
 static void
 on_agent_hello(VtAgentReader *reader, gpointer report, gpointer user_data)
@@ -218,12 +251,27 @@ on_guest_agent_path(GObject *object, GParamSpec *pspec, gpointer user_data)
         watch_agent(user_data);
 }
 
+/* ", virtio-mem 'ID' 256 MiB plugged of 512 MiB (virtio-mem-first)", or "". */
+static char *
+describe_memdev(VtGuest *guest)
+{
+        const VtGuestMemdev *m = vt_guest_get_memdev(guest);
+
+        if (m == NULL || !m->present)
+                return g_strdup("");
+        return g_strdup_printf(", virtio-mem '%s' %s plugged of %s (%s)", m->id,
+                               VT_SIZE_STR(m->plugged_bytes, VT_SIZE_STYLE_MIB),
+                               VT_SIZE_STR(m->max_bytes, VT_SIZE_STYLE_MIB),
+                               vt_memdev_strategy_name(vt_guest_get_memdev_strategy(guest)));
+}
+
 static void
 on_guest_started(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtDaemon *daemon = user_data;
         VtGuest *guest = VT_GUEST(source);
         g_autoptr(GError) error = NULL;
+        g_autofree char *memdev = NULL;
         VtDaemonGuest *dg;
         json_object *data;
 
@@ -241,11 +289,12 @@ on_guest_started(GObject *source, GAsyncResult *result, gpointer user_data)
                 return;
         dg->state = VT_DAEMON_GUEST_RUNNING;
         dg->announced = TRUE;
-        g_message("guest '%s': managed: pid %d, %s of %s, %s", dg->name,
+        memdev = describe_memdev(guest);
+        g_message("guest '%s': managed: pid %d, %s of %s, %s%s", dg->name,
                   (int)vt_guest_get_pid(guest),
                   VT_SIZE_STR(vt_guest_get_actual_bytes(guest), VT_SIZE_STYLE_MIB),
                   VT_SIZE_STR(vt_guest_get_max_bytes(guest), VT_SIZE_STYLE_MIB),
-                  vt_guest_has_balloon(guest) ? "balloon" : "no balloon: left alone");
+                  vt_guest_has_balloon(guest) ? "balloon" : "no balloon: left alone", memdev);
         data = json_object_new_object();
         json_object_object_add(data, "guest", json_object_new_string(dg->name));
         vt_daemon_emit(daemon, VT_CONTROL_EVENT_GUEST_ADDED, data);
@@ -314,6 +363,8 @@ on_guest_added(VtBackend *backend, VtGuest *guest, gpointer user_data)
         dg->ksm_profit = -1;
         apply_guest_config(daemon, dg);
         vt_guest_set_config(guest, &dg->policy);
+        vt_guest_set_memdev_strategy(guest,
+                                     vt_daemon_config_get_memdev_strategy(daemon->config, name));
         dg->handlers[0] = g_signal_connect(guest, "gone", G_CALLBACK(on_guest_gone), dg);
         dg->handlers[1] = g_signal_connect(guest, "pressure", G_CALLBACK(on_guest_pressure), dg);
         dg->handlers[2] =
@@ -325,6 +376,7 @@ on_guest_added(VtBackend *backend, VtGuest *guest, gpointer user_data)
             g_signal_connect(guest, "notify::agent-path", G_CALLBACK(on_guest_agent_path), dg);
         dg->handlers[6] =
             g_signal_connect(guest, "policy-changed", G_CALLBACK(on_guest_policy_changed), dg);
+        g_signal_connect(guest, "memdev-changed", G_CALLBACK(on_guest_memdev_changed), dg);
         watch_agent(dg);
         g_hash_table_insert(daemon->guests, dg->name, dg);
         g_debug("guest '%s': found, starting", name);

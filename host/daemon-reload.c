@@ -11,9 +11,10 @@
  * setting by setting (vt_daemon_config_diff(), pure). What the control
  * loop reads at each tick changes at once: the balloon policy's
  * tunables, the budget, the KSM tuner's tunables, the tick interval, the
- * log level (the caller's), and each guest's policy from its
+ * log level (the caller's), each guest's policy from its
  * `[guest:NAME]` group unless its domain's metadata or the control socket
- * set it. What was built at start-up from the configuration (the backend
+ * set it, and each guest's virtio-mem strategy (`memdev-strategy`, which
+ * only the file sets). What was built at start-up from the configuration (the backend
  * and its sockets, the control socket, the KSM sysfs, the PSI trigger,
  * the policy and tuner algorithms, migration and its peers) keeps its
  * value, and is logged once as needing a restart: the new configuration
@@ -243,8 +244,18 @@ guests_apply(VtDaemon *daemon)
                 VtBalloonGuestConfig policy = gc != NULL ? gc->balloon : (VtBalloonGuestConfig){0};
                 gboolean ksm_opt_out = gc != NULL && gc->ksm_opt_out;
 
+                VtMemdevStrategy strategy =
+                    vt_daemon_config_get_memdev_strategy(daemon->config, dg->name);
+
                 dg->migrate_opt_out = gc != NULL && gc->migrate_opt_out;
                 dg->migrate_pinned = gc != NULL && gc->migrate_pinned;
+                /* Always the file's: a domain's metadata does not carry it. */
+                if (dg->guest != NULL && strategy != vt_guest_get_memdev_strategy(dg->guest)) {
+                        vt_guest_set_memdev_strategy(dg->guest, strategy);
+                        g_message("guest '%s': memory strategy '%s' from the reloaded "
+                                  "configuration",
+                                  dg->name, vt_memdev_strategy_name(strategy));
+                }
                 /* Set by its domain's metadata or by hand: those win over the file. */
                 if (g_strcmp0(dg->policy_source, "configuration") != 0 &&
                     g_strcmp0(dg->policy_source, "defaults") != 0)
