@@ -35,11 +35,22 @@ age_ms(gint64 now_us, gint64 then_us)
         return then_us > 0 ? (now_us - then_us) / 1000 : EVENT_NEVER_MS;
 }
 
+/* The most the guest can hold: its boot memory, plus its virtio-mem
+ * device's maximum when that device is driven (as the policy sees it). */
+static guint64
+guest_ceiling(VtGuest *guest)
+{
+        VtBalloonGuest snapshot;
+
+        vt_guest_snapshot(guest, g_get_monotonic_time(), &snapshot);
+        return MAX(snapshot.max_bytes, vt_guest_get_max_bytes(guest));
+}
+
 static json_object *
 policy_to_json(VtDaemonGuest *dg)
 {
         VtBalloonGuestConfig c = dg->policy;
-        guint64 max = vt_guest_get_max_bytes(dg->guest);
+        guint64 max = guest_ceiling(dg->guest);
         json_object *o = json_object_new_object();
 
         json_object_object_add(o, "min", c.min_bytes > 0 ? json_bytes(c.min_bytes) : NULL);
@@ -469,7 +480,7 @@ cmd_set_policy(VtControlServer *server, json_object *args, VtControlReply *reply
                 vt_control_reply_return_error(reply, error);
                 return;
         }
-        boot_max = vt_guest_get_max_bytes(dg->guest);
+        boot_max = guest_ceiling(dg->guest);
         if (boot_max == 0)
                 boot_max = MAX_BYTES;
         if (!vt_control_args_get_optional_size(args, "min", 0, boot_max, &min, &has_min, &error) ||
@@ -496,7 +507,7 @@ cmd_set_policy(VtControlServer *server, json_object *args, VtControlReply *reply
                 ksm_opt_out = dg->ksm_opt_out;
         /* The floor, the guest's size, min against max: as the configuration
          * and libvirt metadata are checked. */
-        if (!vt_balloon_guest_config_check(&policy, vt_guest_get_max_bytes(dg->guest), &problem)) {
+        if (!vt_balloon_guest_config_check(&policy, guest_ceiling(dg->guest), &problem)) {
                 vt_control_reply_return_error(
                     reply, g_error_new(VT_CONTROL_ERROR, VT_CONTROL_ERROR_GENERIC, "guest '%s': %s",
                                        dg->name, problem));
