@@ -32,29 +32,30 @@
 
 #include "qmp/qmp-error.h"
 
-/* Judges the move under way against the balloon size just seen at @now_us. */
-static void
-guest_check_move(VtGuest *guest, gint64 now_us)
+/* Judges the move under way against the memory just seen at @now_us. */
+void
+vt_guest_move_check(VtGuest *guest, gint64 now_us)
 {
         VtGuestPrivate *priv = vt_guest_get_private(guest);
         const VtGuestMove *move = &priv->move;
+        guint64 memory = vt_guest_memdev_memory(guest);
 
         if (priv->stopped)
                 return;
-        switch (vt_guest_move_observe(&priv->move, priv->actual_bytes, now_us)) {
+        switch (vt_guest_move_observe(&priv->move, memory, now_us)) {
         case VT_GUEST_MOVE_DONE:
                 g_debug("guest '%s': balloon reached %" G_GUINT64_FORMAT " MiB in %.2f s",
-                        priv->name, priv->actual_bytes >> 20,
+                        priv->name, memory >> 20,
                         (double)(now_us - move->start_us) / G_USEC_PER_SEC);
-                g_signal_emit(guest, vt_guest_signals[SIGNAL_MOVE_DONE], 0, priv->actual_bytes,
+                g_signal_emit(guest, vt_guest_signals[SIGNAL_MOVE_DONE], 0, memory,
                               now_us - move->start_us);
                 break;
         case VT_GUEST_MOVE_STUCK:
                 g_debug("guest '%s': balloon stuck at %" G_GUINT64_FORMAT
                         " MiB, target %" G_GUINT64_FORMAT " MiB, no progress for %.1f s",
-                        priv->name, priv->actual_bytes >> 20, move->target_bytes >> 20,
+                        priv->name, memory >> 20, move->target_bytes >> 20,
                         (double)(now_us - move->progress_us) / G_USEC_PER_SEC);
-                g_signal_emit(guest, vt_guest_signals[SIGNAL_MOVE_STUCK], 0, priv->actual_bytes,
+                g_signal_emit(guest, vt_guest_signals[SIGNAL_MOVE_STUCK], 0, memory,
                               move->target_bytes);
                 break;
         case VT_GUEST_MOVE_IDLE:
@@ -241,7 +242,7 @@ vt_guest_move_begin(VtGuest *guest, GTask *task, guint64 target_bytes, gint64 no
         request->previous_target = priv->move.target_bytes;
         request->previous_change_us = priv->move.start_us;
         g_task_set_task_data(task, request, g_free);
-        vt_guest_move_start(&priv->move, priv->actual_bytes, target_bytes, now_us);
+        vt_guest_move_start(&priv->move, vt_guest_memdev_memory(guest), target_bytes, now_us);
         g_object_notify_by_pspec(G_OBJECT(guest), vt_guest_properties[PROP_TARGET_BYTES]);
 }
 
@@ -255,7 +256,7 @@ vt_guest_move_taken(VtGuest *guest, GTask *task)
 
         /* Already there (or a backend that confirms synchronously). */
         if (current && priv->move.moving)
-                guest_check_move(guest, g_get_monotonic_time());
+                vt_guest_move_check(guest, g_get_monotonic_time());
         if (current && priv->move.moving) {
                 priv->poll_since_us = g_get_monotonic_time();
                 guest_poll_schedule(guest);
@@ -407,5 +408,5 @@ vt_guest_update_balloon(VtGuest *guest, guint64 actual_bytes, gint64 now_us)
                 g_object_notify_by_pspec(G_OBJECT(guest), vt_guest_properties[PROP_ACTUAL_BYTES]);
                 g_signal_emit(guest, vt_guest_signals[SIGNAL_BALLOON_CHANGED], 0, actual_bytes);
         }
-        guest_check_move(guest, now_us);
+        vt_guest_move_check(guest, now_us);
 }

@@ -9,12 +9,17 @@
  * vmtided last asked for a size (@request_us).
  *
  * With a device and a strategy other than balloon-only, the policy works
- * in one currency, the balloon's `actual` (QEMU counts plugged memory in
- * it): the snapshot's maximum is the boot memory plus the device's
- * maximum, and a target is mapped onto both levers with vt_memdev_plan().
- * The move then goes toward the plan's expected size, and the tracker of
- * host/guest/guest-balloon.c follows `actual` as for a balloon move: the
- * polls of `query-balloon` while it goes see the plugging too.
+ * in one currency: boot memory plus what is plugged minus what the balloon
+ * holds. QEMU's balloon does not count virtio-mem (its `actual` is the boot
+ * memory and DIMMs minus the balloon; measured on QEMU 7.2: 256 MiB
+ * plugged left `actual` at the boot size), so the base class adds what is
+ * plugged: vt_guest_memdev_memory(). The snapshot's maximum is the boot
+ * memory plus the device's maximum, and a target is mapped onto both
+ * levers with vt_memdev_plan(), whose balloon value (counted from boot
+ * plus plugged) goes to QEMU less what is plugged. The move then goes
+ * toward the plan's expected size, and the tracker of
+ * host/guest/guest-balloon.c follows the sum: balloon polls and plugged
+ * sizes (events, the backend's polls) both move it.
  *
  * An unplug the guest cannot finish (unmovable pages) is noticed by the
  * plan (no progress for %VT_MEMDEV_STUCK_US), logged once, not asked again
@@ -39,7 +44,7 @@ memdev_input(VtGuest *guest, VtMemdevInput *ret_input)
             .strategy = priv->memdev_strategy,
             .boot_bytes = priv->max_bytes,
             .has_balloon = priv->has_balloon,
-            .balloon_actual = priv->actual_bytes,
+            .balloon_actual = priv->actual_bytes + (m->present ? m->plugged_bytes : 0),
             .has_memdev = m->present,
             .block_size = m->block_size,
             .plugged_bytes = m->plugged_bytes,
@@ -142,6 +147,25 @@ vt_guest_is_unplug_stuck(VtGuest *guest, gint64 now_us)
 }
 
 /**
+ * vt_guest_memdev_memory:
+ * @guest: a guest
+ *
+ * Returns: its memory in the policy's currency: the balloon's `actual`
+ *     (the boot memory without a balloon) plus what is plugged when
+ *     virtio-mem drives its targets
+ */
+guint64
+vt_guest_memdev_memory(VtGuest *guest)
+{
+        VtGuestPrivate *priv = vt_guest_get_private(guest);
+        guint64 balloon = priv->has_balloon ? priv->actual_bytes : priv->max_bytes;
+
+        if (!vt_guest_memdev_drives(guest))
+                return priv->actual_bytes;
+        return balloon + priv->memdev.plugged_bytes;
+}
+
+/**
  * vt_guest_memdev_drives:
  * @guest: a guest
  *
@@ -201,6 +225,9 @@ vt_guest_update_memdev(VtGuest *guest, const VtGuestMemdev *memdev, gint64 now_u
         if (changed)
                 g_signal_emit(guest, vt_guest_signals[SIGNAL_MEMDEV_CHANGED], 0,
                               next.plugged_bytes);
+        /* What is plugged counts toward the move under way. */
+        if (changed && vt_guest_memdev_drives(guest))
+                vt_guest_move_check(guest, now_us);
 }
 
 static void
@@ -262,10 +289,8 @@ memdev_on_balloon_set(GObject *source, GAsyncResult *result, gpointer user_data)
  * @now_us: when the decision was made
  *
  * Plans both levers, starts the move toward what the plan expects, and
- * asks the balloon first, then virtio-mem: QEMU counts the balloon's value
- * from the memory plugged when it is asked, which is the plan's figure
- * only before a new requested size starts moving it. @task completes once
- * both parts were taken (or one failed).
+ * asks the balloon first, then virtio-mem. @task completes once both parts
+ * were taken (or one failed).
  */
 void
 vt_guest_memdev_set_target(VtGuest *guest, GTask *task, guint64 bytes, gint64 now_us)
@@ -273,6 +298,7 @@ vt_guest_memdev_set_target(VtGuest *guest, GTask *task, guint64 bytes, gint64 no
         VtGuestPrivate *priv = vt_guest_get_private(guest);
         VtMemdevPlan *plan = g_new0(VtMemdevPlan, 1);
         VtMemdevInput input;
+        guint64 value;
 
         memdev_input(guest, &input);
         vt_memdev_plan(&input, bytes, now_us, plan);
@@ -280,12 +306,15 @@ vt_guest_memdev_set_target(VtGuest *guest, GTask *task, guint64 bytes, gint64 no
         if (plan->unplug_stuck)
                 memdev_note_stuck(guest, now_us);
         vt_guest_move_begin(guest, task, plan->expected_bytes, now_us);
-        g_debug("guest '%s': %s -> %s: %s", priv->name, SZ(priv->actual_bytes),
+        g_debug("guest '%s': %s -> %s: %s", priv->name, SZ(input.balloon_actual),
                 SZ(plan->expected_bytes), plan->reason);
         if (!plan->set_balloon) {
                 memdev_set_requested(guest, task);
                 return;
         }
-        VT_GUEST_GET_CLASS(guest)->set_balloon_async(guest, plan->balloon_value,
-                                                     memdev_on_balloon_set, task);
+        /* QEMU counts the value from its boot memory alone. */
+        value = plan->balloon_value > input.plugged_bytes
+                    ? plan->balloon_value - input.plugged_bytes
+                    : MIN(VT_MEMDEV_BALLOON_SLACK, input.boot_bytes);
+        VT_GUEST_GET_CLASS(guest)->set_balloon_async(guest, value, memdev_on_balloon_set, task);
 }

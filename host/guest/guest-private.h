@@ -86,10 +86,16 @@ void vt_guest_poll_stop(VtGuest *guest);
 void vt_guest_move_begin(VtGuest *guest, GTask *task, guint64 target_bytes, gint64 now_us);
 void vt_guest_move_taken(VtGuest *guest, GTask *task);
 void vt_guest_move_failed(VtGuest *guest, GTask *task, GError *error);
+/* Judges the move under way against the memory seen at @now_us. */
+void vt_guest_move_check(VtGuest *guest, gint64 now_us);
 
 /* guest-memdev.c: whether targets go through vt_memdev_plan() (a device
  * and a strategy other than balloon-only)... */
 gboolean vt_guest_memdev_drives(VtGuest *guest);
+/* ... the guest's memory in the policy's currency: the balloon's `actual`
+ * plus, when virtio-mem drives, what is plugged (QEMU's `actual` counts
+ * only the boot memory and DIMMs, not virtio-mem) ... */
+guint64 vt_guest_memdev_memory(VtGuest *guest);
 /* ... and the move that maps a target onto both levers; takes @task. */
 void vt_guest_memdev_set_target(VtGuest *guest, GTask *task, guint64 bytes, gint64 now_us);
 

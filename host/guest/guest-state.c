@@ -239,10 +239,11 @@ vt_guest_snapshot(VtGuest *guest, gint64 now_us, VtBalloonGuest *ret_snapshot)
         if (priv->unreachable)
                 s.flags |= VT_BALLOON_GUEST_UNREACHABLE;
         s.max_bytes = priv->max_bytes;
-        /* Room to grow: the balloon's `actual` counts plugged memory. */
+        /* One currency: boot memory plus what is plugged minus what the
+         * balloon holds, with room to grow up to the device's maximum. */
         if (vt_guest_memdev_drives(guest))
                 s.max_bytes += priv->memdev.max_bytes;
-        s.actual_bytes = priv->actual_bytes;
+        s.actual_bytes = vt_guest_memdev_memory(guest);
         s.target_bytes = priv->move.target_bytes;
         s.last_change_us = priv->move.start_us;
 

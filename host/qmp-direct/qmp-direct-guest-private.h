@@ -85,6 +85,8 @@ void vt_guest_qmp_memdev_stop(VtGuestQmp *self);
 /* Takes `query-memory-devices`' answer; FALSE: a reply of the wrong shape. */
 gboolean vt_guest_qmp_memdev_handle(VtGuestQmp *self, json_object *reply, const GError *qmp_error,
                                     gint64 now_us, GError **error);
+/* Ends a balloon poll (@task, transfer full): with a device, its size is read too. */
+void vt_guest_qmp_memdev_poll(VtGuestQmp *self, GTask *task);
 /* Pure: the first virtio-mem device that adds up, and notes on the others. */
 gboolean vt_guest_qmp_parse_memdevs(json_object *reply, VtGuestMemdev *ret_memdev, char **ret_notes,
                                     GError **error);

@@ -29,7 +29,9 @@
  * Moves: `balloon` returns at once; QEMU then sends BALLOON_CHANGE, but at
  * most one a second (docs/benchmarks.md). While a move is under way the
  * base class polls (host/guest/guest-balloon.c), and a poll here is
- * `query-balloon`.
+ * `query-balloon`, then `query-memory-devices` for a guest with a
+ * virtio-mem device (MEMORY_DEVICE_SIZE_CHANGE too comes at most once a
+ * second).
  * Events and polls both feed vt_guest_update_balloon().
  *
  * Migration and the dirty rate are in qmp-direct-migrate.c and
@@ -583,7 +585,8 @@ guest_on_poll_reply(GObject *source, GAsyncResult *result, gpointer user_data)
         }
         if (!self->stopped)
                 vt_guest_update_balloon(VT_GUEST(self), actual, g_get_monotonic_time());
-        g_task_return_boolean(task, TRUE);
+        /* A move may be plugging: its size is read too. */
+        vt_guest_qmp_memdev_poll(self, g_steal_pointer(&task));
 }
 
 static void

@@ -16,8 +16,9 @@
  * A request is `qom-set /machine/peripheral/ID requested-size N`; QEMU
  * sends `MEMORY_DEVICE_SIZE_CHANGE` (`id`, `size`; `qom-path` from QEMU
  * 8.2) as the guest plugs or unplugs blocks, and its size goes to the base
- * class. The balloon's `actual` moves with it, which the base class's
- * polls during a move see.
+ * class. QEMU throttles the event to one a second, so a balloon poll of a
+ * move under way reads `query-memory-devices` too
+ * (vt_guest_qmp_memdev_poll()).
  */
 #include <string.h>
 
@@ -166,6 +167,49 @@ vt_guest_qmp_memdev_handle(VtGuestQmp *self, json_object *reply, const GError *q
         }
         vt_guest_update_memdev(VT_GUEST(self), &memdev, now_us);
         return TRUE;
+}
+
+static void
+memdev_on_polled(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(GTask) task = user_data;
+        VtGuestQmp *self = g_task_get_source_object(task);
+        g_autoptr(GError) qmp_error = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) reply =
+            vt_qmp_client_execute_finish(VT_QMP_CLIENT(source), result, &qmp_error);
+
+        if (qmp_error != NULL) {
+                g_task_return_error(task, g_steal_pointer(&qmp_error));
+                return;
+        }
+        if (!self->stopped &&
+            !vt_guest_qmp_memdev_handle(self, reply, NULL, g_get_monotonic_time(), &error)) {
+                g_task_return_error(task, g_steal_pointer(&error));
+                return;
+        }
+        g_task_return_boolean(task, TRUE);
+}
+
+/**
+ * vt_guest_qmp_memdev_poll() - Ends a balloon poll, reading the device's size too.
+ * @self: the guest
+ * @task: (transfer full): the poll, completed once the size is in (at
+ *     once for a guest without a device)
+ *
+ * MEMORY_DEVICE_SIZE_CHANGE comes at most once a second; a move polled
+ * every %VT_GUEST_POLL_US sees the plugging sooner this way.
+ */
+void
+vt_guest_qmp_memdev_poll(VtGuestQmp *self, GTask *task)
+{
+        if (self->stopped || !vt_guest_get_memdev(VT_GUEST(self))->present) {
+                g_task_return_boolean(task, TRUE);
+                g_object_unref(task);
+                return;
+        }
+        vt_qmp_client_execute_async(self->client, "query-memory-devices", NULL, 0, memdev_on_polled,
+                                    task);
 }
 
 static void
