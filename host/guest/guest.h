@@ -257,10 +257,12 @@ gboolean vt_guest_migrate_cancel_finish(VtGuest *guest, GAsyncResult *result, GE
 /*
  * virtio-mem (host/guest/guest-memdev.c). With a device and a strategy
  * other than balloon-only, the guest's memory is boot memory plus what is
- * plugged minus what the balloon holds (what QEMU's balloon `actual`
- * reads); vt_guest_snapshot() gives the policy a maximum of boot memory
- * plus the device's maximum, and vt_guest_set_target_async() maps a target
- * onto both levers with vt_memdev_plan(). The default strategy is
+ * plugged minus what the balloon holds: the balloon's `actual` plus what
+ * is plugged (QEMU's `actual` does not count virtio-mem, and
+ * vt_guest_get_actual_bytes() stays the balloon's figure); the snapshot's
+ * @actual_bytes is that sum and its maximum the boot memory plus the
+ * device's maximum, and vt_guest_set_target_async() maps a target onto
+ * both levers with vt_memdev_plan(). The default strategy is
  * %VT_MEMDEV_STRATEGY_MEMDEV_FIRST.
  */
 const VtGuestMemdev *vt_guest_get_memdev(VtGuest *guest);
