@@ -439,6 +439,16 @@ static const Case cases[] = {
      .xml = "<domain>" NAME_UUID "<currentMemory>1024</currentMemory></domain>",
      .error = "no <memory>"},
     {.id = "missing-all", .xml = "<domain/>", .error = "no <name>"},
+    {.id = "memory-devices-fill-memory",
+     .xml = DEVICES("<memory model='virtio-mem'><target><size unit='MiB'>512</size></target>"
+                    "</memory>"),
+     .error = "leave nothing of <memory>"},
+    {.id = "memory-less-devices",
+     .xml = DEVICES("<memory model='dimm'><target><size unit='MiB'>128</size></target>"
+                    "</memory>"),
+     .name = "vt-dom-a",
+     .uuid = UUID,
+     .max_bytes = 384 * MIB},
     {.id = "name-empty",
      .xml = "<domain><name/><uuid>u</uuid>" MEMORY "</domain>",
      .error = "<name> is empty"},
@@ -628,9 +638,10 @@ typedef struct {
         guint64 block_bytes;
         guint64 requested_bytes;
         guint64 current_bytes;
-        const char *problem; /* a substring; NULL: none */
-        const char *others;  /* exactly; NULL: none */
-        const char *update;  /* how the XML for requested = size starts; NULL: not checked */
+        const char *problem;   /* a substring; NULL: none */
+        const char *others;    /* exactly; NULL: none */
+        const char *update;    /* how the XML for requested = size starts; NULL: not checked */
+        guint64 devices_bytes; /* the memory devices' sizes; 0: not checked */
 } MemdevCase;
 
 #define GOOD_FIGURES                                                                               \
@@ -642,6 +653,7 @@ static const MemdevCase memdev_cases[] = {
     {.id = "good",
      .xml = VMEM_GOOD,
      GOOD_FIGURES,
+     .devices_bytes = 768 * MIB,
      .update = VMEM_HEAD_OF_GOOD "786432" VMEM_TAIL_OF_GOOD},
     {.id = "with-balloon-and-channel",
      .xml = "<memballoon model='virtio'><stats period='2'/></memballoon>" VMEM_GOOD GOOD_AGENT,
@@ -687,15 +699,24 @@ static const MemdevCase memdev_cases[] = {
      .requested_bytes = 2 * MIB,
      .update = "<memory model='virtio-mem'><source><nodemask>0&amp;1</nodemask></source>"
                "<target><size>4096</size><block>2048</block><requested unit='KiB'>"},
-    {.id = "other-models-skipped",
+    {.id = "other-models-skipped-but-counted",
      .xml = "<memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node>"
             "</target><alias name='dimm0'/></memory>"
             "<memory model='virtio-pmem' access='shared'><source><path>/tmp/x</path></source>"
             "<target><size>0</size></target></memory>" VMEM_GOOD,
-     GOOD_FIGURES},
+     GOOD_FIGURES,
+     .devices_bytes = 1280 * MIB},
+    {.id = "dimm-only",
+     .xml = "<memory model='dimm'><target><size unit='GiB'>1</size></target></memory>",
+     .devices_bytes = GIB},
+    {.id = "other-device-size-unreadable",
+     .xml =
+         "<memory model='dimm'><target><size unit='furlong'>1</size></target></memory>" VMEM_GOOD,
+     .problem = "boot memory is not known"},
     {.id = "second-named",
      .xml = VMEM_GOOD VMEM_WITH(VMEM_TARGET("4096", "2048", "0", "0"), "virtiomem1"),
      GOOD_FIGURES,
+     .devices_bytes = 772 * MIB,
      .others = "'virtiomem1'"},
     {.id = "third-without-alias",
      .xml = VMEM_GOOD VMEM_WITH(VMEM_TARGET("4096", "2048", "0", "0"),
@@ -805,11 +826,16 @@ memdev_huge_xml(void)
         return g_string_free(g_steal_pointer(&xml), FALSE);
 }
 
+/* A domain whose <memory> has room for the devices (libvirt counts them in it). */
+#define MEMDEV_DOMAIN(x)                                                                           \
+        "<domain type='kvm' id='3'>" NAME_UUID "<memory unit='PiB'>8</memory><devices>" x          \
+        "</devices></domain>"
+
 static void
 test_memdev(gconstpointer data)
 {
         const MemdevCase *c = data;
-        g_autofree char *xml = g_strdup_printf(DEVICES("%s"), c->xml);
+        g_autofree char *xml = g_strdup_printf(MEMDEV_DOMAIN("%s"), c->xml);
         g_autoptr(GError) error = NULL;
         g_auto(VtLibvirtDomainInfo) info = {0};
         const VtLibvirtMemdev *m = &info.memdev;
@@ -817,6 +843,10 @@ test_memdev(gconstpointer data)
         g_assert_true(vt_libvirt_domain_parse(xml, &info, &error));
         g_assert_no_error(error);
         g_assert_cmpstr(info.name, ==, "vt-dom-a");
+        g_assert_cmpuint(info.max_bytes + info.memory_devices_bytes, ==,
+                         G_GUINT64_CONSTANT(8) << 50);
+        if (c->devices_bytes != 0)
+                g_assert_cmpuint(info.memory_devices_bytes, ==, c->devices_bytes);
         g_assert_cmpint(m->present, ==, c->present);
         g_assert_cmpstr(info.memdev_others, ==, c->others);
         if (c->problem == NULL) {
@@ -856,7 +886,7 @@ test_memdev_update(void)
         g_autofree char *update = NULL;
         g_autofree char *domain = NULL;
 
-        g_assert_true(vt_libvirt_domain_parse(DEVICES(VMEM_GOOD), &info, &error));
+        g_assert_true(vt_libvirt_domain_parse(MEMDEV_DOMAIN(VMEM_GOOD), &info, &error));
         g_assert_no_error(error);
         vt_libvirt_memdev_copy(&info.memdev, &copy);
         vt_libvirt_domain_info_clear(&info);
@@ -864,7 +894,7 @@ test_memdev_update(void)
 
         update = vt_libvirt_memdev_format_update(&copy, 768 * MIB, &error);
         g_assert_no_error(error);
-        domain = g_strdup_printf(DEVICES("%s"), update);
+        domain = g_strdup_printf(MEMDEV_DOMAIN("%s"), update);
         g_assert_true(vt_libvirt_domain_parse(domain, &again, &error));
         g_assert_no_error(error);
         g_assert_true(again.memdev.present);
@@ -889,7 +919,7 @@ static void
 test_memdev_huge(void)
 {
         g_autofree char *device = memdev_huge_xml();
-        g_autofree char *xml = g_strdup_printf(DEVICES("%s"), device);
+        g_autofree char *xml = g_strdup_printf(MEMDEV_DOMAIN("%s"), device);
         g_autoptr(GError) error = NULL;
         g_auto(VtLibvirtDomainInfo) info = {0};
 

@@ -384,6 +384,24 @@ on_text(GMarkupParseContext *context, const char *text, gsize length, gpointer u
                 g_string_append_len(p->text, text, (gssize)length);
 }
 
+/* libvirt's <memory> counts the memory devices: the boot memory is the rest. */
+static gboolean
+boot_memory(Parser *p, GError **error)
+{
+        guint64 devices = vt_libvirt_memdev_parser_get_devices_bytes(p->memdev);
+
+        if (devices >= p->info.max_bytes) {
+                g_set_error(error, G_MARKUP_ERROR, G_MARKUP_ERROR_INVALID_CONTENT,
+                            "libvirt domain XML: memory devices of %" G_GUINT64_FORMAT
+                            " bytes leave nothing of <memory> (%" G_GUINT64_FORMAT " bytes)",
+                            devices, p->info.max_bytes);
+                return FALSE;
+        }
+        p->info.memory_devices_bytes = devices;
+        p->info.max_bytes -= devices;
+        return TRUE;
+}
+
 static void
 parser_clear(Parser *p)
 {
@@ -455,6 +473,9 @@ vt_libvirt_domain_parse(const char *xml, VtLibvirtDomainInfo *ret_info, GError *
         if (ok) {
                 if (p.info.agent_path == NULL)
                         p.info.agent_problem = g_steal_pointer(&p.first_problem);
+                ok = boot_memory(&p, error);
+        }
+        if (ok) {
                 vt_libvirt_memdev_parser_steal(p.memdev, &p.info.memdev, &p.info.memdev_problem,
                                                &p.info.memdev_others);
                 *ret_info = p.info;

@@ -15,7 +15,10 @@ G_BEGIN_DECLS
  * VtLibvirtDomainInfo:
  * @name: `<name>`
  * @uuid: `<uuid>`, as written
- * @max_bytes: `<memory>` (its `unit`, default KiB): the boot memory
+ * @max_bytes: the boot memory: `<memory>` (its `unit`, default KiB) less
+ *     the memory devices' sizes, which libvirt counts in it
+ * @memory_devices_bytes: the sizes of the `<devices><memory>` (every
+ *     model; 0 when there are none)
  * @current_bytes: `<currentMemory>`, 0 if absent
  * @has_balloon: the domain has a `<memballoon>` whose model is not `none`
  *     (virtio, virtio-transitional, virtio-non-transitional, xen, ...)
@@ -41,6 +44,7 @@ typedef struct {
         char *name;
         char *uuid;
         guint64 max_bytes;
+        guint64 memory_devices_bytes;
         guint64 current_bytes;
         gboolean has_balloon;
         guint stats_period_s;

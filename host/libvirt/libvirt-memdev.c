@@ -67,11 +67,17 @@ typedef enum {
 
 struct _VtLibvirtMemdevParser {
         DeviceMode mode;
-        guint n_virtio_mem;  /* virtio-mem devices seen */
-        gboolean is_other;   /* @mode DEVICE_IGNORED for a virtio-mem device */
-        char *other_alias;   /* that one's alias */
-        GPtrArray *others;   /* names of the virtio-mem devices not driven */
-        VtLibvirtMemdev dev; /* the driven one, being read */
+        gboolean in_any_target;   /* inside any device's <target> */
+        gboolean in_any_size;     /* inside any device's <target><size> */
+        GString *any_size;        /* its text */
+        char *any_unit;           /* its unit */
+        guint64 devices_bytes;    /* the sizes of every memory device */
+        gboolean devices_unknown; /* one of them unreadable */
+        guint n_virtio_mem;       /* virtio-mem devices seen */
+        gboolean is_other;        /* @mode DEVICE_IGNORED for a virtio-mem device */
+        char *other_alias;        /* that one's alias */
+        GPtrArray *others;        /* names of the virtio-mem devices not driven */
+        VtLibvirtMemdev dev;      /* the driven one, being read */
         gboolean in_target;
         GString *xml; /* the driven device, written out again */
         gsize split;  /* where its <requested> value goes; 0: not yet */
@@ -190,6 +196,14 @@ vt_libvirt_memdev_parser_start(VtLibvirtMemdevParser *p, guint depth, const char
                 start_device(p, element_name, names, values);
                 return;
         }
+        if (depth == 1 && strcmp(element_name, "target") == 0) {
+                p->in_any_target = TRUE;
+        } else if (depth == 2 && p->in_any_target && strcmp(element_name, "size") == 0) {
+                p->in_any_size = TRUE;
+                g_string_truncate(p->any_size, 0);
+                g_free(p->any_unit);
+                p->any_unit = g_strdup(attribute(names, values, "unit"));
+        }
         if (p->is_other && depth == 1 && strcmp(element_name, "alias") == 0 &&
             p->other_alias == NULL)
                 p->other_alias = g_strdup(attribute(names, values, "name"));
@@ -218,6 +232,8 @@ vt_libvirt_memdev_parser_text(VtLibvirtMemdevParser *p, const char *text, gsize 
 {
         g_autofree char *escaped = NULL;
 
+        if (p->in_any_size)
+                g_string_append_len(p->any_size, text, (gssize)length);
         if (p->mode != DEVICE_DRIVEN)
                 return;
         if (p->field != TARGET_NONE)
@@ -284,6 +300,20 @@ check_device(VtLibvirtMemdevParser *p)
                             d->current_bytes);
 }
 
+/* Any memory device's size: libvirt counts it in the domain's <memory>. */
+static void
+end_any_size(VtLibvirtMemdevParser *p)
+{
+        guint64 bytes = 0;
+
+        p->in_any_size = FALSE;
+        if (!vt_libvirt_parse_scaled(p->any_size->str, p->any_unit, &bytes, NULL) ||
+            bytes > G_MAXUINT64 - p->devices_bytes)
+                p->devices_unknown = TRUE;
+        else
+                p->devices_bytes += bytes;
+}
+
 static void
 end_device(VtLibvirtMemdevParser *p)
 {
@@ -323,6 +353,10 @@ vt_libvirt_memdev_parser_end(VtLibvirtMemdevParser *p, guint depth, const char *
                 end_device(p);
                 return;
         }
+        if (depth == 2 && p->in_any_size)
+                end_any_size(p);
+        else if (depth == 1)
+                p->in_any_target = FALSE;
         if (p->mode != DEVICE_DRIVEN)
                 return;
         if (depth == 2 && p->field != TARGET_NONE)
@@ -332,6 +366,19 @@ vt_libvirt_memdev_parser_end(VtLibvirtMemdevParser *p, guint depth, const char *
         name = g_markup_escape_text(element_name, -1);
         tag = g_strdup_printf("</%s>", name);
         xml_append(p, tag);
+}
+
+/**
+ * vt_libvirt_memdev_parser_get_devices_bytes:
+ * @p: a parser the whole domain went through
+ *
+ * Returns: the sizes of all the domain's memory devices (every model),
+ *     which libvirt counts in its `<memory>`
+ */
+guint64
+vt_libvirt_memdev_parser_get_devices_bytes(VtLibvirtMemdevParser *p)
+{
+        return p->devices_unknown ? 0 : p->devices_bytes;
 }
 
 /**
@@ -346,6 +393,7 @@ vt_libvirt_memdev_parser_new(void)
 
         p->xml = g_string_new(NULL);
         p->text = g_string_new(NULL);
+        p->any_size = g_string_new(NULL);
         p->others = g_ptr_array_new_with_free_func(g_free);
         return p;
 }
@@ -364,6 +412,8 @@ vt_libvirt_memdev_parser_free(VtLibvirtMemdevParser *p)
         g_ptr_array_unref(p->others);
         g_string_free(p->xml, TRUE);
         g_string_free(p->text, TRUE);
+        g_string_free(p->any_size, TRUE);
+        g_free(p->any_unit);
         g_free(p->unit);
         g_free(p->problem);
         g_free(p);
@@ -378,11 +428,19 @@ vt_libvirt_memdev_parser_free(VtLibvirtMemdevParser *p)
  *     device is not driven, or %NULL
  * @ret_others: (out) (transfer full) (nullable): the virtio-mem devices
  *     past the first, named ("'virtiomem1', 'virtiomem2'"), or %NULL
+ *
+ * A device is not driven either when the size of another memory device
+ * cannot be read: the boot memory would not be known.
  */
 void
 vt_libvirt_memdev_parser_steal(VtLibvirtMemdevParser *p, VtLibvirtMemdev *ret_memdev,
                                char **ret_problem, char **ret_others)
 {
+        if (p->devices_unknown)
+                set_problem(p, "the size of a memory device cannot be read: the boot "
+                               "memory is not known");
+        if (p->problem != NULL)
+                vt_libvirt_memdev_clear(&p->dev);
         if (p->dev.present) {
                 *ret_memdev = p->dev;
                 memset(&p->dev, 0, sizeof(p->dev));

@@ -58,6 +58,7 @@ void vt_libvirt_memdev_parser_start(VtLibvirtMemdevParser *p, guint depth, const
                                     const char **names, const char **values);
 void vt_libvirt_memdev_parser_text(VtLibvirtMemdevParser *p, const char *text, gsize length);
 void vt_libvirt_memdev_parser_end(VtLibvirtMemdevParser *p, guint depth, const char *element_name);
+guint64 vt_libvirt_memdev_parser_get_devices_bytes(VtLibvirtMemdevParser *p);
 void vt_libvirt_memdev_parser_steal(VtLibvirtMemdevParser *p, VtLibvirtMemdev *ret_memdev,
                                     char **ret_problem, char **ret_others);
 
