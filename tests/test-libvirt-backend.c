@@ -290,6 +290,94 @@ test_set_memory(Fixture *f, gconstpointer data)
         virDomainFree(domain);
 }
 
+/* A domain of the test driver with a virtio-mem device: libvirt counts it
+ * in <memory>, so the boot memory is what the NUMA cell holds. */
+#define VMEM_DOMAIN                                                                                \
+        "<domain type='test'><name>vt-unit-vmem</name><memory unit='MiB'>1280</memory>"            \
+        "<maxMemory slots='1' unit='MiB'>2048</maxMemory><os><type>hvm</type></os>"                \
+        "<cpu><numa><cell id='0' cpus='0' memory='512' unit='MiB'/></numa></cpu>"                  \
+        "<devices><memballoon model='virtio'/><memory model='virtio-mem'><target>"                 \
+        "<size unit='MiB'>768</size><node>0</node><block unit='KiB'>2048</block>"                  \
+        "<requested unit='MiB'>128</requested></target></memory></devices></domain>"
+
+static gboolean
+set_memdev(VtGuest *guest, guint64 bytes, GError **error)
+{
+        VtGuestClass *klass = VT_GUEST_GET_CLASS(guest);
+        VtTestWaiter waiter = {0};
+        gboolean ok;
+
+        klass->set_memdev_async(guest, bytes, vt_test_waiter_callback, &waiter);
+        ok = klass->set_memdev_finish(guest, vt_test_waiter_wait(&waiter), error);
+        vt_test_waiter_clear(&waiter);
+        return ok;
+}
+
+static void
+test_memdev(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        const VtGuestMemdev *memdev;
+        virDomainPtr domain, plain;
+        VtGuest *guest, *without;
+
+        (void)data;
+        start_backend(f);
+        domain = virDomainCreateXML(f->conn, VMEM_DOMAIN, 0);
+        g_assert_nonnull(domain);
+        plain = create_domain(f, "vt-unit-novmem", "<memballoon model='virtio'/>", NULL);
+        guest = wait_added(f, "vt-unit-vmem");
+        without = wait_added(f, "vt-unit-novmem");
+        start_guest(guest);
+        start_guest(without);
+
+        /* Found at start; the boot memory is <memory> less the device. */
+        g_assert_cmpuint(vt_guest_get_max_bytes(guest), ==, 512 * MIB);
+        memdev = vt_guest_get_memdev(guest);
+        g_assert_true(memdev->present);
+        g_assert_cmpuint(memdev->block_size, ==, 2 * MIB);
+        g_assert_cmpuint(memdev->max_bytes, ==, 768 * MIB);
+        g_assert_cmpuint(memdev->requested_bytes, ==, 128 * MIB);
+        g_assert_false(vt_guest_get_memdev(without)->present);
+
+        /* The test driver cannot update a device: libvirt's refusal, named. */
+        g_assert_false(set_memdev(guest, 256 * MIB, &error));
+        g_test_message("refused: %s", error->message);
+        g_assert_error(error, VT_LIBVIRT_ERROR, VT_LIBVIRT_ERROR_UNSUPPORTED);
+        g_assert_nonnull(strstr(error->message, "vt-unit-vmem"));
+        g_assert_nonnull(strstr(error->message, "virDomainUpdateDeviceFlags"));
+        g_clear_error(&error);
+        /* Nothing changed meanwhile. */
+        g_assert_cmpuint(vt_guest_get_memdev(guest)->requested_bytes, ==, 128 * MIB);
+
+        /* Sizes the device cannot take never reach libvirt. */
+        g_assert_false(set_memdev(guest, 3 * MIB, &error));
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+        g_assert_false(set_memdev(guest, 770 * MIB, &error));
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+        /* No device, no request. */
+        g_assert_false(set_memdev(without, 2 * MIB, &error));
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+        g_test_message("refused: %s", error->message);
+        g_clear_error(&error);
+
+        /* A size-change event for the device (the test driver sends none). */
+        vt_guest_libvirt_memdev_size_changed(VT_GUEST_LIBVIRT(guest), memdev->id, 131072);
+        g_assert_cmpuint(vt_guest_get_memdev(guest)->plugged_bytes, ==, 128 * MIB);
+        /* Another device's, or a size beyond the device's, is dropped. */
+        vt_guest_libvirt_memdev_size_changed(VT_GUEST_LIBVIRT(guest), "virtiomem9", 0);
+        vt_guest_libvirt_memdev_size_changed(VT_GUEST_LIBVIRT(guest), memdev->id,
+                                             G_MAXUINT64 / 1024);
+        g_assert_cmpuint(vt_guest_get_memdev(guest)->plugged_bytes, ==, 128 * MIB);
+
+        virDomainDestroy(domain);
+        virDomainFree(domain);
+        virDomainDestroy(plain);
+        virDomainFree(plain);
+}
+
 static void
 on_policy_changed(VtGuest *guest, gpointer user_data)
 {
@@ -512,6 +600,8 @@ main(int argc, char **argv)
         g_test_add("/libvirt/backend/no-balloon", Fixture, NULL, fixture_set_up, test_no_balloon,
                    fixture_tear_down);
         g_test_add("/libvirt/backend/set-memory", Fixture, NULL, fixture_set_up, test_set_memory,
+                   fixture_tear_down);
+        g_test_add("/libvirt/backend/memdev", Fixture, NULL, fixture_set_up, test_memdev,
                    fixture_tear_down);
         g_test_add("/libvirt/backend/policy-read", Fixture, NULL, fixture_set_up, test_policy_read,
                    fixture_tear_down);

@@ -17,7 +17,7 @@ typedef struct {
         gint closed; /* atomic: libvirt closed the connection */
 } VtLibvirtLink;
 
-#define N_EVENTS 4
+#define N_EVENTS 5
 
 /* A connection with vmtided's callbacks on it. Its close is blocking (RPCs
  * to deregister), so it runs on a worker: vt_libvirt_conn_close(). */

@@ -155,6 +155,24 @@ on_job_completed(virConnectPtr conn, virDomainPtr domain, virTypedParameterPtr p
                 vt_guest_libvirt_job_completed(VT_GUEST_LIBVIRT(entry->guest), params, nparams);
 }
 
+/* A virtio-mem device's plugged size changed (libvirt's own record
+ * follows QEMU's MEMORY_DEVICE_SIZE_CHANGE). */
+static void
+on_memory_device_size_change(virConnectPtr conn, virDomainPtr domain, const char *alias,
+                             unsigned long long size_kib, void *opaque)
+{
+        VtLibvirtLink *link = opaque;
+        VtLibvirtEntry *entry;
+
+        (void)conn;
+        if (link->backend == NULL || !link->backend->running)
+                return;
+        entry = vt_backend_libvirt_lookup(link->backend, domain);
+        if (entry != NULL)
+                vt_guest_libvirt_memdev_size_changed(VT_GUEST_LIBVIRT(entry->guest), alias,
+                                                     size_kib);
+}
+
 static void on_close(virConnectPtr conn, int reason, void *opaque);
 
 /* On a worker: deregisters what vmtided registered, then closes. The
@@ -283,6 +301,8 @@ vt_libvirt_connect_thread(GTask *task, gpointer source, gpointer task_data,
             {VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_change)},
             {VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata_change)},
             {VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, VIR_DOMAIN_EVENT_CALLBACK(on_job_completed)},
+            {VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE,
+             VIR_DOMAIN_EVENT_CALLBACK(on_memory_device_size_change)},
         };
         virConnectPtr conn;
         VtLibvirtConn *c;

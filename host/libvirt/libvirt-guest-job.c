@@ -27,6 +27,7 @@ vt_libvirt_guest_job_free(VtLibvirtGuestJob *job)
         g_free(job->uuid);
         g_free(job->pid_dir);
         g_free(job->policy_xml);
+        g_free(job->memdev_xml);
         vt_libvirt_domain_info_clear(&job->info);
         g_free(job->metadata);
         g_free(job->period_error);
@@ -152,6 +153,24 @@ job_read_metadata(VtLibvirtGuestJob *job, GError **error)
         return FALSE;
 }
 
+/* On the worker: the domain's live XML, parsed into @info. */
+static gboolean
+job_read_xml(VtLibvirtGuestJob *job, GError **error)
+{
+        char *xml = virDomainGetXMLDesc(job->domain, 0);
+        gboolean ok;
+
+        if (xml == NULL) {
+                vt_libvirt_set_error(error, "virDomainGetXMLDesc");
+                return FALSE;
+        }
+        vt_libvirt_domain_info_clear(&job->info);
+        ok = vt_libvirt_domain_parse(xml, &job->info, error);
+        free(xml);
+        job->has_info = ok;
+        return ok;
+}
+
 /* Start: the domain's XML, its metadata, the statistics period, the
  * balloon and statistics, the QEMU pid. */
 void
@@ -160,22 +179,10 @@ vt_libvirt_guest_job_start(GTask *task, gpointer source, gpointer task_data,
 {
         VtLibvirtGuestJob *job = task_data;
         g_autoptr(GError) error = NULL;
-        char *xml;
 
         (void)source;
         (void)cancellable;
-        xml = virDomainGetXMLDesc(job->domain, 0);
-        if (xml == NULL) {
-                job_fail(task, "virDomainGetXMLDesc");
-                return;
-        }
-        if (!vt_libvirt_domain_parse(xml, &job->info, &error)) {
-                free(xml);
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        free(xml);
-        if (!job_read_metadata(job, &error)) {
+        if (!job_read_xml(job, &error) || !job_read_metadata(job, &error)) {
                 g_task_return_error(task, g_steal_pointer(&error));
                 return;
         }
@@ -211,6 +218,47 @@ vt_libvirt_guest_job_read_stats(GTask *task, gpointer source, gpointer task_data
         (void)source;
         (void)cancellable;
         job_return(task, job_read_memory_stats(task_data, &error), &error);
+}
+
+/* A refresh: the balloon's statistics (@read_balloon), the virtio-mem
+ * device (@read_memdev). */
+void
+vt_libvirt_guest_job_refresh(GTask *task, gpointer source, gpointer task_data,
+                             GCancellable *cancellable)
+{
+        VtLibvirtGuestJob *job = task_data;
+        g_autoptr(GError) error = NULL;
+        gboolean ok = TRUE;
+
+        (void)source;
+        (void)cancellable;
+        if (job->read_balloon)
+                ok = job_read_memory_stats(job, &error);
+        if (ok && job->read_memdev)
+                ok = job_read_xml(job, &error);
+        job_return(task, ok, &error);
+}
+
+/* virtio-mem: the device given a new requested size (@memdev_xml), live,
+ * as `virsh update-memory-device --requested-size` does; then the XML read
+ * back (the requested size libvirt now has). */
+void
+vt_libvirt_guest_job_set_memdev(GTask *task, gpointer source, gpointer task_data,
+                                GCancellable *cancellable)
+{
+        VtLibvirtGuestJob *job = task_data;
+        g_autoptr(GError) error = NULL;
+
+        (void)source;
+        (void)cancellable;
+        if (virDomainUpdateDeviceFlags(job->domain, job->memdev_xml, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+                job_fail(task, "virDomainUpdateDeviceFlags");
+                return;
+        }
+        /* Taken: a failed read-back leaves the next refresh to see it. */
+        if (!job_read_xml(job, &error))
+                g_clear_error(&error);
+        g_task_return_boolean(task, TRUE);
 }
 
 /* A move: the balloon set to @set_kib, live. */

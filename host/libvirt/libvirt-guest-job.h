@@ -22,9 +22,15 @@ typedef struct {
         char *pid_dir;
         guint stats_interval_s;
         guint64 set_kib;
-        char *policy_xml; /* to write */
+        char *policy_xml;      /* to write */
+        gboolean read_balloon; /* a refresh: the balloon's statistics */
+        gboolean read_memdev;  /* a refresh: the virtio-mem device (the XML) */
+        char *memdev_xml;      /* the virtio-mem device to update, live */
+        guint64 memdev_events; /* the guest's size-change events when queued */
 
-        VtLibvirtDomainInfo info;
+        gboolean has_info;        /* @info was read */
+        VtLibvirtDomainInfo info; /* the start's, a refresh's with @read_memdev
+                                   * or an update's: the XML read */
         gboolean has_metadata;
         char *metadata;
         char *period_error;
@@ -62,6 +68,10 @@ void vt_libvirt_guest_job_set_memory(GTask *task, gpointer source, gpointer task
                                      GCancellable *cancellable);
 void vt_libvirt_guest_job_read_metadata(GTask *task, gpointer source, gpointer task_data,
                                         GCancellable *cancellable);
+void vt_libvirt_guest_job_refresh(GTask *task, gpointer source, gpointer task_data,
+                                  GCancellable *cancellable);
+void vt_libvirt_guest_job_set_memdev(GTask *task, gpointer source, gpointer task_data,
+                                     GCancellable *cancellable);
 void vt_libvirt_guest_job_store_policy(GTask *task, gpointer source, gpointer task_data,
                                        GCancellable *cancellable);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The libvirt guest's state, shared by its files only (libvirt-guest.c, libvirt-guest-migrate.c).
- */
+/* The libvirt guest's state, shared by its files only (libvirt-guest.c, libvirt-guest-migrate.c,
+ * libvirt-guest-memdev.c). */
 #pragma once
 
 #include "host/libvirt/libvirt-guest-job.h"
@@ -20,6 +20,10 @@ struct _VtGuestLibvirt {
         GMainContext *context;
         VtSerialWorker *worker;
         gboolean balloon_device; /* the domain's XML has one */
+        VtLibvirtMemdev memdev;  /* the virtio-mem device driven, as its XML
+                                  * was last read (libvirt-guest-memdev.c) */
+        char *memdev_notes;      /* what was last logged of the devices not driven */
+        guint64 memdev_events;   /* memory-device-size-change events taken */
 
         gboolean stopped;
 
@@ -41,6 +45,16 @@ GTask *vt_guest_libvirt_job_task_new(VtGuestLibvirt *self, gpointer source_tag,
                                      VtLibvirtGuestJob **ret_job);
 /* The worker for statistics reads: @control while a migration holds @worker. */
 VtSerialWorker *vt_guest_libvirt_read_worker(VtGuestLibvirt *self);
+/* When the job of @result failed: @task fails with its error (and the
+ * guest is gone if its domain is); TRUE. FALSE when the job succeeded. */
+gboolean vt_guest_libvirt_job_failed(VtGuestLibvirt *self, GAsyncResult *result, GTask *task);
+
+/* libvirt-guest-memdev.c: the virtio-mem device as a job read it (taken
+ * from @info; @events_before: @memdev_events when the job was queued)
+ * reported to the base class; the set_memdev method. */
+void vt_guest_libvirt_apply_memdev(VtGuestLibvirt *self, VtLibvirtDomainInfo *info,
+                                   guint64 events_before);
+void vt_guest_libvirt_memdev_class_init(VtGuestClass *guest_class);
 
 /* libvirt-guest-migrate.c: the migration methods and the dirty rate. */
 void vt_guest_libvirt_migrate_class_init(VtGuestClass *guest_class);

@@ -23,8 +23,9 @@
  *                             libvirt) and the guest's statistics
  *   the QEMU pid              host/libvirt/libvirt-pid.c, local URIs only
  *
- * A refresh is virDomainMemoryStats. A move is virDomainSetMemoryFlags(
- * VIR_DOMAIN_AFFECT_LIVE); while it is under way the base class polls
+ * A refresh is virDomainMemoryStats, and virDomainGetXMLDesc for a domain
+ * with a virtio-mem device (host/libvirt/libvirt-guest-memdev.c). A move is
+ * virDomainSetMemoryFlags( VIR_DOMAIN_AFFECT_LIVE); while it is under way the base class polls
  * (host/guest/guest-balloon.c), and a poll here is virDomainMemoryStats
  * too, since QEMU's BALLOON_CHANGE (which the backend passes on through
  * vt_guest_libvirt_balloon_changed()) comes at most once a second.
@@ -163,6 +164,7 @@ guest_on_started(GObject *source, GAsyncResult *result, gpointer user_data)
         if (job->info.agent_problem != NULL)
                 g_message("guest '%s': agent channel not usable: %s", guest_name(self),
                           job->info.agent_problem);
+        vt_guest_libvirt_apply_memdev(self, &job->info, self->memdev_events);
         vt_guest_set_pid(guest, job->pid);
         vt_guest_set_agent_path(guest, job->info.agent_path);
         guest_apply_metadata(self, job);
@@ -221,10 +223,17 @@ guest_check_gone(VtGuestLibvirt *self, const GError *error)
         vt_guest_emit_gone(VT_GUEST(self), gone);
 }
 
-/* When the job of @result failed: @task fails with its error (and the
- * guest is gone if its domain is); TRUE. FALSE when the job succeeded. */
-static gboolean
-guest_job_failed(VtGuestLibvirt *self, GAsyncResult *result, GTask *task)
+/**
+ * vt_guest_libvirt_job_failed:
+ * @self: a guest
+ * @result: a job's result
+ * @task: the operation the job was for
+ *
+ * Returns: %TRUE when the job failed: @task then failed with its error
+ *     (and the guest is gone if its domain is); %FALSE when it succeeded
+ */
+gboolean
+vt_guest_libvirt_job_failed(VtGuestLibvirt *self, GAsyncResult *result, GTask *task)
 {
         g_autoptr(GError) error = NULL;
 
@@ -235,17 +244,22 @@ guest_job_failed(VtGuestLibvirt *self, GAsyncResult *result, GTask *task)
         return TRUE;
 }
 
-/* A statistics read done (a refresh or a poll): applied, or the error. */
+/* A statistics read done (a refresh or a poll), with the virtio-mem
+ * device when a refresh read it: applied, or the error. */
 static void
 guest_on_stats_read(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
         g_autoptr(GTask) task = user_data;
+        VtLibvirtGuestJob *job = g_task_get_task_data(G_TASK(result));
 
-        if (guest_job_failed(self, result, task))
+        if (vt_guest_libvirt_job_failed(self, result, task))
                 return;
-        if (!self->stopped)
-                guest_apply_memory_stats(self, g_task_get_task_data(G_TASK(result)));
+        if (!self->stopped) {
+                guest_apply_memory_stats(self, job);
+                if (job->has_info)
+                        vt_guest_libvirt_apply_memdev(self, &job->info, job->memdev_events);
+        }
         g_task_return_boolean(task, TRUE);
 }
 
@@ -259,17 +273,23 @@ guest_libvirt_refresh_async(VtGuest *guest, GAsyncReadyCallback callback, gpoint
 
         g_task_set_source_tag(outer, guest_libvirt_refresh_async);
         /* A balloon refused for want of a driver is read again: the
-         * driver may have loaded since. */
-        if (!self->balloon_device) {
+         * driver may have loaded since. The virtio-mem device is read from
+         * the XML: its size-change events may have been missed (libvirtd
+         * restarted). */
+        if (!self->balloon_device && !self->memdev.present) {
                 g_task_return_boolean(outer, TRUE);
                 g_object_unref(outer);
                 return;
         }
         task = vt_guest_libvirt_job_task_new(self, guest_libvirt_refresh_async, guest_on_stats_read,
                                              outer, &job);
-        if (task != NULL)
-                vt_serial_worker_run(vt_guest_libvirt_read_worker(self), task,
-                                     vt_libvirt_guest_job_read_stats);
+        if (task == NULL)
+                return;
+        job->read_balloon = self->balloon_device;
+        job->read_memdev = self->memdev.present;
+        job->memdev_events = self->memdev_events;
+        vt_serial_worker_run(vt_guest_libvirt_read_worker(self), task,
+                             vt_libvirt_guest_job_refresh);
 }
 
 /* A poll while a move is under way: libvirt runs query-balloon for it. */
@@ -293,7 +313,7 @@ guest_on_memory_set(GObject *source, GAsyncResult *result, gpointer user_data)
         VtGuestLibvirt *self = VT_GUEST_LIBVIRT(source);
         g_autoptr(GTask) task = user_data;
 
-        if (guest_job_failed(self, result, task))
+        if (vt_guest_libvirt_job_failed(self, result, task))
                 return;
         g_task_return_boolean(task, TRUE);
 }
@@ -588,6 +608,8 @@ vt_guest_libvirt_finalize(GObject *object)
                 virDomainFree(self->domain);
         g_free(self->uuid);
         g_free(self->pid_dir);
+        vt_libvirt_memdev_clear(&self->memdev);
+        g_free(self->memdev_notes);
         g_main_context_unref(self->context);
         G_OBJECT_CLASS(vt_guest_libvirt_parent_class)->finalize(object);
 }
@@ -621,4 +643,5 @@ vt_guest_libvirt_class_init(VtGuestLibvirtClass *klass)
         guest_class->poll_balloon_async = guest_libvirt_poll_balloon_async;
         guest_class->poll_balloon_finish = guest_libvirt_task_finish;
         vt_guest_libvirt_migrate_class_init(guest_class);
+        vt_guest_libvirt_memdev_class_init(guest_class);
 }

@@ -16,6 +16,8 @@ const char *vt_guest_libvirt_get_uuid(VtGuestLibvirt *guest);
 void vt_guest_libvirt_set_domain(VtGuestLibvirt *guest, virDomainPtr domain);
 unsigned int vt_guest_libvirt_get_domain_id(VtGuestLibvirt *guest);
 void vt_guest_libvirt_balloon_changed(VtGuestLibvirt *guest, guint64 actual_kib);
+void vt_guest_libvirt_memdev_size_changed(VtGuestLibvirt *guest, const char *alias,
+                                          guint64 size_kib);
 void vt_guest_libvirt_reload_policy(VtGuestLibvirt *guest);
 void vt_guest_libvirt_stopped(VtGuestLibvirt *guest, const char *why);
 void vt_guest_libvirt_job_completed(VtGuestLibvirt *guest, virTypedParameterPtr params, int n);
