@@ -792,7 +792,7 @@ reap_orphan_domains(virConnectPtr conn)
 /**
  * domain_xml_build() - The XML of the libvirt-mode domain: the direct mode's machine.
  * @guest: the guest, its name and paths set
- * @options: the options (no_balloon, libvirt_metadata)
+ * @options: the options (no_balloon, libvirt_metadata, virtio_mem_bytes)
  * @kernel: the guest kernel, an absolute path
  * @initrd: the guest initramfs, an absolute path
  * @append: the kernel command line
@@ -800,6 +800,12 @@ reap_orphan_domains(virConnectPtr conn)
  *
  * Everything inserted is XML-escaped but @options->libvirt_metadata, which
  * is XML. $VT_TEST_ACCEL=kvm gives a KVM domain, anything else TCG.
+ *
+ * With @options->virtio_mem_bytes, the domain also gets a virtio-mem device
+ * of that size (2 MiB blocks, nothing requested at boot): libvirt counts
+ * memory devices in <memory>, wants room for them in <maxMemory> (one
+ * slot is enough: a virtio-mem device takes none, but the element needs
+ * one) and a NUMA node to plug them into, whose size is the boot memory.
  *
  * Return: the XML (transfer full)
  */
@@ -809,11 +815,13 @@ domain_xml_build(VtTestGuest *guest, const VtTestGuestOptions *options, const ch
 {
         GString *xml = g_string_new(NULL);
         g_autofree char *body = NULL;
+        guint64 memory_kib = memory_bytes / 1024;
+        guint64 vmem_kib = options->virtio_mem_bytes / 1024;
 
         body = g_markup_printf_escaped(
             "<domain type='%s'>\n"
             "  <name>%s</name>\n"
-            "  <memory unit='MiB'>%" G_GUINT64_FORMAT "</memory>\n"
+            "  <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n"
             "  <vcpu>1</vcpu>\n"
             "  <os>\n"
             "    <type arch='x86_64' machine='pc'>hvm</type>\n"
@@ -833,15 +841,32 @@ domain_xml_build(VtTestGuest *guest, const VtTestGuestOptions *options, const ch
             "    <channel type='unix'><source mode='bind' path='%s'/>"
             "<target type='virtio' name='" WORKLOAD_PORT "'/></channel>\n",
             g_strcmp0(g_getenv("VT_TEST_ACCEL"), "kvm") == 0 ? "kvm" : "qemu", guest->name,
-            memory_bytes / MIB, kernel, initrd, append, guest->console_path, guest->workload_path);
+            memory_kib + vmem_kib, kernel, initrd, append, guest->console_path,
+            guest->workload_path);
         g_string_append(xml, body);
+        if (vmem_kib != 0)
+                g_string_append_printf(
+                    xml,
+                    "    <memory model='virtio-mem'><target>"
+                    "<size unit='KiB'>%" G_GUINT64_FORMAT "</size><node>0</node>"
+                    "<block unit='KiB'>2048</block><requested unit='KiB'>0</requested>"
+                    "</target></memory>\n",
+                    vmem_kib);
         if (options->no_balloon)
                 g_string_append(xml, "    <memballoon model='none'/>\n");
         else
                 g_string_append(xml, "    <memballoon model='virtio'><stats period='2'/>"
                                      "</memballoon>\n");
-        g_string_append(xml, "  </devices>\n"
-                             "  <seclabel type='static' model='dac' relabel='no'>"
+        g_string_append(xml, "  </devices>\n");
+        if (vmem_kib != 0)
+                g_string_append_printf(
+                    xml,
+                    "  <maxMemory slots='1' unit='KiB'>%" G_GUINT64_FORMAT "</maxMemory>\n"
+                    "  <currentMemory unit='KiB'>%" G_GUINT64_FORMAT "</currentMemory>\n"
+                    "  <cpu><numa><cell id='0' cpus='0' memory='%" G_GUINT64_FORMAT
+                    "' unit='KiB'/></numa></cpu>\n",
+                    memory_kib + vmem_kib, memory_kib, memory_kib);
+        g_string_append(xml, "  <seclabel type='static' model='dac' relabel='no'>"
                              "<label>+0:+0</label></seclabel>\n"
                              "  <metadata>\n");
         if (options->libvirt_metadata != NULL)
@@ -1119,11 +1144,9 @@ vt_test_guest_start(const VtTestGuestOptions *options, GError **error)
                             memory_bytes);
                 return NULL;
         }
-        if (options->virtio_mem_bytes % (2 * MIB) != 0 ||
-            (options->virtio_mem_bytes != 0 && guest->libvirt_uri != NULL)) {
+        if (options->virtio_mem_bytes % (2 * MIB) != 0) {
                 g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                            "virtio-mem size %" G_GUINT64_FORMAT
-                            " is not a multiple of 2 MiB, or asked in libvirt mode (not yet)",
+                            "virtio-mem size %" G_GUINT64_FORMAT " is not a multiple of 2 MiB",
                             options->virtio_mem_bytes);
                 return NULL;
         }
