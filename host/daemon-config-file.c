@@ -176,6 +176,7 @@ scan_group_free(gpointer data)
 typedef struct {
         const char *origin;
         GPtrArray *warnings;
+        GHashTable *lines;      /* (nullable): "[GROUP] KEY" -> its last line */
         GHashTable *groups;     /* name -> ScanGroup */
         const char *group_name; /* (nullable): owned by @groups */
         ScanGroup *group;       /* (nullable): owned by @groups */
@@ -235,6 +236,10 @@ scan_line(Scan *scan, const char *text, gsize length, guint number)
         key = scan_line_key(line);
         if (key == NULL || scan->group == NULL)
                 return; /* a comment, or a line GKeyFile refuses */
+        /* GKeyFile keeps the last value: its line is the one to blame. */
+        if (scan->lines != NULL)
+                g_hash_table_insert(scan->lines, g_strdup_printf("[%s] %s", scan->group_name, key),
+                                    GUINT_TO_POINTER(number));
         if (g_hash_table_lookup_extended(scan->group->keys, key, NULL, &first)) {
                 g_ptr_array_add(scan->warnings,
                                 g_strdup_printf("%s: [%s] %s: repeated on line %u (first on line "
@@ -273,6 +278,9 @@ scan_set_nul_error(Scan *scan, const char *text, guint number, GError **error)
  * @warnings: (element-type utf8): receives a message for each group or key
  *     given twice ("ORIGIN: [budget] reserve: repeated on line 7 (first on
  *     line 5), the last value is used")
+ * @lines: (element-type utf8 guint) (nullable): receives, for each key,
+ *     "[GROUP] KEY" (owned strings) mapped to the line of its last value,
+ *     the one GKeyFile keeps (GUINT_TO_POINTER())
  * @error: %VT_DAEMON_CONFIG_ERROR_SYNTAX for a NUL byte, naming @origin,
  *     the line and its group and key
  *
@@ -285,11 +293,11 @@ scan_set_nul_error(Scan *scan, const char *text, guint number, GError **error)
  */
 gboolean
 vt_daemon_config_file_scan(const char *origin, const char *data, gsize length, GPtrArray *warnings,
-                           GError **error)
+                           GHashTable *lines, GError **error)
 {
         g_autoptr(GHashTable) groups =
             g_hash_table_new_full(g_str_hash, g_str_equal, g_free, scan_group_free);
-        Scan scan = {.origin = origin, .warnings = warnings, .groups = groups};
+        Scan scan = {.origin = origin, .warnings = warnings, .lines = lines, .groups = groups};
         const char *end = data + length;
         guint number = 0;
 

@@ -8,6 +8,6 @@ G_BEGIN_DECLS
 
 GByteArray *vt_daemon_config_file_read(const char *path, gboolean *ret_missing, GError **error);
 gboolean vt_daemon_config_file_scan(const char *origin, const char *data, gsize length,
-                                    GPtrArray *warnings, GError **error);
+                                    GPtrArray *warnings, GHashTable *lines, GError **error);
 
 G_END_DECLS

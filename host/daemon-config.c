@@ -17,7 +17,8 @@
  * are checked once the whole file is read.
  *
  * A bad value is an error that names the file, the group, the key and the
- * value: the daemon refuses to start rather than run on a guess. An
+ * value (and the line, from the scan, for a value wrong by itself): the
+ * daemon refuses to start rather than run on a guess. An
  * unknown group or key is only a warning (a newer file on an older daemon
  * still starts), kept in the config for the daemon to log, so a typo
  * stays visible.
@@ -69,6 +70,7 @@ typedef struct {
         GKeyFile *file;
         VtDaemonConfig *config;
         GPtrArray *warnings;
+        GHashTable *lines; /* "[GROUP] KEY" -> the line of its value (the scan's) */
 } Parser;
 
 /**
@@ -319,6 +321,31 @@ parser_error(Parser *parser, GError **error, const char *group, const char *form
                     parser->origin, group, text);
 }
 
+static void parser_key_error(Parser *parser, GError **error, const char *group, const char *key,
+                             const char *format, ...) G_GNUC_PRINTF(5, 6);
+
+/* Sets an INVALID error "ORIGIN: [GROUP] KEY (line N): " + the formatted
+ * text: a value's own problem, on the line that gave the value. */
+static void
+parser_key_error(Parser *parser, GError **error, const char *group, const char *key,
+                 const char *format, ...)
+{
+        g_autofree char *where = g_strdup_printf("[%s] %s", group, key);
+        g_autofree char *text = NULL;
+        guint line = GPOINTER_TO_UINT(g_hash_table_lookup(parser->lines, where));
+        va_list args;
+
+        va_start(args, format);
+        text = g_strdup_vprintf(format, args);
+        va_end(args);
+        if (line > 0)
+                g_set_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_INVALID,
+                            "%s: %s (line %u): %s", parser->origin, where, line, text);
+        else
+                g_set_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_INVALID,
+                            "%s: %s: %s", parser->origin, where, text);
+}
+
 static void
 parser_warn(Parser *parser, const char *group, const char *key)
 {
@@ -361,13 +388,13 @@ parser_group(Parser *parser, const char *group, const VtDaemonConfigGroup *keys,
                         g_free(raw);
                         raw = g_key_file_get_value(parser->file, group, names[i], NULL);
                         value = g_utf8_make_valid(raw != NULL ? raw : "", -1);
-                        parser_error(parser, error, group, "%s: '%s' %s", names[i], value,
-                                     utf8 ? "has an invalid escape" : "is not UTF-8");
+                        parser_key_error(parser, error, group, names[i], "'%s' %s", value,
+                                         utf8 ? "has an invalid escape" : "is not UTF-8");
                         return FALSE;
                 }
                 g_strstrip(raw);
                 if (!vt_daemon_config_key_parse(key, raw, base, &problem)) {
-                        parser_error(parser, error, group, "%s: '%s' %s", names[i], raw, problem);
+                        parser_key_error(parser, error, group, names[i], "'%s' %s", raw, problem);
                         return FALSE;
                 }
         }
@@ -542,6 +569,7 @@ vt_daemon_config_parse(const char *data, gsize length, const char *origin, GErro
         g_autoptr(VtDaemonConfig) config = NULL;
         g_autoptr(GKeyFile) file = g_key_file_new();
         g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autoptr(GError) local_error = NULL;
         g_auto(GStrv) names = NULL;
         Parser parser;
@@ -552,7 +580,7 @@ vt_daemon_config_parse(const char *data, gsize length, const char *origin, GErro
 
         if (length == (gsize)-1)
                 length = strlen(data);
-        if (!vt_daemon_config_file_scan(origin, data, length, warnings, error))
+        if (!vt_daemon_config_file_scan(origin, data, length, warnings, lines, error))
                 return NULL;
         if (!g_key_file_load_from_data(file, data, length, G_KEY_FILE_NONE, &local_error)) {
                 g_set_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_SYNTAX, "%s: %s",
@@ -563,7 +591,8 @@ vt_daemon_config_parse(const char *data, gsize length, const char *origin, GErro
         config = vt_daemon_config_new_default();
         g_free(config->origin);
         config->origin = g_strdup(origin);
-        parser = (Parser){.origin = origin, .file = file, .config = config, .warnings = warnings};
+        parser = (Parser){
+            .origin = origin, .file = file, .config = config, .warnings = warnings, .lines = lines};
 
         names = g_key_file_get_groups(file, NULL);
         for (guint i = 0; names[i] != NULL; i++) {

@@ -599,29 +599,31 @@ static const ParseCase parse_cases[] = {
 
     /* Errors: each names the file, the group, the key and the value. */
     {"bad-size", "[budget]\nreserve = lots\n", NULL, 0,
-     ORIGIN ": [budget] reserve: 'lots' is not a size (bytes, or a number with K, M, G, T or P: "
-            "512M, 1.5G)",
+     ORIGIN
+     ": [budget] reserve (line 2): 'lots' is not a size (bytes, or a number with K, M, G, T or P: "
+     "512M, 1.5G)",
      INVALID},
     {"negative-size", "[guest:a]\nmin = -1G\n", NULL, 0,
-     ORIGIN ": [guest:a] min: '-1G' is not a size (bytes, or a number with K, M, G, T or P: "
-            "512M, 1.5G)",
+     ORIGIN
+     ": [guest:a] min (line 2): '-1G' is not a size (bytes, or a number with K, M, G, T or P: "
+     "512M, 1.5G)",
      INVALID},
     {"percent-above-100", "[policy]\nplenty = 120\n", NULL, 0,
-     ORIGIN ": [policy] plenty: '120' is out of range (0 to 100 %)", INVALID},
+     ORIGIN ": [policy] plenty (line 2): '120' is out of range (0 to 100 %)", INVALID},
     {"percent-negative", "[policy]\nheadroom = -5\n", NULL, 0,
-     ORIGIN ": [policy] headroom: '-5' is not a percentage", INVALID},
+     ORIGIN ": [policy] headroom (line 2): '-5' is not a percentage", INVALID},
     {"percent-nan", "[policy]\npsi-short = nan\n", NULL, 0,
-     ORIGIN ": [policy] psi-short: 'nan' is not a percentage", INVALID},
+     ORIGIN ": [policy] psi-short (line 2): 'nan' is not a percentage", INVALID},
     {"percent-garbage", "[ksm]\ncpu-cap = 10 percent\n", NULL, 0,
-     ORIGIN ": [ksm] cpu-cap: '10 percent' is not a percentage", INVALID},
+     ORIGIN ": [ksm] cpu-cap (line 2): '10 percent' is not a percentage", INVALID},
     {"cpu-cap-zero", "[ksm]\ncpu-cap = 0\n", NULL, 0,
-     ORIGIN ": [ksm] cpu-cap: '0' is out of range (0.1 to 100 %)", INVALID},
+     ORIGIN ": [ksm] cpu-cap (line 2): '0' is out of range (0.1 to 100 %)", INVALID},
     {"number-with-percent", "[policy]\nswap-in-tight = 5%\n", NULL, 0,
-     ORIGIN ": [policy] swap-in-tight: '5%' is not a number", INVALID},
+     ORIGIN ": [policy] swap-in-tight (line 2): '5%' is not a number", INVALID},
     {"guest-swap-in-negative", "[policy]\nguest-swap-in-warm = -1\n", NULL, 0,
-     ORIGIN ": [policy] guest-swap-in-warm: '-1' is not a number", INVALID},
+     ORIGIN ": [policy] guest-swap-in-warm (line 2): '-1' is not a number", INVALID},
     {"guest-swap-in-garbage", "[policy]\nguest-swap-in-thrash = fast\n", NULL, 0,
-     ORIGIN ": [policy] guest-swap-in-thrash: 'fast' is not a number", INVALID},
+     ORIGIN ": [policy] guest-swap-in-thrash (line 2): 'fast' is not a number", INVALID},
     {"tight-above-plenty", "[policy]\ntight = 20\n", NULL, 0,
      ORIGIN ": [policy] tight: '20' must be below plenty (15 (the default))", INVALID},
     {"plenty-below-tight", "[policy]\nplenty = 8\n", NULL, 0,
@@ -636,60 +638,68 @@ static const ParseCase parse_cases[] = {
             "default))",
      INVALID},
     {"negative-interval", "[daemon]\ntick-interval-ms = -1\n", NULL, 0,
-     ORIGIN ": [daemon] tick-interval-ms: '-1' is not a whole number", INVALID},
+     ORIGIN ": [daemon] tick-interval-ms (line 2): '-1' is not a whole number", INVALID},
     {"interval-too-short", "[daemon]\ntick-interval-ms = 10\n", NULL, 0,
-     ORIGIN ": [daemon] tick-interval-ms: '10' is out of range (100 to 3600000)", INVALID},
+     ORIGIN ": [daemon] tick-interval-ms (line 2): '10' is out of range (100 to 3600000)", INVALID},
     {"interval-with-unit", "[daemon]\ntick-interval-ms = 2s\n", NULL, 0,
-     ORIGIN ": [daemon] tick-interval-ms: '2s' is not a whole number", INVALID},
+     ORIGIN ": [daemon] tick-interval-ms (line 2): '2s' is not a whole number", INVALID},
     {"agent-interval-too-short", "[daemon]\nagent-interval-ms = 50\n", NULL, 0,
      ORIGIN ": [daemon] agent-interval-ms: '50' is out of range (0, or 100 to 3600000)", INVALID},
     {"stats-interval-zero", "[daemon]\nstats-interval-s = 0\n", NULL, 0,
-     ORIGIN ": [daemon] stats-interval-s: '0' is out of range (1 to 3600)", INVALID},
+     ORIGIN ": [daemon] stats-interval-s (line 2): '0' is out of range (1 to 3600)", INVALID},
     {"bad-mode", "[daemon]\ncontrol-socket-mode = 0999\n", NULL, 0,
-     ORIGIN ": [daemon] control-socket-mode: '0999' is not a permission mode (octal, 0600)",
+     ORIGIN
+     ": [daemon] control-socket-mode (line 2): '0999' is not a permission mode (octal, 0600)",
      INVALID},
     {"mode-too-large", "[daemon]\ncontrol-socket-mode = 01777\n", NULL, 0,
-     ORIGIN ": [daemon] control-socket-mode: '01777' is not a permission mode (octal, 0600)",
+     ORIGIN
+     ": [daemon] control-socket-mode (line 2): '01777' is not a permission mode (octal, 0600)",
      INVALID},
     {"relative-path", "[daemon]\ncontrol-socket = run/vt.sock\n", NULL, 0,
-     ORIGIN ": [daemon] control-socket: 'run/vt.sock' is not an absolute path", INVALID},
+     ORIGIN ": [daemon] control-socket (line 2): 'run/vt.sock' is not an absolute path", INVALID},
     {"empty-required-path", "[qmp]\ndir =\n", NULL, 0,
-     ORIGIN ": [qmp] dir: '' is not an absolute path", INVALID},
+     ORIGIN ": [qmp] dir (line 2): '' is not an absolute path", INVALID},
     {"bad-backend", "[daemon]\nbackend = xen\n", NULL, 0,
-     ORIGIN ": [daemon] backend: 'xen' is not a backend (qmp or libvirt)", INVALID},
+     ORIGIN ": [daemon] backend (line 2): 'xen' is not a backend (qmp or libvirt)", INVALID},
     {"bad-log-level", "[daemon]\nlog-level = loud\n", NULL, 0,
-     ORIGIN ": [daemon] log-level: 'loud' is not a log level (error, critical, warning, "
+     ORIGIN ": [daemon] log-level (line 2): 'loud' is not a log level (error, critical, warning, "
             "message, info or debug)",
      INVALID},
     {"bad-algorithm", "[policy]\nalgorithm = esx\n", NULL, 0,
-     ORIGIN ": [policy] algorithm: 'esx' is not a balloon policy (vmtide, mom or proxmox)",
+     ORIGIN ": [policy] algorithm (line 2): 'esx' is not a balloon policy (vmtide, mom or proxmox)",
      INVALID},
     {"bad-tuner", "[ksm]\ntuner = fast\n", NULL, 0,
-     ORIGIN ": [ksm] tuner: 'fast' is not a KSM tuner (vmtide, ksmtuned or advisor)", INVALID},
+     ORIGIN ": [ksm] tuner (line 2): 'fast' is not a KSM tuner (vmtide, ksmtuned or advisor)",
+     INVALID},
     {"bad-bool", "[ksm]\nenabled = maybe\n", NULL, 0,
-     ORIGIN ": [ksm] enabled: 'maybe' is not a boolean (true or false)", INVALID},
+     ORIGIN ": [ksm] enabled (line 2): 'maybe' is not a boolean (true or false)", INVALID},
     {"bad-psi-trigger", "[daemon]\nhost-psi-trigger = some 150000\n", NULL, 0,
-     ORIGIN ": [daemon] host-psi-trigger: 'some 150000' is not a PSI trigger: not of the form "
-            "'some|full THRESHOLD_US WINDOW_US'",
+     ORIGIN
+     ": [daemon] host-psi-trigger (line 2): 'some 150000' is not a PSI trigger: not of the form "
+     "'some|full THRESHOLD_US WINDOW_US'",
      INVALID},
     {"psi-trigger-window", "[daemon]\nhost-psi-trigger = some 1000 100000\n", NULL, 0,
-     ORIGIN ": [daemon] host-psi-trigger: 'some 1000 100000' is not a PSI trigger: the window "
-            "must be 500000 to 10000000 µs",
+     ORIGIN
+     ": [daemon] host-psi-trigger (line 2): 'some 1000 100000' is not a PSI trigger: the window "
+     "must be 500000 to 10000000 µs",
      INVALID},
     {"psi-trigger-threshold", "[daemon]\nhost-psi-trigger = full 3000000 2000000\n", NULL, 0,
-     ORIGIN ": [daemon] host-psi-trigger: 'full 3000000 2000000' is not a PSI trigger: the "
-            "threshold must be 1 µs to the window",
+     ORIGIN
+     ": [daemon] host-psi-trigger (line 2): 'full 3000000 2000000' is not a PSI trigger: the "
+     "threshold must be 1 µs to the window",
      INVALID},
     {"inline-comment", "[budget]\nreserve = 1G # for the host\n", NULL, 0,
-     ORIGIN ": [budget] reserve: '1G # for the host' is not a size (bytes, or a number with K, "
-            "M, G, T or P: 512M, 1.5G)",
+     ORIGIN
+     ": [budget] reserve (line 2): '1G # for the host' is not a size (bytes, or a number with K, "
+     "M, G, T or P: 512M, 1.5G)",
      INVALID},
     {"size-too-large", "[budget]\ntotal = 16383P\n", NULL, 0,
-     ORIGIN ": [budget] total: '16383P' is too large (at most 4P: 4 PiB, the most memory a "
-            "machine can address)",
+     ORIGIN
+     ": [budget] total (line 2): '16383P' is too large (at most 4P: 4 PiB, the most memory a "
+     "machine can address)",
      INVALID},
     {"reserve-too-large", "[budget]\nreserve = 5P\n", NULL, 0,
-     ORIGIN ": [budget] reserve: '5P' is too large (at most 4P: 4 PiB, the most memory a "
+     ORIGIN ": [budget] reserve (line 2): '5P' is too large (at most 4P: 4 PiB, the most memory a "
             "machine can address)",
      INVALID},
     {"guest-min-above-max", "[guest:web1]\nmin = 4G\nmax = 1G\n", NULL, 0,
@@ -705,9 +715,9 @@ static const ParseCase parse_cases[] = {
             "below it)",
      INVALID},
     {"guest-shares-zero", "[guest:web1]\nshares = 0\n", NULL, 0,
-     ORIGIN ": [guest:web1] shares: '0' is out of range (1 to 100000)", INVALID},
+     ORIGIN ": [guest:web1] shares (line 2): '0' is out of range (1 to 100000)", INVALID},
     {"guest-relative-qmp", "[guest:web1]\nqmp = web1.qmp\n", NULL, 0,
-     ORIGIN ": [guest:web1] qmp: 'web1.qmp' is not an absolute path", INVALID},
+     ORIGIN ": [guest:web1] qmp (line 2): 'web1.qmp' is not an absolute path", INVALID},
     {"guest-empty-name", "[guest:]\nmin = 1G\n", NULL, 0,
      ORIGIN ": [guest:]: '' is not a guest name (1 to 255 characters, no '/', blanks or "
             "control characters)",
@@ -721,9 +731,9 @@ static const ParseCase parse_cases[] = {
             "control characters)",
      INVALID},
     {"bad-escape", "[qmp]\ndir = /a\\\n", NULL, 0,
-     ORIGIN ": [qmp] dir: '/a\\' has an invalid escape", INVALID},
+     ORIGIN ": [qmp] dir (line 2): '/a\\' has an invalid escape", INVALID},
     {"not-utf8", "[qmp]\ndir = /a\xff\n", NULL, 0,
-     ORIGIN ": [qmp] dir: '/a\xef\xbf\xbd' is not UTF-8", INVALID},
+     ORIGIN ": [qmp] dir (line 2): '/a\xef\xbf\xbd' is not UTF-8", INVALID},
     {"migrate",
      "[migrate]\nenabled = true\n"
      "peers = qemu+ssh://h2/system; qemu+unix:///system?socket=/run/p/libvirt-sock peer3\n"
@@ -742,12 +752,12 @@ static const ParseCase parse_cases[] = {
             "default))",
      INVALID},
     {"migrate-peer-twice", "[migrate]\npeers = a;b;a\n", NULL, 0,
-     ORIGIN ": [migrate] peers: 'a;b;a' names the peer 'a' twice", INVALID},
+     ORIGIN ": [migrate] peers (line 2): 'a;b;a' names the peer 'a' twice", INVALID},
     {"migrate-max-outgoing-zero", "[migrate]\nmax-outgoing = 0\n", NULL, 0,
-     ORIGIN ": [migrate] max-outgoing: '0' is out of range (1 to 16)", INVALID},
+     ORIGIN ": [migrate] max-outgoing (line 2): '0' is out of range (1 to 16)", INVALID},
     {"migrate-bad-bandwidth", "[migrate]\nbandwidth = fast\n", NULL, 0, NULL, INVALID},
     {"peer-bad-socket", "[peer:p]\ncontrol-socket = relative.sock\n", NULL, 0,
-     ORIGIN ": [peer:p] control-socket: 'relative.sock' is not an absolute path", INVALID},
+     ORIGIN ": [peer:p] control-socket (line 2): 'relative.sock' is not an absolute path", INVALID},
     {"peer-empty-name", "[peer:]\n", NULL, 0, ORIGIN ": [peer:]: no peer name", INVALID},
     {"metrics-default", "", check_metrics_off},
     {"metrics-empty", "[metrics]\nlisten =\n", check_metrics_off},
@@ -757,15 +767,15 @@ static const ParseCase parse_cases[] = {
         "is not HOST:PORT with an IP address and a port from 1 to 65535 (127.0.0.1:9848, "         \
         "[::1]:9848)"
     {"metrics-name", "[metrics]\nlisten = localhost:9848\n", NULL, 0,
-     ORIGIN ": [metrics] listen: 'localhost:9848' " METRICS_PROBLEM, INVALID},
+     ORIGIN ": [metrics] listen (line 2): 'localhost:9848' " METRICS_PROBLEM, INVALID},
     {"metrics-no-port", "[metrics]\nlisten = 127.0.0.1\n", NULL, 0,
-     ORIGIN ": [metrics] listen: '127.0.0.1' " METRICS_PROBLEM, INVALID},
+     ORIGIN ": [metrics] listen (line 2): '127.0.0.1' " METRICS_PROBLEM, INVALID},
     {"metrics-port-zero", "[metrics]\nlisten = 127.0.0.1:0\n", NULL, 0,
-     ORIGIN ": [metrics] listen: '127.0.0.1:0' " METRICS_PROBLEM, INVALID},
+     ORIGIN ": [metrics] listen (line 2): '127.0.0.1:0' " METRICS_PROBLEM, INVALID},
     {"metrics-port-high", "[metrics]\nlisten = 127.0.0.1:65536\n", NULL, 0,
-     ORIGIN ": [metrics] listen: '127.0.0.1:65536' " METRICS_PROBLEM, INVALID},
+     ORIGIN ": [metrics] listen (line 2): '127.0.0.1:65536' " METRICS_PROBLEM, INVALID},
     {"metrics-v6-bare", "[metrics]\nlisten = ::1:9848\n", NULL, 0,
-     ORIGIN ": [metrics] listen: '::1:9848' " METRICS_PROBLEM, INVALID},
+     ORIGIN ": [metrics] listen (line 2): '::1:9848' " METRICS_PROBLEM, INVALID},
     {"recorder",
      "[recorder]\nenabled = false\ndir = /srv/history\nmax-size = 200M\nmax-age = 12h\n"
      "segment-size = 64K\nsegment-age = 90\n",
@@ -776,19 +786,19 @@ static const ParseCase parse_cases[] = {
 #define DURATION_PROBLEM                                                                           \
         "is not a duration (a whole number with s, m, h or d: 7d, 12h; at most 3650d)"
     {"recorder-relative-dir", "[recorder]\ndir = history\n", NULL, 0,
-     ORIGIN ": [recorder] dir: 'history' is not an absolute path", INVALID},
+     ORIGIN ": [recorder] dir (line 2): 'history' is not an absolute path", INVALID},
     {"recorder-age-word", "[recorder]\nmax-age = a week\n", NULL, 0,
-     ORIGIN ": [recorder] max-age: 'a week' " DURATION_PROBLEM, INVALID},
+     ORIGIN ": [recorder] max-age (line 2): 'a week' " DURATION_PROBLEM, INVALID},
     {"recorder-age-unit", "[recorder]\nmax-age = 7w\n", NULL, 0,
-     ORIGIN ": [recorder] max-age: '7w' " DURATION_PROBLEM, INVALID},
+     ORIGIN ": [recorder] max-age (line 2): '7w' " DURATION_PROBLEM, INVALID},
     {"recorder-age-negative", "[recorder]\nsegment-age = -1h\n", NULL, 0,
-     ORIGIN ": [recorder] segment-age: '-1h' " DURATION_PROBLEM, INVALID},
+     ORIGIN ": [recorder] segment-age (line 2): '-1h' " DURATION_PROBLEM, INVALID},
     {"recorder-age-too-long", "[recorder]\nmax-age = 3651d\n", NULL, 0,
-     ORIGIN ": [recorder] max-age: '3651d' " DURATION_PROBLEM, INVALID},
+     ORIGIN ": [recorder] max-age (line 2): '3651d' " DURATION_PROBLEM, INVALID},
     {"recorder-unit-alone", "[recorder]\nmax-age = d\n", NULL, 0,
-     ORIGIN ": [recorder] max-age: 'd' " DURATION_PROBLEM, INVALID},
+     ORIGIN ": [recorder] max-age (line 2): 'd' " DURATION_PROBLEM, INVALID},
     {"recorder-segment-small", "[recorder]\nsegment-size = 4K\n", NULL, 0,
-     ORIGIN ": [recorder] segment-size: '4K' is out of range (64K to 1G)", INVALID},
+     ORIGIN ": [recorder] segment-size (line 2): '4K' is out of range (64K to 1G)", INVALID},
     {"memdev-strategy",
      "[policy]\nmemdev-strategy = balloon-only\n[guest:grow]\nmemdev-strategy = virtio-mem-only\n"
      "[guest:first]\nmemdev-strategy =  virtio-mem-first \n[guest:plain]\nmin = 1G\n",
@@ -798,18 +808,31 @@ static const ParseCase parse_cases[] = {
 #define STRATEGY_PROBLEM                                                                           \
         "is not a virtio-mem strategy (balloon-only, virtio-mem-first or virtio-mem-only)"
     {"memdev-strategy-unknown", "[policy]\nmemdev-strategy = virtio-mem\n", NULL, 0,
-     ORIGIN ": [policy] memdev-strategy: 'virtio-mem' " STRATEGY_PROBLEM, INVALID},
+     ORIGIN ": [policy] memdev-strategy (line 2): 'virtio-mem' " STRATEGY_PROBLEM, INVALID},
     {"memdev-strategy-case", "[policy]\nmemdev-strategy = Balloon-Only\n", NULL, 0,
-     ORIGIN ": [policy] memdev-strategy: 'Balloon-Only' " STRATEGY_PROBLEM, INVALID},
+     ORIGIN ": [policy] memdev-strategy (line 2): 'Balloon-Only' " STRATEGY_PROBLEM, INVALID},
     {"memdev-strategy-empty", "[policy]\nmemdev-strategy =\n", NULL, 0,
-     ORIGIN ": [policy] memdev-strategy: '' " STRATEGY_PROBLEM, INVALID},
+     ORIGIN ": [policy] memdev-strategy (line 2): '' " STRATEGY_PROBLEM, INVALID},
+    /* The line named is the one whose value GKeyFile kept. */
+    {"memdev-strategy-line",
+     "[daemon]\ntick-interval-ms = 1000\n\n# the default\n[policy]\nplenty = 20\n"
+     "memdev-strategy = hot\n",
+     NULL, 0, ORIGIN ": [policy] memdev-strategy (line 7): 'hot' " STRATEGY_PROBLEM, INVALID},
+    {"bad-last-value", "[budget]\nreserve = 1G\n reserve = lots\n", NULL, 0,
+     ORIGIN ": [budget] reserve (line 3): 'lots' is not a size (bytes, or a number with K, M, G, "
+            "T or P: 512M, 1.5G)",
+     INVALID},
+    {"bad-value-repeated-group",
+     "[guest:a]\nmemdev-strategy = balloon-only\n[daemon]\n[guest:a]\nmemdev-strategy = nope\n",
+     NULL, 0, ORIGIN ": [guest:a] memdev-strategy (line 5): 'nope' " STRATEGY_PROBLEM, INVALID},
     {"guest-memdev-strategy-unknown", "[guest:web1]\nmemdev-strategy = hotplug\n", NULL, 0,
-     ORIGIN ": [guest:web1] memdev-strategy: 'hotplug' " STRATEGY_PROBLEM, INVALID},
+     ORIGIN ": [guest:web1] memdev-strategy (line 2): 'hotplug' " STRATEGY_PROBLEM, INVALID},
     {"recorder-segment-large", "[recorder]\nsegment-size = 2G\n", NULL, 0,
-     ORIGIN ": [recorder] segment-size: '2G' is out of range (64K to 1G)", INVALID},
+     ORIGIN ": [recorder] segment-size (line 2): '2G' is out of range (64K to 1G)", INVALID},
     {"recorder-bad-size", "[recorder]\nmax-size = lots\n", NULL, 0,
-     ORIGIN ": [recorder] max-size: 'lots' is not a size (bytes, or a number with K, M, G, T or "
-            "P: 512M, 1.5G)",
+     ORIGIN
+     ": [recorder] max-size (line 2): 'lots' is not a size (bytes, or a number with K, M, G, T or "
+     "P: 512M, 1.5G)",
      INVALID},
     {"syntax", "[daemon]\nthis is not a key file\n", NULL, 0, NULL, SYNTAX},
     {"key-before-group", "tick-interval-ms = 5\n", NULL, 0, NULL, SYNTAX},
@@ -992,7 +1015,7 @@ test_load_file(Fixture *f, gconstpointer data)
         config = vt_daemon_config_load(path, &error);
         g_assert_null(config);
         g_assert_error(error, VT_DAEMON_CONFIG_ERROR, VT_DAEMON_CONFIG_ERROR_INVALID);
-        expected = g_strdup_printf("%s: [budget] reserve: 'lots' is not a size", path);
+        expected = g_strdup_printf("%s: [budget] reserve (line 2): 'lots' is not a size", path);
         g_assert_true(g_str_has_prefix(error->message, expected));
 }
 
