@@ -102,7 +102,8 @@ vt_cli_list(VtCli *cli, int argc, char **argv)
 
                 vt_cli_table_add_cell(table, vt_cli_json_get_string(guest, "name"));
                 vt_cli_table_take_cell(table, list_format_state(guest));
-                vt_cli_table_take_cell(table, vt_cli_json_format_size(guest, "actual"));
+                vt_cli_table_take_cell(table,
+                                       vt_cli_json_format_size(guest, vt_cli_guest_memory(guest)));
                 vt_cli_table_take_cell(table, vt_cli_json_format_size(guest, "target"));
                 /* What virtio-mem plugged; "-" without a device. */
                 vt_cli_table_take_cell(table, vt_cli_json_format_size(guest, "memdev.plugged"));

@@ -8,7 +8,7 @@
 static char *
 stats_format_balloon(json_object *guest)
 {
-        g_autofree char *actual = vt_cli_json_format_size(guest, "actual");
+        g_autofree char *actual = vt_cli_json_format_size(guest, vt_cli_guest_memory(guest));
         g_autofree char *target = vt_cli_json_format_size(guest, "target");
         g_autofree char *max = vt_cli_json_format_size(guest, "max");
         gboolean has_balloon = TRUE;

@@ -379,6 +379,23 @@ vt_cli_fail(const GError *error)
 }
 
 /**
+ * vt_cli_guest_memory:
+ * @guest: a guest of query-guests or query-guest
+ *
+ * What a guest holds, in the currency of its target and decisions: the
+ * daemon's `memory` (the balloon's `actual` plus what virtio-mem plugged
+ * when the device is driven), or `actual` from a daemon that does not send
+ * it.
+ *
+ * Returns: (transfer none): the member to read, "memory" or "actual"
+ */
+const char *
+vt_cli_guest_memory(json_object *guest)
+{
+        return vt_cli_json_get(guest, "memory") != NULL ? "memory" : "actual";
+}
+
+/**
  * vt_cli_or_dash:
  * @text: (nullable): a value for a table
  *

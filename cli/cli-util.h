@@ -103,5 +103,6 @@ gboolean vt_cli_json_get_bool(json_object *object, const char *path, gboolean *r
 char *vt_cli_json_format_size(json_object *object, const char *path);
 char *vt_cli_json_format_int(json_object *object, const char *path);
 char *vt_cli_json_format_duration(json_object *object, const char *path);
+const char *vt_cli_guest_memory(json_object *guest);
 
 G_END_DECLS

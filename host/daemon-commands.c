@@ -46,6 +46,18 @@ guest_ceiling(VtGuest *guest)
         return MAX(snapshot.max_bytes, vt_guest_get_max_bytes(guest));
 }
 
+/* What the guest holds in the policy's currency (its targets' and
+ * decisions'): the balloon's actual, plus what virtio-mem plugged when the
+ * device is driven (QEMU's actual does not count it). */
+static guint64
+guest_memory(VtGuest *guest)
+{
+        VtBalloonGuest snapshot;
+
+        vt_guest_snapshot(guest, g_get_monotonic_time(), &snapshot);
+        return snapshot.actual_bytes;
+}
+
 static json_object *
 policy_to_json(VtDaemonGuest *dg)
 {
@@ -200,6 +212,7 @@ guest_to_json(VtDaemonGuest *dg, gint64 now_us)
         json_object_object_add(o, "manual", json_object_new_boolean(dg->manual));
         json_object_object_add(o, "max", json_bytes(vt_guest_get_max_bytes(g)));
         json_object_object_add(o, "actual", json_bytes(vt_guest_get_actual_bytes(g)));
+        json_object_object_add(o, "memory", json_bytes(guest_memory(g)));
         json_object_object_add(
             o, "target",
             vt_guest_get_target_bytes(g) > 0 ? json_bytes(vt_guest_get_target_bytes(g)) : NULL);
@@ -293,9 +306,14 @@ host_to_json(VtDaemon *daemon)
 
         for (guint i = 0; i < guests->len; i++) {
                 VtDaemonGuest *dg = g_ptr_array_index(guests, i);
+                const VtGuestMemdev *m;
 
-                if (dg->state == VT_DAEMON_GUEST_RUNNING)
-                        actual += vt_guest_get_actual_bytes(dg->guest);
+                if (dg->state != VT_DAEMON_GUEST_RUNNING)
+                        continue;
+                /* What virtio-mem plugged is beside QEMU's balloon figure. */
+                m = vt_guest_get_memdev(dg->guest);
+                actual += vt_guest_get_actual_bytes(dg->guest) +
+                          (m != NULL && m->present ? m->plugged_bytes : 0);
         }
         json_object_object_add(o, "mem_total", json_bytes(hs->mem_total));
         json_object_object_add(o, "mem_available", json_bytes(hs->mem_available));

@@ -141,6 +141,8 @@ phase_shown(Fixture *fx)
         g_assert_cmpint(member_int(memdev, "plugged"), ==, 0);
         g_assert_cmpint(member_int(memdev, "requested"), ==, 0);
         g_assert_cmpstr(member_string(memdev, "strategy"), ==, "balloon-only");
+        /* Not driven (balloon-only): the currency is the balloon's. */
+        g_assert_cmpint(member_int(dev_guest, "memory"), ==, member_int(dev_guest, "actual"));
         g_assert_false(json_object_get_boolean(json_object_object_get(memdev, "unplug_stuck")));
         /* No device, no member. */
         g_assert_null(memdev_of(fx, RAW_GUEST, &raw_guest));
@@ -227,6 +229,23 @@ strategy_is(gpointer data)
         return memdev != NULL && g_strcmp0(member_string(memdev, "strategy"), w->strategy) == 0;
 }
 
+/* memory is actual plus plugged for the driven guest, actual for the other,
+ * each read in one reply. */
+static gboolean
+memory_adds_up(gpointer data)
+{
+        Fixture *fx = data;
+        g_autoptr(json_object) dev = NULL;
+        g_autoptr(json_object) raw = NULL;
+        json_object *memdev = memdev_of(fx, DEV_GUEST, &dev);
+
+        g_assert_null(memdev_of(fx, RAW_GUEST, &raw));
+        g_assert_cmpint(member_int(raw, "memory"), ==, member_int(raw, "actual"));
+        return memdev != NULL && member_int(memdev, "plugged") > 0 &&
+               member_int(dev, "memory") ==
+                   member_int(dev, "actual") + member_int(memdev, "plugged");
+}
+
 /* A reload gives the guest the strategy its group now names. */
 static void
 phase_reload(Fixture *fx)
@@ -244,6 +263,8 @@ phase_reload(Fixture *fx)
         g_assert_no_error(error);
         vt_test_daemon_kill(fx->daemon, SIGHUP);
         g_assert_true(vt_test_daemon_poll_until(strategy_is, &wait, PHASE_US));
+        /* Driven now: the guest holds its balloon's actual and what is plugged. */
+        g_assert_true(vt_test_daemon_poll_until(memory_adds_up, fx, PHASE_US));
         log = vt_test_daemon_read_log(fx->daemon);
         g_assert_nonnull(strstr(log, "guest '" DEV_GUEST "': memory strategy 'virtio-mem-only' "
                                      "from the reloaded configuration"));
