@@ -153,9 +153,12 @@ guest_on_started(GObject *source, GAsyncResult *result, gpointer user_data)
         vt_guest_set_has_balloon(guest, job->info.has_balloon);
         if (job->info.has_balloon) {
                 guest_apply_memory_stats(self, job);
-                /* No statistics yet: libvirt's view of the balloon. */
+                /* No statistics yet: libvirt's view of the balloon, which
+                 * may count the memory devices too (a domain without
+                 * <currentMemory>): QEMU's balloon never exceeds boot memory. */
                 if (vt_guest_get_actual_bytes(guest) == 0 && job->info.current_bytes != 0)
-                        vt_guest_update_balloon(guest, job->info.current_bytes,
+                        vt_guest_update_balloon(guest,
+                                                MIN(job->info.current_bytes, job->info.max_bytes),
                                                 g_get_monotonic_time());
         }
         if (job->period_error != NULL)
