@@ -11,6 +11,11 @@
  * MemTotal grows by 256 MiB. Asking for 0 unplugs it all again and
  * MemTotal comes back. The times from the request to the plugged size
  * reached are printed for docs/virtio-mem.md.
+ *
+ * Then the base class's mapping over the libvirt backend: a target above
+ * the boot memory is plugged (the move done, MemTotal grown), one below it
+ * unplugs everything first and the balloon (virDomainSetMemoryFlags)
+ * takes the rest.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +28,7 @@
 #include "host/libvirt/libvirt-domain.h"
 #include "host/libvirt/libvirt-error.h"
 #include "host/libvirt/libvirt-guest.h"
+#include "host/libvirt/libvirt-metadata.h"
 #include "tests/vt-test-guest.h"
 #include "tests/vt-test-libvirt.h"
 #include "tests/vt-test-util.h"
@@ -47,6 +53,9 @@ typedef struct {
         guint64 event_kib;      /* the last one's size */
         guint n_memdev_changed; /* the guest's "memdev-changed" */
         guint64 want;
+        guint n_done;  /* "move-done" */
+        guint n_stuck; /* "move-stuck" */
+        guint64 done_actual;
 } Fixture;
 
 static void
@@ -94,9 +103,15 @@ fixture_set_up(Fixture *f, gconstpointer data)
 {
         g_autofree char *reason = NULL;
         g_autoptr(GError) error = NULL;
+        /* Other tests' vmtided on the same libvirtd would manage this
+         * domain too (and did: a balloon inflated before the test began):
+         * it opts out, which vmtided respects and the test does not need. */
         VtTestGuestOptions options = {
             .memory_bytes = BOOT,
             .virtio_mem_bytes = VMEM_MAX,
+            .libvirt_metadata = "<vmtide:policy xmlns:vmtide='" VT_LIBVIRT_METADATA_URI "'>"
+                                "<vmtide:balloon opt-out='yes'/><vmtide:ksm opt-out='yes'/>"
+                                "</vmtide:policy>",
         };
 
         (void)data;
@@ -185,6 +200,26 @@ libvirt_memdev(Fixture *f, VtLibvirtMemdev *ret_memdev)
         memset(&info.memdev, 0, sizeof(info.memdev));
 }
 
+/* What the guest, libvirt and the backend say when a wait failed. */
+static void
+report_stuck(Fixture *f)
+{
+        g_auto(VtLibvirtMemdev) lv = {0};
+        g_autofree char *console = vt_test_guest_read_console(f->test_guest);
+        gsize len = strlen(console);
+        const char *tail = len > 3000 ? console + len - 3000 : console;
+
+        libvirt_memdev(f, &lv);
+        g_test_message(
+            "stuck: the backend's plugged %" G_GUINT64_FORMAT
+            " MiB; %u event(s), last %" G_GUINT64_FORMAT
+            " KiB; libvirt's requested %" G_GUINT64_FORMAT " MiB, current %" G_GUINT64_FORMAT
+            " MiB; the guest's MemTotal %" G_GUINT64_FORMAT " KiB",
+            vt_guest_get_memdev(f->guest)->plugged_bytes / MIB, f->n_events, f->event_kib,
+            lv.requested_bytes / MIB, lv.current_bytes / MIB, guest_mem_total(f) / 1024);
+        g_test_message("guest console (tail):\n%s", tail);
+}
+
 static gboolean
 set_memdev(Fixture *f, guint64 bytes, GError **error)
 {
@@ -225,11 +260,26 @@ resize(Fixture *f, guint64 bytes)
                        (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
         /* Read back after the update: libvirt's requested size. */
         g_assert_cmpuint(vt_guest_get_memdev(f->guest)->requested_bytes, ==, bytes);
-        g_assert_true(vt_test_run_until(plugged_is_want, f, GUARD_US));
+        if (!vt_test_run_until(plugged_is_want, f, GUARD_US))
+                report_stuck(f);
+        g_assert_true(plugged_is_want(f));
         seconds = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
         g_test_message("%" G_GUINT64_FORMAT " MiB plugged in %.2f s, %u event(s)", bytes / MIB,
                        seconds, f->n_events);
         return seconds;
+}
+
+/* Starts the guest object found by the backend. */
+static void
+start_guest(Fixture *f)
+{
+        g_autoptr(GError) error = NULL;
+        VtTestWaiter waiter = {0};
+
+        vt_guest_start_async(f->guest, vt_test_waiter_callback, &waiter);
+        g_assert_true(vt_guest_start_finish(f->guest, vt_test_waiter_wait(&waiter), &error));
+        g_assert_no_error(error);
+        vt_test_waiter_clear(&waiter);
 }
 
 static void
@@ -245,15 +295,7 @@ test_plug_unplug(Fixture *f, gconstpointer data)
         if (f->test_guest == NULL)
                 return;
         changed_id = g_signal_connect(f->guest, "memdev-changed", G_CALLBACK(on_memdev_changed), f);
-        {
-                VtTestWaiter waiter = {0};
-
-                vt_guest_start_async(f->guest, vt_test_waiter_callback, &waiter);
-                g_assert_true(
-                    vt_guest_start_finish(f->guest, vt_test_waiter_wait(&waiter), &error));
-                g_assert_no_error(error);
-                vt_test_waiter_clear(&waiter);
-        }
+        start_guest(f);
         /* Found at start, from the live XML; libvirt's <memory> counts it, the boot memory does
          * not. */
         memdev = vt_guest_get_memdev(f->guest);
@@ -298,11 +340,112 @@ test_plug_unplug(Fixture *f, gconstpointer data)
         g_signal_handler_disconnect(f->guest, changed_id);
 }
 
+static void
+on_move_done(VtGuest *guest, guint64 actual, gint64 elapsed_us, gpointer user_data)
+{
+        Fixture *f = user_data;
+
+        (void)guest;
+        f->n_done++;
+        f->done_actual = actual;
+        g_test_message("move done at %" G_GUINT64_FORMAT " MiB in %.2f s", actual / MIB,
+                       (double)elapsed_us / G_USEC_PER_SEC);
+}
+
+static void
+on_move_stuck(VtGuest *guest, guint64 actual, guint64 target, gpointer user_data)
+{
+        Fixture *f = user_data;
+
+        (void)guest;
+        f->n_stuck++;
+        g_test_message("move stuck at %" G_GUINT64_FORMAT " MiB (target %" G_GUINT64_FORMAT " MiB)",
+                       actual / MIB, target / MIB);
+}
+
+static gboolean
+move_ended(gpointer data)
+{
+        Fixture *f = data;
+
+        return f->n_done + f->n_stuck > 0;
+}
+
+/* Asks the guest for @bytes through the base class and waits for the move's end. */
+static void
+guest_move(Fixture *f, guint64 bytes)
+{
+        g_autoptr(GError) error = NULL;
+        VtTestWaiter waiter = {0};
+
+        f->n_done = 0;
+        f->n_stuck = 0;
+        vt_guest_set_target_async(f->guest, bytes, g_get_monotonic_time(), vt_test_waiter_callback,
+                                  &waiter);
+        g_assert_true(vt_guest_set_target_finish(f->guest, vt_test_waiter_wait(&waiter), &error));
+        g_assert_no_error(error);
+        vt_test_waiter_clear(&waiter);
+        g_assert_true(vt_test_run_until(move_ended, f, GUARD_US));
+        g_assert_cmpuint(f->n_stuck, ==, 0);
+}
+
+static gboolean
+plugged_is(gpointer data)
+{
+        Fixture *f = data;
+
+        return vt_guest_get_memdev(f->guest)->plugged_bytes == f->want;
+}
+
+static void
+test_target(Fixture *f, gconstpointer data)
+{
+        VtBalloonGuest snapshot;
+        guint64 boot_total, grown, shrunk;
+
+        (void)data;
+        if (f->test_guest == NULL)
+                return;
+        g_signal_connect(f->guest, "move-done", G_CALLBACK(on_move_done), f);
+        g_signal_connect(f->guest, "move-stuck", G_CALLBACK(on_move_stuck), f);
+        start_guest(f);
+        g_assert_true(vt_guest_get_memdev(f->guest)->present);
+        vt_guest_snapshot(f->guest, g_get_monotonic_time(), &snapshot);
+        g_assert_cmpuint(snapshot.max_bytes, ==, BOOT + VMEM_MAX);
+        boot_total = guest_mem_total(f);
+
+        /* Above the boot memory: plugged. */
+        guest_move(f, BOOT + PLUG);
+        f->want = PLUG;
+        if (!vt_test_run_until(plugged_is, f, GUARD_US))
+                report_stuck(f);
+        g_assert_true(plugged_is(f));
+        g_assert_cmpuint(vt_guest_get_memdev(f->guest)->requested_bytes, ==, PLUG);
+        grown = guest_mem_total(f);
+        g_test_message("MemTotal %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB",
+                       boot_total / 1024, grown / 1024);
+        g_assert_cmpuint(grown, ==, boot_total + PLUG);
+
+        /* Below it: all unplugged first, the balloon takes the rest. */
+        guest_move(f, BOOT - 64 * MIB);
+        f->want = 0;
+        if (!vt_test_run_until(plugged_is, f, GUARD_US))
+                report_stuck(f);
+        g_assert_true(plugged_is(f));
+        g_assert_cmpuint(vt_guest_get_memdev(f->guest)->requested_bytes, ==, 0);
+        shrunk = guest_mem_total(f);
+        g_test_message("MemTotal %" G_GUINT64_FORMAT " KiB with the balloon holding 64 MiB",
+                       shrunk / 1024);
+        g_assert_cmpuint(shrunk, <=, boot_total);
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add("/libvirt/memdev/plug-unplug", Fixture, NULL, fixture_set_up, test_plug_unplug,
+                   fixture_tear_down);
+        g_test_add("/libvirt/memdev/target", Fixture, NULL, fixture_set_up, test_target,
                    fixture_tear_down);
         return g_test_run();
 }
