@@ -32,7 +32,6 @@ typedef struct {
         guint64 requested;
         guint64 held;         /* what the balloon holds */
         guint64 unplug_floor; /* the guest cannot unplug below this */
-        gboolean counts;      /* balloon figures count what is plugged (libvirt's) */
         const char *memdevs;  /* query-memory-devices reply; NULL: the model's device */
         GPtrArray *log;       /* "command {args}" */
 } FakeQemu;
@@ -109,13 +108,10 @@ fake_answer(FakeQemu *q, const VtQmpMessage *command)
                                         ", \"plugged-memory\": %" G_GUINT64_FORMAT "}",
                                         BOOT, q->plugged);
         } else if (g_str_equal(name, "query-balloon")) {
-                reply = g_strdup_printf("{\"actual\": %" G_GUINT64_FORMAT "}",
-                                        BOOT + (q->counts ? q->plugged : 0) - q->held);
+                reply = g_strdup_printf("{\"actual\": %" G_GUINT64_FORMAT "}", BOOT - q->held);
         } else if (g_str_equal(name, "balloon")) {
                 /* QEMU 7.2 counts it from the boot memory alone. */
-                guint64 top = BOOT + (q->counts ? q->plugged : 0);
-
-                q->held = top - MIN(arg_size(command, "value"), top);
+                q->held = BOOT - MIN(arg_size(command, "value"), BOOT);
                 reply = g_strdup("{}");
         } else if (g_str_equal(name, "qom-list")) {
                 reply = g_strdup("[]");
@@ -427,34 +423,6 @@ test_unplug_stuck(Fixture *f, gconstpointer data)
         g_assert_cmpuint(count_request(&f->q, 0), ==, 2);
 }
 
-/* A backend whose balloon figures count plugged memory (libvirt's) is not counted twice. */
-static void
-test_balloon_counts(Fixture *f, gconstpointer data)
-{
-        VtGuestClass *klass = VT_GUEST_GET_CLASS(f->guest);
-        g_autofree char *balloon = NULL;
-        VtBalloonGuest snapshot;
-
-        f->q.counts = TRUE;
-        klass->balloon_counts_memdev = TRUE;
-        guest_start_ok(f);
-        guest_set_target_ok(f, BOOT + 256 * MIB, g_get_monotonic_time());
-        g_assert_cmpuint(count_request(&f->q, 256 * MIB), ==, 1);
-        g_assert_true(wait_move(f));
-        g_assert_cmpuint(f->done_actual, ==, BOOT + 256 * MIB);
-        vt_guest_snapshot(f->guest, g_get_monotonic_time(), &snapshot);
-        g_assert_cmpuint(snapshot.actual_bytes, ==, BOOT + 256 * MIB);
-
-        /* The balloon's value counted from boot plus what is plugged when asked. */
-        guest_set_target_ok(f, BOOT - 64 * MIB, g_get_monotonic_time());
-        balloon = g_strdup_printf("balloon {\"value\":%" G_GUINT64_FORMAT "}",
-                                  BOOT + 256 * MIB - 64 * MIB);
-        g_assert_cmpuint(fake_count(&f->q, balloon), ==, 1);
-        g_assert_true(wait_move(f));
-        g_assert_cmpuint(f->done_actual, ==, BOOT - 64 * MIB);
-        klass->balloon_counts_memdev = FALSE;
-}
-
 typedef struct {
         const char *memdevs;
         gboolean fails; /* the start fails with VT_QMP_ERROR_PROTOCOL */
@@ -583,7 +551,6 @@ main(int argc, char **argv)
         ADD("/host/guest/memdev/capped", test_capped, NULL);
         ADD("/host/guest/memdev/balloon-only", test_balloon_only, NULL);
         ADD("/host/guest/memdev/unplug-stuck", test_unplug_stuck, NULL);
-        ADD("/host/guest/memdev/balloon-counts", test_balloon_counts, NULL);
         ADD("/host/guest/memdev/bad-events", test_bad_events, NULL);
         ADD("/host/guest/memdev/device-gone", test_device_gone, NULL);
         for (guint i = 0; i < G_N_ELEMENTS(devices_cases); i++) {

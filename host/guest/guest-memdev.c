@@ -13,9 +13,7 @@
  * holds. QEMU's balloon does not count virtio-mem (its `actual` is the boot
  * memory and DIMMs minus the balloon; measured on QEMU 7.2: 256 MiB
  * plugged left `actual` at the boot size), so the base class adds what is
- * plugged: vt_guest_memdev_memory(); a backend whose balloon figures
- * already count it (libvirt) says so with
- * VtGuestClass.balloon_counts_memdev. The snapshot's maximum is the boot
+ * plugged: vt_guest_memdev_memory(). The snapshot's maximum is the boot
  * memory plus the device's maximum, and a target is mapped onto both
  * levers with vt_memdev_plan(), whose balloon value (counted from boot
  * plus plugged) goes to QEMU less what is plugged. The move then goes
@@ -34,17 +32,6 @@
 
 #define SZ(bytes) VT_SIZE_STR(bytes, VT_SIZE_STYLE_SHORT)
 
-/* What the backend's balloon figures leave out of the guest's memory. */
-static guint64
-memdev_uncounted(VtGuest *guest)
-{
-        VtGuestPrivate *priv = vt_guest_get_private(guest);
-
-        if (!priv->memdev.present || VT_GUEST_GET_CLASS(guest)->balloon_counts_memdev)
-                return 0;
-        return priv->memdev.plugged_bytes;
-}
-
 /* The mapping's input from what the guest holds now. */
 static void
 memdev_input(VtGuest *guest, VtMemdevInput *ret_input)
@@ -57,7 +44,7 @@ memdev_input(VtGuest *guest, VtMemdevInput *ret_input)
             .strategy = priv->memdev_strategy,
             .boot_bytes = priv->max_bytes,
             .has_balloon = priv->has_balloon,
-            .balloon_actual = priv->actual_bytes + memdev_uncounted(guest),
+            .balloon_actual = priv->actual_bytes + (m->present ? m->plugged_bytes : 0),
             .has_memdev = m->present,
             .block_size = m->block_size,
             .plugged_bytes = m->plugged_bytes,
@@ -171,12 +158,11 @@ guint64
 vt_guest_memdev_memory(VtGuest *guest)
 {
         VtGuestPrivate *priv = vt_guest_get_private(guest);
+        guint64 balloon = priv->has_balloon ? priv->actual_bytes : priv->max_bytes;
 
         if (!vt_guest_memdev_drives(guest))
                 return priv->actual_bytes;
-        if (!priv->has_balloon)
-                return priv->max_bytes + priv->memdev.plugged_bytes;
-        return priv->actual_bytes + memdev_uncounted(guest);
+        return balloon + priv->memdev.plugged_bytes;
 }
 
 /**
@@ -312,7 +298,6 @@ vt_guest_memdev_set_target(VtGuest *guest, GTask *task, guint64 bytes, gint64 no
         VtGuestPrivate *priv = vt_guest_get_private(guest);
         VtMemdevPlan *plan = g_new0(VtMemdevPlan, 1);
         VtMemdevInput input;
-        guint64 uncounted;
         guint64 value;
 
         memdev_input(guest, &input);
@@ -328,10 +313,8 @@ vt_guest_memdev_set_target(VtGuest *guest, GTask *task, guint64 bytes, gint64 no
                 return;
         }
         /* QEMU counts the value from its boot memory alone. */
-        value = plan->balloon_value;
-        uncounted = memdev_uncounted(guest);
-        if (uncounted > 0)
-                value = value > uncounted ? value - uncounted
-                                          : MIN(VT_MEMDEV_BALLOON_SLACK, input.boot_bytes);
+        value = plan->balloon_value > input.plugged_bytes
+                    ? plan->balloon_value - input.plugged_bytes
+                    : MIN(VT_MEMDEV_BALLOON_SLACK, input.boot_bytes);
         VT_GUEST_GET_CLASS(guest)->set_balloon_async(guest, value, memdev_on_balloon_set, task);
 }

@@ -146,12 +146,6 @@ G_DECLARE_DERIVABLE_TYPE(VtGuest, vt_guest, VT, GUEST, GObject)
  *     (QMP `MEMORY_DEVICE_SIZE_CHANGE`, libvirt's memory-device-size-change
  *     event, refresh), through vt_guest_update_memdev()
  * @set_memdev_finish: ...
- * @balloon_counts_memdev: the balloon's size the backend reports, and the
- *     one @set_balloon_async takes, count what virtio-mem plugged (boot
- *     memory + plugged − what the balloon holds). QEMU's own
- *     `query-balloon` and `balloon` count the boot memory alone (%FALSE:
- *     the base class adds what is plugged); libvirt folds the device's
- *     current size into its balloon figures (set %TRUE)
  *
  * What a backend implements. The base class keeps the state the policy
  * needs, tracks moves (confirmed, stuck) and reads the agent. A subclass
@@ -196,7 +190,6 @@ struct _VtGuestClass {
         void (*set_memdev_async)(VtGuest *guest, guint64 requested_bytes,
                                  GAsyncReadyCallback callback, gpointer user_data);
         gboolean (*set_memdev_finish)(VtGuest *guest, GAsyncResult *result, GError **error);
-        gboolean balloon_counts_memdev;
 };
 
 /* Public API (the daemon). */
