@@ -192,8 +192,9 @@ vt_daemon_apply_target(VtDaemon *daemon, VtDaemonGuest *dg, guint64 from, const 
  * vt_daemon_set_manual_async:
  * @daemon: the daemon
  * @dg: a guest
- * @bytes: the balloon size to hold it at (clamped to vt_balloon_floor() ..
- *     its maximum)
+ * @bytes: the size to hold it at, in the policy's currency (clamped to
+ *     vt_balloon_floor() of its boot memory .. its maximum: boot memory,
+ *     plus the virtio-mem device's maximum when that is driven)
  * @callback: called once the backend took the target, or refused it
  * @user_data: for @callback
  *
@@ -208,11 +209,19 @@ vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes,
                            GAsyncReadyCallback callback, gpointer user_data)
 {
         g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
-        guint64 max = vt_guest_get_max_bytes(dg->guest);
-        guint64 from = vt_guest_get_actual_bytes(dg->guest);
+        guint64 boot = vt_guest_get_max_bytes(dg->guest);
         gint64 now_us = g_get_monotonic_time();
         VtBalloonTarget t = {.action = VT_BALLOON_ACTION_NONE};
+        VtBalloonGuest snapshot;
+        guint64 max, from;
         TargetCtx *ctx;
+
+        /* The policy's currency: with virtio-mem driven, the ceiling is boot
+         * memory plus the device's maximum, and what it holds counts what
+         * is plugged. The floor stays the boot memory's. */
+        vt_guest_snapshot(dg->guest, now_us, &snapshot);
+        max = MAX(snapshot.max_bytes, boot);
+        from = snapshot.actual_bytes;
 
         g_task_set_source_tag(task, vt_daemon_set_manual_async);
         if (dg->state != VT_DAEMON_GUEST_RUNNING) {
@@ -225,7 +234,7 @@ vt_daemon_set_manual_async(VtDaemon *daemon, VtDaemonGuest *dg, guint64 bytes,
                                         "guest '%s' has no active balloon", dg->name);
                 return;
         }
-        bytes = CLAMP(bytes, vt_balloon_floor(max), max);
+        bytes = CLAMP(bytes, vt_balloon_floor(boot), max);
         g_task_set_task_data(task, g_memdup2(&bytes, sizeof(bytes)), g_free);
         ctx = g_new0(TargetCtx, 1);
         ctx->bytes = bytes;

@@ -11,7 +11,8 @@
  * query-guest's `memdev` object (and its absence), `vmtide list`'s
  * PLUGGED column ("-" without a device, columns aligned) and `vmtide
  * stats`' Virtio-mem line, the MEMDEV event when QEMU plugs memory asked
- * of it over QMP, and a reload (SIGHUP) that changes the guest's strategy.
+ * of it over QMP, a reload (SIGHUP) that changes the guest's strategy, and
+ * a set-target above the boot memory that vmtided plugs.
  */
 #include <signal.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #define BOOT      (256 * MIB)
 #define VMEM_MAX  (256 * MIB)
 #define PLUG      (128 * MIB)
+#define GROW      (192 * MIB)
 #define PHASE_US  (120 * G_USEC_PER_SEC)
 #define DEV_GUEST "vtmd0"
 #define RAW_GUEST "vtmd1"
@@ -271,6 +273,41 @@ phase_reload(Fixture *fx)
         g_assert_nonnull(strstr(log, "[guest:" DEV_GUEST "] policy"));
 }
 
+static gboolean
+plugged_is_grow(gpointer data)
+{
+        g_autoptr(json_object) guest = NULL;
+        json_object *memdev = memdev_of(data, DEV_GUEST, &guest);
+
+        return memdev != NULL && member_int(memdev, "plugged") == (gint64)GROW &&
+               member_int(memdev, "requested") == (gint64)GROW;
+}
+
+/* set-target above the boot memory is not clamped to it when the device is
+ * driven: vmtided plugs the difference. */
+static void
+phase_set_target(Fixture *fx)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(json_object) ret = NULL;
+        g_autoptr(json_object) guest = NULL;
+        json_object *args = json_object_new_object();
+        json_object *target = NULL;
+
+        vt_test_say("set-target %" G_GUINT64_FORMAT " MiB", (BOOT + GROW) / MIB);
+        json_object_object_add(args, "name", json_object_new_string(DEV_GUEST));
+        json_object_object_add(args, "bytes", json_object_new_int64((gint64)(BOOT + GROW)));
+        ret = vt_test_daemon_execute(fx->daemon, "set-target", args, &error);
+        g_assert_no_error(error);
+        g_assert_true(json_object_object_get_ex(ret, "target", &target));
+        g_assert_cmpint(json_object_get_int64(target), ==, (gint64)(BOOT + GROW));
+        g_assert_true(vt_test_daemon_poll_until(plugged_is_grow, fx, PHASE_US));
+        guest = vt_test_daemon_query_guest(fx->daemon, DEV_GUEST, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(member_int(guest, "memory"), ==,
+                        member_int(guest, "actual") + (gint64)GROW);
+}
+
 static void
 test_cli_memdev(void)
 {
@@ -304,6 +341,7 @@ test_cli_memdev(void)
         phase_shown(&fx);
         phase_plugged(&fx);
         phase_reload(&fx);
+        phase_set_target(&fx);
 
         g_clear_pointer(&fx.daemon, vt_test_daemon_free);
         for (guint i = 0; i < G_N_ELEMENTS(fx.guests); i++)

@@ -1223,7 +1223,7 @@ test_example_defaults(void)
 
         uncommented = uncomment_settings(text, &n);
         /* Every key of every group but [guest:NAME], once. */
-        g_assert_cmpuint(n, ==, 9 + 3 + 19 + 13 + 1 + 1 + 14 + 6);
+        g_assert_cmpuint(n, ==, 9 + 3 + 20 + 13 + 1 + 1 + 14 + 6);
         config = vt_daemon_config_parse(uncommented, (gsize)-1, "vmtided.conf", &error);
         g_assert_no_error(error);
         g_assert_null(vt_daemon_config_get_warnings(config)[0]);
