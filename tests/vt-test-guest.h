@@ -33,12 +33,14 @@ G_BEGIN_DECLS
  *        of a migration. Its RAM is then 8 KiB over @memory_bytes, so that
  *        QEMU 7.2 keeps a moving TCG guest's memory intact (see
  *        TCG_RAM_PAD_KIB in vt-test-guest.c); QMP's sizes show the 8 KiB
- * @virtio_mem_bytes: direct mode only: give the guest a virtio-mem device
- *        (`virtio-mem-pci,id=vm0`, 2 MiB blocks, requested size 0) of this
- *        maximum, a multiple of 2 MiB, beside its @memory_bytes of boot memory
- *        (`-m BOOT,maxmem=BOOT+THIS,slots=1`); the kernel onlines what is
- *        plugged as movable (`memhp_default_state=online_movable`) so that it
- *        can be unplugged again. 0: none
+ * @virtio_mem_bytes: give the guest a virtio-mem device of this maximum, a
+ *        multiple of 2 MiB, beside its @memory_bytes of boot memory, 2 MiB
+ *        blocks, requested size 0. Direct mode: `virtio-mem-pci,id=vm0` with
+ *        `-m BOOT,maxmem=BOOT+THIS,slots=1`; libvirt mode: a `<memory
+ *        model='virtio-mem'>` device (alias virtiomem0), `<maxMemory
+ *        slots='1'>` and a NUMA cell of the boot memory. The kernel onlines
+ *        what is plugged as movable (`memhp_default_state=online_movable`)
+ *        so that it can be unplugged again. 0: none
  */
 typedef struct {
         const char *name;
