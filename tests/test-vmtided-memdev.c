@@ -222,8 +222,11 @@ phase_shrink(Fixture *fx)
         g_assert_cmpint(qemu_memdev(fx, "size"), ==, plugged);
         g_assert_cmpint(qemu_memdev(fx, "requested-size"), ==, plugged);
         g_assert_cmpuint(total, ==, fx->boot_total + (guint64)plugged);
-        /* Unplugged first: above the boot memory the balloon holds nothing. */
+        /* Unplugged first: above the boot memory the balloon holds nothing;
+         * the guest's memory in the policy's currency is boot plus plugged. */
         g_assert_cmpint(vt_test_daemon_guest_int(fx->daemon, NAME, "actual"), ==, (gint64)BOOT);
+        g_assert_cmpint(vt_test_daemon_guest_int(fx->daemon, NAME, "memory"), ==,
+                        (gint64)BOOT + plugged);
         assert_no_oom(fx, g_get_monotonic_time());
 }
 
