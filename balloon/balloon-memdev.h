@@ -41,9 +41,11 @@ typedef enum {
  * @strategy: the guest's #VtMemdevStrategy
  * @boot_bytes: the guest's boot memory (QEMU's `-m` size)
  * @has_balloon: the guest has a balloon device
- * @balloon_actual: the balloon's logical size as QEMU reports it
- *     (`query-balloon` `actual`): boot memory plus what is plugged minus
- *     what the balloon holds
+ * @balloon_actual: the guest's memory as the balloon leaves it, in the
+ *     plan's currency: boot memory plus what is plugged minus what the
+ *     balloon holds. The caller builds it: QEMU 7.2's `query-balloon`
+ *     `actual` (and libvirt's balloon) counts the boot memory alone, so the
+ *     caller adds what is plugged
  * @has_memdev: the guest has a virtio-mem device; the four below are valid
  * @block_size: its `block-size`, bytes
  * @plugged_bytes: its `size`: what is plugged now
@@ -84,8 +86,9 @@ typedef struct {
  *     @set_requested is FALSE); a multiple of the block size
  * @set_balloon: the balloon is to move
  * @balloon_held: what the balloon should hold, bytes (taken from the guest)
- * @balloon_value: with @set_balloon: the value for QMP `balloon` now
- *     (QEMU counts it from boot memory plus what is plugged now)
+ * @balloon_value: with @set_balloon: the balloon's target in the same
+ *     currency (boot memory plus what is plugged now, less @balloon_held);
+ *     the caller gives QEMU's `balloon` this less what is plugged
  * @expected_bytes: the guest's memory once both levers settled
  * @unplug_stuck: an unplug made no progress past the timeout: not asked
  *     again until the retry time; the balloon covers for it

@@ -70,12 +70,13 @@ memdev_note_stuck(VtGuest *guest, gint64 now_us)
         if (priv->memdev_stuck_logged)
                 return;
         priv->memdev_stuck_logged = TRUE;
-        g_debug("guest '%s': virtio-mem '%s' unplug stuck at %s plugged (asked %s), no progress "
-                "for %.1f s: not asked again for %.0f s, the balloon covers for it",
-                priv->name, priv->memdev.id, SZ(priv->memdev.plugged_bytes),
-                SZ(priv->memdev.requested_bytes),
-                (double)(now_us - MAX(input.request_us, input.progress_us)) / G_USEC_PER_SEC,
-                (double)VT_MEMDEV_RETRY_US / G_USEC_PER_SEC);
+        g_message("guest '%s': virtio-mem '%s' unplug stuck at %s plugged (asked %s), "
+                  "no progress for %.1f s: not asked again for %.0f s, the balloon covers "
+                  "for it",
+                  priv->name, priv->memdev.id, SZ(priv->memdev.plugged_bytes),
+                  SZ(priv->memdev.requested_bytes),
+                  (double)(now_us - MAX(input.request_us, input.progress_us)) / G_USEC_PER_SEC,
+                  (double)VT_MEMDEV_RETRY_US / G_USEC_PER_SEC);
 }
 
 /**
