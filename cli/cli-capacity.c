@@ -25,8 +25,9 @@ capacity_guests(json_object *guests, guint *ret_n)
                 const char *state = vt_cli_json_get_string(g, "state");
 
                 c->name = vt_cli_or_dash(vt_cli_json_get_string(g, "name"));
-                c->max_bytes = vt_cli_json_get_size_or(g, "max", 0);
-                c->actual_bytes = vt_cli_json_get_size_or(g, "actual", 0);
+                /* In the policy's currency: virtio-mem counted when driven. */
+                c->max_bytes = vt_cli_guest_ceiling(g);
+                c->actual_bytes = vt_cli_json_get_size_or(g, vt_cli_guest_memory(g), 0);
                 c->min_bytes = vt_cli_json_get_size_or(g, "policy.min", 0);
                 c->max_config_bytes = vt_cli_json_get_size_or(g, "policy.max", 0);
                 c->want_bytes = vt_cli_json_get_size_or(g, "want", 0);

@@ -131,6 +131,28 @@ vt_cli_json_get_size_or(json_object *object, const char *path, guint64 fallback)
 }
 
 /**
+ * vt_cli_guest_ceiling:
+ * @guest: a guest of query-guests or query-guest
+ *
+ * The most a guest can hold, in the currency of vt_cli_guest_memory(): its
+ * boot memory (`max`), plus its virtio-mem device's maximum when vmtided
+ * drives the device (a strategy other than `balloon-only`).
+ *
+ * Returns: bytes; 0 when the daemon did not say
+ */
+guint64
+vt_cli_guest_ceiling(json_object *guest)
+{
+        guint64 max = vt_cli_json_get_size_or(guest, "max", 0);
+        json_object *memdev = vt_cli_json_get(guest, "memdev");
+
+        if (!json_object_is_type(memdev, json_type_object) ||
+            g_strcmp0(vt_cli_json_get_string(memdev, "strategy"), "balloon-only") == 0)
+                return max;
+        return max + vt_cli_json_get_size_or(memdev, "max", 0);
+}
+
+/**
  * vt_cli_json_get_int_or:
  * @object: (nullable): a JSON value
  * @path: as for vt_cli_json_get()

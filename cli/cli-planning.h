@@ -29,6 +29,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VtCliHistory, vt_cli_history_clear)
 json_object *vt_cli_planning_query(VtCli *cli, const char *command, int *ret_status);
 guint64 vt_cli_page_size(void);
 guint64 vt_cli_json_get_size_or(json_object *object, const char *path, guint64 fallback);
+guint64 vt_cli_guest_ceiling(json_object *guest);
 gint64 vt_cli_json_get_int_or(json_object *object, const char *path, gint64 fallback);
 json_object *vt_cli_json_new_size(guint64 bytes);
 

@@ -56,8 +56,9 @@ risk_guest(json_object *g, VtPlanningRiskGuest *r)
         vt_cli_json_get_bool(g, "stuck", &r->stuck);
         vt_cli_json_get_bool(g, "reachable", &reachable);
         r->reachable = reachable;
-        r->max_bytes = vt_cli_json_get_size_or(g, "max", 0);
-        r->actual_bytes = vt_cli_json_get_size_or(g, "actual", 0);
+        /* In the policy's currency: virtio-mem counted when driven. */
+        r->max_bytes = vt_cli_guest_ceiling(g);
+        r->actual_bytes = vt_cli_json_get_size_or(g, vt_cli_guest_memory(g), 0);
         r->min_bytes = vt_cli_json_get_size_or(g, "policy.min", 0);
         r->max_config_bytes = vt_cli_json_get_size_or(g, "policy.max", 0);
         r->has_stats = json_object_is_type(vt_cli_json_get(g, "stats"), json_type_object);

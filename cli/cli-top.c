@@ -91,7 +91,8 @@ top_guest_pressure(json_object *guest, double *ret_psi, double *ret_free)
         if (!vt_cli_json_get_int(guest, "agent.mem_available", &available) || !connected)
                 if (!vt_cli_json_get_int(guest, "stats.available", &available))
                         available = -1;
-        if (available >= 0 && vt_cli_json_get_int(guest, "actual", &actual) && actual > 0)
+        if (available >= 0 && vt_cli_json_get_int(guest, vt_cli_guest_memory(guest), &actual) &&
+            actual > 0)
                 *ret_free = (double)available / (double)actual;
 }
 
@@ -106,8 +107,8 @@ top_compare(gconstpointer a, gconstpointer b, gpointer user_data)
         gint64 ma = 0, mb = 0;
 
         if (state->sort == TOP_SORT_MEMORY) {
-                vt_cli_json_get_int(ga, "actual", &ma);
-                vt_cli_json_get_int(gb, "actual", &mb);
+                vt_cli_json_get_int(ga, vt_cli_guest_memory(ga), &ma);
+                vt_cli_json_get_int(gb, vt_cli_guest_memory(gb), &mb);
                 if (ma != mb)
                         return ma > mb ? -1 : 1;
         } else if (state->sort == TOP_SORT_PRESSURE) {
@@ -150,7 +151,7 @@ top_render_guests(TopState *state)
                 top_guest_pressure(g, &psi, &free_share);
                 vt_cli_table_take_cell(table, top_sanitize(vt_cli_json_get_string(g, "name")));
                 vt_cli_table_take_cell(table, top_sanitize(vt_cli_json_get_string(g, "state")));
-                vt_cli_table_take_cell(table, vt_cli_json_format_size(g, "actual"));
+                vt_cli_table_take_cell(table, vt_cli_json_format_size(g, vt_cli_guest_memory(g)));
                 vt_cli_table_take_cell(table, vt_cli_json_format_size(g, "max"));
                 vt_cli_table_take_cell(table, vt_cli_json_format_size(g, avail_path));
                 vt_cli_table_take_cell(table, psi >= 0 ? g_strdup_printf("%.2f%%", psi) : NULL);
