@@ -383,6 +383,8 @@ vt_guest_init(VtGuest *guest)
         priv->context = g_main_context_ref_thread_default();
 }
 
+static void guest_class_add_signals(VtGuestClass *klass);
+
 static void
 vt_guest_class_init(VtGuestClass *klass)
 {
@@ -411,7 +413,13 @@ vt_guest_class_init(VtGuestClass *klass)
         vt_guest_properties[PROP_HAS_BALLOON] =
             g_param_spec_boolean("has-balloon", NULL, NULL, FALSE, ro);
         g_object_class_install_properties(object_class, PROP_LAST, vt_guest_properties);
+        guest_class_add_signals(klass);
+}
 
+/* The signals of guest.h, documented there and here. */
+static void
+guest_class_add_signals(VtGuestClass *klass)
+{
         /**
          * VtGuest::balloon-changed:
          * @guest: the guest
