@@ -57,6 +57,9 @@ struct _VtGuestQmp {
 
 /* Reads member @name of @object as a non-negative integer. */
 gboolean vt_guest_qmp_json_get_size(json_object *object, const char *name, guint64 *ret_value);
+/* A GAsyncReadyCallback for a command whose reply only says it was taken:
+ * returns TRUE on @user_data's GTask, or QMP's error. */
+void vt_guest_qmp_on_taken(GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* qmp-direct-migrate.c: the migration methods, hooked into @klass. */
 void vt_guest_qmp_migrate_class_init(VtGuestClass *klass);

@@ -607,8 +607,17 @@ guest_qmp_poll_balloon_finish(VtGuest *guest, GAsyncResult *result, GError **err
         return g_task_propagate_boolean(G_TASK(result), error);
 }
 
-static void
-guest_on_balloon_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+/**
+ * vt_guest_qmp_on_taken:
+ * @source: the #VtQmpClient
+ * @result: the command's result
+ * @user_data: (transfer full): the #GTask to return on
+ *
+ * For commands whose reply only says QEMU took them (`balloon`, `qom-set`):
+ * returns TRUE on the task, or QMP's error.
+ */
+void
+vt_guest_qmp_on_taken(GObject *source, GAsyncResult *result, gpointer user_data)
 {
         g_autoptr(GTask) task = user_data;
         g_autoptr(GError) error = NULL;
@@ -632,7 +641,7 @@ guest_qmp_set_balloon_async(VtGuest *guest, guint64 bytes, GAsyncReadyCallback c
 
         g_task_set_source_tag(task, guest_qmp_set_balloon_async);
         json_object_object_add(args, "value", json_object_new_uint64(bytes));
-        vt_qmp_client_execute_async(self->client, "balloon", args, 0, guest_on_balloon_reply, task);
+        vt_qmp_client_execute_async(self->client, "balloon", args, 0, vt_guest_qmp_on_taken, task);
 }
 
 static gboolean

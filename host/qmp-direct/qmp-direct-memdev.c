@@ -262,21 +262,6 @@ vt_guest_qmp_memdev_stop(VtGuestQmp *self)
 }
 
 static void
-memdev_on_set(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-        g_autoptr(GTask) task = user_data;
-        g_autoptr(GError) error = NULL;
-        g_autoptr(json_object) reply =
-            vt_qmp_client_execute_finish(VT_QMP_CLIENT(source), result, &error);
-
-        if (reply == NULL) {
-                g_task_return_error(task, g_steal_pointer(&error));
-                return;
-        }
-        g_task_return_boolean(task, TRUE);
-}
-
-static void
 guest_qmp_set_memdev_async(VtGuest *guest, guint64 requested_bytes, GAsyncReadyCallback callback,
                            gpointer user_data)
 {
@@ -297,7 +282,7 @@ guest_qmp_set_memdev_async(VtGuest *guest, guint64 requested_bytes, GAsyncReadyC
         json_object_object_add(args, "path", json_object_new_string(path));
         json_object_object_add(args, "property", json_object_new_string("requested-size"));
         json_object_object_add(args, "value", json_object_new_uint64(requested_bytes));
-        vt_qmp_client_execute_async(self->client, "qom-set", args, 0, memdev_on_set,
+        vt_qmp_client_execute_async(self->client, "qom-set", args, 0, vt_guest_qmp_on_taken,
                                     g_steal_pointer(&task));
 }
 
