@@ -20,26 +20,38 @@
 
 #define CONFIRM_SLACK (4 * VT_BENCH_MIB)
 
-/* The daemon's configuration: the one of tests/test-vmtided.c, and a policy. */
+/* The daemon's configuration: the one of tests/test-vmtided.c, a budget and a policy. */
 static const char config_format[] = "[daemon]\n"
                                     "%s"
                                     "tick-interval-ms = 1000\n"
                                     "agent-interval-ms = 1000\n"
                                     "[budget]\n"
-                                    "total = 1200M\n"
+                                    "total = %" G_GUINT64_FORMAT "M\n"
                                     "reserve = 0\n"
                                     "[ksm]\n"
                                     "enabled = false\n"
                                     "[policy]\n"
                                     "algorithm = %s\n";
 
-/* Boots the guests: QEMU processes, or libvirt domains. */
+/* The running daemon's vmtided.conf. */
+static char *
+bench_config(VtBench *bench)
+{
+        return g_strdup_printf(config_format, bench->libvirt != NULL ? "backend = libvirt\n" : "",
+                               bench->budget_bytes / VT_BENCH_MIB, bench->algorithm);
+}
+
+/* Boots the guests of @specs: QEMU processes, or libvirt domains. */
 static VtBench *
-bench_new(const char *prefix, gboolean libvirt)
+bench_new(const char *prefix, gboolean libvirt, const VtBenchGuestSpec *specs, guint n_guests,
+          guint64 budget_bytes)
 {
         g_autoptr(GError) error = NULL;
         VtBench *bench = g_new0(VtBench, 1);
 
+        g_return_val_if_fail(n_guests > 0 && n_guests <= VT_BENCH_N_GUESTS, NULL);
+        bench->n_guests = n_guests;
+        bench->budget_bytes = budget_bytes;
         bench->dir = g_dir_make_tmp("vt-bench-XXXXXX", &error);
         if (bench->dir == NULL)
                 g_error("%s", error->message);
@@ -48,14 +60,15 @@ bench_new(const char *prefix, gboolean libvirt)
                 if (bench->libvirt == NULL)
                         g_error("%s", error->message);
         }
-        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
-                /* Domain names are the host's: made unique. */
+        for (guint i = 0; i < n_guests; i++) {
+                /* Domains are the host's: named uniquely. */
                 g_autofree char *name = libvirt
                                             ? g_strdup_printf("%s-%d-%u", prefix, (int)getpid(), i)
                                             : g_strdup_printf("%s%u", prefix, i);
                 const VtTestGuestOptions options = {
                     .name = name,
-                    .memory_bytes = VT_BENCH_GUEST_BYTES,
+                    .memory_bytes = specs[i].memory_bytes,
+                    .virtio_mem_bytes = specs[i].virtio_mem_bytes,
                     .libvirt_uri = libvirt ? vt_test_libvirt_get_uri(bench->libvirt) : NULL,
                 };
 
@@ -64,6 +77,17 @@ bench_new(const char *prefix, gboolean libvirt)
                         g_error("%s", error->message);
         }
         return bench;
+}
+
+/* Three guests of VT_BENCH_GUEST_BYTES under VT_BENCH_BUDGET. */
+static VtBench *
+bench_new_three(const char *prefix, gboolean libvirt)
+{
+        VtBenchGuestSpec specs[VT_BENCH_N_GUESTS];
+
+        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++)
+                specs[i] = (VtBenchGuestSpec){.memory_bytes = VT_BENCH_GUEST_BYTES};
+        return bench_new(prefix, libvirt, specs, VT_BENCH_N_GUESTS, VT_BENCH_BUDGET);
 }
 
 /**
@@ -79,7 +103,7 @@ bench_new(const char *prefix, gboolean libvirt)
 VtBench *
 vt_bench_new(const char *prefix)
 {
-        return bench_new(prefix, FALSE);
+        return bench_new_three(prefix, FALSE);
 }
 
 /**
@@ -94,7 +118,26 @@ vt_bench_new(const char *prefix)
 VtBench *
 vt_bench_new_libvirt(const char *prefix)
 {
-        return bench_new(prefix, TRUE);
+        return bench_new_three(prefix, TRUE);
+}
+
+/**
+ * vt_bench_new_guests:
+ * @prefix: the guests' names are @prefix0, @prefix1, ...
+ * @specs: (array length=n_guests): each guest's memory and virtio-mem device
+ * @n_guests: how many, 1 to %VT_BENCH_N_GUESTS
+ * @budget_bytes: the daemon's `[budget] total`, a multiple of 1 MiB
+ *
+ * As vt_bench_new(), with guests of the given sizes (QMP-direct only: the
+ * launcher gives a virtio-mem device to direct-mode guests alone).
+ *
+ * Returns: (transfer full): the bench, without a daemon yet
+ */
+VtBench *
+vt_bench_new_guests(const char *prefix, const VtBenchGuestSpec *specs, guint n_guests,
+                    guint64 budget_bytes)
+{
+        return bench_new(prefix, FALSE, specs, n_guests, budget_bytes);
 }
 
 /**
@@ -111,7 +154,7 @@ vt_bench_free(VtBench *bench)
         if (bench == NULL)
                 return;
         vt_bench_daemon_stop(bench);
-        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++)
+        for (guint i = 0; i < bench->n_guests; i++)
                 g_clear_pointer(&bench->guests[i], vt_test_guest_free);
         g_clear_pointer(&bench->libvirt, vt_test_libvirt_free);
         if (bench->dir != NULL && g_getenv("VT_BENCH_KEEP") != NULL)
@@ -119,13 +162,15 @@ vt_bench_free(VtBench *bench)
         else if (bench->dir != NULL)
                 vt_test_remove_tree(bench->dir);
         g_free(bench->dir);
+        g_free(bench->daemon_dir);
+        g_free(bench->algorithm);
         g_free(bench);
 }
 
 const char *
 vt_bench_guest_name(VtBench *bench, guint i)
 {
-        g_return_val_if_fail(i < VT_BENCH_N_GUESTS, NULL);
+        g_return_val_if_fail(i < bench->n_guests, NULL);
         return vt_test_guest_get_name(bench->guests[i]);
 }
 
@@ -154,22 +199,24 @@ void
 vt_bench_daemon_start(VtBench *bench, const char *algorithm)
 {
         g_autoptr(GError) error = NULL;
-        g_autofree char *dir =
-            g_strdup_printf("%s/%u-%s", bench->dir, bench->n_daemons++, algorithm);
-        g_autofree char *config = g_strdup_printf(
-            config_format, bench->libvirt != NULL ? "backend = libvirt\n" : "", algorithm);
+        g_autofree char *config = NULL;
 
         g_return_if_fail(bench->daemon == NULL);
-        if (g_mkdir_with_parents(dir, 0755) < 0)
-                g_error("%s: %s", dir, g_strerror(errno));
-        bench->daemon = vt_test_daemon_start(dir, config, &error);
+        g_free(bench->daemon_dir);
+        g_free(bench->algorithm);
+        bench->daemon_dir = g_strdup_printf("%s/%u-%s", bench->dir, bench->n_daemons++, algorithm);
+        bench->algorithm = g_strdup(algorithm);
+        config = bench_config(bench);
+        if (g_mkdir_with_parents(bench->daemon_dir, 0755) < 0)
+                g_error("%s: %s", bench->daemon_dir, g_strerror(errno));
+        bench->daemon = vt_test_daemon_start(bench->daemon_dir, config, &error);
         if (bench->daemon == NULL)
                 g_error("%s", error->message);
         /* Domains are found through libvirt; QEMU guests by their sockets. */
-        for (guint i = 0; i < VT_BENCH_N_GUESTS && bench->libvirt == NULL; i++)
+        for (guint i = 0; i < bench->n_guests && bench->libvirt == NULL; i++)
                 if (!vt_test_daemon_add_guest(bench->daemon, bench->guests[i], &error))
                         g_error("%s", error->message);
-        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+        for (guint i = 0; i < bench->n_guests; i++) {
                 guint from = 0;
 
                 if (vt_test_daemon_wait_event(bench->daemon, &from, "GUEST_ADDED",
@@ -180,6 +227,58 @@ vt_bench_daemon_start(VtBench *bench, const char *algorithm)
                                 vt_bench_guest_name(bench, i));
                 }
         }
+}
+
+typedef struct {
+        VtBench *bench;
+        gint64 budget;
+} BudgetWait;
+
+static gboolean
+budget_applied(gpointer data)
+{
+        BudgetWait *w = data;
+        json_object *status = vt_test_daemon_execute(w->bench->daemon, "query-status", NULL, NULL);
+        gboolean applied = vt_bench_json_int(status, "host.budget") == w->budget;
+
+        json_object_put(status);
+        return applied;
+}
+
+/**
+ * vt_bench_daemon_set_budget:
+ * @bench: the bench, its daemon running
+ * @budget_bytes: the new `[budget] total`, a multiple of 1 MiB
+ * @guard_us: how long to wait at most
+ *
+ * Rewrites the daemon's vmtided.conf with @budget_bytes, sends it SIGHUP
+ * (the budget applies live) and waits until query-status shows it: the
+ * host's room changing under the guests.
+ *
+ * Returns: %TRUE if the daemon took it before the guard
+ */
+gboolean
+vt_bench_daemon_set_budget(VtBench *bench, guint64 budget_bytes, gint64 guard_us)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *base = NULL;
+        g_autofree char *config = NULL;
+        BudgetWait w = {bench, (gint64)budget_bytes};
+
+        g_return_val_if_fail(bench->daemon != NULL, FALSE);
+        bench->budget_bytes = budget_bytes;
+        path = g_build_filename(bench->daemon_dir, "vmtided.conf", NULL);
+        /* As the harness wrote it: the history in the daemon's dir. */
+        base = bench_config(bench);
+        config = g_strdup_printf("%s\n[recorder]\ndir = %s\n", base,
+                                 vt_test_daemon_get_history_dir(bench->daemon));
+        if (!g_file_set_contents(path, config, -1, &error)) {
+                fprintf(stderr, "%s\n", error->message);
+                return FALSE;
+        }
+        vt_test_daemon_kill(bench->daemon, SIGHUP);
+        return vt_bench_poll(budget_applied, &w, guard_us);
 }
 
 /**
@@ -225,6 +324,35 @@ vt_bench_json_int(json_object *object, const char *path)
                    : -1;
 }
 
+/**
+ * vt_bench_guest_rss:
+ * @bench: the bench
+ * @i: the guest (direct mode: its QEMU process is ours)
+ *
+ * Returns: its QEMU process's resident memory (`VmRSS` in
+ *     /proc/PID/status), bytes, or -1 if it cannot be read
+ */
+gint64
+vt_bench_guest_rss(VtBench *bench, guint i)
+{
+        g_autofree char *path = NULL;
+        g_autofree char *text = NULL;
+        const char *line;
+        GPid pid;
+
+        g_return_val_if_fail(i < bench->n_guests, -1);
+        pid = vt_test_guest_get_pid(bench->guests[i]);
+        if (pid <= 0)
+                return -1;
+        path = g_strdup_printf("/proc/%d/status", (int)pid);
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return -1;
+        line = strstr(text, "\nVmRSS:");
+        if (line == NULL)
+                return -1;
+        return (gint64)g_ascii_strtoull(line + strlen("\nVmRSS:"), NULL, 10) * 1024;
+}
+
 /* An integer at @path in query-guest for guest @i, or -1. */
 gint64
 vt_bench_guest_int(VtBench *bench, guint i, const char *path)
@@ -235,6 +363,23 @@ vt_bench_guest_int(VtBench *bench, guint i, const char *path)
 
         json_object_put(guest);
         return ret;
+}
+
+/**
+ * vt_bench_guest_memory:
+ * @bench: the bench
+ * @i: the guest
+ *
+ * Returns: what guest @i holds in the policy's currency (query-guest
+ *     `memory`: the balloon's actual plus what virtio-mem plugged, when
+ *     driven; `actual` from a daemon without it), bytes, or -1
+ */
+gint64
+vt_bench_guest_memory(VtBench *bench, guint i)
+{
+        gint64 memory = vt_bench_guest_int(bench, i, "memory");
+
+        return memory >= 0 ? memory : vt_bench_guest_int(bench, i, "actual");
 }
 
 /**
@@ -324,12 +469,14 @@ settled(gpointer data)
         json_object_put(status);
         if (!plenty)
                 return FALSE;
-        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+        for (guint i = 0; i < bench->n_guests; i++) {
                 json_object *guest =
                     vt_test_daemon_query_guest(bench->daemon, vt_bench_guest_name(bench, i), NULL);
-                gint64 actual = vt_bench_json_int(guest, "actual");
+                gint64 actual = vt_bench_json_int(guest, "memory");
                 gint64 target = vt_bench_json_int(guest, "target");
 
+                if (actual < 0)
+                        actual = vt_bench_json_int(guest, "actual");
                 json_object_put(guest);
                 if (actual < 0 || (target > 0 && ABS(target - actual) > (gint64)CONFIRM_SLACK))
                         return FALSE;
@@ -411,7 +558,7 @@ reports_fresh(gpointer data)
         FreshWait *w = data;
         gint64 elapsed_ms = (g_get_monotonic_time() - w->since_us) / 1000;
 
-        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+        for (guint i = 0; i < w->bench->n_guests; i++) {
                 json_object *guest = vt_test_daemon_query_guest(
                     w->bench->daemon, vt_bench_guest_name(w->bench, i), NULL);
                 gint64 agent_ms = vt_bench_json_int(guest, "agent.age_ms");
@@ -454,7 +601,7 @@ quiet(gpointer data)
 {
         QuietWait *w = data;
 
-        for (guint i = 0; i < VT_BENCH_N_GUESTS; i++) {
+        for (guint i = 0; i < w->bench->n_guests; i++) {
                 gint64 ago_ms = vt_bench_guest_int(w->bench, i, "last_change_ms_ago");
 
                 /* null: never moved */
