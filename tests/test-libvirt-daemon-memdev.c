@@ -152,7 +152,7 @@ wait_books_agree(Fixture *fx)
         return daemon_memdev(fx, "plugged");
 }
 
-/* The next DECISION for the guest whose action is @action (a reason may come first). */
+/* The guest's next DECISION to @action (give, reclaim), from event @from on; its reason said. */
 static const VtTestDaemonEvent *
 await_decision(Fixture *fx, guint *from, const char *action)
 {
@@ -166,6 +166,7 @@ await_decision(Fixture *fx, guint *from, const char *action)
         return event;
 }
 
+/* An integer member of an event's data (sizes in bytes, times in ms). */
 static gint64
 event_int(const VtTestDaemonEvent *event, const char *member)
 {
