@@ -77,6 +77,23 @@ align_up(guint64 bytes, guint64 block)
         return down == bytes ? bytes : down + block;
 }
 
+/*
+ * What to request for @raw bytes beyond the boot memory, in whole blocks,
+ * rounded toward what is requested now: down on a give (rounding up would
+ * put the host past the line the policy's give stopped at, and the next
+ * tick would take it back), unless that gives nothing, then one block up;
+ * up on a reclaim (never below what the policy left the guest).
+ */
+static guint64
+plug_size(guint64 raw, guint64 current, guint64 block)
+{
+        guint64 down = raw & ~(block - 1);
+
+        if (raw > current && down > current)
+                return down;
+        return align_up(raw, block);
+}
+
 /**
  * vt_memdev_unplug_is_stuck() - Whether an unplug made no progress past the timeout.
  * @input: the guest's levers
@@ -134,7 +151,8 @@ plan_requested(const VtMemdevInput *input, const Levers *lv, guint64 target, gin
                VtMemdevPlan *plan)
 {
         gint64 retry = input->retry_us > 0 ? input->retry_us : VT_MEMDEV_RETRY_US;
-        guint64 want = MIN(align_up(sat_sub(target, input->boot_bytes), lv->block), lv->max);
+        guint64 want =
+            MIN(plug_size(sat_sub(target, input->boot_bytes), lv->requested, lv->block), lv->max);
 
         plan->requested_bytes = want;
         if (plan->unplug_stuck && want <= lv->requested && now_us - input->request_us < retry) {
