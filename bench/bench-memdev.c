@@ -25,7 +25,7 @@
  * starting point.
  *
  * Runs alternate between the two guests; in each, the guest allocates
- * (vt-workload `alloc`) in 32 MiB steps up to 608 MiB while the other
+ * (vt-workload `alloc`) in 32 MiB steps, 19 by default (608 MiB), while the other
  * idles, on a thread of its own so that the daemon's events are timed as
  * they arrive on the main loop. Per run:
  *
@@ -51,7 +51,8 @@
  * Between runs every guest is put back at its starting size by hand (and
  * QEMU unplugged), handed back to the policy, and the daemon settles.
  *
- * Usage: bench-memdev [RUNS]   (runs per configuration, default 3)
+ * Usage: bench-memdev [RUNS [STEPS]]   (runs per configuration, default 3;
+ *        32 MiB allocations per run, default 19, at most 23)
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -64,11 +65,15 @@
 #define N_CONFIGS      2
 #define IDLE_BUDGET    (680 * MIB)
 #define RUN_BUDGET     (1150 * MIB)
-#define ALLOC_STEPS    19
+#define DEFAULT_STEPS  19
+#define MAX_STEPS      23
 #define STEP_US        (60 * G_USEC_PER_SEC)
 #define QUIET_US       (5 * G_USEC_PER_SEC)
 #define DONE_GUARD_US  (30 * G_USEC_PER_SEC)
 #define PLUG_SAMPLE_MS 50
+
+/* 32 MiB allocations a run asks for (the second argument). */
+static guint alloc_steps = DEFAULT_STEPS;
 
 static const char *const config_names[N_CONFIGS] = {"balloon", "virtio-mem"};
 
@@ -95,7 +100,7 @@ typedef struct {
         gint64 slowest_ms;     /* the slowest step */
         gint64 peak;           /* its size at the peak (the daemon's actual) */
         gint64 plugged;        /* virtio-mem plugged at the peak, QEMU's */
-        gint64 mem_total;      /* MemTotal at the peak, the agent's */
+        gint64 mem_total;      /* MemTotal at the peak (vt-workload's) */
         gint64 rss_start;      /* QEMU's VmRSS when the run began */
         gint64 rss_peak;       /* QEMU's VmRSS at the peak */
         gint64 rss_after;      /* after the free and the daemon settled */
@@ -110,11 +115,29 @@ typedef struct {
 typedef struct {
         VtTestGuest *guest;
         gint64 start_us;
-        gint64 end_us[ALLOC_STEPS];
+        guint n_steps;
+        gint64 end_us[MAX_STEPS];
+        gint64 mem_total;
         guint n_done;
         char *failure;
         gint finished;
 } Alloc;
+
+/* MemTotal with the memory just allocated; after an OOM kill, the one the
+ * restarted workload announced (the memory is still there). */
+static gint64
+alloc_mem_total(Alloc *a)
+{
+        g_autofree char *reply = NULL;
+        guint64 total;
+
+        if (a->failure != NULL)
+                return (gint64)vt_test_guest_get_mem_total(a->guest);
+        reply = vt_test_guest_workload(a->guest, "meminfo", STEP_US, NULL);
+        if (reply == NULL || sscanf(reply, "ok %" G_GUINT64_FORMAT, &total) != 1)
+                return -1;
+        return (gint64)total;
+}
 
 static gpointer
 alloc_thread(gpointer data)
@@ -123,7 +146,7 @@ alloc_thread(gpointer data)
         g_autofree char *command = g_strdup_printf("alloc %" G_GUINT64_FORMAT, VT_BENCH_ALLOC_STEP);
 
         a->start_us = g_get_monotonic_time();
-        while (a->n_done < ALLOC_STEPS) {
+        while (a->n_done < a->n_steps) {
                 g_autoptr(GError) error = NULL;
                 g_autofree char *reply = vt_test_guest_workload(a->guest, command, STEP_US, &error);
 
@@ -133,6 +156,7 @@ alloc_thread(gpointer data)
                 }
                 a->end_us[a->n_done++] = g_get_monotonic_time();
         }
+        a->mem_total = alloc_mem_total(a);
         g_atomic_int_set(&a->finished, 1);
         g_main_context_wakeup(NULL);
         return NULL;
@@ -166,6 +190,7 @@ typedef struct {
         VtBench *bench;
         guint i;
         gint64 plugged;
+        gint64 max_plugged;
         gint64 moved_us; /* when it last changed; -1: never */
 } PlugSampler;
 
@@ -177,6 +202,7 @@ on_plug_sample(gpointer data)
 
         if (plugged >= 0 && plugged != p->plugged) {
                 p->plugged = plugged;
+                p->max_plugged = MAX(p->max_plugged, plugged);
                 p->moved_us = g_get_monotonic_time();
         }
         return G_SOURCE_CONTINUE;
@@ -244,12 +270,12 @@ plug_settled(gpointer data)
         return g_get_monotonic_time() - p->moved_us > G_USEC_PER_SEC;
 }
 
-/* Guest @i allocates up to ALLOC_STEPS x 32 MiB; fills r's reaction. */
+/* Guest @i allocates up to alloc_steps x 32 MiB; fills r's reaction. */
 static void
 run_alloc(VtBench *bench, guint i, Run *r)
 {
-        Alloc a = {.guest = bench->guests[i]};
-        PlugSampler p = {bench, i, qemu_plugged(bench, i), -1};
+        Alloc a = {.guest = bench->guests[i], .n_steps = alloc_steps};
+        PlugSampler p = {bench, i, qemu_plugged(bench, i), -1, -1};
         guint from = vt_test_daemon_get_n_events(bench->daemon);
         g_autoptr(GSource) sampler = g_timeout_source_new(PLUG_SAMPLE_MS);
         GThread *thread;
@@ -259,7 +285,7 @@ run_alloc(VtBench *bench, guint i, Run *r)
                 g_source_attach(sampler, NULL);
         }
         thread = g_thread_new("alloc", alloc_thread, &a);
-        vt_test_run_until(alloc_finished, &a, (ALLOC_STEPS + 1) * STEP_US);
+        vt_test_run_until(alloc_finished, &a, (alloc_steps + 1) * STEP_US);
         g_thread_join(thread);
         /* A plug still going on when the last step was answered. */
         if (specs[i].virtio_mem_bytes > 0)
@@ -275,10 +301,12 @@ run_alloc(VtBench *bench, guint i, Run *r)
                 r->slowest_ms = (a.end_us[0] - a.start_us) / 1000;
                 for (guint s = 1; s < a.n_done; s++)
                         r->slowest_ms = MAX(r->slowest_ms, (a.end_us[s] - a.end_us[s - 1]) / 1000);
-                if (a.n_done == ALLOC_STEPS)
+                if (a.n_done == alloc_steps)
                         r->full_ms = r->alloc_ms;
         }
         find_gives(bench, i, from, r, &a, &p);
+        r->mem_total = a.mem_total;
+        r->plugged = specs[i].virtio_mem_bytes > 0 ? p.max_plugged : -1;
 }
 
 /* When the daemon last confirmed a move of guest @i from event @from on. */
@@ -395,11 +423,7 @@ run_once(VtBench *bench, guint config, const gint64 *sizes, Run *r)
         r->start = vt_bench_guest_memory(bench, config);
         r->rss_start = vt_bench_guest_rss(bench, config);
         run_alloc(bench, config, r);
-        if (!vt_bench_wait_reports(bench, VT_BENCH_GUARD_US))
-                printf("    no fresh reports at the peak\n");
         r->peak = vt_bench_guest_memory(bench, config);
-        r->mem_total = vt_bench_guest_int(bench, config, "agent.mem_total");
-        r->plugged = specs[config].virtio_mem_bytes > 0 ? qemu_plugged(bench, config) : -1;
         r->rss_peak = vt_bench_guest_rss(bench, config);
         run_free(bench, config, r);
         oom_after = oom_kill_count(bench, config);
@@ -481,13 +505,13 @@ print_summary(const Run *runs, guint n_runs)
 
         for (guint i = 0; i < n_runs; i++) {
                 total[runs[i].config]++;
-                ok[runs[i].config] += !runs[i].failed && runs[i].n_steps == ALLOC_STEPS;
+                ok[runs[i].config] += !runs[i].failed && runs[i].n_steps == alloc_steps;
                 ooms[runs[i].config] += MAX(runs[i].oom_kills, 0);
         }
         printf("\n| median | balloon (768 MiB boot) | virtio-mem (256 MiB boot + 512 MiB) |\n"
                "|---|---|---|\n");
-        printf("| allocations of 608 MiB that succeeded | %u of %u | %u of %u |\n", ok[0], total[0],
-               ok[1], total[1]);
+        printf("| allocations of %u MiB that succeeded | %u of %u | %u of %u |\n", alloc_steps * 32,
+               ok[0], total[0], ok[1], total[1]);
         printf("| OOM kills | %" G_GINT64_FORMAT " | %" G_GINT64_FORMAT " |\n", ooms[0], ooms[1]);
         print_row("size at the start", runs, n_runs, offsetof(Run, start), TRUE);
         print_row("QEMU RSS at the start", runs, n_runs, offsetof(Run, rss_start), TRUE);
@@ -498,12 +522,11 @@ print_summary(const Run *runs, guint n_runs)
                   FALSE);
         print_row("push → the waiting allocation done", runs, n_runs, offsetof(Run, usable_ms),
                   FALSE);
-        print_row("time to allocate 608 MiB (runs that did)", runs, n_runs, offsetof(Run, full_ms),
+        print_row("time to allocate it all (runs that did)", runs, n_runs, offsetof(Run, full_ms),
                   FALSE);
         print_row("slowest 32 MiB step", runs, n_runs, offsetof(Run, slowest_ms), FALSE);
         print_row("size at the peak", runs, n_runs, offsetof(Run, peak), TRUE);
-        print_row("guest MemTotal at the peak (agent)", runs, n_runs, offsetof(Run, mem_total),
-                  TRUE);
+        print_row("guest MemTotal at the peak", runs, n_runs, offsetof(Run, mem_total), TRUE);
         print_row("QEMU RSS at the peak", runs, n_runs, offsetof(Run, rss_peak), TRUE);
         print_row("size once settled after the free", runs, n_runs, offsetof(Run, after), TRUE);
         print_row("QEMU RSS once settled after the free", runs, n_runs, offsetof(Run, rss_after),
@@ -544,6 +567,9 @@ main(int argc, char **argv)
         gint64 sizes[N_CONFIGS];
         guint n_runs = n_per_config * N_CONFIGS;
 
+        if (argc > 2)
+                alloc_steps = CLAMP((guint)atoi(argv[2]), 1, MAX_STEPS);
+
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (n_per_config == 0 || !vt_test_guest_available(&reason)) {
                 fprintf(stderr, "bench-memdev: %s\n",
@@ -556,7 +582,7 @@ main(int argc, char **argv)
                "budget %" G_GUINT64_FORMAT " MiB idle, %" G_GUINT64_FORMAT " MiB in a run; "
                "%u x 32 MiB per run\n",
                vt_bench_guest_name(bench, 0), vt_bench_guest_name(bench, 1), IDLE_BUDGET / MIB,
-               RUN_BUDGET / MIB, ALLOC_STEPS);
+               RUN_BUDGET / MIB, alloc_steps);
         vt_bench_daemon_start(bench, "vmtide");
         settle_idle(bench, sizes);
 
