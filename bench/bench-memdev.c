@@ -98,15 +98,15 @@ typedef struct {
         gint64 alloc_ms;       /* first step sent -> last answered */
         gint64 full_ms;        /* alloc_ms, when every step succeeded */
         gint64 slowest_ms;     /* the slowest step */
-        gint64 peak;           /* its size at the peak (the daemon's actual) */
-        gint64 plugged;        /* virtio-mem plugged at the peak, QEMU's */
+        gint64 peak;           /* its size at the peak (the daemon's memory) */
+        gint64 plugged;        /* the most QEMU plugged while it allocated */
         gint64 mem_total;      /* MemTotal at the peak (vt-workload's) */
         gint64 rss_start;      /* QEMU's VmRSS when the run began */
         gint64 rss_peak;       /* QEMU's VmRSS at the peak */
-        gint64 rss_after;      /* after the free and the daemon settled */
+        gint64 rss_after;      /* once settled under the idle budget */
         gint64 reclaimed;      /* rss_peak - rss_after */
-        gint64 after;          /* its size once settled after the free */
-        gint64 reclaim_ms;     /* the free -> the last move confirmed */
+        gint64 after;          /* its size then */
+        gint64 reclaim_ms;     /* idle budget set -> last move confirmed */
         gint64 oom_kills;      /* the guest's agent counted them */
         gint64 reclaimed_size; /* peak - after */
 } Run;
