@@ -44,9 +44,9 @@
  *   the slowest step;
  * - memory: the guest's size, MemTotal and QEMU's RSS (VmRSS) at the
  *   peak; then the guest frees everything, the budget goes back to the
- *   idle one and the daemon settles: the size and RSS after, the RSS
- *   reclaimed and the time from the budget's change to the last move the
- *   daemon confirmed for the guest.
+ *   idle one and the daemon is done (reclaim_over()): the size and RSS
+ *   after, the RSS reclaimed and the time from the budget's change to
+ *   the last move the daemon confirmed for the guest.
  *
  * Between runs every guest is put back at its starting size by hand (and
  * QEMU unplugged), handed back to the policy, and the daemon settles.
