@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/vt-test-util.h"
+
 #define ZRAM_DIR  "/sys/block/zram0"
 #define ZRAM_DEV  "/dev/zram0"
 #define MIB       (G_GUINT64_CONSTANT(1024) * 1024)
@@ -60,42 +62,15 @@ typedef struct {
 static char found_algorithm[64];
 static volatile sig_atomic_t touched;
 
-/* Writes TEXT to PATH; FALSE with errno set on failure. Async-signal-safe. */
-static gboolean
-write_file(const char *path, const char *text)
-{
-        int fd = open(path, O_WRONLY);
-        ssize_t n;
-        int saved;
-
-        if (fd < 0)
-                return FALSE;
-        n = write(fd, text, strlen(text));
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return n == (ssize_t)strlen(text);
-}
-
-static char *
-read_text(const char *path)
-{
-        char *text = NULL;
-
-        if (!g_file_get_contents(path, &text, NULL, NULL))
-                return NULL;
-        return g_strstrip(text);
-}
-
 /* Puts zram0 back as found: reset (disksize 0, data freed), algorithm. */
 static void
 restore_zram(void)
 {
         if (!touched)
                 return;
-        if (!write_file(ZRAM_DIR "/reset", "1"))
+        if (!vt_test_write_file(ZRAM_DIR "/reset", "1"))
                 fprintf(stderr, "bench-zram: reset %s: %s\n", ZRAM_DIR, strerror(errno));
-        if (!write_file(ZRAM_DIR "/comp_algorithm", found_algorithm))
+        if (!vt_test_write_file(ZRAM_DIR "/comp_algorithm", found_algorithm))
                 fprintf(stderr, "bench-zram: comp_algorithm %s: %s\n", found_algorithm,
                         strerror(errno));
         touched = 0;
@@ -113,10 +88,10 @@ guard_signal(int sig)
 static const char *
 check_zram(char algos[MAX_ALGOS][64], guint *n_algos)
 {
-        g_autofree char *disksize = read_text(ZRAM_DIR "/disksize");
-        g_autofree char *swaps = read_text("/proc/swaps");
-        g_autofree char *mounts = read_text("/proc/mounts");
-        g_autofree char *line = read_text(ZRAM_DIR "/comp_algorithm");
+        g_autofree char *disksize = vt_test_read_text(ZRAM_DIR "/disksize");
+        g_autofree char *swaps = vt_test_read_text("/proc/swaps");
+        g_autofree char *mounts = vt_test_read_text("/proc/mounts");
+        g_autofree char *line = vt_test_read_text(ZRAM_DIR "/comp_algorithm");
         g_auto(GStrv) words = NULL;
         g_autoptr(GDir) holders = g_dir_open(ZRAM_DIR "/holders", 0, NULL);
 
@@ -237,7 +212,7 @@ tv_ms(struct timeval tv)
 static void
 must_write(const char *path, const char *text)
 {
-        if (!write_file(path, text)) {
+        if (!vt_test_write_file(path, text)) {
                 fprintf(stderr, "bench-zram: writing %s to %s: %s\n", text, path, strerror(errno));
                 restore_zram();
                 exit(1);
@@ -281,7 +256,7 @@ run_one(const char *algo, const char *buf, gsize size)
         t1 = g_get_monotonic_time();
         getrusage(RUSAGE_SELF, &after);
         close(fd);
-        mm_stat = read_text(ZRAM_DIR "/mm_stat");
+        mm_stat = vt_test_read_text(ZRAM_DIR "/mm_stat");
         if (mm_stat == NULL ||
             sscanf(mm_stat,
                    "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT

@@ -59,33 +59,6 @@ static struct {
         pid_t child;
 } zt;
 
-/* Writes @value to @path; FALSE with errno on failure. */
-static gboolean
-write_file(const char *path, const char *value)
-{
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        ssize_t n;
-        int saved;
-
-        if (fd < 0)
-                return FALSE;
-        n = write(fd, value, strlen(value));
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return n == (ssize_t)strlen(value);
-}
-
-static char *
-read_text(const char *path)
-{
-        char *text = NULL;
-
-        if (!g_file_get_contents(path, &text, NULL, NULL))
-                return NULL;
-        return g_strstrip(text);
-}
-
 /*
  * Puts back everything the test changed, in the order that lets each
  * step succeed. Idempotent; safe from the guard (the test is
@@ -112,9 +85,9 @@ restore_all(void)
                 zt.swapped_on = FALSE;
         }
         if (zt.zram_touched) {
-                if (!write_file(ZRAM_DIR "/reset", "1"))
+                if (!vt_test_write_file(ZRAM_DIR "/reset", "1"))
                         fprintf(stderr, "# reset %s: %s\n", ZRAM_DIR, strerror(errno));
-                if (!write_file(ZRAM_DIR "/comp_algorithm", zt.algorithm))
+                if (!vt_test_write_file(ZRAM_DIR "/comp_algorithm", zt.algorithm))
                         fprintf(stderr, "# comp_algorithm %s: %s\n", zt.algorithm, strerror(errno));
                 zt.zram_touched = FALSE;
         }
@@ -132,7 +105,7 @@ guard_signal(int sig)
 static gboolean
 read_algorithm(char *ret, gsize size)
 {
-        g_autofree char *text = read_text(ZRAM_DIR "/comp_algorithm");
+        g_autofree char *text = vt_test_read_text(ZRAM_DIR "/comp_algorithm");
         const char *open_ = text ? strchr(text, '[') : NULL;
         const char *close_ = open_ ? strchr(open_, ']') : NULL;
 
@@ -146,7 +119,7 @@ read_algorithm(char *ret, gsize size)
 static gboolean
 zram_is_swap(void)
 {
-        g_autofree char *swaps = read_text("/proc/swaps");
+        g_autofree char *swaps = vt_test_read_text("/proc/swaps");
 
         return swaps != NULL && strstr(swaps, ZRAM_DEV) != NULL;
 }
@@ -166,7 +139,7 @@ missing(void)
                 return "no mkswap (util-linux)";
         if (!g_file_test(MEMCG_ROOT "/cgroup.procs", G_FILE_TEST_EXISTS))
                 return "no memory cgroup v1 at " MEMCG_ROOT;
-        disksize = read_text(ZRAM_DIR "/disksize");
+        disksize = vt_test_read_text(ZRAM_DIR "/disksize");
         if (disksize == NULL || !g_str_equal(disksize, "0") || zram_is_swap())
                 return "zram0 is in use (disksize not 0, or swap): not touching it";
         return NULL;
@@ -240,8 +213,8 @@ fixture_setup(Fixture *fixture, gconstpointer data)
         g_assert_true(read_algorithm(zt.algorithm, sizeof(zt.algorithm)));
         zt.zram_touched = TRUE;
         /* lzo-rle is this kernel's default; any listed one would do. */
-        g_assert_true(write_file(ZRAM_DIR "/comp_algorithm", "lzo-rle"));
-        g_assert_true(write_file(ZRAM_DIR "/disksize", size));
+        g_assert_true(vt_test_write_file(ZRAM_DIR "/comp_algorithm", "lzo-rle"));
+        g_assert_true(vt_test_write_file(ZRAM_DIR "/disksize", size));
         g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
                                    G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
                                    NULL, NULL, &status, &error));
@@ -256,7 +229,7 @@ fixture_setup(Fixture *fixture, gconstpointer data)
                 g_error("mkdir in %s: %s", MEMCG_ROOT, g_strerror(errno));
         }
         limit_path = g_build_filename(zt.cgroup, "memory.limit_in_bytes", NULL);
-        g_assert_true(write_file(limit_path, limit));
+        g_assert_true(vt_test_write_file(limit_path, limit));
 }
 
 static void
@@ -285,7 +258,7 @@ start_child(Work work, guint64 bytes)
         close(fds[0]);
         zt.child = pid;
         pid_text = g_strdup_printf("%d", (int)pid);
-        g_assert_true(write_file(procs, pid_text));
+        g_assert_true(vt_test_write_file(procs, pid_text));
         g_assert_cmpint(write(fds[1], "g", 1), ==, 1);
         close(fds[1]);
 }

@@ -6,8 +6,12 @@
  */
 #include "tests/vt-test-util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
 
 static gboolean
 util_on_guard(gpointer user_data)
@@ -220,4 +224,46 @@ vt_test_say(const char *format, ...)
         text = g_strdup_vprintf(format, ap);
         va_end(ap);
         g_printerr("# %s\n", text);
+}
+
+/**
+ * vt_test_write_file:
+ * @path: an existing file, typically a sysfs or procfs knob
+ * @text: what to write, in one write()
+ *
+ * Async-signal-safe: restore code run from a signal guard may call it.
+ *
+ * Returns: TRUE if all of @text was written; FALSE with errno set
+ */
+gboolean
+vt_test_write_file(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        ssize_t n;
+        int saved;
+
+        if (fd < 0)
+                return FALSE;
+        n = write(fd, text, strlen(text));
+        saved = errno;
+        close(fd);
+        errno = saved;
+        return n == (ssize_t)strlen(text);
+}
+
+/**
+ * vt_test_read_text:
+ * @path: a small text file
+ *
+ * Returns: (transfer full) (nullable): its contents without leading or
+ *     trailing white space, or %NULL if it cannot be read
+ */
+char *
+vt_test_read_text(const char *path)
+{
+        char *text = NULL;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return NULL;
+        return g_strstrip(text);
 }

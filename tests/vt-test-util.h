@@ -33,4 +33,7 @@ void vt_test_remove_tree(const char *path);
 void vt_test_default_srcdir(void);
 void vt_test_say(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
+gboolean vt_test_write_file(const char *path, const char *text);
+char *vt_test_read_text(const char *path);
+
 G_END_DECLS
