@@ -106,35 +106,42 @@ on_lifecycle(virConnectPtr conn, virDomainPtr domain, int event, int detail, voi
         return 0;
 }
 
+/* The guest an event is about; NULL once the backend stopped or for a
+ * domain it does not follow. */
+static VtGuestLibvirt *
+link_guest(VtLibvirtLink *link, virDomainPtr domain)
+{
+        VtLibvirtEntry *entry;
+
+        if (link->backend == NULL || !link->backend->running)
+                return NULL;
+        entry = vt_backend_libvirt_lookup(link->backend, domain);
+        return entry != NULL ? VT_GUEST_LIBVIRT(entry->guest) : NULL;
+}
+
 static void
 on_balloon_change(virConnectPtr conn, virDomainPtr domain, unsigned long long actual_kib,
                   void *opaque)
 {
-        VtLibvirtLink *link = opaque;
-        VtLibvirtEntry *entry;
+        VtGuestLibvirt *guest = link_guest(opaque, domain);
 
         (void)conn;
-        if (link->backend == NULL || !link->backend->running)
-                return;
-        entry = vt_backend_libvirt_lookup(link->backend, domain);
-        if (entry != NULL)
-                vt_guest_libvirt_balloon_changed(VT_GUEST_LIBVIRT(entry->guest), actual_kib);
+        if (guest != NULL)
+                vt_guest_libvirt_balloon_changed(guest, actual_kib);
 }
 
 static void
 on_metadata_change(virConnectPtr conn, virDomainPtr domain, int type, const char *nsuri,
                    void *opaque)
 {
-        VtLibvirtLink *link = opaque;
-        VtLibvirtEntry *entry;
+        VtGuestLibvirt *guest;
 
         (void)conn;
-        if (link->backend == NULL || !link->backend->running ||
-            type != VIR_DOMAIN_METADATA_ELEMENT || g_strcmp0(nsuri, VT_LIBVIRT_METADATA_URI) != 0)
+        if (type != VIR_DOMAIN_METADATA_ELEMENT || g_strcmp0(nsuri, VT_LIBVIRT_METADATA_URI) != 0)
                 return;
-        entry = vt_backend_libvirt_lookup(link->backend, domain);
-        if (entry != NULL)
-                vt_guest_libvirt_reload_policy(VT_GUEST_LIBVIRT(entry->guest));
+        guest = link_guest(opaque, domain);
+        if (guest != NULL)
+                vt_guest_libvirt_reload_policy(guest);
 }
 
 /* A job's final figures: an outgoing migration's, with its downtime,
@@ -144,15 +151,11 @@ static void
 on_job_completed(virConnectPtr conn, virDomainPtr domain, virTypedParameterPtr params, int nparams,
                  void *opaque)
 {
-        VtLibvirtLink *link = opaque;
-        VtLibvirtEntry *entry;
+        VtGuestLibvirt *guest = link_guest(opaque, domain);
 
         (void)conn;
-        if (link->backend == NULL || !link->backend->running)
-                return;
-        entry = vt_backend_libvirt_lookup(link->backend, domain);
-        if (entry != NULL)
-                vt_guest_libvirt_job_completed(VT_GUEST_LIBVIRT(entry->guest), params, nparams);
+        if (guest != NULL)
+                vt_guest_libvirt_job_completed(guest, params, nparams);
 }
 
 /* A virtio-mem device's plugged size changed (libvirt's own record
@@ -161,16 +164,11 @@ static void
 on_memory_device_size_change(virConnectPtr conn, virDomainPtr domain, const char *alias,
                              unsigned long long size_kib, void *opaque)
 {
-        VtLibvirtLink *link = opaque;
-        VtLibvirtEntry *entry;
+        VtGuestLibvirt *guest = link_guest(opaque, domain);
 
         (void)conn;
-        if (link->backend == NULL || !link->backend->running)
-                return;
-        entry = vt_backend_libvirt_lookup(link->backend, domain);
-        if (entry != NULL)
-                vt_guest_libvirt_memdev_size_changed(VT_GUEST_LIBVIRT(entry->guest), alias,
-                                                     size_kib);
+        if (guest != NULL)
+                vt_guest_libvirt_memdev_size_changed(guest, alias, size_kib);
 }
 
 static void on_close(virConnectPtr conn, int reason, void *opaque);
