@@ -273,16 +273,6 @@ phase_reload(Fixture *fx)
         g_assert_nonnull(strstr(log, "[guest:" DEV_GUEST "] policy"));
 }
 
-static gboolean
-plugged_is_grow(gpointer data)
-{
-        g_autoptr(json_object) guest = NULL;
-        json_object *memdev = memdev_of(data, DEV_GUEST, &guest);
-
-        return memdev != NULL && member_int(memdev, "plugged") == (gint64)GROW &&
-               member_int(memdev, "requested") == (gint64)GROW;
-}
-
 /* set-target above the boot memory is not clamped to it when the device is
  * driven: vmtided plugs the difference. */
 static void
@@ -293,6 +283,10 @@ phase_set_target(Fixture *fx)
         g_autoptr(json_object) guest = NULL;
         json_object *args = json_object_new_object();
         json_object *target = NULL;
+        json_object *memdev;
+        const VtTestDaemonEvent *event;
+        guint from = vt_test_daemon_get_n_events(fx->daemon);
+        gint64 deadline = g_get_monotonic_time() + PHASE_US;
 
         vt_test_say("set-target %" G_GUINT64_FORMAT " MiB", (BOOT + GROW) / MIB);
         json_object_object_add(args, "name", json_object_new_string(DEV_GUEST));
@@ -301,9 +295,16 @@ phase_set_target(Fixture *fx)
         g_assert_no_error(error);
         g_assert_true(json_object_object_get_ex(ret, "target", &target));
         g_assert_cmpint(json_object_get_int64(target), ==, (gint64)(BOOT + GROW));
-        g_assert_true(vt_test_daemon_poll_until(plugged_is_grow, fx, PHASE_US));
-        guest = vt_test_daemon_query_guest(fx->daemon, DEV_GUEST, &error);
-        g_assert_no_error(error);
+        /* The MEMDEV events as QEMU plugs, until the whole of it. */
+        do {
+                event = vt_test_daemon_wait_event(fx->daemon, &from, "MEMDEV", DEV_GUEST,
+                                                  MAX(deadline - g_get_monotonic_time(), 1));
+                g_assert_nonnull(event);
+        } while (member_int(event->data, "plugged") != (gint64)GROW);
+        memdev = memdev_of(fx, DEV_GUEST, &guest);
+        g_assert_nonnull(memdev);
+        g_assert_cmpint(member_int(memdev, "plugged"), ==, (gint64)GROW);
+        g_assert_cmpint(member_int(memdev, "requested"), ==, (gint64)GROW);
         g_assert_cmpint(member_int(guest, "memory"), ==,
                         member_int(guest, "actual") + (gint64)GROW);
 }
