@@ -19,8 +19,10 @@
  *          └─► control: GetJobInfo… UNBOUNDED, SetMaxDowntime
  *              start completes here ─┘     query/downtime/cancel here
  *
- * The call's return is the outcome: COMPLETED, CANCELLED (aborted) or
- * FAILED with libvirt's message; a query after it reads that outcome with
+ * The call's return is the outcome: COMPLETED, CANCELLED (aborted, or a
+ * failure after a cancel was asked: the destination QEMU can quit on the
+ * broken stream first) or FAILED with libvirt's message; a query after it
+ * reads that outcome with
  * the last figures (libvirt's JOB_COMPLETED event, passed on by the
  * backend, brings the final ones, the downtime included; a completed move
  * takes a transient domain away on the source, so they cannot be read
@@ -148,6 +150,12 @@ guest_on_migrated(GObject *source, GAsyncResult *result, gpointer user_data)
         (void)user_data;
         self->migrating = FALSE;
         m->status = job->progress.status;
+        /* Asked to cancel, the move can also end as a failure: the
+         * destination QEMU may quit on the broken stream before libvirt
+         * reports the abort. Either way the guest runs here, as asked. */
+        if (self->cancel_asked && m->status == VT_MIGRATE_STATUS_FAILED)
+                m->status = VT_MIGRATE_STATUS_CANCELLED;
+        self->cancel_asked = FALSE;
         g_strlcpy(m->error, job->progress.error, sizeof(m->error));
         if (m->status == VT_MIGRATE_STATUS_COMPLETED) {
                 m->remaining_bytes = 0;
@@ -231,6 +239,7 @@ guest_libvirt_migrate_start_async(VtGuest *guest, const VtMigrateRequest *reques
         watch->peer = g_strdup(request->peer);
 
         self->migrating = TRUE;
+        self->cancel_asked = FALSE;
         self->completed_stats = FALSE;
         memset(&self->migration, 0, sizeof(self->migration));
         self->migration.status = VT_MIGRATE_STATUS_SETUP;
@@ -374,6 +383,7 @@ guest_libvirt_migrate_cancel_async(VtGuest *guest, GAsyncReadyCallback callback,
                 g_object_unref(outer);
                 return;
         }
+        self->cancel_asked = TRUE;
         guest_outer_task(self, guest_libvirt_migrate_cancel_async, callback, user_data,
                          guest_on_control_done, &task, &job);
         if (task != NULL)

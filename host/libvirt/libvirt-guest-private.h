@@ -33,6 +33,7 @@ struct _VtGuestLibvirt {
          * says it runs, and statistics reads) goes to @control. */
         VtSerialWorker *control;
         gboolean migrating;          /* the migration call is queued or running */
+        gboolean cancel_asked;       /* migrate_cancel was asked during this move */
         GTask *start_task;           /* migrate_start's, until the move runs or ends */
         VtMigrateProgress migration; /* the latest figures; final once the call returned */
         gboolean completed_stats;    /* @migration has libvirt's JOB_COMPLETED figures */
